@@ -1,0 +1,34 @@
+using Groundwork.Platform.Http;
+
+namespace Groundwork.Features.ApiKeys;
+
+public static class ApiKeysEndpoints
+{
+    public static void MapApiKeys(this RouteGroupBuilder api)
+    {
+        var keys = api.MapGroup("/api-keys").WithTags("API keys").RequireAuthorization();
+
+        keys.MapGet("/", (HttpContext http, ListApiKeys op) => Rest.RunAsync(http, op, new ListApiKeysRequest(), Rest.Data))
+            .WithName("ListApiKeys")
+            .Produces<DataEnvelope<IReadOnlyList<ApiKeyDto>>>()
+            .ProducesErrors(401);
+
+        keys.MapPost("/", (HttpContext http, CreateApiKey op, CreateApiKeyRequest body) =>
+                Rest.RunAsync(http, op, body, key => Rest.Created(http, $"/api/v1/api-keys/{key.Id}", key)))
+            .WithName("CreateApiKey")
+            .Produces<CreatedEnvelope<CreatedApiKeyDto>>(StatusCodes.Status201Created)
+            .ProducesErrors(400, 401, 403, 413, 415);
+
+        keys.MapGet("/{id:guid}", (HttpContext http, GetApiKey op, Guid id) =>
+                Rest.RunAsync(http, op, new GetApiKeyRequest(id), Rest.Data))
+            .WithName("GetApiKey")
+            .Produces<DataEnvelope<ApiKeyDto>>()
+            .ProducesErrors(401, 404);
+
+        keys.MapDelete("/{id:guid}", (HttpContext http, RevokeApiKey op, Guid id) =>
+                Rest.RunAsync(http, op, new RevokeApiKeyRequest(id), Rest.NoContent))
+            .WithName("RevokeApiKey")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesErrors(401, 404);
+    }
+}

@@ -1,0 +1,27 @@
+using Groundwork.Platform.Operations;
+using Groundwork.Platform.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Groundwork.Features.ApiKeys;
+
+public sealed record RevokeApiKeyRequest(Guid Id);
+
+public sealed class RevokeApiKey(GroundworkDbContext db, TimeProvider clock) : IOperation<RevokeApiKeyRequest, Unit>
+{
+    public Policy Policy => Policy.Authenticated();
+
+    public async Task<Result<Unit>> HandleAsync(RevokeApiKeyRequest request, Caller caller, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var owned = await db.ApiKeys.AnyAsync(k => k.Id == request.Id && k.UserId == caller.UserId, cancellationToken);
+        if (!owned)
+        {
+            return Error.NotFound("API key");
+        }
+
+        // A key may revoke itself: whoever finds a leaked key can always kill it.
+        await db.ApiKeys.Where(k => k.Id == request.Id && k.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), cancellationToken);
+        return Unit.Value;
+    }
+}

@@ -1,0 +1,70 @@
+using Groundwork.Features.Users;
+using Groundwork.Platform.Http;
+using Groundwork.Platform.Operations;
+
+namespace Groundwork.Features.Auth;
+
+/// <summary>REST adapter for sign-up, sign-in and sessions. Responses carry <c>Cache-Control: no-store</c>.</summary>
+public static class AuthEndpoints
+{
+    public static void MapAuth(this RouteGroupBuilder api)
+    {
+        var auth = api.MapGroup("/auth").WithTags("Auth");
+
+        auth.MapPost("/register", (HttpContext http, Register op, RegisterRequest body) =>
+                Rest.RunAsync(http, op, body, user => Rest.Created(http, $"/api/v1/users/{user.Id}", user, user.Version)))
+            .AllowAnonymous()
+            .WithName("Register")
+            .Produces<CreatedEnvelope<UserDto>>(StatusCodes.Status201Created)
+            .ProducesErrors(400, 409, 413, 415);
+
+        auth.MapPost("/login", (HttpContext http, Login op, LoginRequest body) =>
+                Rest.RunAsync(http, op, body, pair => TypedResults.Json(pair, Json.Options)))
+            .AllowAnonymous()
+            .WithName("Login")
+            .Produces<TokenPair>()
+            .ProducesErrors(400, 401, 413, 415);
+
+        auth.MapPost("/refresh", (HttpContext http, Refresh op, RefreshRequest body) =>
+                Rest.RunAsync(http, op, body, pair => TypedResults.Json(pair, Json.Options)))
+            .AllowAnonymous()
+            .WithName("Refresh")
+            .Produces<TokenPair>()
+            .ProducesErrors(400, 401, 413, 415);
+
+        auth.MapPost("/logout", (HttpContext http, Logout op, LogoutRequest? body) =>
+                Rest.RunAsync(http, op, body ?? new LogoutRequest(), Rest.NoContent))
+            .RequireAuthorization()
+            .WithName("Logout")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesErrors(400, 401, 404);
+
+        auth.MapGet("/me", (HttpContext http, Me op) =>
+                Rest.RunAsync(http, op, new MeRequest(), user => Rest.DataWithETag(http, user, user.Version)))
+            .RequireAuthorization()
+            .WithName("Me")
+            .Produces<DataEnvelope<UserDto>>()
+            .ProducesErrors(401);
+
+        auth.MapGet("/sessions", (HttpContext http, ListSessions op) =>
+                Rest.RunAsync(http, op, new ListSessionsRequest(), Rest.Data))
+            .RequireAuthorization()
+            .WithName("ListSessions")
+            .Produces<DataEnvelope<IReadOnlyList<SessionDto>>>()
+            .ProducesErrors(401);
+
+        auth.MapDelete("/sessions/{id:guid}", (HttpContext http, RevokeSession op, Guid id) =>
+                Rest.RunAsync(http, op, new RevokeSessionRequest(id), Rest.NoContent))
+            .RequireAuthorization()
+            .WithName("RevokeSession")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesErrors(401, 404);
+
+        auth.MapPost("/password", (HttpContext http, ChangePassword op, ChangePasswordRequest body) =>
+                Rest.RunAsync(http, op, body, Rest.NoContent))
+            .RequireAuthorization()
+            .WithName("ChangePassword")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesErrors(400, 401, 403, 413, 415);
+    }
+}

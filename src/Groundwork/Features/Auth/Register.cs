@@ -1,0 +1,45 @@
+using FluentValidation;
+using Groundwork.Features.Users;
+using Groundwork.Platform.Auth;
+using Groundwork.Platform.Configuration;
+using Groundwork.Platform.Operations;
+using Groundwork.Platform.RateLimiting;
+
+namespace Groundwork.Features.Auth;
+
+public sealed record RegisterRequest(string? Email, string? Name, string? Password);
+
+public sealed class RegisterValidator : AbstractValidator<RegisterRequest>
+{
+    public RegisterValidator()
+    {
+        RuleFor(r => r.Email).ValidEmail();
+        RuleFor(r => r.Name).ValidName();
+        RuleFor(r => r.Password).ValidPassword();
+    }
+}
+
+/// <summary>Anyone may sign up as a plain user; 5 sign-ups a minute per IP.</summary>
+public sealed class Register(UserRegistration registration, RateLimiter limiter, GroundworkSettings settings, ILogger<Register> logger)
+    : IOperation<RegisterRequest, UserDto>
+{
+    public Policy Policy => Policy.Anonymous;
+
+    public async Task<Result<UserDto>> HandleAsync(RegisterRequest request, Caller caller, CancellationToken cancellationToken)
+    {
+        var limit = limiter.TryAcquire("register-ip", caller.ClientIp ?? "unknown", settings.RateLimits.RegisterPerIp);
+        if (!limit.Allowed)
+        {
+            return Error.RateLimited(limit);
+        }
+
+        var created = await registration.CreateAsync(request.Email!, request.Name!, request.Password!, Role.User, cancellationToken);
+        if (!created.IsSuccess)
+        {
+            return created.Error;
+        }
+
+        logger.LogInformation("User {UserId} registered", created.Value.Id);
+        return UserDto.From(created.Value);
+    }
+}

@@ -1,0 +1,51 @@
+using Groundwork.Platform.Auth;
+using Groundwork.Platform.Configuration;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Groundwork.Features.Discovery;
+
+/// <summary>Publishes the verification keys (JWKS) and the OpenID discovery document, so any resource server can verify our tokens.</summary>
+public static class DiscoveryEndpoints
+{
+    public static void MapDiscovery(this IEndpointRouteBuilder app)
+    {
+        var wellKnown = app.MapGroup("/.well-known").WithTags("Discovery").AllowAnonymous();
+
+        wellKnown.MapGet("/jwks.json", (SigningKeyStore store, HttpContext http) =>
+            {
+                http.Response.Headers.CacheControl = "public, max-age=60";
+                return TypedResults.Json(new { keys = store.Keys().Select(Jwk).ToList() });
+            })
+            .WithName("Jwks");
+
+        wellKnown.MapGet("/openid-configuration", (GroundworkSettings settings, HttpContext http) =>
+            {
+                var origin = $"{http.Request.Scheme}://{http.Request.Host}";
+                return TypedResults.Json(new Dictionary<string, object>
+                {
+                    ["issuer"] = settings.Issuer,
+                    ["jwks_uri"] = $"{origin}/.well-known/jwks.json",
+                    ["token_endpoint"] = $"{origin}/api/v1/auth/login",
+                    ["id_token_signing_alg_values_supported"] = new[] { "ES256" },
+                    ["token_endpoint_auth_methods_supported"] = new[] { "none" },
+                    ["grant_types_supported"] = new[] { "password", "refresh_token" },
+                });
+            })
+            .WithName("OpenIdConfiguration");
+    }
+
+    private static Dictionary<string, string> Jwk(ECDsaSecurityKey key)
+    {
+        var p = key.ECDsa.ExportParameters(includePrivateParameters: false);
+        return new Dictionary<string, string>
+        {
+            ["kty"] = "EC",
+            ["crv"] = "P-256",
+            ["x"] = Base64UrlEncoder.Encode(p.Q.X),
+            ["y"] = Base64UrlEncoder.Encode(p.Q.Y),
+            ["kid"] = key.KeyId,
+            ["use"] = "sig",
+            ["alg"] = "ES256",
+        };
+    }
+}

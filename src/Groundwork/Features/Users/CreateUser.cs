@@ -1,0 +1,29 @@
+using FluentValidation;
+using Groundwork.Platform.Auth;
+using Groundwork.Platform.Operations;
+
+namespace Groundwork.Features.Users;
+
+public sealed record CreateUserRequest(string? Email, string? Name, string? Password, Role? Role);
+
+public sealed class CreateUserValidator : AbstractValidator<CreateUserRequest>
+{
+    public CreateUserValidator()
+    {
+        RuleFor(r => r.Email).ValidEmail();
+        RuleFor(r => r.Name).ValidName();
+        RuleFor(r => r.Password).ValidPassword();
+    }
+}
+
+/// <summary>An admin creates a user, choosing the role.</summary>
+public sealed class CreateUser(UserRegistration registration) : IOperation<CreateUserRequest, UserDto>
+{
+    public Policy Policy => Policy.InRole(Scopes.UsersWrite, Role.Admin);
+
+    public async Task<Result<UserDto>> HandleAsync(CreateUserRequest request, Caller caller, CancellationToken cancellationToken)
+    {
+        var created = await registration.CreateAsync(request.Email!, request.Name!, request.Password!, request.Role ?? Role.User, cancellationToken);
+        return created.IsSuccess ? UserDto.From(created.Value) : created.Error;
+    }
+}

@@ -1,0 +1,58 @@
+using Groundwork.Features.Auth;
+using Groundwork.Platform.Auth;
+using Groundwork.Platform.Operations;
+using Groundwork.Platform.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Groundwork.Features.Users;
+
+public sealed record DeleteUserRequest(Guid Id, int? ExpectedVersion = null);
+
+/// <summary>
+/// Users delete themselves; admins delete anyone. The user row is soft-deleted (its orders and ledger entries
+/// keep their owner) and every session and API key of the user dies in the same transaction.
+/// </summary>
+public sealed class DeleteUser(GroundworkDbContext db, SessionRevocation sessions, TimeProvider clock) : IOperation<DeleteUserRequest, Unit>
+{
+    public Policy Policy => Policy.Authenticated(Scopes.UsersWrite);
+
+    public async Task<Result<Unit>> HandleAsync(DeleteUserRequest request, Caller caller, CancellationToken cancellationToken)
+    {
+        if (!caller.Is(request.Id) && !caller.IsStaff)
+        {
+            return Error.NotFound("User");
+        }
+
+        if (!caller.Is(request.Id) && !caller.IsAdmin)
+        {
+            return Error.Forbidden("Only admins may delete other users");
+        }
+
+        var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == request.Id, cancellationToken);
+        if (user is null)
+        {
+            return Error.NotFound("User");
+        }
+
+        if (request.ExpectedVersion is { } expected && expected != user.Version)
+        {
+            return Error.PreconditionFailed();
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var deleted = await db.Users.Where(u => u.Id == request.Id && u.Version == user.Version)
+            .ExecuteUpdateAsync(s => s.SetProperty(u => u.DeletedAt, now).SetProperty(u => u.UpdatedAt, now)
+                .SetProperty(u => u.Version, u => u.Version + 1), cancellationToken);
+        if (deleted == 0)
+        {
+            return request.ExpectedVersion is null ? Error.Conflict("The user was changed concurrently, retry") : Error.PreconditionFailed();
+        }
+
+        await db.ApiKeys.Where(k => k.UserId == request.Id && k.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), cancellationToken);
+        await sessions.RevokeAllAsync(request.Id, keep: null, "user-deleted", cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return Unit.Value;
+    }
+}

@@ -1,0 +1,25 @@
+using Groundwork.Platform.Auth;
+using Groundwork.Platform.Operations;
+using Groundwork.Platform.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Groundwork.Features.Users;
+
+public sealed record GetUserRequest(Guid Id);
+
+/// <summary>Self, moderators and admins may read a user; anyone else is told it does not exist.</summary>
+public sealed class GetUser(GroundworkDbContext db) : IOperation<GetUserRequest, UserDto>
+{
+    public Policy Policy => Policy.Authenticated(Scopes.UsersRead);
+
+    public async Task<Result<UserDto>> HandleAsync(GetUserRequest request, Caller caller, CancellationToken cancellationToken)
+    {
+        if (!caller.Is(request.Id) && !caller.IsStaff)
+        {
+            return Error.NotFound("User");
+        }
+
+        var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == request.Id, cancellationToken);
+        return user is null ? Error.NotFound("User") : UserDto.From(user);
+    }
+}

@@ -1,0 +1,91 @@
+using FluentValidation;
+using Groundwork.Platform.Auth;
+using Groundwork.Platform.Operations;
+using Groundwork.Platform.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Groundwork.Features.Users;
+
+/// <param name="ExpectedVersion">From <c>If-Match</c>; the change applies only to that version.</param>
+public sealed record UpdateUserRequest(Guid Id, string? Email, string? Name, Role? Role, int? ExpectedVersion = null);
+
+public sealed class UpdateUserValidator : AbstractValidator<UpdateUserRequest>
+{
+    public UpdateUserValidator()
+    {
+        RuleFor(r => r.Email).ValidEmail().When(r => r.Email is not null);
+        RuleFor(r => r.Name).ValidName().When(r => r.Name is not null);
+        RuleFor(r => r).Must(r => r.Email is not null || r.Name is not null || r.Role is not null)
+            .WithName("body").WithMessage("At least one of email, name, role is required");
+    }
+}
+
+/// <summary>Users edit their own name and email; only admins edit others and roles.</summary>
+public sealed class UpdateUser(GroundworkDbContext db, TimeProvider clock) : IOperation<UpdateUserRequest, UserDto>
+{
+    public Policy Policy => Policy.Authenticated(Scopes.UsersWrite);
+
+    public async Task<Result<UserDto>> HandleAsync(UpdateUserRequest request, Caller caller, CancellationToken cancellationToken)
+    {
+        if (!caller.Is(request.Id) && !caller.IsStaff)
+        {
+            return Error.NotFound("User");
+        }
+
+        if (!caller.IsAdmin && (request.Role is not null || !caller.Is(request.Id)))
+        {
+            return Error.Forbidden(request.Role is not null ? "Only admins may change roles" : "You may only edit your own profile");
+        }
+
+        var user = await db.Users.FirstOrDefaultAsync(u => u.Id == request.Id, cancellationToken);
+        if (user is null)
+        {
+            return Error.NotFound("User");
+        }
+
+        if (request.ExpectedVersion is { } expected && expected != user.Version)
+        {
+            return Error.PreconditionFailed();
+        }
+
+        if (request.Email is not null)
+        {
+            var normalized = User.Normalize(request.Email);
+            if (normalized != user.NormalizedEmail && await db.Users.AnyAsync(u => u.NormalizedEmail == normalized, cancellationToken))
+            {
+                return new Error(ErrorCode.Conflict, "A user with this email already exists", [new FieldError("email", "Already registered")]);
+            }
+
+            user.Email = request.Email.Trim();
+            user.NormalizedEmail = normalized;
+        }
+
+        if (request.Name is not null)
+        {
+            user.Name = request.Name.Trim();
+        }
+
+        if (request.Role is { } role)
+        {
+            user.Role = role;
+        }
+
+        user.UpdatedAt = clock.GetUtcNow().UtcDateTime;
+        user.Version++;
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // Someone else changed the user between our read and write.
+            return request.ExpectedVersion is null ? Error.Conflict("The user was changed concurrently, retry") : Error.PreconditionFailed();
+        }
+        catch (DbUpdateException e) when (DbErrors.IsUniqueViolation(e))
+        {
+            return new Error(ErrorCode.Conflict, "A user with this email already exists", [new FieldError("email", "Already registered")]);
+        }
+
+        return UserDto.From(user);
+    }
+}

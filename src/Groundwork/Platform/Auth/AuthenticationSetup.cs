@@ -1,0 +1,147 @@
+using System.Security.Claims;
+using Groundwork.Platform.Configuration;
+using Groundwork.Platform.Http;
+using Groundwork.Platform.Operations;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Groundwork.Platform.Auth;
+
+public static class AuthenticationSetup
+{
+    private const string SelectorScheme = "BearerOrApiKey";
+
+    public static IServiceCollection AddGroundworkAuthentication(this IServiceCollection services, GroundworkSettings settings)
+    {
+        services.AddSingleton<SigningKeyStore>();
+        services.AddSingleton<AccessTokenIssuer>();
+        services.AddSingleton<PasswordHasher>();
+        services.AddSingleton<SessionStatus>();
+
+        services.AddAuthentication(SelectorScheme)
+            .AddPolicyScheme(SelectorScheme, SelectorScheme, o =>
+                o.ForwardDefaultSelector = ctx => ctx.Request.Headers.ContainsKey(ApiKeyAuthenticationHandler.HeaderName)
+                    ? ApiKeyAuthenticationHandler.SchemeName
+                    : JwtBearerDefaults.AuthenticationScheme)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null)
+            .AddJwtBearer(o =>
+            {
+                o.MapInboundClaims = false;
+                o.RequireHttpsMetadata = false;
+                o.TokenValidationParameters = new TokenValidationParameters
+                {
+                    // RFC 8725: pin everything an attacker could otherwise choose.
+                    ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
+                    ValidTypes = [AccessTokenIssuer.TokenType],
+                    ValidIssuer = settings.Issuer,
+                    ValidAudience = settings.Audience,
+                    ValidateIssuer = true,
+                    ValidateAudience = true,
+                    ValidateLifetime = true,
+                    RequireExpirationTime = true,
+                    RequireSignedTokens = true,
+                    ValidateIssuerSigningKey = true,
+                    ClockSkew = TimeSpan.FromSeconds(30),
+                    NameClaimType = ClaimNames.Subject,
+                    RoleClaimType = ClaimNames.Role,
+                };
+                o.Events = new JwtBearerEvents
+                {
+                    OnTokenValidated = CheckSessionAsync,
+                    OnChallenge = async ctx =>
+                    {
+                        ctx.HandleResponse();
+                        await RestErrors.WriteAsync(ctx.HttpContext, Error.Unauthenticated(
+                            ctx.AuthenticateFailure is null ? "Authentication required" : "Invalid or expired credentials"));
+                    },
+                    OnForbidden = ctx => RestErrors.WriteAsync(ctx.HttpContext, Error.Forbidden()),
+                };
+            });
+
+        // The key resolver needs the store, which needs DI; configure it after the container is built.
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<SigningKeyStore>((o, store) =>
+                o.TokenValidationParameters.IssuerSigningKeyResolver = (_, _, kid, _) => ResolveKeys(store, kid));
+
+        services.AddAuthorizationBuilder()
+            // Deny by default: an endpoint that forgets to declare access gets "authenticated only".
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+
+        return services;
+    }
+
+    private static IEnumerable<SecurityKey> ResolveKeys(SigningKeyStore store, string? kid)
+    {
+        if (kid is null)
+        {
+            return [];
+        }
+
+        var match = store.Keys().Where(k => k.KeyId == kid).ToList();
+        // A key just added on another node or by the CLI: look at the folder once more before refusing.
+        return match.Count > 0 ? match : store.Keys(forceRescan: true).Where(k => k.KeyId == kid);
+    }
+
+    /// <summary>A valid signature is not enough: the session must still be alive (logout, password change, deletion).</summary>
+    private static async Task CheckSessionAsync(TokenValidatedContext context)
+    {
+        var principal = context.Principal!;
+        if (!Guid.TryParse(principal.Find(ClaimNames.SessionId), out var sessionId)
+            || !Guid.TryParse(principal.Find(ClaimNames.Subject), out var userId)
+            || principal.Find(ClaimNames.TokenId) is null)
+        {
+            context.Fail("Token lacks sid, sub or jti");
+            return;
+        }
+
+        var status = context.HttpContext.RequestServices.GetRequiredService<SessionStatus>();
+        var session = await status.GetActiveAsync(sessionId, context.HttpContext.RequestAborted);
+        if (session is null || session.UserId != userId)
+        {
+            context.Fail("Session revoked or expired");
+            return;
+        }
+
+        // The role is the user's role now, not when the token was signed: a demotion takes effect at once.
+        var identity = (ClaimsIdentity)principal.Identity!;
+        foreach (var claim in identity.FindAll(ClaimNames.Role).ToList())
+        {
+            identity.RemoveClaim(claim);
+        }
+
+        identity.AddClaim(new Claim(ClaimNames.Role, session.Role.WireName()));
+    }
+
+    /// <summary>Describes the HTTP caller to the pipeline.</summary>
+    public static Caller ToCaller(this HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.Items.TryGetValue(typeof(Caller), out var cached) && cached is Caller c)
+        {
+            return c;
+        }
+
+        var user = context.User;
+        var caller = new Caller
+        {
+            ClientIp = context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+            UserAgent = context.Request.Headers.UserAgent.ToString() is { Length: > 0 } ua ? ua[..Math.Min(ua.Length, 512)] : null,
+        };
+        if (user.Identity?.IsAuthenticated == true && Guid.TryParse(user.Find(ClaimNames.Subject), out var userId))
+        {
+            caller = caller with
+            {
+                UserId = userId,
+                Role = Roles.TryParse(user.Find(ClaimNames.Role), out var role) ? role : Role.User,
+                Scopes = (user.Find(ClaimNames.Scope) ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal),
+                SessionId = Guid.TryParse(user.Find(ClaimNames.SessionId), out var sid) ? sid : null,
+                ApiKeyId = Guid.TryParse(user.Find(ClaimNames.ApiKeyId), out var kid) ? kid : null,
+            };
+        }
+
+        context.Items[typeof(Caller)] = caller;
+        return caller;
+    }
+}

@@ -1,0 +1,40 @@
+using Groundwork.Platform.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.Memory;
+
+namespace Groundwork.Platform.Auth;
+
+/// <summary>
+/// Answers "is this session still alive, and what is its user's role now?" for every bearer request.
+/// The answer is cached for at most one second, which bounds how long a revoked session's access tokens keep
+/// working on any node (SPEC §6) while sparing the database one lookup per request.
+/// </summary>
+public sealed class SessionStatus(IServiceScopeFactory scopes, IMemoryCache cache, TimeProvider clock)
+{
+    public static readonly TimeSpan MaxStaleness = TimeSpan.FromSeconds(1);
+
+    public sealed record ActiveSession(Guid UserId, Role Role);
+
+    public async Task<ActiveSession?> GetActiveAsync(Guid sessionId, CancellationToken cancellationToken)
+    {
+        if (cache.TryGetValue(CacheKey(sessionId), out ActiveSession? cached))
+        {
+            return cached;
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<GroundworkDbContext>();
+        var now = clock.GetUtcNow().UtcDateTime;
+        var active = await db.Sessions
+            .Where(s => s.Id == sessionId && s.RevokedAt == null && s.ExpiresAt > now)
+            .Join(db.Users, s => s.UserId, u => u.Id, (s, u) => new ActiveSession(u.Id, u.Role))
+            .FirstOrDefaultAsync(cancellationToken);
+        cache.Set(CacheKey(sessionId), active, MaxStaleness);
+        return active;
+    }
+
+    /// <summary>Drops this node's cached answer at once; other nodes see the revocation within a second.</summary>
+    public void Forget(Guid sessionId) => cache.Remove(CacheKey(sessionId));
+
+    private static string CacheKey(Guid sessionId) => $"session-status:{sessionId}";
+}

@@ -1,0 +1,106 @@
+using Groundwork.Features.Users;
+using Groundwork.Platform.Auth;
+using Groundwork.Platform.Persistence;
+
+namespace Groundwork.Platform.Cli;
+
+/// <summary>
+/// The admin CLI of the same executable: <c>migrate</c>, <c>create-admin --email E --name N</c> (password from
+/// stdin or <c>GROUNDWORK_ADMIN_PASSWORD</c>) and <c>rotate-signing-key</c>.
+/// </summary>
+public static class AdminCommands
+{
+    public static readonly IReadOnlySet<string> Names = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "migrate", "create-admin", "rotate-signing-key",
+    };
+
+    public static async Task<int> RunAsync(WebApplication app, string command, IReadOnlyList<string> args, TextReader stdin, TextWriter stdout, TextWriter stderr)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(stdin);
+        ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(stderr);
+        switch (command)
+        {
+            case "migrate":
+                await DatabaseSetup.MigrateAsync(app.Services, CancellationToken.None);
+                await stdout.WriteLineAsync("Database migrated.");
+                return 0;
+
+            case "rotate-signing-key":
+                var kid = app.Services.GetRequiredService<SigningKeyStore>().AddKey();
+                await stdout.WriteLineAsync($"Added signing key {kid}; it signs new tokens, older keys keep verifying.");
+                return 0;
+
+            case "create-admin":
+                return await CreateAdminAsync(app, args, stdin, stdout, stderr);
+
+            default:
+                await stderr.WriteLineAsync($"Unknown command '{command}'. Commands: {string.Join(", ", Names)}");
+                return 64;
+        }
+    }
+
+    private static async Task<int> CreateAdminAsync(WebApplication app, IReadOnlyList<string> args, TextReader stdin, TextWriter stdout, TextWriter stderr)
+    {
+        var email = Option(args, "--email");
+        var name = Option(args, "--name");
+        if (email is null || name is null)
+        {
+            await stderr.WriteLineAsync("Usage: groundwork create-admin --email E --name N (password from stdin or GROUNDWORK_ADMIN_PASSWORD)");
+            return 64;
+        }
+
+        var password = Environment.GetEnvironmentVariable("GROUNDWORK_ADMIN_PASSWORD");
+        if (string.IsNullOrEmpty(password))
+        {
+            password = (await stdin.ReadLineAsync())?.TrimEnd('\r', '\n');
+        }
+
+        await DatabaseSetup.MigrateAsync(app.Services, CancellationToken.None);
+        await using var scope = app.Services.CreateAsyncScope();
+        var validator = new CreateUserValidator();
+        var request = new CreateUserRequest(email, name, password, Role.Admin);
+        var validation = await validator.ValidateAsync(request);
+        if (!validation.IsValid)
+        {
+            foreach (var failure in validation.Errors)
+            {
+                await stderr.WriteLineAsync($"{failure.PropertyName}: {failure.ErrorMessage}");
+            }
+
+            return 65;
+        }
+
+        var created = await scope.ServiceProvider.GetRequiredService<UserRegistration>()
+            .CreateAsync(email, name, password!, Role.Admin, CancellationToken.None);
+        if (!created.IsSuccess)
+        {
+            await stderr.WriteLineAsync(created.Error.Message);
+            return 65;
+        }
+
+        await stdout.WriteLineAsync($"Created admin {created.Value.Email} ({created.Value.Id}).");
+        return 0;
+    }
+
+    private static string? Option(IReadOnlyList<string> args, string name)
+    {
+        for (var i = 0; i < args.Count; i++)
+        {
+            if (args[i] == name && i + 1 < args.Count)
+            {
+                return args[i + 1];
+            }
+
+            if (args[i].StartsWith(name + "=", StringComparison.Ordinal))
+            {
+                return args[i][(name.Length + 1)..];
+            }
+        }
+
+        return null;
+    }
+}

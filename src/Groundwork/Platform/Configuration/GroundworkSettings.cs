@@ -1,0 +1,152 @@
+using System.Globalization;
+
+namespace Groundwork.Platform.Configuration;
+
+public enum DatabaseProvider
+{
+    Sqlite,
+    Postgres,
+}
+
+/// <summary>A configuration value that cannot work. The message names the key; start-up prints it and exits.</summary>
+public sealed class ConfigurationException(string key, string problem)
+    : Exception($"Invalid configuration: {key} {problem}")
+{
+    public string Key { get; } = key;
+}
+
+public sealed record RateLimitRule(int Permits, TimeSpan Window)
+{
+    public override string ToString() => $"{Permits}/{Window.TotalSeconds:0}s";
+}
+
+public sealed record RateLimitSettings(
+    RateLimitRule Default,
+    RateLimitRule LoginPerIp,
+    RateLimitRule LoginPerAccount,
+    RateLimitRule RegisterPerIp,
+    RateLimitRule Transfers);
+
+/// <summary>
+/// Every setting of SPEC §2, read and checked once at start. Reading it here (not with IOptions scattered
+/// across features) is what lets a bad value fail the start with one line instead of the first request.
+/// </summary>
+public sealed record GroundworkSettings
+{
+    public required DatabaseProvider Provider { get; init; }
+    public required string ConnectionString { get; init; }
+    public bool MigrateOnStart { get; init; } = true;
+    public required string Issuer { get; init; }
+    public required string Audience { get; init; }
+    public required TimeSpan AccessTokenLifetime { get; init; }
+    public required TimeSpan RefreshTokenLifetime { get; init; }
+    public required string KeysPath { get; init; }
+    public required int BcryptWorkFactor { get; init; }
+    public required IReadOnlyList<string> CorsOrigins { get; init; }
+    public required RateLimitSettings RateLimits { get; init; }
+
+    /// <summary>Maps the benchmark baseline endpoints (never in Production).</summary>
+    public bool BenchEndpoints { get; init; }
+
+    public static GroundworkSettings Load(IConfiguration configuration, bool isProduction)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+
+        var providerText = configuration["Groundwork:Database:Provider"] ?? "sqlite";
+        var provider = providerText.Trim().ToLowerInvariant() switch
+        {
+            "sqlite" => DatabaseProvider.Sqlite,
+            "postgres" or "postgresql" => DatabaseProvider.Postgres,
+            _ => throw new ConfigurationException("Groundwork:Database:Provider", $"must be 'sqlite' or 'postgres' (got '{providerText}')"),
+        };
+
+        var connectionString = configuration.GetConnectionString("Database");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            connectionString = provider == DatabaseProvider.Sqlite
+                ? "Data Source=data/groundwork.db"
+                : throw new ConfigurationException("ConnectionStrings:Database", "is required when the provider is 'postgres'");
+        }
+
+        var workFactor = Int(configuration, "Groundwork:Auth:BcryptWorkFactor", 11);
+        if (workFactor is < 4 or > 20 || (isProduction && workFactor < 11))
+        {
+            throw new ConfigurationException("Groundwork:Auth:BcryptWorkFactor", "must be between 11 and 20 (4 and up outside Production)");
+        }
+
+        var bench = Bool(configuration, "Groundwork:Bench:Enabled", false);
+        if (bench && isProduction)
+        {
+            throw new ConfigurationException("Groundwork:Bench:Enabled", "must not be set in Production");
+        }
+
+        var accessLifetime = Span(configuration, "Groundwork:Auth:AccessTokenLifetime", TimeSpan.FromMinutes(15));
+        if (accessLifetime > TimeSpan.FromDays(1))
+        {
+            throw new ConfigurationException("Groundwork:Auth:AccessTokenLifetime", "must be at most 1 day");
+        }
+
+        return new GroundworkSettings
+        {
+            Provider = provider,
+            ConnectionString = connectionString,
+            MigrateOnStart = Bool(configuration, "Groundwork:Database:MigrateOnStart", true),
+            Issuer = Text(configuration, "Groundwork:Auth:Issuer", "groundwork"),
+            Audience = Text(configuration, "Groundwork:Auth:Audience", "groundwork-api"),
+            AccessTokenLifetime = accessLifetime,
+            RefreshTokenLifetime = Span(configuration, "Groundwork:Auth:RefreshTokenLifetime", TimeSpan.FromDays(7)),
+            KeysPath = Text(configuration, "Groundwork:Auth:KeysPath", "data/keys"),
+            BcryptWorkFactor = workFactor,
+            CorsOrigins = (configuration["Groundwork:Cors:Origins"] ?? "")
+                .Split([',', ';', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            RateLimits = new RateLimitSettings(
+                Rule(configuration, "Default", 600),
+                Rule(configuration, "LoginPerIp", 10),
+                Rule(configuration, "LoginPerAccount", 5),
+                Rule(configuration, "RegisterPerIp", 5),
+                Rule(configuration, "Transfers", 60)),
+            BenchEndpoints = bench,
+        };
+    }
+
+    private static string Text(IConfiguration c, string key, string fallback)
+    {
+        var value = c[key];
+        if (value is null)
+        {
+            return fallback;
+        }
+
+        return string.IsNullOrWhiteSpace(value) ? throw new ConfigurationException(key, "must not be empty") : value.Trim();
+    }
+
+    private static int Int(IConfiguration c, string key, int fallback) =>
+        c[key] is not { } v ? fallback
+        : int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n
+        : throw new ConfigurationException(key, $"must be an integer (got '{v}')");
+
+    private static bool Bool(IConfiguration c, string key, bool fallback) =>
+        c[key] is not { } v ? fallback
+        : bool.TryParse(v, out var b) ? b
+        : throw new ConfigurationException(key, $"must be true or false (got '{v}')");
+
+    private static TimeSpan Span(IConfiguration c, string key, TimeSpan fallback)
+    {
+        if (c[key] is not { } v)
+        {
+            return fallback;
+        }
+
+        return TimeSpan.TryParse(v, CultureInfo.InvariantCulture, out var t) && t > TimeSpan.Zero
+            ? t
+            : throw new ConfigurationException(key, $"must be a positive time span like 00:15:00 (got '{v}')");
+    }
+
+    /// <summary>Limits are "permits per minute" (e.g. <c>Groundwork:RateLimits:Default=600</c>).</summary>
+    private static RateLimitRule Rule(IConfiguration c, string name, int perMinute)
+    {
+        var key = $"Groundwork:RateLimits:{name}";
+        var permits = Int(c, key, perMinute);
+        return permits < 1 ? throw new ConfigurationException(key, "must be at least 1") : new RateLimitRule(permits, TimeSpan.FromMinutes(1));
+    }
+}

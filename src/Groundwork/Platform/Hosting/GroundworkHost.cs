@@ -1,0 +1,119 @@
+using Groundwork.Bench;
+using Groundwork.Features.ApiKeys;
+using Groundwork.Features.Auth;
+using Groundwork.Features.Discovery;
+using Groundwork.Features.Users;
+using Groundwork.Platform.Auth;
+using Groundwork.Platform.Configuration;
+using Groundwork.Platform.Http;
+using Groundwork.Platform.Persistence;
+using Groundwork.Platform.RateLimiting;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http.Timeouts;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Scalar.AspNetCore;
+
+namespace Groundwork.Platform.Hosting;
+
+/// <summary>Composition: which services exist and in which order a request meets the middleware.</summary>
+public static class GroundworkHost
+{
+    public static GroundworkSettings AddGroundwork(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var settings = GroundworkSettings.Load(builder.Configuration, builder.Environment.IsProduction());
+        var services = builder.Services;
+
+        builder.Logging.ClearProviders();
+        builder.Logging.AddJsonConsole(o =>
+        {
+            o.IncludeScopes = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+        });
+
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = ErrorHandling.MaxBodyBytes;
+        });
+        services.Configure<KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = ErrorHandling.MaxBodyBytes);
+
+        services.AddSingleton(settings);
+        services.AddSingleton(TimeProvider.System);
+        services.AddMemoryCache();
+        services.AddSingleton<RateLimiter>();
+        services.AddGroundworkDatabase(settings);
+        services.AddGroundworkAuthentication(settings);
+        services.AddOperations();
+
+        services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
+        // Binding failures (malformed JSON, wrong content type) become exceptions our handler maps to the envelope.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddRequestTimeouts(o => o.DefaultPolicy = new RequestTimeoutPolicy
+        {
+            Timeout = TimeSpan.FromSeconds(30),
+            TimeoutStatusCode = StatusCodes.Status503ServiceUnavailable,
+        });
+        services.AddCors(o => o.AddDefaultPolicy(p =>
+        {
+            if (settings.CorsOrigins.Count > 0)
+            {
+                p.WithOrigins([.. settings.CorsOrigins]).AllowAnyHeader().AllowAnyMethod()
+                    .WithExposedHeaders("ETag", "Location", "X-Request-Id", "RateLimit", "RateLimit-Policy", "Retry-After");
+            }
+        }));
+        services.AddHealthChecks().AddDbContextCheck<GroundworkDbContext>("database", tags: ["ready"]);
+        services.AddOpenApi(o => o.AddDocumentTransformer<OpenApiSecurity>());
+        return settings;
+    }
+
+    public static WebApplication UseGroundwork(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var settings = app.Services.GetRequiredService<GroundworkSettings>();
+
+        app.UseMiddleware<RequestContextMiddleware>();
+        app.UseGroundworkErrorHandling();
+        app.UseCors();
+        app.UseAuthentication();
+        app.UseMiddleware<UserLogScopeMiddleware>();
+        app.UseMiddleware<DefaultRateLimitMiddleware>();
+        app.UseAuthorization();
+        app.UseRequestTimeouts();
+
+        var api = app.MapGroup("/api/v1");
+        api.MapAuth();
+        api.MapUsers();
+        api.MapApiKeys();
+        app.MapDiscovery();
+
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+        app.MapScalarApiReference("/docs", o => o.WithTitle("Groundwork API").WithOpenApiRoutePattern("/openapi/{documentName}.json"))
+            .AllowAnonymous();
+
+        if (settings.BenchEndpoints)
+        {
+            app.MapBenchBaselines(settings);
+        }
+
+        return app;
+    }
+
+    /// <summary>Work before serving: signing key, migrations, the bcrypt decoy, the first-admin hint.</summary>
+    public static async Task PrepareAsync(this WebApplication app, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var settings = app.Services.GetRequiredService<GroundworkSettings>();
+        app.Services.GetRequiredService<SigningKeyStore>().EnsureKey();
+        if (settings.MigrateOnStart)
+        {
+            await DatabaseSetup.MigrateAsync(app.Services, cancellationToken);
+        }
+
+        app.Services.GetRequiredService<PasswordHasher>().Warm();
+        await FirstAdminHint.PrintIfNeededAsync(app.Services, cancellationToken);
+    }
+}

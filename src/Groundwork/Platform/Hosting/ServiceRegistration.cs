@@ -1,0 +1,39 @@
+using FluentValidation;
+using Groundwork.Features.Auth;
+using Groundwork.Features.Users;
+using Groundwork.Platform.Operations;
+
+namespace Groundwork.Platform.Hosting;
+
+public static class ServiceRegistration
+{
+    /// <summary>
+    /// Registers every operation and validator in the assembly. A new use case is one file: its operation
+    /// and validator are found here, and the architecture tests check that nothing was missed.
+    /// </summary>
+    public static IServiceCollection AddOperations(this IServiceCollection services)
+    {
+        services.AddScoped<OperationPipeline>();
+        services.AddScoped<UserRegistration>();
+        services.AddScoped<SessionIssuer>();
+        services.AddScoped<SessionRevocation>();
+
+        foreach (var type in typeof(OperationPipeline).Assembly.GetTypes().Where(t => t is { IsClass: true, IsAbstract: false }))
+        {
+            foreach (var contract in type.GetInterfaces().Where(i => i.IsGenericType))
+            {
+                var definition = contract.GetGenericTypeDefinition();
+                if (definition == typeof(IOperation<,>))
+                {
+                    services.AddScoped(type);
+                }
+                else if (definition == typeof(IValidator<>))
+                {
+                    services.AddSingleton(contract, type);
+                }
+            }
+        }
+
+        return services;
+    }
+}

@@ -1,0 +1,126 @@
+using System.Data.Common;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Groundwork.Platform.Operations;
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace Groundwork.Platform.Http;
+
+/// <summary>
+/// Turns everything that is not an operation's own <see cref="Error"/> into the envelope: the framework's
+/// answers (unknown route, 405, 413, 415, malformed JSON) and exceptions. No exception text reaches a client.
+/// </summary>
+public static partial class ErrorHandling
+{
+    public const long MaxBodyBytes = 1024 * 1024;
+
+    public static IApplicationBuilder UseGroundworkErrorHandling(this IApplicationBuilder app)
+    {
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            ExceptionHandler = HandleExceptionAsync,
+            // The handler writes the response itself; do not let the framework re-run the pipeline.
+            AllowStatusCode404Response = true,
+        });
+
+        // Framework answers with no body (routing's 404 and 405, the authorization middleware's 401/403).
+        app.UseStatusCodePages(context =>
+        {
+            var http = context.HttpContext;
+            var status = http.Response.StatusCode;
+            var code = ErrorCodes.FromHttpStatus(status);
+            var message = code switch
+            {
+                ErrorCode.NotFound => "Resource not found",
+                ErrorCode.MethodNotAllowed => $"Method {http.Request.Method} is not allowed here",
+                ErrorCode.UnsupportedMediaType => "Content-Type must be application/json",
+                ErrorCode.PayloadTooLarge => "Request body exceeds 1 MiB",
+                ErrorCode.AuthenticationError => "Authentication required",
+                ErrorCode.AuthorizationError => "You are not allowed to perform this action",
+                _ => "Request failed",
+            };
+            return RestErrors.WriteAsync(http, new Error(code, message));
+        });
+
+        // Refuse declared oversize bodies before reading a byte; Kestrel's MaxRequestBodySize stops the rest.
+        app.Use(async (context, next) =>
+        {
+            if (context.Request.ContentLength > MaxBodyBytes)
+            {
+                await RestErrors.WriteAsync(context, new Error(ErrorCode.PayloadTooLarge, "Request body exceeds 1 MiB"));
+                return;
+            }
+
+            await next(context);
+        });
+
+        return app;
+    }
+
+    private static async Task HandleExceptionAsync(HttpContext context)
+    {
+        var exception = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+        var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Groundwork.Errors");
+        var error = Classify(exception);
+        if (error.Code is ErrorCode.InternalError or ErrorCode.ServiceUnavailable)
+        {
+            logger.LogError(exception, "Request failed with {Code}", error.Code.WireName());
+        }
+
+        await RestErrors.WriteAsync(context, error);
+    }
+
+    internal static Error Classify(Exception? exception) => exception switch
+    {
+        BadHttpRequestException bad => FromBadRequest(bad),
+        JsonException json => FromJson(json),
+        TimeoutException or DbException { IsTransient: true } =>
+            new Error(ErrorCode.ServiceUnavailable, "A dependency is unavailable, retry later"),
+        _ when IsDatabaseDown(exception) => new Error(ErrorCode.ServiceUnavailable, "A dependency is unavailable, retry later"),
+        _ => new Error(ErrorCode.InternalError, "An unexpected error occurred"),
+    };
+
+    private static bool IsDatabaseDown(Exception? exception) =>
+        exception is Npgsql.NpgsqlException { InnerException: System.Net.Sockets.SocketException or IOException or TimeoutException }
+        || exception?.InnerException is Npgsql.NpgsqlException { IsTransient: true };
+
+    private static Error FromBadRequest(BadHttpRequestException bad) => bad.StatusCode switch
+    {
+        StatusCodes.Status413PayloadTooLarge => new Error(ErrorCode.PayloadTooLarge, "Request body exceeds 1 MiB"),
+        StatusCodes.Status415UnsupportedMediaType => new Error(ErrorCode.UnsupportedMediaType, "Content-Type must be application/json"),
+        _ when bad.InnerException is JsonException json => FromJson(json),
+        _ when bad.Message.Contains("body was not provided", StringComparison.OrdinalIgnoreCase) =>
+            Error.Validation("body", "A JSON request body is required"),
+        _ => Error.Validation("request", "The request is malformed"),
+    };
+
+    /// <summary>JSON errors name the offending field (from the JSON path) without echoing .NET type names.</summary>
+    private static Error FromJson(JsonException json)
+    {
+        var unknown = UnmappedProperty().Match(json.Message);
+        if (unknown.Success)
+        {
+            var parent = FieldFromPath(json.Path);
+            var name = unknown.Groups[1].Value;
+            return Error.Validation(parent.Length == 0 ? name : $"{parent}.{name}", "Unknown property");
+        }
+
+        if (json.Message.Contains("maximum configured depth", StringComparison.OrdinalIgnoreCase))
+        {
+            return Error.Validation("body", "JSON nesting exceeds 32 levels");
+        }
+
+        if (json.Message.Contains("could not be converted", StringComparison.Ordinal) && FieldFromPath(json.Path) is { Length: > 0 } field)
+        {
+            return Error.Validation(field, "Invalid value or type for this field");
+        }
+
+        return Error.Validation("body", "Malformed JSON");
+    }
+
+    private static string FieldFromPath(string? path) =>
+        string.IsNullOrEmpty(path) || path == "$" ? "" : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
+
+    [GeneratedRegex("The JSON property '([^']{1,200})' could not be mapped")]
+    private static partial Regex UnmappedProperty();
+}

@@ -1,0 +1,107 @@
+using System.Globalization;
+using Groundwork.Platform.Auth;
+using Groundwork.Platform.Operations;
+
+namespace Groundwork.Platform.Http;
+
+/// <summary>
+/// The REST transport adapter: run an operation through the pipeline for the HTTP caller, then translate
+/// the result. Endpoints stay one line of translation each; nothing here decides anything.
+/// </summary>
+public static class Rest
+{
+    public static async Task<IResult> RunAsync<TRequest, TResponse>(
+        HttpContext context,
+        IOperation<TRequest, TResponse> operation,
+        TRequest request,
+        Func<TResponse, IResult> onSuccess)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(onSuccess);
+        var pipeline = context.RequestServices.GetRequiredService<OperationPipeline>();
+        var result = await pipeline.RunAsync(operation, request, context.ToCaller(), context.RequestAborted);
+        return result.IsSuccess ? onSuccess(result.Value) : result.Error.ToResult();
+    }
+
+    public static IResult Data<T>(T value) => TypedResults.Json(new DataEnvelope<T>(value), Json.Options);
+
+    /// <summary>A single resource with its <c>ETag</c>; a matching <c>If-None-Match</c> answers 304.</summary>
+    public static IResult DataWithETag<T>(HttpContext context, T value, int version)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var etag = ETag(version);
+        context.Response.Headers.ETag = etag;
+        var ifNoneMatch = context.Request.Headers.IfNoneMatch.ToString();
+        if (ifNoneMatch.Length > 0 && ifNoneMatch.Split(',').Any(t => t.Trim() is var v && (v == etag || v == "*" || v == "W/" + etag)))
+        {
+            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        }
+
+        return Data(value);
+    }
+
+    public static IResult Created<T>(HttpContext context, string location, T value, int? version = null)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (version is { } v)
+        {
+            context.Response.Headers.ETag = ETag(v);
+        }
+
+        return TypedResults.Created(location, new CreatedEnvelope<T>(value, new SelfLink(location)));
+    }
+
+    public static IResult NoContent(Unit _) => TypedResults.NoContent();
+
+    public static string ETag(int version) => string.Create(CultureInfo.InvariantCulture, $"\"v{version}\"");
+
+    /// <summary>
+    /// The version an <c>If-Match</c> header demands: null when absent or <c>*</c>; an impossible version (so the
+    /// operation answers 412) when it names something this server never issued.
+    /// </summary>
+    public static int? IfMatchVersion(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var header = context.Request.Headers.IfMatch.ToString().Trim();
+        if (header.Length == 0 || header == "*")
+        {
+            return null;
+        }
+
+        var tag = header.Split(',')[0].Trim();
+        if (tag.StartsWith("W/", StringComparison.Ordinal))
+        {
+            tag = tag[2..];
+        }
+
+        return tag.Length > 3 && tag.StartsWith("\"v", StringComparison.Ordinal) && tag.EndsWith('"')
+            && int.TryParse(tag.AsSpan(2, tag.Length - 3), NumberStyles.None, CultureInfo.InvariantCulture, out var version)
+            ? version
+            : -1;
+    }
+
+    /// <summary>The <c>data/meta/links</c> page envelope; links keep the request's filters.</summary>
+    public static IResult Page<T>(HttpContext context, PagedList<T> page)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(page);
+        var lastPage = Math.Max(1, page.TotalPages);
+        string Link(int p)
+        {
+            var query = context.Request.Query
+                .Where(kv => !kv.Key.Equals("page", StringComparison.OrdinalIgnoreCase))
+                .SelectMany(kv => kv.Value.Select(v => $"{Uri.EscapeDataString(kv.Key)}={Uri.EscapeDataString(v ?? "")}"))
+                .Append(string.Create(CultureInfo.InvariantCulture, $"page={p}"));
+            return $"{context.Request.PathBase}{context.Request.Path}?{string.Join('&', query)}";
+        }
+
+        var links = new PageLinks(
+            Link(page.Page),
+            Link(1),
+            page.Page > 1 ? Link(Math.Min(page.Page - 1, lastPage)) : null,
+            page.Page < page.TotalPages ? Link(page.Page + 1) : null,
+            Link(lastPage));
+        return TypedResults.Json(
+            new PageEnvelope<T>(page.Items, new PageMeta(page.Page, page.Limit, page.Total, page.TotalPages), links), Json.Options);
+    }
+}

@@ -1,0 +1,49 @@
+using Groundwork.Platform.Operations;
+
+namespace Groundwork.Platform.Http;
+
+/// <summary>Writes the SPEC §4 error envelope; every REST error, the framework's own included, goes through here.</summary>
+public static class RestErrors
+{
+    public static async Task WriteAsync(HttpContext context, Error error)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(error);
+        var response = context.Response;
+        if (response.HasStarted)
+        {
+            return;
+        }
+
+        response.StatusCode = error.Code.HttpStatus();
+        if (error.Code == ErrorCode.AuthenticationError)
+        {
+            response.Headers.WWWAuthenticate = "Bearer realm=\"groundwork\"";
+        }
+
+        if (error.RateLimit is { } limit)
+        {
+            RateLimiting.RateLimitHeaders.Write(response, limit);
+        }
+
+        if (IsAuthPath(context))
+        {
+            response.Headers.CacheControl = "no-store";
+        }
+
+        var body = new ErrorEnvelope(new ErrorBody(
+            error.Code.WireName(), error.Message, error.Details ?? [], context.TraceIdentifier));
+        await response.WriteAsJsonAsync(body, Json.Options, "application/json; charset=utf-8", context.RequestAborted);
+    }
+
+    public static bool IsAuthPath(HttpContext context) =>
+        context.Request.Path.StartsWithSegments("/api/v1/auth", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>An <see cref="IResult"/> for endpoints that return an operation's error.</summary>
+    public static IResult ToResult(this Error error) => new ErrorResult(error);
+
+    private sealed class ErrorResult(Error error) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext) => WriteAsync(httpContext, error);
+    }
+}

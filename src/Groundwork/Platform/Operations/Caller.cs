@@ -1,0 +1,37 @@
+using Groundwork.Platform.Auth;
+
+namespace Groundwork.Platform.Operations;
+
+/// <summary>
+/// Who is calling, as every transport describes it to the pipeline. Built once per request by the transport
+/// from its credentials; operations decide with it and nothing else.
+/// </summary>
+public sealed record Caller
+{
+    public static readonly Caller Anonymous = new();
+
+    public Guid? UserId { get; init; }
+    public Role Role { get; init; } = Role.User;
+
+    /// <summary>Scopes the credential grants. A session token grants all; an API key only its own.</summary>
+    public IReadOnlySet<string> Scopes { get; init; } = new HashSet<string>();
+
+    /// <summary>The session (refresh-token family) behind a bearer token; null for API keys.</summary>
+    public Guid? SessionId { get; init; }
+    public Guid? ApiKeyId { get; init; }
+    public string? ClientIp { get; init; }
+    public string? UserAgent { get; init; }
+
+    public bool IsAuthenticated => UserId is not null;
+
+    public bool IsAdmin => IsAuthenticated && Role == Role.Admin;
+
+    public bool IsStaff => IsAuthenticated && Role is Role.Admin or Role.Moderator;
+
+    public bool Is(Guid userId) => UserId == userId;
+
+    public bool HasScope(string scope) => Scopes.Contains(scope);
+
+    /// <summary>The key rate limits and idempotency records are scoped to.</summary>
+    public string PrincipalKey => ApiKeyId is { } k ? $"key:{k}" : UserId is { } u ? $"user:{u}" : $"ip:{ClientIp}";
+}

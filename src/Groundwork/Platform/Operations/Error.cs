@@ -1,0 +1,112 @@
+namespace Groundwork.Platform.Operations;
+
+/// <summary>The error catalogue of SPEC §4. Every transport maps these codes; nothing else reaches a client.</summary>
+public enum ErrorCode
+{
+    ValidationError,
+    AuthenticationError,
+    AuthorizationError,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    PreconditionFailed,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    InsufficientFunds,
+    IdempotencyKeyReused,
+    CurrencyMismatch,
+    RateLimited,
+    InternalError,
+    ServiceUnavailable,
+}
+
+public sealed record FieldError(string Field, string Message);
+
+/// <summary>An expected failure, returned as a value. Exceptions are for bugs and broken dependencies.</summary>
+public sealed record Error(ErrorCode Code, string Message, IReadOnlyList<FieldError>? Details = null)
+{
+    /// <summary>Seconds until a rate-limited caller may retry.</summary>
+    public int? RetryAfterSeconds => RateLimit?.RetryAfterSeconds;
+
+    /// <summary>The limit that refused the call, for transports that report it (RateLimit headers).</summary>
+    public RateLimiting.RateLimitDecision? RateLimit { get; init; }
+
+    public static Error Validation(string field, string message) =>
+        new(ErrorCode.ValidationError, "Invalid input data", [new FieldError(field, message)]);
+
+    public static Error Validation(IReadOnlyList<FieldError> details) =>
+        new(ErrorCode.ValidationError, "Invalid input data", details);
+
+    public static Error Unauthenticated(string message = "Authentication required") =>
+        new(ErrorCode.AuthenticationError, message);
+
+    public static Error Forbidden(string message = "You are not allowed to perform this action") =>
+        new(ErrorCode.AuthorizationError, message);
+
+    public static Error NotFound(string resource) => new(ErrorCode.NotFound, $"{resource} not found");
+
+    public static Error Conflict(string message) => new(ErrorCode.Conflict, message);
+
+    public static Error PreconditionFailed() =>
+        new(ErrorCode.PreconditionFailed, "The resource has changed since it was read (If-Match mismatch)");
+
+    public static Error RateLimited(RateLimiting.RateLimitDecision decision) =>
+        new(ErrorCode.RateLimited, "Too many requests, retry later") { RateLimit = decision };
+}
+
+public static class ErrorCodes
+{
+    /// <summary>The wire name of a code, e.g. <c>VALIDATION_ERROR</c>.</summary>
+    public static string WireName(this ErrorCode code) => code switch
+    {
+        ErrorCode.ValidationError => "VALIDATION_ERROR",
+        ErrorCode.AuthenticationError => "AUTHENTICATION_ERROR",
+        ErrorCode.AuthorizationError => "AUTHORIZATION_ERROR",
+        ErrorCode.NotFound => "NOT_FOUND",
+        ErrorCode.MethodNotAllowed => "METHOD_NOT_ALLOWED",
+        ErrorCode.Conflict => "CONFLICT",
+        ErrorCode.PreconditionFailed => "PRECONDITION_FAILED",
+        ErrorCode.PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+        ErrorCode.UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+        ErrorCode.InsufficientFunds => "INSUFFICIENT_FUNDS",
+        ErrorCode.IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+        ErrorCode.CurrencyMismatch => "CURRENCY_MISMATCH",
+        ErrorCode.RateLimited => "RATE_LIMITED",
+        ErrorCode.InternalError => "INTERNAL_ERROR",
+        ErrorCode.ServiceUnavailable => "SERVICE_UNAVAILABLE",
+        _ => throw new ArgumentOutOfRangeException(nameof(code), code, null),
+    };
+
+    public static int HttpStatus(this ErrorCode code) => code switch
+    {
+        ErrorCode.ValidationError => 400,
+        ErrorCode.AuthenticationError => 401,
+        ErrorCode.AuthorizationError => 403,
+        ErrorCode.NotFound => 404,
+        ErrorCode.MethodNotAllowed => 405,
+        ErrorCode.Conflict => 409,
+        ErrorCode.PreconditionFailed => 412,
+        ErrorCode.PayloadTooLarge => 413,
+        ErrorCode.UnsupportedMediaType => 415,
+        ErrorCode.InsufficientFunds or ErrorCode.IdempotencyKeyReused or ErrorCode.CurrencyMismatch => 422,
+        ErrorCode.RateLimited => 429,
+        ErrorCode.ServiceUnavailable => 503,
+        _ => 500,
+    };
+
+    public static ErrorCode FromHttpStatus(int status) => status switch
+    {
+        400 => ErrorCode.ValidationError,
+        401 => ErrorCode.AuthenticationError,
+        403 => ErrorCode.AuthorizationError,
+        404 => ErrorCode.NotFound,
+        405 => ErrorCode.MethodNotAllowed,
+        409 => ErrorCode.Conflict,
+        412 => ErrorCode.PreconditionFailed,
+        413 => ErrorCode.PayloadTooLarge,
+        415 => ErrorCode.UnsupportedMediaType,
+        429 => ErrorCode.RateLimited,
+        503 => ErrorCode.ServiceUnavailable,
+        _ => status is >= 400 and < 500 ? ErrorCode.ValidationError : ErrorCode.InternalError,
+    };
+}

@@ -1,0 +1,99 @@
+using Groundwork.Platform.Configuration;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Design;
+
+namespace Groundwork.Platform.Persistence;
+
+public static class DatabaseSetup
+{
+    public static IServiceCollection AddGroundworkDatabase(this IServiceCollection services, GroundworkSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        switch (settings.Provider)
+        {
+            case DatabaseProvider.Sqlite:
+                var sqlite = PrepareSqlite(settings.ConnectionString);
+                services.AddDbContextPool<GroundworkDbContext, SqliteGroundworkDbContext>(o => ConfigureSqlite(o, sqlite));
+                break;
+            case DatabaseProvider.Postgres:
+                services.AddDbContextPool<GroundworkDbContext, PostgresGroundworkDbContext>(o => ConfigurePostgres(o, settings.ConnectionString));
+                break;
+            default:
+                throw new ConfigurationException("Groundwork:Database:Provider", "is not supported");
+        }
+
+        return services;
+    }
+
+    internal static void ConfigureSqlite(DbContextOptionsBuilder options, string connectionString) =>
+        Common(options.UseSqlite(connectionString));
+
+    internal static void ConfigurePostgres(DbContextOptionsBuilder options, string connectionString) =>
+        Common(options.UseNpgsql(connectionString));
+
+    private static void Common(DbContextOptionsBuilder options) =>
+        options.UseSnakeCaseNamingConvention()
+            // Sessions and keys of a soft-deleted user are meant to vanish with it (they are revoked anyway).
+            .ConfigureWarnings(w => w.Ignore(CoreEventId.PossibleIncorrectRequiredNavigationWithQueryFilterInteractionWarning));
+
+    /// <summary>
+    /// Creates the SQLite file's folder and sets a generous busy timeout: SQLite serializes writers, and a
+    /// writer that finds the database locked waits for its turn instead of failing the request.
+    /// </summary>
+    private static string PrepareSqlite(string connectionString)
+    {
+        var builder = new SqliteConnectionStringBuilder(connectionString);
+        if (builder.DataSource is { Length: > 0 } path && path != ":memory:" && builder.Mode != SqliteOpenMode.Memory)
+        {
+            var folder = Path.GetDirectoryName(Path.GetFullPath(path));
+            if (folder is not null)
+            {
+                Directory.CreateDirectory(folder);
+            }
+        }
+
+        if (builder.DefaultTimeout < 30)
+        {
+            builder.DefaultTimeout = 30;
+        }
+
+        builder.Pooling = true;
+        return builder.ToString();
+    }
+
+    /// <summary>Applies pending migrations. WAL lets readers run while one writer commits.</summary>
+    public static async Task MigrateAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<GroundworkDbContext>();
+        if (db.Database.IsSqlite())
+        {
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        }
+
+        await db.Database.MigrateAsync(cancellationToken);
+    }
+}
+
+/// <summary>Lets <c>dotnet ef migrations add X --context SqliteGroundworkDbContext</c> build the model.</summary>
+internal sealed class SqliteDesignTimeFactory : IDesignTimeDbContextFactory<SqliteGroundworkDbContext>
+{
+    public SqliteGroundworkDbContext CreateDbContext(string[] args)
+    {
+        var options = new DbContextOptionsBuilder<SqliteGroundworkDbContext>();
+        DatabaseSetup.ConfigureSqlite(options, "Data Source=design.db");
+        return new SqliteGroundworkDbContext(options.Options);
+    }
+}
+
+internal sealed class PostgresDesignTimeFactory : IDesignTimeDbContextFactory<PostgresGroundworkDbContext>
+{
+    public PostgresGroundworkDbContext CreateDbContext(string[] args)
+    {
+        var options = new DbContextOptionsBuilder<PostgresGroundworkDbContext>();
+        DatabaseSetup.ConfigurePostgres(options, "Host=localhost;Database=design");
+        return new PostgresGroundworkDbContext(options.Options);
+    }
+}

@@ -1,0 +1,33 @@
+using Groundwork.Platform.Cli;
+using Groundwork.Platform.Configuration;
+using Groundwork.Platform.Hosting;
+
+// Same executable, two faces: with an admin command it runs that and exits; otherwise it serves.
+var command = args.Length > 0 && AdminCommands.Names.Contains(args[0]) ? args[0] : null;
+var hostArgs = command is null ? args : [];
+
+try
+{
+    var builder = WebApplication.CreateBuilder(hostArgs);
+    builder.AddGroundwork();
+    var app = builder.Build();
+
+    if (command is not null)
+    {
+        return await AdminCommands.RunAsync(app, command, args[1..], Console.In, Console.Out, Console.Error);
+    }
+
+    app.UseGroundwork();
+    await app.PrepareAsync(CancellationToken.None);
+    await app.RunAsync();
+    return 0;
+}
+catch (ConfigurationException e)
+{
+    // One clear line naming the key, and a non-zero exit code.
+    await Console.Error.WriteLineAsync(e.Message);
+    return 2;
+}
+
+/// <summary>Entry point, public so WebApplicationFactory can host it in tests.</summary>
+public partial class Program;
