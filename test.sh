@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The one test command: makes sure the servers the tests start privately are installed, then runs every test.
+# Integration tests start their own PostgreSQL on a free loopback port; a missing server fails them, never skips.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need=()
+ls -d /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || ls /usr/lib/rabbitmq/lib/*/sbin/rabbitmq-server >/dev/null 2>&1 || need+=(rabbitmq-server)
+
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test.sh: installing ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    echo "test.sh: missing ${need[*]} and cannot install them (needs root and apt-get); the tests that need them will fail" >&2
+  fi
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet test --project tests/Groundwork.Tests/Groundwork.Tests.csproj "$@"

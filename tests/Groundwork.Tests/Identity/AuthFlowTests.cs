@@ -1,0 +1,224 @@
+using System.Net.Http.Json;
+using Groundwork.Platform.Persistence;
+using Groundwork.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Groundwork.Tests.Identity;
+
+public abstract class AuthFlowTests(GroundworkApp app)
+{
+    private async Task<int> CountAsync(Func<GroundworkDbContext, Task<int>> query) =>
+        await app.WithScopeAsync(sp => query(sp.GetRequiredService<GroundworkDbContext>()));
+
+    [Fact]
+    public async Task Register_creates_a_user_and_answers_201_with_location_and_no_password()
+    {
+        var client = app.CreateClient();
+        var email = GroundworkApp.UniqueEmail("Reg");
+        var response = await client.PostAsJsonAsync("/api/v1/auth/register", new { email, name = "  Ada  ", password = "s3cret-pass" });
+
+        var body = await response.AssertStatus(201);
+        var data = body["data"]!;
+        Assert.Equal(email, data["email"]!.GetValue<string>());
+        Assert.Equal("Ada", data["name"]!.GetValue<string>());
+        Assert.Equal("user", data["role"]!.GetValue<string>());
+        Assert.Null(data["password"]);
+        Assert.Null(data["passwordHash"]);
+        var id = data["id"]!.GetValue<string>();
+        Assert.Equal($"/api/v1/users/{id}", response.Headers.Location!.OriginalString);
+        Assert.Equal($"/api/v1/users/{id}", body["links"]!["self"]!.GetValue<string>());
+        Assert.Equal("no-store", response.Headers.CacheControl!.ToString());
+        Assert.EndsWith("Z", data["createdAt"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(7, Guid.Parse(id).Version);
+
+        var stored = await app.WithScopeAsync(sp => sp.GetRequiredService<GroundworkDbContext>().Users.AsNoTracking().SingleAsync(u => u.Id == Guid.Parse(id)));
+        Assert.StartsWith("$2", stored.PasswordHash, StringComparison.Ordinal);
+        Assert.True(BCrypt.Net.BCrypt.Verify("s3cret-pass", stored.PasswordHash));
+    }
+
+    [Fact]
+    public async Task Register_with_an_email_taken_in_another_case_is_409_and_writes_nothing()
+    {
+        var client = app.CreateClient();
+        var email = GroundworkApp.UniqueEmail("dup");
+        (await client.PostAsJsonAsync("/api/v1/auth/register", new { email, name = "One", password = "password-1" })).EnsureSuccessStatusCode();
+        var before = await CountAsync(db => db.Users.CountAsync());
+
+        var again = await client.PostAsJsonAsync("/api/v1/auth/register", new { email = email.ToUpperInvariant(), name = "Two", password = "password-2" });
+
+        var error = await again.AssertError(409, "CONFLICT");
+        Assert.Contains("email", error.Fields());
+        Assert.Equal(before, await CountAsync(db => db.Users.CountAsync()));
+    }
+
+    [Fact]
+    public async Task Login_returns_a_token_pair_and_me_shows_the_user()
+    {
+        var actor = await app.ActorAsync();
+        var client = app.CreateClient();
+        var login = await client.PostAsJsonAsync("/api/v1/auth/login", new { email = actor.Email.ToUpperInvariant(), password = actor.Password });
+
+        var tokens = await login.AssertStatus(200);
+        Assert.Equal("Bearer", tokens["tokenType"]!.GetValue<string>());
+        Assert.Equal(900, tokens["expiresIn"]!.GetValue<int>());
+        Assert.Equal(3, tokens["accessToken"]!.GetValue<string>().Split('.').Length);
+        Assert.True(tokens["refreshToken"]!.GetValue<string>().Length >= 43);
+        var refreshExpiry = DateTime.Parse(tokens["refreshTokenExpiresAt"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture).ToUniversalTime();
+        Assert.InRange(refreshExpiry, DateTime.UtcNow.AddDays(7).AddMinutes(-5), DateTime.UtcNow.AddDays(7).AddMinutes(5));
+        Assert.Equal("no-store", login.Headers.CacheControl!.ToString());
+
+        client.DefaultRequestHeaders.Authorization = new("Bearer", tokens["accessToken"]!.GetValue<string>());
+        var me = await (await client.GetAsync("/api/v1/auth/me")).AssertStatus(200);
+        Assert.Equal(actor.Id.ToString(), me["data"]!["id"]!.GetValue<string>());
+        Assert.Equal(actor.Email, me["data"]!["email"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Unknown_email_and_wrong_password_get_the_same_answer()
+    {
+        var actor = await app.ActorAsync();
+        var client = app.CreateClient();
+
+        var wrongPassword = await client.PostAsJsonAsync("/api/v1/auth/login", new { email = actor.Email, password = "not-the-password" });
+        var unknownEmail = await client.PostAsJsonAsync("/api/v1/auth/login", new { email = GroundworkApp.UniqueEmail("ghost"), password = "not-the-password" });
+
+        var a = await wrongPassword.AssertError(401, "AUTHENTICATION_ERROR");
+        var b = await unknownEmail.AssertError(401, "AUTHENTICATION_ERROR");
+        Assert.Equal("Invalid credentials", a["message"]!.GetValue<string>());
+        a.Remove("requestId");
+        b.Remove("requestId");
+        Assert.Equal(a.ToJsonString(), b.ToJsonString());
+        Assert.Equal(wrongPassword.Headers.WwwAuthenticate.ToString(), unknownEmail.Headers.WwwAuthenticate.ToString());
+    }
+
+    [Fact]
+    public async Task Refresh_rotates_the_token_and_the_old_one_stops_working()
+    {
+        var actor = await app.ActorAsync();
+        var client = app.CreateClient();
+
+        var first = await (await client.PostAsJsonAsync("/api/v1/auth/refresh", new { refreshToken = actor.RefreshToken })).AssertStatus(200);
+        var rotated = first["refreshToken"]!.GetValue<string>();
+        Assert.NotEqual(actor.RefreshToken, rotated);
+
+        var second = await (await client.PostAsJsonAsync("/api/v1/auth/refresh", new { refreshToken = rotated })).AssertStatus(200);
+        Assert.NotEqual(rotated, second["refreshToken"]!.GetValue<string>());
+        // Absolute lifetime: rotation does not extend the session.
+        Assert.Equal(first["refreshTokenExpiresAt"]!.GetValue<string>(), second["refreshTokenExpiresAt"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Reusing_a_rotated_refresh_token_revokes_the_whole_session()
+    {
+        var actor = await app.ActorAsync();
+        var client = app.CreateClient();
+        var rotated = await (await client.PostAsJsonAsync("/api/v1/auth/refresh", new { refreshToken = actor.RefreshToken })).AssertStatus(200);
+        var newAccess = rotated["accessToken"]!.GetValue<string>();
+        var newRefresh = rotated["refreshToken"]!.GetValue<string>();
+
+        // The thief (or the victim) replays the old token.
+        await (await client.PostAsJsonAsync("/api/v1/auth/refresh", new { refreshToken = actor.RefreshToken })).AssertError(401, "AUTHENTICATION_ERROR");
+
+        // Both holders are out: the new refresh token and every access token of the session.
+        await (await client.PostAsJsonAsync("/api/v1/auth/refresh", new { refreshToken = newRefresh })).AssertError(401, "AUTHENTICATION_ERROR");
+        var authed = app.CreateClient();
+        authed.DefaultRequestHeaders.Authorization = new("Bearer", newAccess);
+        await (await authed.GetAsync("/api/v1/auth/me")).AssertError(401, "AUTHENTICATION_ERROR");
+        await (await actor.Client().GetAsync("/api/v1/auth/me")).AssertError(401, "AUTHENTICATION_ERROR");
+
+        var reason = await app.WithScopeAsync(sp => sp.GetRequiredService<GroundworkDbContext>().Sessions
+            .Where(s => s.UserId == actor.Id).Select(s => s.RevokedReason).SingleAsync());
+        Assert.Equal("refresh-token-reuse", reason);
+    }
+
+    [Fact]
+    public async Task Logout_ends_the_session_for_access_and_refresh_tokens()
+    {
+        var actor = await app.ActorAsync();
+        var client = actor.Client();
+
+        var logout = await client.PostAsync("/api/v1/auth/logout", null);
+        Assert.Equal(204, (int)logout.StatusCode);
+
+        await (await client.GetAsync("/api/v1/auth/me")).AssertError(401, "AUTHENTICATION_ERROR");
+        await (await app.CreateClient().PostAsJsonAsync("/api/v1/auth/refresh", new { refreshToken = actor.RefreshToken }))
+            .AssertError(401, "AUTHENTICATION_ERROR");
+    }
+
+    [Fact]
+    public async Task Logout_with_a_refresh_token_ends_that_session_only_when_it_is_the_callers()
+    {
+        var actor = await app.ActorAsync();
+        var stranger = await app.ActorAsync();
+        var second = await (await app.CreateClient().PostAsJsonAsync("/api/v1/auth/login", new { email = actor.Email, password = actor.Password })).AssertStatus(200);
+        var secondRefresh = second["refreshToken"]!.GetValue<string>();
+
+        await (await stranger.Client().PostAsJsonAsync("/api/v1/auth/logout", new { refreshToken = secondRefresh })).AssertError(404, "NOT_FOUND");
+        Assert.Equal(204, (int)(await actor.Client().PostAsJsonAsync("/api/v1/auth/logout", new { refreshToken = secondRefresh })).StatusCode);
+
+        await (await app.CreateClient().PostAsJsonAsync("/api/v1/auth/refresh", new { refreshToken = secondRefresh })).AssertError(401, "AUTHENTICATION_ERROR");
+        await (await actor.Client().GetAsync("/api/v1/auth/me")).AssertStatus(200);
+    }
+
+    [Fact]
+    public async Task Sessions_are_listed_and_one_can_be_revoked()
+    {
+        var actor = await app.ActorAsync();
+        var other = await (await app.CreateClient().PostAsJsonAsync("/api/v1/auth/login", new { email = actor.Email, password = actor.Password })).AssertStatus(200);
+        var otherClient = app.CreateClient();
+        otherClient.DefaultRequestHeaders.Authorization = new("Bearer", other["accessToken"]!.GetValue<string>());
+
+        var list = (await (await actor.Client().GetAsync("/api/v1/auth/sessions")).AssertStatus(200))["data"]!.AsArray();
+        Assert.Equal(2, list.Count);
+        Assert.Single(list, s => s!["current"]!.GetValue<bool>());
+        var otherId = list.Single(s => !s!["current"]!.GetValue<bool>())!["id"]!.GetValue<string>();
+        Assert.NotNull(list[0]!["createdAt"]);
+        Assert.NotNull(list[0]!["lastSeenAt"]);
+
+        var stranger = await app.ActorAsync();
+        await (await stranger.Client().DeleteAsync($"/api/v1/auth/sessions/{otherId}")).AssertError(404, "NOT_FOUND");
+        Assert.Equal(204, (int)(await actor.Client().DeleteAsync($"/api/v1/auth/sessions/{otherId}")).StatusCode);
+
+        await (await otherClient.GetAsync("/api/v1/auth/me")).AssertError(401, "AUTHENTICATION_ERROR");
+        await (await actor.Client().GetAsync("/api/v1/auth/me")).AssertStatus(200);
+        Assert.Single((await (await actor.Client().GetAsync("/api/v1/auth/sessions")).AssertStatus(200))["data"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Password_change_keeps_this_session_and_ends_the_others()
+    {
+        var actor = await app.ActorAsync();
+        var other = await (await app.CreateClient().PostAsJsonAsync("/api/v1/auth/login", new { email = actor.Email, password = actor.Password })).AssertStatus(200);
+
+        var wrong = await actor.Client().PostAsJsonAsync("/api/v1/auth/password", new { currentPassword = "nope-nope", newPassword = "brand-new-pass" });
+        Assert.Contains("currentPassword", (await wrong.AssertError(400, "VALIDATION_ERROR")).Fields());
+
+        var change = await actor.Client().PostAsJsonAsync("/api/v1/auth/password", new { currentPassword = actor.Password, newPassword = "brand-new-pass" });
+        Assert.Equal(204, (int)change.StatusCode);
+
+        await (await actor.Client().GetAsync("/api/v1/auth/me")).AssertStatus(200);
+        var otherClient = app.CreateClient();
+        otherClient.DefaultRequestHeaders.Authorization = new("Bearer", other["accessToken"]!.GetValue<string>());
+        await (await otherClient.GetAsync("/api/v1/auth/me")).AssertError(401, "AUTHENTICATION_ERROR");
+        await (await app.CreateClient().PostAsJsonAsync("/api/v1/auth/refresh", new { refreshToken = other["refreshToken"]!.GetValue<string>() }))
+            .AssertError(401, "AUTHENTICATION_ERROR");
+
+        await (await app.CreateClient().PostAsJsonAsync("/api/v1/auth/login", new { email = actor.Email, password = actor.Password })).AssertError(401, "AUTHENTICATION_ERROR");
+        await (await app.CreateClient().PostAsJsonAsync("/api/v1/auth/login", new { email = actor.Email, password = "brand-new-pass" })).AssertStatus(200);
+    }
+
+    [Fact]
+    public async Task Concurrent_refreshes_with_one_token_let_at_most_one_through()
+    {
+        var actor = await app.ActorAsync();
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ =>
+            app.CreateClient().PostAsJsonAsync("/api/v1/auth/refresh", new { refreshToken = actor.RefreshToken })));
+        Assert.True(attempts.Count(r => r.IsSuccessStatusCode) <= 1);
+        Assert.All(attempts.Where(r => !r.IsSuccessStatusCode), r => Assert.Equal(401, (int)r.StatusCode));
+    }
+}
+
+public sealed class AuthFlowTestsOnSqlite(SqliteApp app) : AuthFlowTests(app), IClassFixture<SqliteApp>;
+
+public sealed class AuthFlowTestsOnPostgres(PostgresApp app) : AuthFlowTests(app), IClassFixture<PostgresApp>;

@@ -1,0 +1,3 @@
+using Groundwork.Tests.Infrastructure;
+
+[assembly: AssemblyFixture(typeof(PostgresServer))]

@@ -1,0 +1,161 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Groundwork.Features.Users;
+using Groundwork.Platform.Auth;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Groundwork.Tests.Infrastructure;
+
+public enum Provider
+{
+    Sqlite,
+    Postgres,
+}
+
+/// <summary>
+/// One running Groundwork with its own database and signing keys. Test classes share one per class;
+/// tests inside a class keep out of each other's way with unique emails.
+/// </summary>
+public abstract class GroundworkApp : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "gw-test-" + Guid.NewGuid().ToString("N")[..12]);
+    private string _connectionString = "";
+
+    public abstract Provider Provider { get; }
+
+    /// <summary>Settings on top of the defaults; tests of limits set their own.</summary>
+    protected virtual IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Groundwork:RateLimits:Default"] = "100000",
+        ["Groundwork:RateLimits:LoginPerIp"] = "100000",
+        ["Groundwork:RateLimits:RegisterPerIp"] = "100000",
+    };
+
+    public string KeysPath => Path.Combine(_folder, "keys");
+
+    protected abstract Task<string> CreateDatabaseAsync(string folder);
+
+    public async ValueTask InitializeAsync()
+    {
+        Directory.CreateDirectory(_folder);
+        _connectionString = await CreateDatabaseAsync(_folder);
+        _ = Server; // start now, so migrations run before the first test
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("Groundwork:Database:Provider", Provider == Provider.Postgres ? "postgres" : "sqlite");
+        builder.UseSetting("ConnectionStrings:Database", _connectionString);
+        builder.UseSetting("Groundwork:Auth:KeysPath", KeysPath);
+        builder.UseSetting("Groundwork:Auth:BcryptWorkFactor", "4");
+        foreach (var (key, value) in Settings)
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        GC.SuppressFinalize(this);
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    public T Service<T>()
+        where T : notnull => Services.GetRequiredService<T>();
+
+    /// <summary>Runs <paramref name="work"/> with a fresh scope (a DbContext of its own).</summary>
+    public async Task<T> WithScopeAsync<T>(Func<IServiceProvider, Task<T>> work)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await work(scope.ServiceProvider);
+    }
+
+    public static string UniqueEmail(string prefix = "user") => $"{prefix}-{Guid.NewGuid():N}@example.com";
+
+    /// <summary>Creates a user directly (any role) and signs in; the way tests get actors.</summary>
+    public async Task<Actor> ActorAsync(Role role = Role.User, string? name = null)
+    {
+        var email = UniqueEmail(role.WireName());
+        const string password = "correct-horse-battery";
+        var user = await WithScopeAsync(async sp =>
+            (await sp.GetRequiredService<UserRegistration>().CreateAsync(email, name ?? $"Test {role}", password, role, CancellationToken.None)).Value);
+        var client = CreateClient();
+        var login = await client.PostAsJsonAsync("/api/v1/auth/login", new { email, password });
+        login.EnsureSuccessStatusCode();
+        var tokens = await login.Content.ReadFromJsonAsync<JsonObject>();
+        var actor = new Actor(this, user.Id, email, password, tokens!["accessToken"]!.GetValue<string>(), tokens["refreshToken"]!.GetValue<string>());
+        return actor;
+    }
+}
+
+/// <summary>A signed-in user and an HttpClient that carries its token.</summary>
+public sealed record Actor(GroundworkApp App, Guid Id, string Email, string Password, string AccessToken, string RefreshToken)
+{
+    public HttpClient Client()
+    {
+        var client = App.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AccessToken);
+        return client;
+    }
+}
+
+public sealed class SqliteApp : GroundworkApp
+{
+    public override Provider Provider => Provider.Sqlite;
+
+    protected override Task<string> CreateDatabaseAsync(string folder) =>
+        Task.FromResult($"Data Source={Path.Combine(folder, "groundwork.db")}");
+}
+
+public sealed class PostgresApp(PostgresServer server) : GroundworkApp
+{
+    public override Provider Provider => Provider.Postgres;
+
+    protected override Task<string> CreateDatabaseAsync(string folder) => server.CreateDatabaseAsync();
+}
+
+public static class HttpAssertions
+{
+    public static async Task<JsonObject> JsonBody(this HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        return JsonNode.Parse(text)?.AsObject() ?? throw new JsonException($"Not a JSON object: {text}");
+    }
+
+    /// <summary>Asserts the status and the SPEC §4 envelope with <paramref name="code"/>; returns the error object.</summary>
+    public static async Task<JsonObject> AssertError(this HttpResponseMessage response, int status, string code)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode == status, $"Expected {status} {code}, got {(int)response.StatusCode}: {text}");
+        var error = JsonNode.Parse(text)!["error"]!.AsObject();
+        Assert.Equal(code, error["code"]!.GetValue<string>());
+        Assert.False(string.IsNullOrWhiteSpace(error["message"]!.GetValue<string>()));
+        Assert.NotNull(error["details"]);
+        Assert.Equal(response.Headers.GetValues("X-Request-Id").Single(), error["requestId"]!.GetValue<string>());
+        Assert.DoesNotContain("Exception", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", text, StringComparison.Ordinal);
+        return error;
+    }
+
+    public static async Task<JsonObject> AssertStatus(this HttpResponseMessage response, int status)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode == status, $"Expected {status}, got {(int)response.StatusCode}: {text}");
+        return text.Length == 0 ? [] : JsonNode.Parse(text)!.AsObject();
+    }
+
+    public static IEnumerable<string> Fields(this JsonObject error) =>
+        error["details"]!.AsArray().Select(d => d!["field"]!.GetValue<string>());
+}
