@@ -53,6 +53,7 @@ public abstract class GroundworkApp : WebApplicationFactory<Program>, IAsyncLife
         builder.UseSetting("ConnectionStrings:Database", _connectionString);
         builder.UseSetting("Groundwork:Auth:KeysPath", KeysPath);
         builder.UseSetting("Groundwork:Auth:BcryptWorkFactor", "4");
+        builder.UseSetting("Logging:LogLevel:Default", "Error");
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);

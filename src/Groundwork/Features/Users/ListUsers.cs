@@ -65,7 +65,8 @@ public sealed class ListUsers(GroundworkDbContext db) : IOperation<ListUsersRequ
         // Id breaks ties so pages never overlap or skip rows that share a sort value.
         query = PageRules.CanonicalSort(page.Sort, SortFields) switch
         {
-            "name" => desc ? query.OrderByDescending(u => u.Name).ThenByDescending(u => u.Id) : query.OrderBy(u => u.Name).ThenBy(u => u.Id),
+            // Alphabetical means case-insensitive to people ("alice" before "Bob").
+            "name" => desc ? query.OrderByDescending(u => u.Name.ToLower()).ThenByDescending(u => u.Id) : query.OrderBy(u => u.Name.ToLower()).ThenBy(u => u.Id),
             "email" => desc ? query.OrderByDescending(u => u.NormalizedEmail).ThenByDescending(u => u.Id) : query.OrderBy(u => u.NormalizedEmail).ThenBy(u => u.Id),
             _ => desc ? query.OrderByDescending(u => u.CreatedAt).ThenByDescending(u => u.Id) : query.OrderBy(u => u.CreatedAt).ThenBy(u => u.Id),
         };

@@ -35,11 +35,7 @@ public sealed class RequestContextMiddleware(RequestDelegate next, ILogger<Reque
             return Task.CompletedTask;
         });
 
-        using (logger.BeginScope(new Dictionary<string, object?>
-        {
-            ["requestId"] = requestId,
-            ["traceId"] = Activity.Current?.TraceId.ToString(),
-        }))
+        using (logger.BeginScope(new LogScope(("requestId", requestId), ("traceId", Activity.Current?.TraceId.ToString()))))
         {
             await next(context);
         }
@@ -61,9 +57,25 @@ public sealed class UserLogScopeMiddleware(RequestDelegate next, ILogger<UserLog
             return;
         }
 
-        using (logger.BeginScope(new Dictionary<string, object?> { ["userId"] = userId }))
+        using (logger.BeginScope(new LogScope(("userId", userId))))
         {
             await next(context);
         }
     }
+}
+
+/// <summary>Structured log scope: fields for the JSON formatter, a readable line for text formatters.</summary>
+internal sealed class LogScope(params (string Key, object? Value)[] fields) : IReadOnlyList<KeyValuePair<string, object?>>
+{
+    private readonly KeyValuePair<string, object?>[] _fields = fields.Select(f => new KeyValuePair<string, object?>(f.Key, f.Value)).ToArray();
+
+    public int Count => _fields.Length;
+
+    public KeyValuePair<string, object?> this[int index] => _fields[index];
+
+    public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => ((IEnumerable<KeyValuePair<string, object?>>)_fields).GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+    public override string ToString() => string.Join(' ', _fields.Select(f => $"{f.Key}:{f.Value}"));
 }

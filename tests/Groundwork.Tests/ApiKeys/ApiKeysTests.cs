@@ -1,0 +1,118 @@
+using System.Net.Http.Json;
+using Groundwork.Platform.Auth;
+using Groundwork.Platform.Persistence;
+using Groundwork.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Groundwork.Tests.ApiKeys;
+
+public abstract class ApiKeysTests(GroundworkApp app)
+{
+    private HttpClient KeyClient(string secret)
+    {
+        var client = app.CreateClient();
+        client.DefaultRequestHeaders.Add("X-API-Key", secret);
+        return client;
+    }
+
+    [Fact]
+    public async Task Create_shows_the_secret_once_and_stores_only_its_hash()
+    {
+        var user = await app.ActorAsync();
+        var response = await user.Client().PostAsJsonAsync("/api/v1/api-keys", new { name = "deploy", scopes = new[] { "users:read", "posts:read" } });
+        var body = await response.AssertStatus(201);
+        var data = body["data"]!;
+        var secret = data["secret"]!.GetValue<string>();
+        var id = Guid.Parse(data["id"]!.GetValue<string>());
+        Assert.StartsWith("gw_", secret, StringComparison.Ordinal);
+        Assert.Equal(["posts:read", "users:read"], data["scopes"]!.AsArray().Select(s => s!.GetValue<string>()));
+        Assert.Equal($"/api/v1/api-keys/{id}", response.Headers.Location!.OriginalString);
+
+        var stored = await app.WithScopeAsync(sp => sp.GetRequiredService<GroundworkDbContext>().ApiKeys.AsNoTracking().SingleAsync(k => k.Id == id));
+        Assert.NotEqual(secret, stored.SecretHash);
+        Assert.Equal(Secrets.Hash(secret), stored.SecretHash);
+
+        var list = await (await user.Client().GetAsync("/api/v1/api-keys")).AssertStatus(200);
+        var listed = list["data"]!.AsArray().Single();
+        Assert.Null(listed!["secret"]);
+        Assert.Equal(secret[..10], listed["prefix"]!.GetValue<string>());
+        var one = await (await user.Client().GetAsync($"/api/v1/api-keys/{id}")).AssertStatus(200);
+        Assert.Null(one["data"]!["secret"]);
+    }
+
+    [Fact]
+    public async Task A_key_acts_as_its_owner_narrowed_to_its_scopes_and_records_last_use()
+    {
+        var user = await app.ActorAsync();
+        var key = await (await user.Client().PostAsJsonAsync("/api/v1/api-keys", new { name = "reader", scopes = new[] { "users:read" } })).AssertStatus(201);
+        var client = KeyClient(key["data"]!["secret"]!.GetValue<string>());
+
+        var self = await (await client.GetAsync($"/api/v1/users/{user.Id}")).AssertStatus(200);
+        Assert.Equal(user.Email, self["data"]!["email"]!.GetValue<string>());
+        // users:write is not in the key, even though the owner may rename themselves.
+        await (await client.PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { name = "Via Key" })).AssertError(403, "AUTHORIZATION_ERROR");
+        // users:read does not lift a plain user to listing users: never wider than the owner's role.
+        await (await client.GetAsync("/api/v1/users")).AssertError(403, "AUTHORIZATION_ERROR");
+        // Keys cannot mint keys.
+        await (await client.PostAsJsonAsync("/api/v1/api-keys", new { name = "child", scopes = new[] { "users:read" } })).AssertError(403, "AUTHORIZATION_ERROR");
+
+        var id = Guid.Parse(key["data"]!["id"]!.GetValue<string>());
+        var lastUsed = await app.WithScopeAsync(sp => sp.GetRequiredService<GroundworkDbContext>().ApiKeys.Where(k => k.Id == id).Select(k => k.LastUsedAt).SingleAsync());
+        Assert.NotNull(lastUsed);
+    }
+
+    [Fact]
+    public async Task Revoked_expired_and_unknown_keys_are_401()
+    {
+        var user = await app.ActorAsync();
+        var key = await (await user.Client().PostAsJsonAsync("/api/v1/api-keys", new { name = "temp", scopes = new[] { "users:read" } })).AssertStatus(201);
+        var secret = key["data"]!["secret"]!.GetValue<string>();
+        var id = key["data"]!["id"]!.GetValue<string>();
+        await (await KeyClient(secret).GetAsync($"/api/v1/users/{user.Id}")).AssertStatus(200);
+
+        var stranger = await app.ActorAsync();
+        await (await stranger.Client().DeleteAsync($"/api/v1/api-keys/{id}")).AssertError(404, "NOT_FOUND");
+        Assert.Equal(204, (int)(await user.Client().DeleteAsync($"/api/v1/api-keys/{id}")).StatusCode);
+        await (await KeyClient(secret).GetAsync($"/api/v1/users/{user.Id}")).AssertError(401, "AUTHENTICATION_ERROR");
+
+        var expiring = await (await user.Client().PostAsJsonAsync("/api/v1/api-keys",
+            new { name = "short", scopes = new[] { "users:read" }, expiresAt = DateTime.UtcNow.AddSeconds(2) })).AssertStatus(201);
+        var expiringSecret = expiring["data"]!["secret"]!.GetValue<string>();
+        await (await KeyClient(expiringSecret).GetAsync($"/api/v1/users/{user.Id}")).AssertStatus(200);
+        await Task.Delay(2500);
+        await (await KeyClient(expiringSecret).GetAsync($"/api/v1/users/{user.Id}")).AssertError(401, "AUTHENTICATION_ERROR");
+
+        await (await KeyClient("gw_" + new string('a', 43)).GetAsync($"/api/v1/users/{user.Id}")).AssertError(401, "AUTHENTICATION_ERROR");
+        await (await KeyClient("not-a-key").GetAsync($"/api/v1/users/{user.Id}")).AssertError(401, "AUTHENTICATION_ERROR");
+    }
+
+    [Fact]
+    public async Task An_admins_key_with_users_read_can_list_users()
+    {
+        var admin = await app.ActorAsync(Role.Admin);
+        var key = await (await admin.Client().PostAsJsonAsync("/api/v1/api-keys", new { name = "admin-reader", scopes = new[] { "users:read" } })).AssertStatus(201);
+        var client = KeyClient(key["data"]!["secret"]!.GetValue<string>());
+        await (await client.GetAsync($"/api/v1/users?q={Uri.EscapeDataString(admin.Email)}")).AssertStatus(200);
+        await (await client.PostAsJsonAsync("/api/v1/users", new { email = GroundworkApp.UniqueEmail(), name = "X", password = "password-123" }))
+            .AssertError(403, "AUTHORIZATION_ERROR");
+    }
+
+    [Theory]
+    [InlineData("{\"name\":\"k\",\"scopes\":[\"everything\"]}", "scopes[0]")]
+    [InlineData("{\"name\":\"k\",\"scopes\":[]}", "scopes")]
+    [InlineData("{\"name\":\"\",\"scopes\":[\"users:read\"]}", "name")]
+    [InlineData("{\"name\":\"k\",\"scopes\":[\"users:read\"],\"expiresAt\":\"2001-01-01T00:00:00Z\"}", "expiresAt")]
+    public async Task Invalid_key_requests_are_400_and_create_nothing(string json, string field)
+    {
+        var user = await app.ActorAsync();
+        var response = await user.Client().PostAsync("/api/v1/api-keys", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+        var error = await response.AssertError(400, "VALIDATION_ERROR");
+        Assert.Contains(field, error.Fields());
+        Assert.False(await app.WithScopeAsync(sp => sp.GetRequiredService<GroundworkDbContext>().ApiKeys.AnyAsync(k => k.UserId == user.Id)));
+    }
+}
+
+public sealed class ApiKeysTestsOnSqlite(SqliteApp app) : ApiKeysTests(app), IClassFixture<SqliteApp>;
+
+public sealed class ApiKeysTestsOnPostgres(PostgresApp app) : ApiKeysTests(app), IClassFixture<PostgresApp>;
