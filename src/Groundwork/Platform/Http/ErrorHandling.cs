@@ -19,8 +19,9 @@ public static partial class ErrorHandling
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             ExceptionHandler = HandleExceptionAsync,
-            // The handler writes the response itself; do not let the framework re-run the pipeline.
             AllowStatusCode404Response = true,
+            // Client mistakes are answered with a 400/413/415, not logged as server errors with a stack trace.
+            SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException or JsonException,
         });
 
         // Framework answers with no body (routing's 404 and 405, the authorization middleware's 401/403).
@@ -100,9 +101,11 @@ public static partial class ErrorHandling
         var unknown = UnmappedProperty().Match(json.Message);
         if (unknown.Success)
         {
-            var parent = FieldFromPath(json.Path);
+            // The path usually already ends at the unknown property; when it stops at the parent, append it.
+            var path = FieldFromPath(json.Path);
             var name = unknown.Groups[1].Value;
-            return Error.Validation(parent.Length == 0 ? name : $"{parent}.{name}", "Unknown property");
+            var target = path == name || path.EndsWith("." + name, StringComparison.Ordinal) ? path : path.Length == 0 ? name : $"{path}.{name}";
+            return Error.Validation(target, "Unknown property");
         }
 
         if (json.Message.Contains("maximum configured depth", StringComparison.OrdinalIgnoreCase))
