@@ -79,6 +79,7 @@ public static class GroundworkHost
         app.UseAuthentication();
         app.UseMiddleware<UserLogScopeMiddleware>();
         app.UseMiddleware<DefaultRateLimitMiddleware>();
+        app.UseUnmatchedRouteAnswers();
         app.UseAuthorization();
         app.UseRequestTimeouts();
 

@@ -58,6 +58,24 @@ public static partial class ErrorHandling
         return app;
     }
 
+    /// <summary>
+    /// Lets "no such route" (404) and "no such method" (405) answer as such before authorization, which would
+    /// otherwise turn every unknown URL into a 401 under the deny-by-default fallback policy.
+    /// </summary>
+    public static IApplicationBuilder UseUnmatchedRouteAnswers(this IApplicationBuilder app) =>
+        app.Use((context, next) =>
+        {
+            var endpoint = context.GetEndpoint();
+            if (endpoint is null)
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            }
+
+            // Routing's own 405 endpoint is the only non-route endpoint in this app.
+            return endpoint is not RouteEndpoint && endpoint.RequestDelegate is { } framework ? framework(context) : next(context);
+        });
+
     private static async Task HandleExceptionAsync(HttpContext context)
     {
         var exception = context.Features.Get<IExceptionHandlerFeature>()?.Error;
