@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using Groundwork.Tests.Infrastructure;
+
+namespace Groundwork.Tests.Platform;
+
+/// <summary>The executable itself: admin commands and start-up refusal of bad configuration.</summary>
+public sealed class CliAndConfigurationTests : IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "gw-cli-" + Guid.NewGuid().ToString("N")[..10]);
+
+    public CliAndConfigurationTests() => Directory.CreateDirectory(_folder);
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private string Db => Path.Combine(_folder, "cli.db");
+
+    private string Keys => Path.Combine(_folder, "keys");
+
+    private async Task<(int Code, string Out, string Err)> Run(string args, string? stdin = null, Dictionary<string, string>? env = null)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "groundwork.dll");
+        var info = new ProcessStartInfo("dotnet", $"\"{dll}\" {args}")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = _folder,
+        };
+        info.Environment["ConnectionStrings__Database"] = $"Data Source={Db}";
+        info.Environment["Groundwork__Auth__KeysPath"] = Keys;
+        info.Environment["Groundwork__Auth__BcryptWorkFactor"] = "4";
+        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
+        info.Environment.Remove("GROUNDWORK_ADMIN_PASSWORD");
+        foreach (var (key, value) in env ?? [])
+        {
+            info.Environment[key] = value;
+        }
+
+        using var process = Process.Start(info)!;
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteLineAsync(stdin);
+        }
+
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    [Fact]
+    public async Task Invalid_configuration_fails_the_start_with_one_line_naming_the_key()
+    {
+        var (code, _, err) = await Run("", env: new() { ["Groundwork__Database__Provider"] = "mysql" });
+        Assert.Equal(2, code);
+        var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.Contains("Groundwork:Database:Provider", lines[0], StringComparison.Ordinal);
+
+        var (code2, _, err2) = await Run("", env: new() { ["Groundwork__Auth__AccessTokenLifetime"] = "soon" });
+        Assert.Equal(2, code2);
+        Assert.Contains("Groundwork:Auth:AccessTokenLifetime", err2, StringComparison.Ordinal);
+
+        var (code3, _, err3) = await Run("", env: new() { ["Groundwork__Database__Provider"] = "postgres", ["ConnectionStrings__Database"] = "" });
+        Assert.Equal(2, code3);
+        Assert.Contains("ConnectionStrings:Database", err3, StringComparison.Ordinal);
+
+        var (code4, _, err4) = await Run("", env: new() { ["ASPNETCORE_ENVIRONMENT"] = "Production", ["Groundwork__Bench__Enabled"] = "true", ["Groundwork__Auth__BcryptWorkFactor"] = "12" });
+        Assert.Equal(2, code4);
+        Assert.Contains("Groundwork:Bench:Enabled", err4, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Create_admin_migrate_and_rotate_signing_key_work_and_the_admin_can_sign_in()
+    {
+        var migrate = await Run("migrate");
+        Assert.True(migrate.Code == 0, migrate.Err);
+        Assert.Contains("migrated", migrate.Out, StringComparison.OrdinalIgnoreCase);
+
+        var missing = await Run("create-admin --email admin@example.com");
+        Assert.Equal(64, missing.Code);
+
+        var weak = await Run("create-admin --email admin@example.com --name Admin", stdin: "short");
+        Assert.Equal(65, weak.Code);
+        Assert.Contains("Password", weak.Err, StringComparison.Ordinal);
+
+        var fromStdin = await Run("create-admin --email admin@example.com --name Admin", stdin: "admin-password-1");
+        Assert.True(fromStdin.Code == 0, fromStdin.Err);
+        Assert.DoesNotContain("admin-password-1", fromStdin.Out + fromStdin.Err, StringComparison.Ordinal);
+
+        var fromEnv = await Run("create-admin --email=second@example.com --name=Second", env: new() { ["GROUNDWORK_ADMIN_PASSWORD"] = "admin-password-2" });
+        Assert.True(fromEnv.Code == 0, fromEnv.Err);
+
+        var duplicate = await Run("create-admin --email ADMIN@example.com --name Again", stdin: "admin-password-3");
+        Assert.Equal(65, duplicate.Code);
+
+        var before = Directory.Exists(Keys) ? Directory.GetFiles(Keys, "*.pem").Length : 0;
+        var rotate = await Run("rotate-signing-key");
+        Assert.True(rotate.Code == 0, rotate.Err);
+        Assert.Equal(before + 1, Directory.GetFiles(Keys, "*.pem").Length);
+
+        await using var app = new ExistingDatabaseApp(Db, Keys);
+        await app.InitializeAsync();
+        var client = app.CreateClient();
+        var login = await (await client.PostAsJsonAsync("/api/v1/auth/login", new { email = "admin@example.com", password = "admin-password-1" })).AssertStatus(200);
+        client.DefaultRequestHeaders.Authorization = new("Bearer", login["accessToken"]!.GetValue<string>());
+        var me = await (await client.GetAsync("/api/v1/auth/me")).AssertStatus(200);
+        Assert.Equal("admin", me["data"]!["role"]!.GetValue<string>());
+        await (await client.GetAsync("/api/v1/users?limit=10")).AssertStatus(200);
+    }
+
+    private sealed class ExistingDatabaseApp(string db, string keys) : GroundworkApp
+    {
+        public override Provider Provider => Provider.Sqlite;
+
+        protected override Task<string> CreateDatabaseAsync(string folder) => Task.FromResult($"Data Source={db}");
+
+        protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>(base.Settings)
+        {
+            ["Groundwork:Auth:KeysPath"] = keys,
+        };
+    }
+}
