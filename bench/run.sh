@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Benchmarks on loopback: Release build on a private PostgreSQL, seeded, warmed up, measured with wrk against
+# in-process baselines (Groundwork:Bench:Enabled maps them). Prints req/s, p50, p99, ratios, peak RSS and the
+# time from start to ready. Ratios, not absolute numbers, are the targets: these machines are shared and noisy.
+#   bench/run.sh                 # 10 s per scenario
+#   DURATION=30 bench/run.sh     # longer runs
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-10}
+CONNECTIONS=${CONNECTIONS:-32}
+THREADS=${THREADS:-2}
+WORK=$(mktemp -d /tmp/gw-bench.XXXXXX); chmod 755 "$WORK"
+OUT="$ROOT/bench/results"
+mkdir -p "$OUT"
+
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+ls -d /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+if [ ${#need[@]} -gt 0 ]; then
+  [ "$(id -u)" -eq 0 ] || { echo "bench: missing ${need[*]} (install them as root)"; exit 1; }
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+PG_PORT=$(free_port)
+APP_PORT=$(free_port)
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+APP_PID=""
+cleanup() {
+  [ -n "$APP_PID" ] && kill "$APP_PID" 2>/dev/null || true
+  as_pg "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+echo "== build (Release)"
+dotnet publish src/Groundwork -c Release -o "$WORK/app" --nologo -v quiet >/dev/null
+
+echo "== PostgreSQL on 127.0.0.1:$PG_PORT"
+mkdir -p "$WORK/pg"; [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$WORK/pg"
+as_pg "$PG_BIN/initdb" -D "$WORK/pg/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+as_pg "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/log" -w -o "-p $PG_PORT -k $WORK/pg -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=256MB" start >/dev/null
+psql() { command psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qtA "$@"; }
+psql -c "CREATE DATABASE groundwork" >/dev/null
+
+export ASPNETCORE_ENVIRONMENT=Benchmark
+export Groundwork__Database__Provider=postgres
+export ConnectionStrings__Database="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=groundwork;Maximum Pool Size=64"
+export Groundwork__Auth__KeysPath="$WORK/keys"
+export Groundwork__Bench__Enabled=true
+# Throughput is the point here, so the limits are lifted; their own tests cover them.
+export Groundwork__RateLimits__Default=100000000 Groundwork__RateLimits__LoginPerIp=100000000 Groundwork__RateLimits__LoginPerAccount=100000000
+export Logging__LogLevel__Default=Warning
+export Urls="http://127.0.0.1:$APP_PORT"
+
+echo "== migrate and seed"
+(cd "$WORK" && dotnet app/groundwork.dll migrate >/dev/null)
+GROUNDWORK_ADMIN_PASSWORD='bench-admin-password' dotnet "$WORK/app/groundwork.dll" create-admin --email admin@bench.local --name "Bench Admin" >/dev/null
+psql -d groundwork -c "
+  INSERT INTO users (id, email, normalized_email, name, role, password_hash, created_at, updated_at, version)
+  SELECT gen_random_uuid(), 'user' || i || '@bench.local', 'user' || i || '@bench.local', 'User ' || i, 'user',
+         (SELECT password_hash FROM users WHERE email = 'admin@bench.local'), now() - (i || ' seconds')::interval, now(), 1
+  FROM generate_series(1, 10000) AS i;
+  ANALYZE users;" >/dev/null
+
+echo "== start"
+START_NS=$(date +%s%N)
+(cd "$WORK" && exec dotnet app/groundwork.dll) > "$WORK/app.log" 2>&1 &
+APP_PID=$!
+until curl -sf "http://127.0.0.1:$APP_PORT/health/ready" >/dev/null; do
+  kill -0 "$APP_PID" 2>/dev/null || { cat "$WORK/app.log"; exit 1; }
+  sleep 0.02
+done
+READY_MS=$(( ($(date +%s%N) - START_NS) / 1000000 ))
+
+BASE="http://127.0.0.1:$APP_PORT"
+LOGIN=$(curl -sf -H 'content-type: application/json' -d '{"email":"admin@bench.local","password":"bench-admin-password"}' "$BASE/api/v1/auth/login")
+TOKEN=$(echo "$LOGIN" | python3 -c 'import json,sys; print(json.load(sys.stdin)["accessToken"])')
+USER_ID=$(psql -d groundwork -c "SELECT id FROM users WHERE email='user42@bench.local'")
+AUTH="Authorization: Bearer $TOKEN"
+
+cat > "$WORK/login.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = '{"email":"admin@bench.local","password":"bench-admin-password"}'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+
+declare -A RPS P50 P99
+run() { # name, extra wrk args..., url
+  local name=$1; shift
+  local log="$WORK/wrk-$name.txt"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" > "$log"
+  RPS[$name]=$(awk '/^Requests\/sec/ {print $2}' "$log")
+  P50[$name]=$(awk '$1=="50%" {print $2}' "$log")
+  P99[$name]=$(awk '$1=="99%" {print $2}' "$log")
+  local errors; errors=$(awk '/Non-2xx/ {print $5}' "$log")
+  [ -z "$errors" ] || echo "   ($name: $errors non-2xx responses)"
+}
+
+echo "== warm-up ${WARMUP}s"
+for url in "$BASE/bench/bare-user" "$BASE/api/v1/users/$USER_ID" "$BASE/api/v1/users?limit=20" "$BASE/bench/raw-users" "$BASE/api/v1/auth/me"; do
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$(( WARMUP / 5 + 1 ))s" -H "$AUTH" "$url" >/dev/null
+done
+wrk -t1 -c4 -d2s -s "$WORK/login.lua" "$BASE/api/v1/auth/login" >/dev/null
+
+echo "== measure (${DURATION}s each, $CONNECTIONS connections)"
+run bare-user "$BASE/bench/bare-user"
+run get-user -H "$AUTH" "$BASE/api/v1/users/$USER_ID"
+run raw-users "$BASE/bench/raw-users"
+run list-users -H "$AUTH" "$BASE/api/v1/users?limit=20"
+run me -H "$AUTH" "$BASE/api/v1/auth/me"
+run login -s "$WORK/login.lua" "$BASE/api/v1/auth/login"
+
+RSS_KB=$(awk '/VmHWM/ {print $2}' /proc/$APP_PID/status)
+ratio() { python3 -c "print(f'{100*float(\"$1\")/float(\"$2\"):.0f} %')"; }
+
+{
+  echo
+  printf '%-34s %12s %10s %10s\n' scenario "req/s" p50 p99
+  for name in bare-user get-user raw-users list-users me login; do
+    printf '%-34s %12s %10s %10s\n' "$name" "${RPS[$name]}" "${P50[$name]}" "${P99[$name]}"
+  done
+  echo
+  echo "GET /users/{id} vs bare endpoint:        $(ratio "${RPS[get-user]}" "${RPS[bare-user]}")  (target ≥ 50 % once cached; caching is a later slice)"
+  echo "GET /users?limit=20 vs raw Npgsql:       $(ratio "${RPS[list-users]}" "${RPS[raw-users]}")  (target ≥ 75 %)"
+  echo "peak RSS:                                $(( RSS_KB / 1024 )) MB  (target ≤ 250 MB)"
+  echo "start to ready (PostgreSQL, migrated):   ${READY_MS} ms"
+} | tee "$OUT/latest.txt"
