@@ -22,6 +22,7 @@ public abstract class HttpConventionsTests(GroundworkApp app)
         "GET /.well-known/jwks.json", "GET /.well-known/openid-configuration",
         "* /health/live", "* /health/ready", "GET /openapi/{documentName}.json",
         "GET /docs/{documentName?}", "GET /docs/{**path}", "GET /docs/",
+        "GET /api/v1/posts/", "GET /api/v1/posts/{id:guid}", "GET /api/v1/users/{userId:guid}/posts",
     ];
 
     [Fact]
@@ -50,8 +51,7 @@ public abstract class HttpConventionsTests(GroundworkApp app)
         foreach (var (route, _) in protectedRoutes)
         {
             var method = route.Split(' ')[0];
-            var path = route.Split(' ')[1]
-                .Replace("{id:guid}", Guid.CreateVersion7().ToString(), StringComparison.Ordinal);
+            var path = System.Text.RegularExpressions.Regex.Replace(route.Split(' ')[1], @"\{\w+:guid\}", Guid.CreateVersion7().ToString());
             var request = new HttpRequestMessage(new HttpMethod(method), path);
             if (method is "POST" or "PATCH" or "PUT")
             {

@@ -1,6 +1,9 @@
 using Groundwork.Bench;
 using Groundwork.Features.ApiKeys;
+using Groundwork.Features.Accounts;
 using Groundwork.Features.Auth;
+using Groundwork.Features.Orders;
+using Groundwork.Features.Posts;
 using Groundwork.Features.Discovery;
 using Groundwork.Features.Users;
 using Groundwork.Platform.Auth;
@@ -75,6 +78,7 @@ public static class GroundworkHost
 
         app.UseMiddleware<RequestContextMiddleware>();
         app.UseGroundworkErrorHandling();
+        app.UseIdempotencyBuffering();
         app.UseCors();
         app.UseAuthentication();
         app.UseMiddleware<UserLogScopeMiddleware>();
@@ -87,6 +91,9 @@ public static class GroundworkHost
         api.MapAuth();
         api.MapUsers();
         api.MapApiKeys();
+        api.MapPosts();
+        api.MapOrders();
+        api.MapAccounts();
         app.MapDiscovery();
 
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();

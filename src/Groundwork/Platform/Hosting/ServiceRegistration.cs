@@ -1,5 +1,8 @@
 using FluentValidation;
+using Groundwork.Features.Accounts;
 using Groundwork.Features.Auth;
+using Groundwork.Features.Ledger;
+using Groundwork.Platform.Idempotency;
 using Groundwork.Features.Users;
 using Groundwork.Platform.Operations;
 
@@ -17,6 +20,11 @@ public static class ServiceRegistration
         services.AddScoped<UserRegistration>();
         services.AddScoped<SessionIssuer>();
         services.AddScoped<SessionRevocation>();
+        services.AddScoped<MoneyMovement>();
+        services.AddSingleton<SystemAccounts>();
+        services.AddSingleton<IdempotencyStore>();
+        services.AddSingleton<IdempotencyReaper>();
+        services.AddHostedService(sp => sp.GetRequiredService<IdempotencyReaper>());
 
         foreach (var type in typeof(OperationPipeline).Assembly.GetTypes().Where(t => t is { IsClass: true, IsAbstract: false }))
         {

@@ -13,4 +13,15 @@ public static class DbErrors
         SqliteException sqlite => sqlite.SqliteExtendedErrorCode is 2067 or 1555,
         _ => false,
     };
+
+    /// <summary>A conflict that a fresh attempt of the whole transaction can succeed past.</summary>
+    public static bool IsRetryable(Exception exception) => Unwrap(exception) switch
+    {
+        PostgresException pg => pg.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected,
+        SqliteException sqlite => sqlite.SqliteErrorCode is 5 or 6, // SQLITE_BUSY, SQLITE_LOCKED
+        _ => false,
+    };
+
+    private static Exception Unwrap(Exception exception) =>
+        exception is DbUpdateException or InvalidOperationException && exception.InnerException is { } inner ? Unwrap(inner) : exception;
 }

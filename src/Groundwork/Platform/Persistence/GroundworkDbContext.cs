@@ -1,4 +1,10 @@
+using Groundwork.Features.Accounts;
 using Groundwork.Features.ApiKeys;
+using Groundwork.Features.Ledger;
+using Groundwork.Features.Orders;
+using Groundwork.Features.Posts;
+using Groundwork.Platform.Idempotency;
+using Groundwork.Platform.Messaging;
 using Groundwork.Features.Auth;
 using Groundwork.Features.Users;
 using Microsoft.EntityFrameworkCore;
@@ -16,6 +22,13 @@ public abstract class GroundworkDbContext(DbContextOptions options) : DbContext(
     public DbSet<Session> Sessions => Set<Session>();
     public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<Post> Posts => Set<Post>();
+    public DbSet<Order> Orders => Set<Order>();
+    public DbSet<Account> Accounts => Set<Account>();
+    public DbSet<LedgerTransaction> LedgerTransactions => Set<LedgerTransaction>();
+    public DbSet<LedgerEntry> LedgerEntries => Set<LedgerEntry>();
+    public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
+    public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

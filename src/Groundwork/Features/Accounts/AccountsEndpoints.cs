@@ -1,0 +1,79 @@
+using Groundwork.Features.Ledger;
+using Groundwork.Platform.Http;
+using Groundwork.Platform.Operations;
+
+namespace Groundwork.Features.Accounts;
+
+public sealed record CursorMeta(int Limit, bool HasMore, string? NextCursor);
+
+public sealed record CursorLinks(string Self, string? Next);
+
+public sealed record CursorEnvelope<T>(IReadOnlyList<T> Data, CursorMeta Meta, CursorLinks Links);
+
+public static class AccountsEndpoints
+{
+    public static void MapAccounts(this RouteGroupBuilder api)
+    {
+        var accounts = api.MapGroup("/accounts").WithTags("Accounts").RequireAuthorization();
+
+        accounts.MapGet("/", (HttpContext http, ListAccounts op) =>
+            {
+                var query = new QueryReader(http, "ownerId", "currency");
+                var request = new ListAccountsRequest(query.Page(), query.Parse<Guid>("ownerId", Guid.TryParse, "a user id"), query.String("currency"));
+                return query.Errors.Count > 0
+                    ? Task.FromResult(Error.Validation(query.Errors).ToResult())
+                    : Rest.RunAsync(http, op, request, page => Rest.Page(http, page));
+            })
+            .WithName("ListAccounts").Produces<PageEnvelope<AccountDto>>().ProducesErrors(400, 401, 403);
+
+        accounts.MapPost("/", (HttpContext http, CreateAccount op, CreateAccountRequest body) =>
+                IdempotentRest.RunAsync(http, op, body, keyRequired: false, a => RenderedResponse.Created($"/api/v1/accounts/{a.Id}", a)))
+            .WithName("CreateAccount").Produces<CreatedEnvelope<AccountDto>>(StatusCodes.Status201Created).ProducesErrors(400, 401, 403, 409, 413, 415, 422);
+
+        accounts.MapGet("/{id:guid}", (HttpContext http, GetAccount op, Guid id) => Rest.RunAsync(http, op, new GetAccountRequest(id), Rest.Data))
+            .WithName("GetAccount").Produces<DataEnvelope<AccountDto>>().ProducesErrors(401, 403, 404);
+
+        accounts.MapGet("/{id:guid}/transactions", (HttpContext http, ListAccountTransactions op, Guid id) =>
+            {
+                var query = new QueryReader(http, "cursor", "after");
+                var cursor = query.String("cursor") ?? query.String("after");
+                var request = new ListAccountTransactionsRequest(id, query.Int("limit") ?? 20, cursor);
+                if (http.Request.Query.ContainsKey("page") || http.Request.Query.ContainsKey("sort") || http.Request.Query.ContainsKey("order"))
+                {
+                    return Task.FromResult(Error.Validation("page", "This list is cursor-paginated: use limit and cursor").ToResult());
+                }
+
+                return query.Errors.Count > 0
+                    ? Task.FromResult(Error.Validation(query.Errors).ToResult())
+                    : Rest.RunAsync(http, op, request, page => CursorPage(http, page));
+            })
+            .WithName("ListAccountTransactions").Produces<CursorEnvelope<TransactionDto>>().ProducesErrors(400, 401, 403, 404);
+
+        accounts.MapPost("/{id:guid}/deposits", (HttpContext http, Deposit op, Guid id, DepositBody body) =>
+                IdempotentRest.RunAsync(http, op, new DepositRequest(id, body.Amount, body.Description), keyRequired: true,
+                    t => RenderedResponse.Created($"/api/v1/accounts/{id}/transactions", t)))
+            .WithName("Deposit").Produces<CreatedEnvelope<TransactionDto>>(StatusCodes.Status201Created).ProducesErrors(400, 401, 403, 404, 409, 413, 415, 422);
+
+        api.MapPost("/transfers", (HttpContext http, Transfer op, TransferRequest body) =>
+                IdempotentRest.RunAsync(http, op, body, keyRequired: true, t => RenderedResponse.Created($"/api/v1/transfers/{t.Id}", t)))
+            .RequireAuthorization().WithTags("Transfers").WithName("CreateTransfer")
+            .Produces<CreatedEnvelope<TransactionDto>>(StatusCodes.Status201Created).ProducesErrors(400, 401, 403, 404, 409, 413, 415, 422);
+
+        api.MapGet("/transfers/{id:guid}", (HttpContext http, GetTransfer op, Guid id) => Rest.RunAsync(http, op, new GetTransferRequest(id), Rest.Data))
+            .RequireAuthorization().WithTags("Transfers").WithName("GetTransfer").Produces<DataEnvelope<TransactionDto>>().ProducesErrors(401, 403, 404);
+
+        api.MapGet("/admin/ledger/verify", (HttpContext http, VerifyLedger op) =>
+                Rest.RunAsync(http, op, new VerifyLedgerRequest(), report => TypedResults.Json(report, Json.Options)))
+            .RequireAuthorization().WithTags("Admin").WithName("VerifyLedger").Produces<LedgerReport>().ProducesErrors(401, 403);
+    }
+
+    private static IResult CursorPage<T>(HttpContext http, CursorPage<T> page)
+    {
+        var path = $"{http.Request.PathBase}{http.Request.Path}";
+        var self = http.Request.QueryString.HasValue ? path + http.Request.QueryString.Value : path;
+        var next = page.NextCursor is null ? null : $"{path}?limit={page.Limit}&cursor={Uri.EscapeDataString(page.NextCursor)}";
+        return TypedResults.Json(new CursorEnvelope<T>(page.Items, new CursorMeta(page.Limit, page.HasMore, page.NextCursor), new CursorLinks(self, next)), Json.Options);
+    }
+
+    public sealed record DepositBody(long Amount, string? Description);
+}

@@ -1,0 +1,68 @@
+using FluentValidation;
+using Groundwork.Features.Accounts;
+using Groundwork.Platform.Auth;
+using Groundwork.Platform.Messaging;
+using Groundwork.Platform.Operations;
+using Groundwork.Platform.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Groundwork.Features.Orders;
+
+public sealed record CreateOrderItem(string? Sku, string? Name, int Quantity, long UnitPrice);
+
+public sealed record CreateOrderRequest(Guid UserId, string? Currency, IReadOnlyList<CreateOrderItem>? Items);
+
+public sealed class CreateOrderValidator : AbstractValidator<CreateOrderRequest>
+{
+    /// <summary>Caps the unit price so 100 items × 1000 units can never overflow a 64-bit total.</summary>
+    public const long MaxUnitPrice = 1_000_000_000_000;
+
+    public CreateOrderValidator()
+    {
+        RuleFor(r => r.Currency).Must(Currencies.IsValid).WithMessage("Must be an ISO 4217 currency code such as EUR or USD");
+        RuleFor(r => r.Items).NotEmpty().WithMessage("At least one item is required")
+            .Must(i => i is null || i.Count <= 100).WithMessage("At most 100 items");
+        RuleForEach(r => r.Items).ChildRules(item =>
+        {
+            item.RuleFor(i => i.Sku).NotEmpty().WithMessage("Required").MaximumLength(64);
+            item.RuleFor(i => i.Name).Must(n => !string.IsNullOrWhiteSpace(n)).WithMessage("Required").MaximumLength(200);
+            item.RuleFor(i => i.Quantity).InclusiveBetween(1, 1000);
+            item.RuleFor(i => i.UnitPrice).InclusiveBetween(0, MaxUnitPrice);
+        }).When(r => r.Items is not null);
+    }
+}
+
+/// <summary>A user orders for themselves (admins for anyone); the total is computed here.</summary>
+public sealed class CreateOrder(GroundworkDbContext db, TimeProvider clock) : IOperation<CreateOrderRequest, OrderDto>, ITransactionalOperation
+{
+    public Policy Policy => Policy.Authenticated(Scopes.OrdersWrite);
+
+    public async Task<Result<OrderDto>> HandleAsync(CreateOrderRequest request, Caller caller, CancellationToken cancellationToken)
+    {
+        if (!caller.Is(request.UserId) && !caller.IsAdmin)
+        {
+            return caller.IsStaff ? Error.Forbidden("Only admins may order for other users") : Error.NotFound("User");
+        }
+
+        if (!await db.Users.AnyAsync(u => u.Id == request.UserId, cancellationToken))
+        {
+            return Error.NotFound("User");
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var items = request.Items!.Select(i => new OrderItem { Sku = i.Sku!, Name = i.Name!.Trim(), Quantity = i.Quantity, UnitPrice = i.UnitPrice }).ToList();
+        var order = new Order
+        {
+            UserId = request.UserId,
+            Currency = request.Currency!,
+            Items = items,
+            Total = items.Sum(i => i.Quantity * i.UnitPrice),
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        db.Orders.Add(order);
+        var dto = OrderDto.From(order);
+        Outbox.Add(db, clock, "order.created", order.Id, dto);
+        return dto;
+    }
+}

@@ -1,0 +1,47 @@
+using Groundwork.Platform.Http;
+using Groundwork.Platform.Operations;
+
+namespace Groundwork.Features.Orders;
+
+public static class OrdersEndpoints
+{
+    public static void MapOrders(this RouteGroupBuilder api)
+    {
+        var userOrders = api.MapGroup("/users/{userId:guid}/orders").WithTags("Orders").RequireAuthorization();
+        var orders = api.MapGroup("/orders").WithTags("Orders").RequireAuthorization();
+
+        userOrders.MapGet("/", (HttpContext http, ListOrders op, Guid userId) =>
+            {
+                var query = new QueryReader(http, "status");
+                var request = new ListOrdersRequest(userId, query.Page(), query.Parse<OrderStatus>("status", ParseStatus, "pending, paid, cancelled, refunded"));
+                return query.Errors.Count > 0
+                    ? Task.FromResult(Error.Validation(query.Errors).ToResult())
+                    : Rest.RunAsync(http, op, request, page => Rest.Page(http, page));
+            })
+            .WithName("ListOrders").Produces<PageEnvelope<OrderDto>>().ProducesErrors(400, 401, 403, 404);
+
+        userOrders.MapPost("/", (HttpContext http, CreateOrder op, Guid userId, CreateOrderBody body) =>
+                IdempotentRest.RunAsync(http, op, new CreateOrderRequest(userId, body.Currency, body.Items), keyRequired: false,
+                    order => RenderedResponse.Created($"/api/v1/orders/{order.Id}", order)))
+            .WithName("CreateOrder").Produces<CreatedEnvelope<OrderDto>>(StatusCodes.Status201Created).ProducesErrors(400, 401, 403, 404, 409, 413, 415, 422);
+
+        orders.MapGet("/{id:guid}", (HttpContext http, GetOrder op, Guid id) => Rest.RunAsync(http, op, new GetOrderRequest(id), Rest.Data))
+            .WithName("GetOrder").Produces<DataEnvelope<OrderDto>>().ProducesErrors(401, 403, 404);
+
+        orders.MapPost("/{id:guid}/pay", (HttpContext http, PayOrder op, Guid id, PayOrderBody body) =>
+                IdempotentRest.RunAsync(http, op, new PayOrderRequest(id, body.AccountId), keyRequired: true, RenderedResponse.Ok))
+            .WithName("PayOrder").Produces<DataEnvelope<OrderDto>>().ProducesErrors(400, 401, 403, 404, 409, 413, 415, 422);
+
+        orders.MapPost("/{id:guid}/cancel", (HttpContext http, CancelOrder op, Guid id) =>
+                IdempotentRest.RunAsync(http, op, new CancelOrderRequest(id), keyRequired: false, RenderedResponse.Ok))
+            .WithName("CancelOrder").Produces<DataEnvelope<OrderDto>>().ProducesErrors(401, 403, 404, 409, 422);
+    }
+
+    private static bool ParseStatus(string? value, out OrderStatus status) =>
+        Enum.TryParse(value, ignoreCase: true, out status) && Enum.IsDefined(status) && !int.TryParse(value, out _);
+
+    /// <summary>Only currency and items: a client-sent total or status is refused as an unknown property.</summary>
+    public sealed record CreateOrderBody(string? Currency, IReadOnlyList<CreateOrderItem>? Items);
+
+    public sealed record PayOrderBody(Guid AccountId);
+}

@@ -1,0 +1,65 @@
+using FluentValidation;
+using Groundwork.Platform.Auth;
+using Groundwork.Platform.Operations;
+using Groundwork.Platform.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Groundwork.Features.Posts;
+
+public sealed record ListPostsRequest(PageRequest Page, bool? Published = null, Guid? AuthorId = null, string? Q = null);
+
+public sealed class ListPostsValidator : AbstractValidator<ListPostsRequest>
+{
+    public ListPostsValidator()
+    {
+        RuleFor(r => r.Page).Custom((page, ctx) =>
+        {
+            var errors = new List<FieldError>();
+            PageRules.Validate(page, ListPosts.SortFields, errors);
+            errors.ForEach(e => ctx.AddFailure(e.Field, e.Message));
+        });
+        RuleFor(r => r.Q).MaximumLength(100).WithName("q");
+    }
+}
+
+/// <summary>Posts the caller may see: published ones, plus own drafts, plus everything for staff.</summary>
+public sealed class ListPosts(GroundworkDbContext db) : IOperation<ListPostsRequest, PagedList<PostDto>>
+{
+    public static readonly IReadOnlyList<string> SortFields = ["createdAt", "publishedAt", "title"];
+
+    public Policy Policy => Policy.AnonymousOrScoped(Scopes.PostsRead);
+
+    public async Task<Result<PagedList<PostDto>>> HandleAsync(ListPostsRequest request, Caller caller, CancellationToken cancellationToken)
+    {
+        var query = db.Posts.AsNoTracking().Visible(caller);
+        if (request.Published is { } published)
+        {
+            query = query.Where(p => p.Published == published);
+        }
+
+        if (request.AuthorId is { } author)
+        {
+            query = query.Where(p => p.AuthorId == author);
+        }
+
+        if (!string.IsNullOrWhiteSpace(request.Q))
+        {
+            var q = request.Q.Trim().ToLowerInvariant();
+            query = query.Where(p => p.Title.ToLower().Contains(q) || p.Content.ToLower().Contains(q));
+        }
+
+        var page = request.Page;
+        var desc = page.Order == SortOrder.Desc;
+        query = PageRules.CanonicalSort(page.Sort, SortFields) switch
+        {
+            "title" => desc ? query.OrderByDescending(p => p.Title.ToLower()).ThenByDescending(p => p.Id) : query.OrderBy(p => p.Title.ToLower()).ThenBy(p => p.Id),
+            "publishedAt" => desc ? query.OrderByDescending(p => p.PublishedAt).ThenByDescending(p => p.Id) : query.OrderBy(p => p.PublishedAt).ThenBy(p => p.Id),
+            _ => desc ? query.OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id) : query.OrderBy(p => p.CreatedAt).ThenBy(p => p.Id),
+        };
+        var total = await query.CountAsync(cancellationToken);
+        var items = await query.Skip(page.Skip).Take(page.Limit)
+            .Select(p => new PostDto(p.Id, p.AuthorId, p.Title, p.Content, p.Published, p.PublishedAt, p.CreatedAt, p.UpdatedAt) { Version = p.Version })
+            .ToListAsync(cancellationToken);
+        return new PagedList<PostDto>(items, page.Page, page.Limit, total);
+    }
+}

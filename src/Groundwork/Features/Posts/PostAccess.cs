@@ -1,0 +1,27 @@
+using Groundwork.Platform.Operations;
+
+namespace Groundwork.Features.Posts;
+
+/// <summary>Who sees and touches which post. Drafts are visible to their author and to staff only.</summary>
+public static class PostAccess
+{
+    public static bool CanSee(Caller caller, Post post)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(post);
+        return post.Published || caller.Is(post.AuthorId) || caller.IsStaff;
+    }
+
+    /// <summary>Visibility as a query filter, so lists never carry what the caller may not see.</summary>
+    public static IQueryable<Post> Visible(this IQueryable<Post> posts, Caller caller)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        if (caller.IsStaff)
+        {
+            return posts;
+        }
+
+        var me = caller.UserId;
+        return me is null ? posts.Where(p => p.Published) : posts.Where(p => p.Published || p.AuthorId == me);
+    }
+}

@@ -1,0 +1,59 @@
+using Groundwork.Platform.Http;
+using Groundwork.Platform.Operations;
+
+namespace Groundwork.Features.Posts;
+
+public static class PostsEndpoints
+{
+    public static void MapPosts(this RouteGroupBuilder api)
+    {
+        var posts = api.MapGroup("/posts").WithTags("Posts");
+
+        posts.MapGet("/", (HttpContext http, ListPosts op) => List(http, op, null))
+            .AllowAnonymous().WithName("ListPosts").Produces<PageEnvelope<PostDto>>().ProducesErrors(400);
+
+        api.MapGet("/users/{userId:guid}/posts", (HttpContext http, ListPosts op, Guid userId) => List(http, op, userId))
+            .AllowAnonymous().WithTags("Posts").WithName("ListUserPosts").Produces<PageEnvelope<PostDto>>().ProducesErrors(400);
+
+        posts.MapPost("/", (HttpContext http, CreatePost op, CreatePostRequest body) =>
+                IdempotentRest.RunAsync(http, op, body, keyRequired: false, post => RenderedResponse.Created($"/api/v1/posts/{post.Id}", post)))
+            .RequireAuthorization().WithName("CreatePost")
+            .Produces<CreatedEnvelope<PostDto>>(StatusCodes.Status201Created).ProducesErrors(400, 401, 403, 409, 413, 415, 422);
+
+        posts.MapGet("/{id:guid}", (HttpContext http, GetPost op, Guid id) =>
+                Rest.RunAsync(http, op, new GetPostRequest(id), post => Rest.DataWithETag(http, post, post.Version)))
+            .AllowAnonymous().WithName("GetPost").Produces<DataEnvelope<PostDto>>().Produces(StatusCodes.Status304NotModified).ProducesErrors(404);
+
+        posts.MapPatch("/{id:guid}", (HttpContext http, UpdatePost op, Guid id, UpdatePostBody body) =>
+                Rest.RunAsync(http, op, new UpdatePostRequest(id, body.Title, body.Content, Rest.IfMatchVersion(http)),
+                    post => Rest.DataWithETag(http, post, post.Version)))
+            .RequireAuthorization().WithName("UpdatePost").Produces<DataEnvelope<PostDto>>().ProducesErrors(400, 401, 403, 404, 409, 412, 413, 415);
+
+        posts.MapDelete("/{id:guid}", (HttpContext http, DeletePost op, Guid id) =>
+                Rest.RunAsync(http, op, new DeletePostRequest(id, Rest.IfMatchVersion(http)), Rest.NoContent))
+            .RequireAuthorization().WithName("DeletePost").Produces(StatusCodes.Status204NoContent).ProducesErrors(401, 403, 404, 412);
+
+        posts.MapPost("/{id:guid}/publish", (HttpContext http, PublishPost op, Guid id) =>
+                Rest.RunAsync(http, op, new PublishPostRequest(id), post => Rest.DataWithETag(http, post, post.Version)))
+            .RequireAuthorization().WithName("PublishPost").Produces<DataEnvelope<PostDto>>().ProducesErrors(401, 403, 404);
+
+        posts.MapPost("/{id:guid}/unpublish", (HttpContext http, UnpublishPost op, Guid id) =>
+                Rest.RunAsync(http, op, new UnpublishPostRequest(id), post => Rest.DataWithETag(http, post, post.Version)))
+            .RequireAuthorization().WithName("UnpublishPost").Produces<DataEnvelope<PostDto>>().ProducesErrors(401, 403, 404);
+    }
+
+    private static Task<IResult> List(HttpContext http, ListPosts op, Guid? author)
+    {
+        var query = author is null ? new QueryReader(http, "published", "authorId", "q") : new QueryReader(http, "published", "q");
+        var request = new ListPostsRequest(
+            query.Page(),
+            query.Parse<bool>("published", bool.TryParse, "true, false"),
+            author ?? query.Parse<Guid>("authorId", Guid.TryParse, "a user id"),
+            query.String("q"));
+        return query.Errors.Count > 0
+            ? Task.FromResult(Error.Validation(query.Errors).ToResult())
+            : Rest.RunAsync(http, op, request, page => Rest.Page(http, page));
+    }
+
+    public sealed record UpdatePostBody(string? Title, string? Content);
+}
