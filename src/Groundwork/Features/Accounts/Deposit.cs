@@ -32,8 +32,7 @@ public sealed class Deposit(GroundworkDbContext db, SystemAccounts system, Money
             return Error.NotFound("Account");
         }
 
-        var externalId = await system.GetIdAsync(AccountKind.External, account.Currency, cancellationToken);
-        var external = await db.Accounts.AsNoTracking().FirstAsync(a => a.Id == externalId, cancellationToken);
+        var external = await system.GetAsync(AccountKind.External, account.Currency, cancellationToken);
         var moved = await money.MoveAsync(TransactionType.Deposit, external, account, request.Amount, null, request.Description, cancellationToken);
         return moved.IsSuccess ? TransactionDto.From(moved.Value) : moved.Error;
     }

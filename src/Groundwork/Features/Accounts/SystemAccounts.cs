@@ -4,37 +4,27 @@ using Microsoft.EntityFrameworkCore;
 namespace Groundwork.Features.Accounts;
 
 /// <summary>The system's house and external account of a currency, created on first use.</summary>
-public sealed class SystemAccounts(IServiceScopeFactory scopes, TimeProvider clock)
+public sealed class SystemAccounts(GroundworkDbContext db, TimeProvider clock)
 {
     /// <summary>
-    /// Creates the account in its own short transaction (outside the caller's), so two first uses racing each
-    /// other resolve on the unique index instead of failing a money movement.
+    /// Runs on the caller's connection and transaction (a second connection would wait forever for SQLite's
+    /// single writer). <c>ON CONFLICT DO NOTHING</c> makes two first uses racing each other both succeed: the
+    /// loser waits for the winner's row and reads it.
     /// </summary>
-    public async Task<Guid> GetIdAsync(AccountKind kind, string currency, CancellationToken cancellationToken)
+    public async Task<Account> GetAsync(AccountKind kind, string currency, CancellationToken cancellationToken)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<GroundworkDbContext>();
-        for (var attempt = 0; attempt < 3; attempt++)
+        var existing = await db.Accounts.AsNoTracking().FirstOrDefaultAsync(a => a.Kind == kind && a.Currency == currency, cancellationToken);
+        if (existing is not null)
         {
-            var id = await db.Accounts.Where(a => a.Kind == kind && a.Currency == currency).Select(a => (Guid?)a.Id).FirstOrDefaultAsync(cancellationToken);
-            if (id is { } found)
-            {
-                return found;
-            }
-
-            var account = new Account { Kind = kind, Currency = currency, CreatedAt = clock.GetUtcNow().UtcDateTime };
-            db.Accounts.Add(account);
-            try
-            {
-                await db.SaveChangesAsync(cancellationToken);
-                return account.Id;
-            }
-            catch (DbUpdateException e) when (DbErrors.IsUniqueViolation(e))
-            {
-                db.ChangeTracker.Clear();
-            }
+            return existing;
         }
 
-        throw new InvalidOperationException($"Could not create the {kind} account for {currency}");
+        var id = Guid.CreateVersion7();
+        var kindText = kind.ToString().ToLowerInvariant();
+        var now = clock.GetUtcNow().UtcDateTime;
+        await db.Database.ExecuteSqlInterpolatedAsync(
+            $"INSERT INTO accounts (id, owner_id, kind, currency, balance, created_at) VALUES ({id}, NULL, {kindText}, {currency}, 0, {now}) ON CONFLICT DO NOTHING",
+            cancellationToken);
+        return await db.Accounts.AsNoTracking().FirstAsync(a => a.Kind == kind && a.Currency == currency, cancellationToken);
     }
 }

@@ -45,8 +45,7 @@ public sealed class CancelOrder(GroundworkDbContext db, SystemAccounts system, M
 
         if (to == OrderStatus.Refunded && order.Total > 0)
         {
-            var houseId = await system.GetIdAsync(AccountKind.House, order.Currency, cancellationToken);
-            var house = await db.Accounts.AsNoTracking().FirstAsync(a => a.Id == houseId, cancellationToken);
+            var house = await system.GetAsync(AccountKind.House, order.Currency, cancellationToken);
             var payer = await db.Accounts.AsNoTracking().FirstAsync(a => a.Id == order.PaidFromAccountId, cancellationToken);
             var moved = await money.MoveAsync(TransactionType.Refund, house, payer, order.Total, order.Id, $"Refund for order {order.Id}", cancellationToken);
             if (!moved.IsSuccess)

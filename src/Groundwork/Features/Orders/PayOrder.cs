@@ -61,8 +61,7 @@ public sealed class PayOrder(GroundworkDbContext db, SystemAccounts system, Mone
 
         if (order.Total > 0)
         {
-            var houseId = await system.GetIdAsync(AccountKind.House, order.Currency, cancellationToken);
-            var house = await db.Accounts.AsNoTracking().FirstAsync(a => a.Id == houseId, cancellationToken);
+            var house = await system.GetAsync(AccountKind.House, order.Currency, cancellationToken);
             var moved = await money.MoveAsync(TransactionType.Payment, account, house, order.Total, order.Id, $"Payment for order {order.Id}", cancellationToken);
             if (!moved.IsSuccess)
             {

@@ -21,7 +21,7 @@ public static class ServiceRegistration
         services.AddScoped<SessionIssuer>();
         services.AddScoped<SessionRevocation>();
         services.AddScoped<MoneyMovement>();
-        services.AddSingleton<SystemAccounts>();
+        services.AddScoped<SystemAccounts>();
         services.AddSingleton<IdempotencyStore>();
         services.AddSingleton<IdempotencyReaper>();
         services.AddHostedService(sp => sp.GetRequiredService<IdempotencyReaper>());
