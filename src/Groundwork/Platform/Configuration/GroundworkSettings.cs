@@ -45,6 +45,9 @@ public sealed record GroundworkSettings
     public required IReadOnlyList<string> CorsOrigins { get; init; }
     public required RateLimitSettings RateLimits { get; init; }
 
+    /// <summary>How long an in-flight idempotency claim blocks retries before a crashed holder's claim may be taken over.</summary>
+    public TimeSpan IdempotencyClaimTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Maps the benchmark baseline endpoints (never in Production).</summary>
     public bool BenchEndpoints { get; init; }
 
@@ -106,6 +109,7 @@ public sealed record GroundworkSettings
                 Rule(configuration, "RegisterPerIp", 5),
                 Rule(configuration, "Transfers", 60)),
             BenchEndpoints = bench,
+            IdempotencyClaimTimeout = Span(configuration, "Groundwork:Idempotency:ClaimTimeout", TimeSpan.FromSeconds(60)),
         };
     }
 

@@ -1,3 +1,4 @@
+using Groundwork.Platform.Configuration;
 using Groundwork.Platform.Operations;
 using Groundwork.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -21,12 +22,12 @@ public abstract record ClaimOutcome
 /// Stripe-style idempotency over the database, so it holds across server processes: claim, then complete in
 /// the business transaction, or release on failure (see docs/adr/0005-idempotency.md).
 /// </summary>
-public sealed class IdempotencyStore(IServiceScopeFactory scopes, TimeProvider clock)
+public sealed class IdempotencyStore(IServiceScopeFactory scopes, TimeProvider clock, GroundworkSettings settings)
 {
     public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
 
-    // Longer than the 30 s request timeout: a live request never loses its claim; a crashed one frees it.
-    public static readonly TimeSpan ClaimLifetime = TimeSpan.FromSeconds(60);
+    // Default 60 s, longer than the 30 s request timeout: a live request never loses its claim; a crashed one frees it.
+    private TimeSpan ClaimLifetime => settings.IdempotencyClaimTimeout;
 
     public async Task<ClaimOutcome> ClaimAsync(IdempotencyRequest request, CancellationToken cancellationToken)
     {
