@@ -53,7 +53,7 @@ export ConnectionStrings__Database="Host=127.0.0.1;Port=$PG_PORT;Username=postgr
 export Groundwork__Auth__KeysPath="$WORK/keys"
 export Groundwork__Bench__Enabled=true
 # Throughput is the point here, so the limits are lifted; their own tests cover them.
-export Groundwork__RateLimits__Default=100000000 Groundwork__RateLimits__LoginPerIp=100000000 Groundwork__RateLimits__LoginPerAccount=100000000
+export Groundwork__RateLimits__Default=100000000 Groundwork__RateLimits__LoginPerIp=100000000 Groundwork__RateLimits__LoginPerAccount=100000000 Groundwork__RateLimits__Transfers=100000000
 export Logging__LogLevel__Default=Warning
 export Urls="http://127.0.0.1:$APP_PORT"
 
@@ -115,18 +115,87 @@ run list-users -H "$AUTH" "$BASE/api/v1/users?limit=20"
 run me -H "$AUTH" "$BASE/api/v1/auth/me"
 run login -s "$WORK/login.lua" "$BASE/api/v1/auth/login"
 
+echo "== money: 8 accounts, transfers vs raw Npgsql, order create+pay, history depth"
+ACCOUNTS=()
+for i in $(seq 1 8); do
+  id=$(curl -sf -H "$AUTH" -H 'content-type: application/json' -d '{"currency":"EUR"}' "$BASE/api/v1/accounts" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["id"])')
+  curl -sf -o /dev/null -H "$AUTH" -H 'content-type: application/json' -H "Idempotency-Key: seed-$i" -d '{"amount":100000000000}' "$BASE/api/v1/accounts/$id/deposits"
+  ACCOUNTS+=("\"$id\"")
+done
+LUA_ACCOUNTS=$(IFS=,; echo "${ACCOUNTS[*]}")
+for target in transfers raw-transfer; do
+  path=/api/v1/transfers; [ "$target" = raw-transfer ] && path=/bench/raw-transfer
+  cat > "$WORK/$target.lua" <<LUA
+local accounts = { $LUA_ACCOUNTS }
+local counter = 0
+math.randomseed(os.time() + math.floor(os.clock() * 1000000))
+request = function()
+  counter = counter + 1
+  local i = math.random(#accounts)
+  local j = (i + math.random(#accounts - 1) - 1) % #accounts + 1
+  wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["Idempotency-Key"] = string.format("bench-%d-%d", math.random(1, 2147483647), counter)
+  return wrk.format("POST", "$path", nil, string.format('{"fromAccountId":"%s","toAccountId":"%s","amount":1}', accounts[i], accounts[j]))
+end
+LUA
+done
+PAYER=$(echo "${ACCOUNTS[0]}" | tr -d '"\\')
+ADMIN_ID=$(psql -d groundwork -c "SELECT id FROM users WHERE email='admin@bench.local'")
+cat > "$WORK/orders.lua" <<LUA
+local pending = {}
+local counter = 0
+math.randomseed(os.time() + math.floor(os.clock() * 1000000))
+request = function()
+  counter = counter + 1
+  wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["Idempotency-Key"] = string.format("order-%d-%d", math.random(1, 2147483647), counter)
+  local id = table.remove(pending)
+  if id then
+    return wrk.format("POST", "/api/v1/orders/" .. id .. "/pay", nil, '{"accountId":"$PAYER"}')
+  end
+  return wrk.format("POST", "/api/v1/users/$ADMIN_ID/orders", nil, '{"currency":"EUR","items":[{"sku":"A-1","name":"Thing","quantity":2,"unitPrice":150}]}')
+end
+response = function(status, headers, body)
+  if status == 201 then
+    local id = body:match('"id":"([%x%-]+)"')
+    if id then table.insert(pending, id) end
+  end
+end
+LUA
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"$(( WARMUP / 2 + 1 ))s" -H "$AUTH" -s "$WORK/transfers.lua" "$BASE" >/dev/null
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"$(( WARMUP / 2 + 1 ))s" -s "$WORK/raw-transfer.lua" "$BASE" >/dev/null
+run transfers -H "$AUTH" -s "$WORK/transfers.lua" "$BASE"
+run raw-transfer -s "$WORK/raw-transfer.lua" "$BASE"
+run order-create-pay -H "$AUTH" -s "$WORK/orders.lua" "$BASE"
+
+# A 1,000,000-entry history on one account (seeded in SQL), read at page 1 and at page 10,000 (20 per page).
+DEEP=$(echo "${ACCOUNTS[1]}" | tr -d '"\\')
+psql -d groundwork -c "
+  CREATE TEMP TABLE seed AS SELECT gen_random_uuid() AS id, i FROM generate_series(1, 1000000) AS i;
+  INSERT INTO ledger_transactions (id, type, amount, currency, from_account_id, to_account_id, created_at)
+    SELECT id, 'deposit', 1, 'EUR', '$PAYER', '$DEEP', now() FROM seed;
+  INSERT INTO ledger_entries (transaction_id, account_id, amount, created_at) SELECT id, '$DEEP', 1, now() FROM seed ORDER BY i;
+  ANALYZE ledger_entries; ANALYZE ledger_transactions;" >/dev/null
+DEEP_ID=$(psql -d groundwork -c "SELECT id FROM ledger_entries WHERE account_id = '$DEEP' ORDER BY id DESC OFFSET 199999 LIMIT 1")
+CURSOR=$(python3 -c "import base64,struct; print(base64.urlsafe_b64encode(struct.pack('<q', $DEEP_ID)).decode().rstrip('='))")
+wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -H "$AUTH" "$BASE/api/v1/accounts/$DEEP/transactions?limit=20" >/dev/null
+run history-page-1 -H "$AUTH" "$BASE/api/v1/accounts/$DEEP/transactions?limit=20"
+run history-page-10000 -H "$AUTH" "$BASE/api/v1/accounts/$DEEP/transactions?limit=20&cursor=$CURSOR"
+
 RSS_KB=$(awk '/VmHWM/ {print $2}' /proc/$APP_PID/status)
 ratio() { python3 -c "print(f'{100*float(\"$1\")/float(\"$2\"):.0f} %')"; }
 
 {
   echo
   printf '%-34s %12s %10s %10s\n' scenario "req/s" p50 p99
-  for name in bare-user get-user raw-users list-users me login; do
+  for name in bare-user get-user raw-users list-users me login transfers raw-transfer order-create-pay history-page-1 history-page-10000; do
     printf '%-34s %12s %10s %10s\n' "$name" "${RPS[$name]}" "${P50[$name]}" "${P99[$name]}"
   done
   echo
   echo "GET /users/{id} vs bare endpoint:        $(ratio "${RPS[get-user]}" "${RPS[bare-user]}")  (target ≥ 50 % once cached; caching is a later slice)"
   echo "GET /users?limit=20 vs raw Npgsql:       $(ratio "${RPS[list-users]}" "${RPS[raw-users]}")  (target ≥ 75 %)"
+  echo "transfers vs raw Npgsql transaction:     $(ratio "${RPS[transfers]}" "${RPS[raw-transfer]}")  (target ≥ 50 %, p99 ${P99[transfers]} ≤ 50 ms)"
+  echo "history page 10,000 vs page 1:           $(ratio "${RPS[history-page-10000]}" "${RPS[history-page-1]}")  (target ≥ 80 %)"
   echo "peak RSS:                                $(( RSS_KB / 1024 )) MB  (target ≤ 250 MB)"
   echo "start to ready (PostgreSQL, migrated):   ${READY_MS} ms"
 } | tee "$OUT/latest.txt"

@@ -42,6 +42,59 @@ public static class BenchEndpoints
 
                 return Rest.Page(http, new Platform.Operations.PagedList<UserDto>(items, 1, 20, total));
             });
+
+            // The same SQL transaction a transfer runs (two conditional balance updates in id order, the
+            // transaction row, two entries, three outbox rows), without the pipeline, auth or idempotency.
+            bench.MapPost("/raw-transfer", async (HttpContext http, RawTransfer body) =>
+            {
+                var ct = http.RequestAborted;
+                await using var connection = await dataSource.OpenConnectionAsync(ct);
+                await using var tx = await connection.BeginTransactionAsync(ct);
+                var legs = new[] { (Id: body.FromAccountId, Delta: -body.Amount), (Id: body.ToAccountId, Delta: body.Amount) }.OrderBy(l => l.Id);
+                foreach (var (id, delta) in legs)
+                {
+                    await using var update = new NpgsqlCommand(
+                        "UPDATE accounts SET balance = balance + @d WHERE id = @id AND (@d > 0 OR balance + @d >= 0)", connection, tx);
+                    update.Parameters.AddWithValue("d", delta);
+                    update.Parameters.AddWithValue("id", id);
+                    if (await update.ExecuteNonQueryAsync(ct) == 0)
+                    {
+                        await tx.RollbackAsync(ct);
+                        return Results.StatusCode(422);
+                    }
+                }
+
+                var txId = Guid.CreateVersion7();
+                var now = DateTime.UtcNow;
+                await using var batch = new NpgsqlBatch(connection, tx)
+                {
+                    BatchCommands =
+                    {
+                        Command("INSERT INTO ledger_transactions (id, type, amount, currency, from_account_id, to_account_id, created_at) VALUES (@p0, 'transfer', @p1, 'EUR', @p2, @p3, @p4)", txId, body.Amount, body.FromAccountId, body.ToAccountId, now),
+                        Command("INSERT INTO ledger_entries (transaction_id, account_id, amount, created_at) VALUES (@p0, @p1, @p2, @p3)", txId, body.FromAccountId, -body.Amount, now),
+                        Command("INSERT INTO ledger_entries (transaction_id, account_id, amount, created_at) VALUES (@p0, @p1, @p2, @p3)", txId, body.ToAccountId, body.Amount, now),
+                        Command("INSERT INTO outbox (id, type, occurred_at, subject, data) VALUES (@p0, 'transfer.completed', @p1, @p2, '{}')", Guid.CreateVersion7(), now, txId),
+                        Command("INSERT INTO outbox (id, type, occurred_at, subject, data) VALUES (@p0, 'account.debited', @p1, @p2, '{}')", Guid.CreateVersion7(), now, body.FromAccountId),
+                        Command("INSERT INTO outbox (id, type, occurred_at, subject, data) VALUES (@p0, 'account.credited', @p1, @p2, '{}')", Guid.CreateVersion7(), now, body.ToAccountId),
+                    },
+                };
+                await batch.ExecuteNonQueryAsync(ct);
+                await tx.CommitAsync(ct);
+                return Results.Created($"/api/v1/transfers/{txId}", new { data = new { id = txId } });
+            });
         }
     }
+
+    private static NpgsqlBatchCommand Command(string sql, params object[] values)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        for (var i = 0; i < values.Length; i++)
+        {
+            command.Parameters.AddWithValue($"p{i}", values[i]);
+        }
+
+        return command;
+    }
+
+    public sealed record RawTransfer(Guid FromAccountId, Guid ToAccountId, long Amount);
 }
