@@ -231,6 +231,8 @@ public abstract class TransferTests(GroundworkApp app)
         Assert.Equal(Enumerable.Range(1, 25).Reverse().Select(i => (long)i), seen);
         await (await alice.Client().GetAsync($"/api/v1/accounts/{a}/transactions?cursor=garbage!")).AssertError(400, "VALIDATION_ERROR");
         await (await alice.Client().GetAsync($"/api/v1/accounts/{a}/transactions?limit=101")).AssertError(400, "VALIDATION_ERROR");
+        var offset = await (await alice.Client().GetAsync($"/api/v1/accounts/{a}/transactions?page=2")).AssertError(400, "VALIDATION_ERROR");
+        Assert.Contains("page", offset.Fields());
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Operations;
 using Groundwork.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 
 namespace Groundwork.Tests.Platform;
 
@@ -138,6 +139,9 @@ public abstract class AuthorizationMatrixTests(GroundworkApp app)
         {
             case "GetUser" or "RenameUser" or "ChangeRole":
                 Assert.Equal(target.Id.ToString(), body["data"]!["id"]!.GetValue<string>());
+                var stored = await Groundwork.Tests.Money.MoneyHelpers.Db(app, db => db.Users.AsNoTracking().SingleAsync(u => u.Id == target.Id));
+                Assert.Equal(operation == "RenameUser" ? "Renamed" : "Test User", stored.Name);
+                Assert.Equal(operation == "ChangeRole" ? Role.Moderator : Role.User, stored.Role);
                 break;
             case "ListUsers":
                 Assert.True(body["meta"]!["total"]!.GetValue<int>() >= 1);
@@ -154,6 +158,18 @@ public abstract class AuthorizationMatrixTests(GroundworkApp app)
                 break;
             case "VerifyLedger":
                 Assert.True(body["ok"]!.GetValue<bool>());
+                break;
+            case "DeleteUser":
+                Assert.False(await Groundwork.Tests.Money.MoneyHelpers.Db(app, db => db.Users.AnyAsync(u => u.Id == target.Id)));
+                break;
+            case "DeleteDraft":
+                Assert.False(await Groundwork.Tests.Money.MoneyHelpers.Db(app, db => db.Posts.AnyAsync(p => p.Id == f.Draft)));
+                break;
+            case "CancelOrder":
+                Assert.Equal("cancelled", body["data"]!["status"]!.GetValue<string>());
+                break;
+            case "PublishDraft":
+                Assert.True(body["data"]!["published"]!.GetValue<bool>());
                 break;
             case "CreateUser" or "CreateApiKey" or "OpenAccount" or "Deposit" or "Transfer" or "CreateOrder" or "CreatePost":
                 Assert.NotNull(body["data"]!["id"]);

@@ -116,7 +116,6 @@ public sealed class KillTests(PostgresServer postgres) : IAsyncDisposable
 
         var acknowledged = new ConcurrentDictionary<string, Guid>();
         var unacknowledged = new ConcurrentDictionary<string, object>();
-        var sent = 0;
         using var load = new CancellationTokenSource();
 
         async Task<(int Status, Guid? Id)> SendAsync(string key, object body)
@@ -141,7 +140,6 @@ public sealed class KillTests(PostgresServer postgres) : IAsyncDisposable
                 var from = random.Next(4);
                 var body = new { fromAccountId = accounts[from], toAccountId = accounts[(from + 1 + random.Next(3)) % 4], amount = random.Next(1, 500) };
                 var key = Guid.NewGuid().ToString();
-                Interlocked.Increment(ref sent);
                 try
                 {
                     var (status, id) = await SendAsync(key, body);

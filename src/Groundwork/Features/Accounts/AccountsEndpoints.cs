@@ -20,9 +20,7 @@ public static class AccountsEndpoints
             {
                 var query = new QueryReader(http, "ownerId", "currency");
                 var request = new ListAccountsRequest(query.Page(), query.Parse<Guid>("ownerId", Guid.TryParse, "a user id"), query.String("currency"));
-                return query.Errors.Count > 0
-                    ? Task.FromResult(Error.Validation(query.Errors).ToResult())
-                    : Rest.RunAsync(http, op, request, page => Rest.Page(http, page));
+                return Rest.RunAsync(http, query, op, request, page => Rest.Page(http, page));
             })
             .WithName("ListAccounts").Produces<PageEnvelope<AccountDto>>().ProducesErrors(400, 401, 403);
 
@@ -35,17 +33,9 @@ public static class AccountsEndpoints
 
         accounts.MapGet("/{id:guid}/transactions", (HttpContext http, ListAccountTransactions op, Guid id) =>
             {
-                var query = new QueryReader(http, "cursor", "after");
-                var cursor = query.String("cursor") ?? query.String("after");
-                var request = new ListAccountTransactionsRequest(id, query.Int("limit") ?? 20, cursor);
-                if (http.Request.Query.ContainsKey("page") || http.Request.Query.ContainsKey("sort") || http.Request.Query.ContainsKey("order"))
-                {
-                    return Task.FromResult(Error.Validation("page", "This list is cursor-paginated: use limit and cursor").ToResult());
-                }
-
-                return query.Errors.Count > 0
-                    ? Task.FromResult(Error.Validation(query.Errors).ToResult())
-                    : Rest.RunAsync(http, op, request, page => CursorPage(http, page));
+                var query = QueryReader.ForCursor(http, "cursor", "after");
+                var request = new ListAccountTransactionsRequest(id, query.Int("limit") ?? 20, query.String("cursor") ?? query.String("after"));
+                return Rest.RunAsync(http, query, op, request, page => CursorPage(http, page));
             })
             .WithName("ListAccountTransactions").Produces<CursorEnvelope<TransactionDto>>().ProducesErrors(400, 401, 403, 404);
 

@@ -12,12 +12,7 @@ public sealed class ListAccountsValidator : AbstractValidator<ListAccountsReques
 {
     public ListAccountsValidator()
     {
-        RuleFor(r => r.Page).Custom((page, ctx) =>
-        {
-            var errors = new List<FieldError>();
-            PageRules.Validate(page, ListAccounts.SortFields, errors);
-            errors.ForEach(e => ctx.AddFailure(e.Field, e.Message));
-        });
+        RuleFor(r => r.Page).ValidPage(ListAccounts.SortFields);
         RuleFor(r => r.Currency).Must(c => c is null || Currencies.IsValid(c)).WithMessage("Must be an ISO 4217 currency code");
     }
 }

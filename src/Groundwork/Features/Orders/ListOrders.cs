@@ -10,12 +10,7 @@ public sealed record ListOrdersRequest(Guid UserId, PageRequest Page, OrderStatu
 
 public sealed class ListOrdersValidator : AbstractValidator<ListOrdersRequest>
 {
-    public ListOrdersValidator() => RuleFor(r => r.Page).Custom((page, ctx) =>
-    {
-        var errors = new List<FieldError>();
-        PageRules.Validate(page, ListOrders.SortFields, errors);
-        errors.ForEach(e => ctx.AddFailure(e.Field, e.Message));
-    });
+    public ListOrdersValidator() => RuleFor(r => r.Page).ValidPage(ListOrders.SortFields);
 }
 
 public sealed class ListOrders(GroundworkDbContext db) : IOperation<ListOrdersRequest, PagedList<OrderDto>>

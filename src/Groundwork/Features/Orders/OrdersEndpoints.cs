@@ -14,9 +14,7 @@ public static class OrdersEndpoints
             {
                 var query = new QueryReader(http, "status");
                 var request = new ListOrdersRequest(userId, query.Page(), query.Parse<OrderStatus>("status", ParseStatus, "pending, paid, cancelled, refunded"));
-                return query.Errors.Count > 0
-                    ? Task.FromResult(Error.Validation(query.Errors).ToResult())
-                    : Rest.RunAsync(http, op, request, page => Rest.Page(http, page));
+                return Rest.RunAsync(http, query, op, request, page => Rest.Page(http, page));
             })
             .WithName("ListOrders").Produces<PageEnvelope<OrderDto>>().ProducesErrors(400, 401, 403, 404);
 

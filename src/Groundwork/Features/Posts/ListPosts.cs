@@ -12,12 +12,7 @@ public sealed class ListPostsValidator : AbstractValidator<ListPostsRequest>
 {
     public ListPostsValidator()
     {
-        RuleFor(r => r.Page).Custom((page, ctx) =>
-        {
-            var errors = new List<FieldError>();
-            PageRules.Validate(page, ListPosts.SortFields, errors);
-            errors.ForEach(e => ctx.AddFailure(e.Field, e.Message));
-        });
+        RuleFor(r => r.Page).ValidPage(ListPosts.SortFields);
         RuleFor(r => r.Q).MaximumLength(100).WithName("q");
     }
 }

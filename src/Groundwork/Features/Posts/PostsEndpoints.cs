@@ -50,9 +50,7 @@ public static class PostsEndpoints
             query.Parse<bool>("published", bool.TryParse, "true, false"),
             author ?? query.Parse<Guid>("authorId", Guid.TryParse, "a user id"),
             query.String("q"));
-        return query.Errors.Count > 0
-            ? Task.FromResult(Error.Validation(query.Errors).ToResult())
-            : Rest.RunAsync(http, op, request, page => Rest.Page(http, page));
+        return Rest.RunAsync(http, query, op, request, page => Rest.Page(http, page));
     }
 
     public sealed record UpdatePostBody(string? Title, string? Content);

@@ -17,15 +17,7 @@ public sealed class ListUsersValidator : AbstractValidator<ListUsersRequest>
 {
     public ListUsersValidator()
     {
-        RuleFor(r => r.Page).Custom((page, ctx) =>
-        {
-            var errors = new List<FieldError>();
-            PageRules.Validate(page, ListUsers.SortFields, errors);
-            foreach (var e in errors)
-            {
-                ctx.AddFailure(e.Field, e.Message);
-            }
-        });
+        RuleFor(r => r.Page).ValidPage(ListUsers.SortFields);
         RuleFor(r => r.Q).MaximumLength(100).WithName("q");
     }
 }

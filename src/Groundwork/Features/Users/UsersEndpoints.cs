@@ -20,9 +20,7 @@ public static class UsersEndpoints
                     query.String("q"),
                     query.Date("createdAfter"),
                     query.Date("createdBefore"));
-                return query.Errors.Count > 0
-                    ? Task.FromResult(Error.Validation(query.Errors).ToResult())
-                    : Rest.RunAsync(http, op, request, page => Rest.Page(http, page));
+                return Rest.RunAsync(http, query, op, request, page => Rest.Page(http, page));
             })
             .WithName("ListUsers")
             .Produces<PageEnvelope<UserDto>>()

@@ -12,16 +12,25 @@ public sealed class QueryReader
     private readonly IQueryCollection _query;
     private readonly List<FieldError> _errors = [];
 
+    /// <summary>An offset-paged list: <c>page</c>, <c>limit</c>, <c>sort</c>, <c>order</c> plus the given filters.</summary>
     public QueryReader(HttpContext context, params string[] allowed)
+        : this(context, allowed.Concat(["page", "limit", "sort", "order"]))
+    {
+    }
+
+    private QueryReader(HttpContext context, IEnumerable<string> allowed)
     {
         ArgumentNullException.ThrowIfNull(context);
         _query = context.Request.Query;
-        var known = new HashSet<string>(allowed.Concat(["page", "limit", "sort", "order"]), StringComparer.OrdinalIgnoreCase);
+        var known = new HashSet<string>(allowed, StringComparer.OrdinalIgnoreCase);
         foreach (var key in _query.Keys.Where(k => !known.Contains(k) && !known.Contains(k.Replace("_", "", StringComparison.Ordinal))))
         {
             _errors.Add(new FieldError(key, "Unknown query parameter"));
         }
     }
+
+    /// <summary>A cursor-paged list: <c>limit</c> plus the given parameters; offset paging parameters are unknown here.</summary>
+    public static QueryReader ForCursor(HttpContext context, params string[] allowed) => new(context, allowed.Append("limit"));
 
     public IReadOnlyList<FieldError> Errors => _errors;
 

@@ -23,6 +23,20 @@ public static class Rest
         return result.IsSuccess ? onSuccess(result.Value) : result.Error.ToResult();
     }
 
+    /// <summary>As <see cref="RunAsync{TRequest,TResponse}(HttpContext,IOperation{TRequest,TResponse},TRequest,Func{TResponse,IResult})"/>, but answers the query string's own errors first.</summary>
+    public static Task<IResult> RunAsync<TRequest, TResponse>(
+        HttpContext context,
+        QueryReader query,
+        IOperation<TRequest, TResponse> operation,
+        TRequest request,
+        Func<TResponse, IResult> onSuccess)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        return query.Errors.Count > 0
+            ? Task.FromResult(Error.Validation(query.Errors).ToResult())
+            : RunAsync(context, operation, request, onSuccess);
+    }
+
     public static IResult Data<T>(T value) => TypedResults.Json(new DataEnvelope<T>(value), Json.Options);
 
     /// <summary>A single resource with its <c>ETag</c>; a matching <c>If-None-Match</c> answers 304.</summary>

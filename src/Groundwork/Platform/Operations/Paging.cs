@@ -1,3 +1,5 @@
+using FluentValidation;
+
 namespace Groundwork.Platform.Operations;
 
 public enum SortOrder
@@ -29,23 +31,23 @@ public static class PageRules
         return allowed.FirstOrDefault(a => string.Equals(a, compact, StringComparison.OrdinalIgnoreCase));
     }
 
-    public static void Validate(PageRequest page, IReadOnlyCollection<string> sortFields, List<FieldError> errors)
-    {
-        ArgumentNullException.ThrowIfNull(page);
-        ArgumentNullException.ThrowIfNull(errors);
-        if (page.Page < 1)
+    /// <summary>The paging rules every offset list shares: page ≥ 1, limit 1–100, sort among the listed fields.</summary>
+    public static IRuleBuilderOptionsConditions<T, PageRequest> ValidPage<T>(this IRuleBuilder<T, PageRequest> rule, IReadOnlyCollection<string> sortFields) =>
+        rule.Custom((page, context) =>
         {
-            errors.Add(new FieldError("page", "Must be at least 1"));
-        }
+            if (page.Page < 1)
+            {
+                context.AddFailure("page", "Must be at least 1");
+            }
 
-        if (page.Limit is < 1 or > PageRequest.MaxLimit)
-        {
-            errors.Add(new FieldError("limit", $"Must be between 1 and {PageRequest.MaxLimit}"));
-        }
+            if (page.Limit is < 1 or > PageRequest.MaxLimit)
+            {
+                context.AddFailure("limit", $"Must be between 1 and {PageRequest.MaxLimit}");
+            }
 
-        if (CanonicalSort(page.Sort, sortFields) is null)
-        {
-            errors.Add(new FieldError("sort", $"Must be one of: {string.Join(", ", sortFields)}"));
-        }
-    }
+            if (CanonicalSort(page.Sort, sortFields) is null)
+            {
+                context.AddFailure("sort", $"Must be one of: {string.Join(", ", sortFields)}");
+            }
+        });
 }
