@@ -33,6 +33,7 @@ public sealed class KillTests(PostgresServer postgres) : IAsyncDisposable
         ["Groundwork__Idempotency__ClaimTimeout"] = "00:00:03",
         ["Logging__LogLevel__Default"] = "Warning",
         ["Urls"] = $"http://127.0.0.1:{_port}",
+        ["Groundwork__Urls__Grpc"] = "",
         ["GROUNDWORK_ADMIN_PASSWORD"] = "kill-test-password",
     };
 

@@ -40,7 +40,7 @@ public sealed class CancelOrder(GroundworkDbContext db, SystemAccounts system, M
             .ExecuteUpdateAsync(s => s.SetProperty(o => o.Status, to).SetProperty(o => o.UpdatedAt, now), cancellationToken);
         if (changed == 0)
         {
-            return Error.Conflict("The order changed state concurrently; reload it");
+            return Error.Conflict("The order changed state concurrently; reload it", ConflictKind.Concurrency);
         }
 
         if (to == OrderStatus.Refunded && order.Total > 0)

@@ -46,7 +46,7 @@ public sealed class DeleteUser(GroundworkDbContext db, SessionRevocation session
                 .SetProperty(u => u.Version, u => u.Version + 1), cancellationToken);
         if (deleted == 0)
         {
-            return request.ExpectedVersion is null ? Error.Conflict("The user was changed concurrently, retry") : Error.PreconditionFailed();
+            return request.ExpectedVersion is null ? Error.Conflict("The user was changed concurrently, retry", ConflictKind.Concurrency) : Error.PreconditionFailed();
         }
 
         await db.ApiKeys.Where(k => k.UserId == request.Id && k.RevokedAt == null)

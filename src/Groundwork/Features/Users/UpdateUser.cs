@@ -53,7 +53,7 @@ public sealed class UpdateUser(GroundworkDbContext db, TimeProvider clock) : IOp
             var normalized = User.Normalize(request.Email);
             if (normalized != user.NormalizedEmail && await db.Users.AnyAsync(u => u.NormalizedEmail == normalized, cancellationToken))
             {
-                return new Error(ErrorCode.Conflict, "A user with this email already exists", [new FieldError("email", "Already registered")]);
+                return Error.Duplicate("email", "A user with this email already exists");
             }
 
             user.Email = request.Email.Trim();
@@ -79,11 +79,11 @@ public sealed class UpdateUser(GroundworkDbContext db, TimeProvider clock) : IOp
         catch (DbUpdateConcurrencyException)
         {
             // Someone else changed the user between our read and write.
-            return request.ExpectedVersion is null ? Error.Conflict("The user was changed concurrently, retry") : Error.PreconditionFailed();
+            return request.ExpectedVersion is null ? Error.Conflict("The user was changed concurrently, retry", ConflictKind.Concurrency) : Error.PreconditionFailed();
         }
         catch (DbUpdateException e) when (DbErrors.IsUniqueViolation(e))
         {
-            return new Error(ErrorCode.Conflict, "A user with this email already exists", [new FieldError("email", "Already registered")]);
+            return Error.Duplicate("email", "A user with this email already exists");
         }
 
         return UserDto.From(user);

@@ -42,6 +42,5 @@ public sealed class UserRegistration(GroundworkDbContext db, PasswordHasher hash
         return user;
     }
 
-    private static Error EmailTaken => new(ErrorCode.Conflict, "A user with this email already exists",
-        [new FieldError("email", "Already registered")]);
+    private static Error EmailTaken => Error.Duplicate("email", "A user with this email already exists");
 }

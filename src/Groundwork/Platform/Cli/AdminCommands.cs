@@ -1,5 +1,6 @@
 using Groundwork.Features.Users;
 using Groundwork.Platform.Auth;
+using Groundwork.Platform.GraphQLServer;
 using Groundwork.Platform.Persistence;
 
 namespace Groundwork.Platform.Cli;
@@ -12,7 +13,7 @@ public static class AdminCommands
 {
     public static readonly IReadOnlySet<string> Names = new HashSet<string>(StringComparer.Ordinal)
     {
-        "migrate", "create-admin", "rotate-signing-key",
+        "migrate", "create-admin", "rotate-signing-key", "print-graphql-schema",
     };
 
     public static async Task<int> RunAsync(WebApplication app, string command, IReadOnlyList<string> args, TextReader stdin, TextWriter stdout, TextWriter stderr)
@@ -36,6 +37,11 @@ public static class AdminCommands
 
             case "create-admin":
                 return await CreateAdminAsync(app, args, stdin, stdout, stderr);
+
+            case "print-graphql-schema":
+                // What api/schema.graphql must contain: `dotnet run --project src/Groundwork -- print-graphql-schema > api/schema.graphql`.
+                await stdout.WriteAsync(app.Services.GetRequiredService<GraphQLExecution>().PrintSchema());
+                return 0;
 
             default:
                 await stderr.WriteLineAsync($"Unknown command '{command}'. Commands: {string.Join(", ", Names)}");

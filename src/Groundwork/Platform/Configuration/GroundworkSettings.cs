@@ -51,6 +51,12 @@ public sealed record GroundworkSettings
     /// <summary>Maps the benchmark baseline endpoints (never in Production).</summary>
     public bool BenchEndpoints { get; init; }
 
+    /// <summary>Where REST, GraphQL and the docs listen (HTTP/1.1 and HTTP/2): the standard <c>Urls</c> setting.</summary>
+    public IReadOnlyList<string> HttpUrls { get; init; } = ["http://localhost:5080"];
+
+    /// <summary>The HTTP/2-only (h2c) endpoint for gRPC, <c>Groundwork:Urls:Grpc</c>; empty turns the listener off.</summary>
+    public string? GrpcUrl { get; init; } = "http://localhost:5081";
+
     public static GroundworkSettings Load(IConfiguration configuration, bool isProduction)
     {
         ArgumentNullException.ThrowIfNull(configuration);
@@ -110,7 +116,27 @@ public sealed record GroundworkSettings
                 Rule(configuration, "Transfers", 60)),
             BenchEndpoints = bench,
             IdempotencyClaimTimeout = Span(configuration, "Groundwork:Idempotency:ClaimTimeout", TimeSpan.FromSeconds(60)),
+            HttpUrls = Urls(configuration, "Urls", "http://localhost:5080"),
+            GrpcUrl = configuration["Groundwork:Urls:Grpc"] is { } grpc && string.IsNullOrWhiteSpace(grpc)
+                ? null
+                : Urls(configuration, "Groundwork:Urls:Grpc", "http://localhost:5081") is [var one] ? one
+                : throw new ConfigurationException("Groundwork:Urls:Grpc", "must be one URL"),
         };
+    }
+
+    private static List<string> Urls(IConfiguration c, string key, string fallback)
+    {
+        var urls = (c[key] is { Length: > 0 } v ? v : fallback).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+        foreach (var url in urls)
+        {
+            if (!Uri.TryCreate(url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri)
+                || uri.Scheme is not ("http" or "https") || uri.AbsolutePath != "/")
+            {
+                throw new ConfigurationException(key, $"must be http(s)://host:port URLs (got '{url}')");
+            }
+        }
+
+        return urls;
     }
 
     private static string Text(IConfiguration c, string key, string fallback)

@@ -8,6 +8,8 @@ using Groundwork.Features.Discovery;
 using Groundwork.Features.Users;
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Configuration;
+using Groundwork.Platform.GraphQLServer;
+using Groundwork.Platform.GrpcServer;
 using Groundwork.Platform.Http;
 using Groundwork.Platform.Persistence;
 using Groundwork.Platform.RateLimiting;
@@ -35,6 +37,7 @@ public static class GroundworkHost
             o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
         });
 
+        KestrelEndpoints.Configure(builder, settings);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -49,6 +52,8 @@ public static class GroundworkHost
         services.AddGroundworkDatabase(settings);
         services.AddGroundworkAuthentication(settings);
         services.AddOperations();
+        services.AddSingleton<GraphQLExecution>();
+        services.AddGroundworkGrpc(builder.Environment);
 
         services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
         // Binding failures (malformed JSON, wrong content type) become exceptions our handler maps to the envelope.
@@ -95,6 +100,8 @@ public static class GroundworkHost
         api.MapOrders();
         api.MapAccounts();
         app.MapDiscovery();
+        app.MapGraphQL();
+        app.MapGroundworkGrpc();
 
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();

@@ -23,6 +23,7 @@ public static class ServiceRegistration
         services.AddScoped<MoneyMovement>();
         services.AddScoped<SystemAccounts>();
         services.AddSingleton<IdempotencyStore>();
+        services.AddScoped<IdempotentExecution>();
         services.AddSingleton<IdempotencyReaper>();
         services.AddHostedService(sp => sp.GetRequiredService<IdempotencyReaper>());
 

@@ -18,6 +18,8 @@ public sealed record RenderedResponse(int Status, string Body, string? Location)
 
     public IResult ToResult(bool replayed) => new Writer(this, replayed);
 
+    public StoredResponse ToStored() => new(Status, Body, Location);
+
     private sealed class Writer(RenderedResponse response, bool replayed) : IResult
     {
         public async Task ExecuteAsync(HttpContext httpContext)
@@ -84,49 +86,22 @@ public static class IdempotentRest
             return plain.IsSuccess ? render(plain.Value).ToResult(replayed: false) : plain.Error.ToResult();
         }
 
-        if (key.Length > 255 || key.Any(char.IsControl))
+        if (IdempotentExecution.ValidateKey(key, HeaderName) is { } invalid)
         {
-            return Error.Validation(HeaderName, "Must be 1 to 255 printable characters").ToResult();
+            return invalid.ToResult();
         }
 
         var idempotency = new IdempotencyRequest(caller.PrincipalKey, key, http.Request.Method, http.Request.Path.Value ?? "", await FingerprintAsync(http));
-        var store = http.RequestServices.GetRequiredService<IdempotencyStore>();
-        var claim = await store.ClaimAsync(idempotency, ct);
-        switch (claim)
+        var execution = http.RequestServices.GetRequiredService<IdempotentExecution>();
+        var outcome = await execution.RunAsync(idempotency, operation, request, caller,
+            value => render(value).ToStored(), ct);
+        if (!outcome.IsSuccess)
         {
-            case ClaimOutcome.Replay replay:
-                return new RenderedResponse(replay.Response.Status, replay.Response.Body, replay.Response.Location).ToResult(replayed: true);
-            case ClaimOutcome.Refused refused:
-                return refused.Error.ToResult();
+            return outcome.Error.ToResult();
         }
 
-        var token = ((ClaimOutcome.Claimed)claim).LockToken;
-        RenderedResponse? rendered = null;
-        try
-        {
-            var result = await pipeline.RunAsync(operation, request, caller, ct, async (value, db, token2) =>
-            {
-                rendered = render(value);
-                await IdempotencyStore.CompleteAsync(db, idempotency, token, new StoredResponse(rendered.Status, rendered.Body, rendered.Location), token2);
-            });
-            if (!result.IsSuccess)
-            {
-                // Failed or rolled back: remember nothing, so a corrected retry with the same key runs.
-                await store.ReleaseAsync(idempotency, token, CancellationToken.None);
-                return result.Error.ToResult();
-            }
-
-            return (rendered ?? render(result.Value)).ToResult(replayed: false);
-        }
-        catch (IdempotencyClaimLostException)
-        {
-            return Error.Conflict("A request with this Idempotency-Key is still in progress; retry later").ToResult();
-        }
-        catch
-        {
-            await store.ReleaseAsync(idempotency, token, CancellationToken.None);
-            throw;
-        }
+        var stored = outcome.Value.Response;
+        return new RenderedResponse(stored.Status, stored.Body, stored.Location).ToResult(outcome.Value.Replayed);
     }
 
     private static async Task<string> FingerprintAsync(HttpContext http)

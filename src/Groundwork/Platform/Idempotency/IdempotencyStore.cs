@@ -89,7 +89,7 @@ public sealed class IdempotencyStore(IServiceScopeFactory scopes, TimeProvider c
 
             if (existing.LockedUntil > now)
             {
-                return new ClaimOutcome.Refused(Error.Conflict("A request with this Idempotency-Key is still in progress; retry later"));
+                return new ClaimOutcome.Refused(Error.Conflict("A request with this Idempotency-Key is still in progress; retry later", ConflictKind.Concurrency));
             }
 
             // The holder died mid-flight (its transaction never committed): take the claim over.
@@ -102,7 +102,7 @@ public sealed class IdempotencyStore(IServiceScopeFactory scopes, TimeProvider c
             }
         }
 
-        return new ClaimOutcome.Refused(Error.Conflict("A request with this Idempotency-Key is still in progress; retry later"));
+        return new ClaimOutcome.Refused(Error.Conflict("A request with this Idempotency-Key is still in progress; retry later", ConflictKind.Concurrency));
     }
 
     /// <summary>

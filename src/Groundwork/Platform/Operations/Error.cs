@@ -22,6 +22,22 @@ public enum ErrorCode
 
 public sealed record FieldError(string Field, string Message);
 
+/// <summary>
+/// What kind of 409 a conflict is. REST shows them all as CONFLICT; gRPC tells them apart
+/// (ALREADY_EXISTS, FAILED_PRECONDITION, ABORTED), so a client knows whether retrying can help.
+/// </summary>
+public enum ConflictKind
+{
+    /// <summary>The object is in the wrong state for this (order already paid): retrying will not help.</summary>
+    State,
+
+    /// <summary>Something unique already exists (an email): retrying will not help.</summary>
+    Duplicate,
+
+    /// <summary>A concurrent change or an in-flight request won the race: retry after re-reading.</summary>
+    Concurrency,
+}
+
 /// <summary>An expected failure, returned as a value. Exceptions are for bugs and broken dependencies.</summary>
 public sealed record Error(ErrorCode Code, string Message, IReadOnlyList<FieldError>? Details = null)
 {
@@ -30,6 +46,9 @@ public sealed record Error(ErrorCode Code, string Message, IReadOnlyList<FieldEr
 
     /// <summary>The limit that refused the call, for transports that report it (RateLimit headers).</summary>
     public RateLimiting.RateLimitDecision? RateLimit { get; init; }
+
+    /// <summary>For <see cref="ErrorCode.Conflict"/>: which kind (see <see cref="ConflictKind"/>).</summary>
+    public ConflictKind ConflictKind { get; init; }
 
     public static Error Validation(string field, string message) =>
         new(ErrorCode.ValidationError, "Invalid input data", [new FieldError(field, message)]);
@@ -45,7 +64,10 @@ public sealed record Error(ErrorCode Code, string Message, IReadOnlyList<FieldEr
 
     public static Error NotFound(string resource) => new(ErrorCode.NotFound, $"{resource} not found");
 
-    public static Error Conflict(string message) => new(ErrorCode.Conflict, message);
+    public static Error Conflict(string message, ConflictKind kind = ConflictKind.State) => new(ErrorCode.Conflict, message) { ConflictKind = kind };
+
+    public static Error Duplicate(string field, string message) =>
+        new(ErrorCode.Conflict, message, [new FieldError(field, "Already registered")]) { ConflictKind = ConflictKind.Duplicate };
 
     public static Error PreconditionFailed() =>
         new(ErrorCode.PreconditionFailed, "The resource has changed since it was read (If-Match mismatch)");

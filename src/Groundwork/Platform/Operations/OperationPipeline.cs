@@ -61,7 +61,7 @@ public sealed class OperationPipeline(IServiceProvider services, GroundworkDbCon
             {
                 // An optimistic concurrency token (Version) changed under us: the caller must re-read.
                 db.ChangeTracker.Clear();
-                return Error.Conflict("The resource was changed concurrently; reload it and retry");
+                return Error.Conflict("The resource was changed concurrently; reload it and retry", ConflictKind.Concurrency);
             }
             catch (Exception e) when (attempt < MaxAttempts && DbErrors.IsRetryable(e))
             {

@@ -1,0 +1,150 @@
+using GraphQL;
+using GraphQL.Types;
+using Groundwork.Features.Ledger;
+using Groundwork.Platform.GraphQLServer;
+using Groundwork.Platform.Operations;
+
+namespace Groundwork.Features.Accounts;
+
+/// <summary>GraphQL adapter for accounts, their ledger history and transfers.</summary>
+public static class AccountsGraphQL
+{
+    public static void AddQueries(ObjectGraphType query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        query.Field<AccountType>("account")
+            .Argument<NonNullGraphType<IdGraphType>>("id")
+            .ResolveAsync(async ctx => await ctx.RunAsync(ctx.Operation<GetAccount>(), new GetAccountRequest(ctx.GetId())));
+
+        query.Field<NonNullGraphType<AccountConnectionType>>("accounts")
+            .Description("The caller's accounts; admins may list anyone's with `ownerId`.")
+            .Argument<IntGraphType>("page", a => a.DefaultValue = 1)
+            .Argument<IntGraphType>("limit", a => a.DefaultValue = 20)
+            .Argument<IdGraphType>("ownerId")
+            .Argument<StringGraphType>("currency")
+            .WithComplexityImpact(ctx => new(1, ctx.GetArgument("limit", 20)))
+            .ResolveAsync(async ctx => await ctx.RunAsync(ctx.Operation<ListAccounts>(), new ListAccountsRequest(
+                new PageRequest(ctx.GetArgument("page", 1), ctx.GetArgument("limit", 20)), ctx.GetOptionalId("ownerId"), ctx.GetArgument<string?>("currency"))));
+
+        query.Field<NonNullGraphType<TransactionConnectionType>>("transactions")
+            .Description("An account's ledger history, newest first, by cursor: pass `pageInfo.endCursor` as `after`.")
+            .Argument<NonNullGraphType<IdGraphType>>("accountId")
+            .Argument<IntGraphType>("first", a => a.DefaultValue = 20)
+            .Argument<StringGraphType>("after")
+            .WithComplexityImpact(ctx => new(1, ctx.GetArgument("first", 20)))
+            .ResolveAsync(async ctx => await ctx.RunAsync(ctx.Operation<ListAccountTransactions>(), new ListAccountTransactionsRequest(
+                ctx.GetId("accountId"), ctx.GetArgument("first", 20), ctx.GetArgument<string?>("after"))));
+
+        query.Field<TransactionGraphType>("transferById")
+            .Argument<NonNullGraphType<IdGraphType>>("id")
+            .ResolveAsync(async ctx => await ctx.RunAsync(ctx.Operation<GetTransfer>(), new GetTransferRequest(ctx.GetId())));
+    }
+
+    public static void AddMutations(ObjectGraphType mutation)
+    {
+        ArgumentNullException.ThrowIfNull(mutation);
+        mutation.Field<NonNullGraphType<AccountType>>("createAccount")
+            .Argument<NonNullGraphType<StringGraphType>>("currency")
+            .ResolveAsync(async ctx => await ctx.RunAsync(ctx.Operation<CreateAccount>(), new CreateAccountRequest(ctx.GetArgument<string>("currency"))));
+
+        mutation.Field<NonNullGraphType<TransactionGraphType>>("transfer")
+            .Description("Moves money between accounts; retries with the same key return the first result.")
+            .Argument<NonNullGraphType<TransferInputType>>("input")
+            .Argument<NonNullGraphType<StringGraphType>>("idempotencyKey")
+            .ResolveAsync(async ctx =>
+            {
+                var input = ctx.GetArgument<TransferInput>("input");
+                return await ctx.RunIdempotentAsync(ctx.Operation<Transfer>(), new TransferRequest(
+                    GraphQLOperations.ParseId(input.FromAccountId, "fromAccountId"),
+                    GraphQLOperations.ParseId(input.ToAccountId, "toAccountId"),
+                    input.Amount, input.Description));
+            });
+
+        mutation.Field<NonNullGraphType<TransactionGraphType>>("deposit")
+            .Description("Admins credit an account from the outside world.")
+            .Argument<NonNullGraphType<IdGraphType>>("accountId")
+            .Argument<NonNullGraphType<LongGraphType>>("amount")
+            .Argument<StringGraphType>("description")
+            .Argument<NonNullGraphType<StringGraphType>>("idempotencyKey")
+            .ResolveAsync(async ctx => await ctx.RunIdempotentAsync(ctx.Operation<Deposit>(), new DepositRequest(
+                ctx.GetId("accountId"), ctx.GetArgument<long>("amount"), ctx.GetArgument<string?>("description"))));
+    }
+}
+
+public sealed class AccountType : ObjectGraphType<AccountDto>
+{
+    public AccountType()
+    {
+        Name = "Account";
+        Field<NonNullGraphType<IdGraphType>>("id").Resolve(ctx => ctx.Source.Id);
+        Field<IdGraphType>("ownerId").Resolve(ctx => ctx.Source.OwnerId);
+        Field<NonNullGraphType<StringGraphType>>("currency").Resolve(ctx => ctx.Source.Currency);
+        Field<NonNullGraphType<LongGraphType>>("balance").Description("Minor units (cents).").Resolve(ctx => ctx.Source.Balance);
+        Field<NonNullGraphType<DateTimeGraphType>>("createdAt").Resolve(ctx => ctx.Source.CreatedAt);
+    }
+}
+
+public sealed class AccountConnectionType() : PageConnectionType<AccountType, AccountDto>("AccountConnection");
+
+public sealed class TransactionTypeEnum : EnumerationGraphType<Ledger.TransactionType>
+{
+    public TransactionTypeEnum() => Name = "TransactionType";
+}
+
+public sealed class TransactionGraphType : ObjectGraphType<TransactionDto>
+{
+    public TransactionGraphType()
+    {
+        Name = "Transaction";
+        Field<NonNullGraphType<IdGraphType>>("id").Resolve(ctx => ctx.Source.Id);
+        Field<NonNullGraphType<TransactionTypeEnum>>("type").Resolve(ctx => ctx.Source.Type);
+        Field<NonNullGraphType<LongGraphType>>("amount").Description("Minor units (cents).").Resolve(ctx => ctx.Source.Amount);
+        Field<NonNullGraphType<StringGraphType>>("currency").Resolve(ctx => ctx.Source.Currency);
+        Field<NonNullGraphType<IdGraphType>>("fromAccountId").Resolve(ctx => ctx.Source.FromAccountId);
+        Field<NonNullGraphType<IdGraphType>>("toAccountId").Resolve(ctx => ctx.Source.ToAccountId);
+        Field<IdGraphType>("orderId").Resolve(ctx => ctx.Source.OrderId);
+        Field<StringGraphType>("description").Resolve(ctx => ctx.Source.Description);
+        Field<NonNullGraphType<DateTimeGraphType>>("createdAt").Resolve(ctx => ctx.Source.CreatedAt);
+    }
+}
+
+/// <summary>The cursor page of SPEC §4 as a connection: <c>nodes</c> and <c>pageInfo { hasNextPage endCursor }</c>.</summary>
+public sealed class TransactionConnectionType : ObjectGraphType<CursorPage<TransactionDto>>
+{
+    public TransactionConnectionType()
+    {
+        Name = "TransactionConnection";
+        Field<NonNullGraphType<ListGraphType<NonNullGraphType<TransactionGraphType>>>>("nodes").Resolve(ctx => ctx.Source.Items);
+        Field<NonNullGraphType<CursorPageInfoType>>("pageInfo").Resolve(ctx => ctx.Source);
+    }
+}
+
+public sealed class CursorPageInfoType : ObjectGraphType<CursorPage<TransactionDto>>
+{
+    public CursorPageInfoType()
+    {
+        Name = "CursorPageInfo";
+        Field<NonNullGraphType<BooleanGraphType>>("hasNextPage").Resolve(ctx => ctx.Source.HasMore);
+        Field<StringGraphType>("endCursor").Resolve(ctx => ctx.Source.NextCursor);
+    }
+}
+
+public sealed class TransferInput
+{
+    public string? FromAccountId { get; set; }
+    public string? ToAccountId { get; set; }
+    public long Amount { get; set; }
+    public string? Description { get; set; }
+}
+
+public sealed class TransferInputType : InputObjectGraphType<TransferInput>
+{
+    public TransferInputType()
+    {
+        Name = "TransferInput";
+        Field<NonNullGraphType<IdGraphType>>("fromAccountId");
+        Field<NonNullGraphType<IdGraphType>>("toAccountId");
+        Field<NonNullGraphType<LongGraphType>>("amount").Description("Minor units (cents), positive.");
+        Field<StringGraphType>("description");
+    }
+}

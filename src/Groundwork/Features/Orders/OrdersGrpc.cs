@@ -1,0 +1,66 @@
+using Grpc.Core;
+using Groundwork.Api.V1;
+using Groundwork.Platform.GrpcServer;
+using OrderMessage = Groundwork.Api.V1.Order;
+using OrderStatusMessage = Groundwork.Api.V1.OrderStatus;
+
+namespace Groundwork.Features.Orders;
+
+/// <summary>gRPC adapter for orders (api/protos/groundwork/v1/orders.proto): translation only.</summary>
+public sealed class OrdersGrpc(GetOrder getOrder, ListOrders listOrders, CreateOrder createOrder, PayOrder payOrder, CancelOrder cancelOrder)
+    : OrderService.OrderServiceBase
+{
+    public override async Task<OrderMessage> GetOrder(Api.V1.GetOrderRequest request, ServerCallContext context) =>
+        ToMessage(await context.RunAsync(getOrder, new GetOrderRequest(GrpcOperations.ParseId(request.Id, "id"))));
+
+    public override async Task<ListOrdersResponse> ListOrders(Api.V1.ListOrdersRequest request, ServerCallContext context)
+    {
+        var userId = GrpcOperations.ParseOptionalId(request.UserId, "userId") ?? Caller(context).UserId ?? Guid.Empty;
+        var page = await context.RunAsync(listOrders, new ListOrdersRequest(userId, GrpcPaging.ToPageRequest(request.Page), FromMessage(request.Status)));
+        return new ListOrdersResponse { Orders = { page.Items.Select(ToMessage) }, PageInfo = GrpcPaging.ToPageInfo(page) };
+    }
+
+    public override async Task<OrderMessage> CreateOrder(Api.V1.CreateOrderRequest request, ServerCallContext context) =>
+        ToMessage(await context.RunIdempotentAsync(createOrder, new CreateOrderRequest(
+            Caller(context).UserId ?? Guid.Empty,
+            request.Currency,
+            request.Items.Select(i => new CreateOrderItem(i.Sku, i.Name, i.Quantity, i.UnitPrice)).ToList()), keyRequired: false));
+
+    public override async Task<OrderMessage> PayOrder(Api.V1.PayOrderRequest request, ServerCallContext context) =>
+        ToMessage(await context.RunIdempotentAsync(payOrder, new PayOrderRequest(
+            GrpcOperations.ParseId(request.Id, "id"), GrpcOperations.ParseId(request.AccountId, "accountId"))));
+
+    public override async Task<OrderMessage> CancelOrder(Api.V1.CancelOrderRequest request, ServerCallContext context) =>
+        ToMessage(await context.RunAsync(cancelOrder, new CancelOrderRequest(GrpcOperations.ParseId(request.Id, "id"))));
+
+    private static Platform.Operations.Caller Caller(ServerCallContext context) =>
+        Platform.Auth.AuthenticationSetup.ToCaller(context.GetHttpContext());
+
+    private static OrderMessage ToMessage(OrderDto order) => new()
+    {
+        Id = order.Id.ToString(),
+        UserId = order.UserId.ToString(),
+        Status = order.Status switch
+        {
+            OrderStatus.Pending => OrderStatusMessage.Pending,
+            OrderStatus.Paid => OrderStatusMessage.Paid,
+            OrderStatus.Cancelled => OrderStatusMessage.Cancelled,
+            _ => OrderStatusMessage.Refunded,
+        },
+        Currency = order.Currency,
+        Items = { order.Items.Select(i => new Api.V1.OrderItem { Sku = i.Sku, Name = i.Name, Quantity = i.Quantity, UnitPrice = i.UnitPrice }) },
+        Total = order.Total,
+        CreatedAt = GrpcOperations.Time(order.CreatedAt),
+        UpdatedAt = GrpcOperations.Time(order.UpdatedAt),
+        PaidAt = GrpcOperations.Time(order.PaidAt),
+    };
+
+    private static OrderStatus? FromMessage(OrderStatusMessage status) => status switch
+    {
+        OrderStatusMessage.Pending => OrderStatus.Pending,
+        OrderStatusMessage.Paid => OrderStatus.Paid,
+        OrderStatusMessage.Cancelled => OrderStatus.Cancelled,
+        OrderStatusMessage.Refunded => OrderStatus.Refunded,
+        _ => null,
+    };
+}

@@ -1,0 +1,155 @@
+using GraphQL;
+using GraphQL.DataLoader;
+using GraphQL.Types;
+using Groundwork.Features.Users;
+using Groundwork.Platform.Auth;
+using Groundwork.Platform.GraphQLServer;
+using Groundwork.Platform.Operations;
+using Groundwork.Platform.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Groundwork.Features.Posts;
+
+/// <summary>GraphQL adapter for posts.</summary>
+public static class PostsGraphQL
+{
+    /// <summary>The seed's unpaginated lists (<c>posts</c>, <c>User.posts</c>) stop here (SPEC §10).</summary>
+    public const int MaxListed = 100;
+
+    private static readonly Policy ReadPosts = Policy.AnonymousOrScoped(Scopes.PostsRead);
+
+    public static void AddQueries(ObjectGraphType query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        query.Field<PostType>("post")
+            .Argument<NonNullGraphType<IdGraphType>>("id")
+            .ResolveAsync(async ctx => await ctx.RunAsync(ctx.Operation<GetPost>(), new GetPostRequest(ctx.GetId())));
+
+        query.Field<NonNullGraphType<ListGraphType<NonNullGraphType<PostType>>>>("posts")
+            .Description($"Posts the caller may see, newest first, at most {MaxListed}; null `published` lists drafts the caller may see too.")
+            .Argument<BooleanGraphType>("published", a => a.DefaultValue = true)
+            .WithComplexityImpact(1, 20)
+            .ResolveAsync(async ctx =>
+            {
+                var page = await ctx.RunAsync(ctx.Operation<ListPosts>(),
+                    new ListPostsRequest(new PageRequest(1, MaxListed, "createdAt", SortOrder.Desc), ctx.GetArgument<bool?>("published")));
+                return page.Items;
+            });
+    }
+
+    public static void AddMutations(ObjectGraphType mutation)
+    {
+        ArgumentNullException.ThrowIfNull(mutation);
+        mutation.Field<NonNullGraphType<PostType>>("createPost")
+            .Argument<NonNullGraphType<CreatePostInputType>>("input")
+            .ResolveAsync(async ctx =>
+            {
+                var input = ctx.GetArgument<CreatePostInput>("input");
+                return await ctx.RunAsync(ctx.Operation<CreatePost>(), new CreatePostRequest(input.Title, input.Content, input.Published));
+            });
+    }
+
+    public static void AddPublishing(ObjectGraphType mutation)
+    {
+        ArgumentNullException.ThrowIfNull(mutation);
+        mutation.Field<NonNullGraphType<PostType>>("updatePost")
+            .Argument<NonNullGraphType<IdGraphType>>("id")
+            .Argument<NonNullGraphType<UpdatePostInputType>>("input")
+            .ResolveAsync(async ctx =>
+            {
+                var input = ctx.GetArgument<UpdatePostInput>("input");
+                return await ctx.RunAsync(ctx.Operation<UpdatePost>(), new UpdatePostRequest(ctx.GetId(), input.Title, input.Content));
+            });
+        mutation.Field<NonNullGraphType<BooleanGraphType>>("deletePost")
+            .Argument<NonNullGraphType<IdGraphType>>("id")
+            .ResolveAsync(async ctx =>
+            {
+                await ctx.RunAsync(ctx.Operation<DeletePost>(), new DeletePostRequest(ctx.GetId()));
+                return true;
+            });
+        mutation.Field<NonNullGraphType<PostType>>("publishPost")
+            .Argument<NonNullGraphType<IdGraphType>>("id")
+            .ResolveAsync(async ctx => await ctx.RunAsync(ctx.Operation<PublishPost>(), new PublishPostRequest(ctx.GetId())));
+        mutation.Field<NonNullGraphType<PostType>>("unpublishPost")
+            .Argument<NonNullGraphType<IdGraphType>>("id")
+            .ResolveAsync(async ctx => await ctx.RunAsync(ctx.Operation<UnpublishPost>(), new UnpublishPostRequest(ctx.GetId())));
+    }
+
+    /// <summary>
+    /// The posts of many authors in one query per request: those the caller may see (the rule of
+    /// <see cref="PostAccess"/>), newest first, at most <see cref="MaxListed"/> each (a window per author).
+    /// </summary>
+    public static BatchLoader<Guid, IReadOnlyList<PostDto>> PostsByAuthor(IResolveFieldContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var caller = context.Caller();
+        return context.Request().Loader<Guid, IReadOnlyList<PostDto>>("posts-by-author", async (authors, ct) =>
+        {
+            var db = context.RequestServices!.GetRequiredService<GroundworkDbContext>();
+            var visible = db.Posts.AsNoTracking().Visible(caller);
+            // Per author, the newest MaxListed: a lateral join on PostgreSQL, ROW_NUMBER() per author on SQLite.
+            var rows = await db.Users.AsNoTracking().IgnoreQueryFilters()
+                .Where(u => authors.Contains(u.Id))
+                .SelectMany(u => visible.Where(p => p.AuthorId == u.Id).OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id).Take(MaxListed))
+                .Select(p => new PostDto(p.Id, p.AuthorId, p.Title, p.Content, p.Published, p.PublishedAt, p.CreatedAt, p.UpdatedAt) { Version = p.Version })
+                .ToListAsync(ct);
+            var byAuthor = rows.GroupBy(p => p.AuthorId)
+                .ToDictionary(g => g.Key, g => (IReadOnlyList<PostDto>)[.. g.OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id)]);
+            return authors.ToDictionary(a => a, a => byAuthor.GetValueOrDefault(a) ?? []);
+        });
+    }
+
+    /// <summary>Nested post lists obey the same scope rule as the top-level ones (API keys need <c>posts:read</c>).</summary>
+    public static IDataLoaderResult<IReadOnlyList<PostDto>?> RequireScope(IResolveFieldContext context, IDataLoaderResult<IReadOnlyList<PostDto>?> posts) =>
+        ReadPosts.Check(context.Caller()) is { } denied ? throw new OperationException(denied) : posts;
+}
+
+public sealed class PostType : ObjectGraphType<PostDto>
+{
+    public PostType()
+    {
+        Name = "Post";
+        Field<NonNullGraphType<IdGraphType>>("id").Resolve(ctx => ctx.Source.Id);
+        Field<NonNullGraphType<StringGraphType>>("title").Resolve(ctx => ctx.Source.Title);
+        Field<NonNullGraphType<StringGraphType>>("content").Resolve(ctx => ctx.Source.Content);
+        Field<NonNullGraphType<UserType>>("author").Resolve(ctx => UsersGraphQL.UsersById(ctx).Load(ctx.Source.AuthorId));
+        Field<NonNullGraphType<BooleanGraphType>>("published").Resolve(ctx => ctx.Source.Published);
+        Field<NonNullGraphType<DateTimeGraphType>>("createdAt").Resolve(ctx => ctx.Source.CreatedAt);
+        Field<DateTimeGraphType>("publishedAt").Resolve(ctx => ctx.Source.PublishedAt);
+        Field<NonNullGraphType<DateTimeGraphType>>("updatedAt").Resolve(ctx => ctx.Source.UpdatedAt);
+    }
+}
+
+public sealed class CreatePostInput
+{
+    public string? Title { get; set; }
+    public string? Content { get; set; }
+    public bool? Published { get; set; }
+}
+
+public sealed class CreatePostInputType : InputObjectGraphType<CreatePostInput>
+{
+    public CreatePostInputType()
+    {
+        Name = "CreatePostInput";
+        Field<NonNullGraphType<StringGraphType>>("title");
+        Field<NonNullGraphType<StringGraphType>>("content");
+        Field<BooleanGraphType>("published").DefaultValue(false);
+    }
+}
+
+public sealed class UpdatePostInput
+{
+    public string? Title { get; set; }
+    public string? Content { get; set; }
+}
+
+public sealed class UpdatePostInputType : InputObjectGraphType<UpdatePostInput>
+{
+    public UpdatePostInputType()
+    {
+        Name = "UpdatePostInput";
+        Field<StringGraphType>("title");
+        Field<StringGraphType>("content");
+    }
+}

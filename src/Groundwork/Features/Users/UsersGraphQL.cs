@@ -1,0 +1,155 @@
+using GraphQL;
+using GraphQL.Types;
+using Groundwork.Features.Auth;
+using Groundwork.Features.Posts;
+using Groundwork.Platform.Auth;
+using Groundwork.Platform.GraphQLServer;
+using Groundwork.Platform.Operations;
+using Groundwork.Platform.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Groundwork.Features.Users;
+
+/// <summary>GraphQL adapter for users: the seed schema's types and fields, each one translation over an operation.</summary>
+public static class UsersGraphQL
+{
+    public static void AddQueries(ObjectGraphType query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        query.Field<UserType>("user")
+            .Argument<NonNullGraphType<IdGraphType>>("id")
+            .ResolveAsync(async ctx => await ctx.RunAsync(ctx.Operation<GetUser>(), new GetUserRequest(ctx.GetId())));
+
+        query.Field<NonNullGraphType<UserConnectionType>>("users")
+            .Argument<IntGraphType>("page", a => a.DefaultValue = 1)
+            .Argument<IntGraphType>("limit", a => a.DefaultValue = 20)
+            .Argument<UserRoleType>("role")
+            .WithComplexityImpact(ctx => new(1, ctx.GetArgument("limit", 20)))
+            .ResolveAsync(async ctx => await ctx.RunAsync(ctx.Operation<ListUsers>(), new ListUsersRequest(
+                new PageRequest(ctx.GetArgument("page", 1), ctx.GetArgument("limit", 20)), ctx.GetArgument<Role?>("role"))));
+    }
+
+    public static void AddMeQuery(ObjectGraphType query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        query.Field<NonNullGraphType<UserType>>("me")
+            .Description("The signed-in user.")
+            .ResolveAsync(async ctx => await ctx.RunAsync(ctx.Operation<Me>(), new MeRequest()));
+    }
+
+    public static void AddMutations(ObjectGraphType mutation)
+    {
+        ArgumentNullException.ThrowIfNull(mutation);
+        mutation.Field<NonNullGraphType<UserType>>("createUser")
+            .Argument<NonNullGraphType<CreateUserInputType>>("input")
+            .ResolveAsync(async ctx =>
+            {
+                var input = ctx.GetArgument<CreateUserInput>("input");
+                return await ctx.RunAsync(ctx.Operation<CreateUser>(), new CreateUserRequest(input.Email, input.Name, input.Password, input.Role));
+            });
+
+        mutation.Field<NonNullGraphType<UserType>>("updateUser")
+            .Argument<NonNullGraphType<IdGraphType>>("id")
+            .Argument<NonNullGraphType<UpdateUserInputType>>("input")
+            .ResolveAsync(async ctx =>
+            {
+                var input = ctx.GetArgument<UpdateUserInput>("input");
+                return await ctx.RunAsync(ctx.Operation<UpdateUser>(), new UpdateUserRequest(ctx.GetId(), input.Email, input.Name, input.Role));
+            });
+
+        mutation.Field<NonNullGraphType<BooleanGraphType>>("deleteUser")
+            .Argument<NonNullGraphType<IdGraphType>>("id")
+            .ResolveAsync(async ctx =>
+            {
+                await ctx.RunAsync(ctx.Operation<DeleteUser>(), new DeleteUserRequest(ctx.GetId()));
+                return true;
+            });
+    }
+
+    /// <summary>Authors of many posts in one query per request.</summary>
+    public static BatchLoader<Guid, UserDto> UsersById(IResolveFieldContext context) =>
+        context.Request().Loader<Guid, UserDto>("users-by-id", async (ids, ct) =>
+        {
+            var db = context.RequestServices!.GetRequiredService<GroundworkDbContext>();
+            return await db.Users.AsNoTracking().Where(u => ids.Contains(u.Id))
+                .Select(u => new UserDto(u.Id, u.Email, u.Name, u.Role, u.CreatedAt, u.UpdatedAt) { Version = u.Version })
+                .ToDictionaryAsync(u => u.Id, ct);
+        });
+}
+
+/// <summary><c>enum UserRole { USER ADMIN MODERATOR }</c>, in the seed's order.</summary>
+public sealed class UserRoleType : EnumerationGraphType
+{
+    public UserRoleType()
+    {
+        Name = "UserRole";
+        Add("USER", Role.User);
+        Add("ADMIN", Role.Admin);
+        Add("MODERATOR", Role.Moderator);
+    }
+}
+
+public sealed class UserType : ObjectGraphType<UserDto>
+{
+    public UserType()
+    {
+        Name = "User";
+        Field<NonNullGraphType<IdGraphType>>("id").Resolve(ctx => ctx.Source.Id);
+        // A user reached through a post (its author) is public, but the address is not: only the user and staff see it.
+        Field<NonNullGraphType<StringGraphType>>("email").Resolve(ctx =>
+        {
+            var caller = ctx.Caller();
+            return caller.Is(ctx.Source.Id) || caller.IsStaff
+                ? ctx.Source.Email
+                : throw new OperationException(Error.Forbidden("Only the user and staff may read the email address"));
+        });
+        Field<NonNullGraphType<StringGraphType>>("name").Resolve(ctx => ctx.Source.Name);
+        Field<NonNullGraphType<UserRoleType>>("role").Resolve(ctx => ctx.Source.Role);
+        Field<NonNullGraphType<ListGraphType<NonNullGraphType<PostType>>>>("posts")
+            .Description($"The user's posts the caller may see, newest first, at most {PostsGraphQL.MaxListed}.")
+            .WithComplexityImpact(1, 10)
+            .Resolve(ctx => PostsGraphQL.RequireScope(ctx, PostsGraphQL.PostsByAuthor(ctx).Load(ctx.Source.Id)));
+        Field<NonNullGraphType<DateTimeGraphType>>("createdAt").Resolve(ctx => ctx.Source.CreatedAt);
+        Field<NonNullGraphType<DateTimeGraphType>>("updatedAt").Resolve(ctx => ctx.Source.UpdatedAt);
+    }
+}
+
+public sealed class UserConnectionType() : PageConnectionType<UserType, UserDto>("UserConnection");
+
+public sealed class CreateUserInput
+{
+    public string? Email { get; set; }
+    public string? Name { get; set; }
+    public string? Password { get; set; }
+    public Role? Role { get; set; }
+}
+
+public sealed class CreateUserInputType : InputObjectGraphType<CreateUserInput>
+{
+    public CreateUserInputType()
+    {
+        Name = "CreateUserInput";
+        Field<NonNullGraphType<StringGraphType>>("email");
+        Field<NonNullGraphType<StringGraphType>>("name");
+        Field<NonNullGraphType<StringGraphType>>("password");
+        Field<UserRoleType>("role").DefaultValue(Role.User);
+    }
+}
+
+public sealed class UpdateUserInput
+{
+    public string? Email { get; set; }
+    public string? Name { get; set; }
+    public Role? Role { get; set; }
+}
+
+public sealed class UpdateUserInputType : InputObjectGraphType<UpdateUserInput>
+{
+    public UpdateUserInputType()
+    {
+        Name = "UpdateUserInput";
+        Field<StringGraphType>("email");
+        Field<StringGraphType>("name");
+        Field<UserRoleType>("role");
+    }
+}

@@ -1,0 +1,256 @@
+using System.Text.Json;
+using GraphQL;
+using GraphQLParser.AST;
+using GraphQLParser.Exceptions;
+using Groundwork.Platform.Auth;
+using Groundwork.Platform.Http;
+using Groundwork.Platform.Operations;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Net.Http.Headers;
+
+namespace Groundwork.Platform.GraphQLServer;
+
+/// <summary>
+/// GraphQL over HTTP (the GraphQL-over-HTTP draft, checked by the graphql-http audits in ./test.sh):
+/// <c>POST /graphql</c> with a JSON body, <c>GET /graphql</c> for queries only. Answers in
+/// <c>application/graphql-response+json</c> when the client accepts it (400 for documents that cannot run),
+/// else in <c>application/json</c> (200 with <c>errors</c>). Requests the transport cannot even read get 4xx.
+/// </summary>
+public static class GraphQLEndpoint
+{
+    public const string Path = "/graphql";
+    private const string GraphQLResponse = "application/graphql-response+json";
+    private const string Json = "application/json";
+
+    public static IEndpointConventionBuilder MapGraphQL(this IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        // Every field decides its own authorization in the operation pipeline; anonymous callers reach public ones.
+        return app.MapMethods(Path, [HttpMethods.Get, HttpMethods.Post], HandleAsync)
+            .AllowAnonymous()
+            .WithTags("GraphQL")
+            .ExcludeFromDescription();
+    }
+
+    private sealed record GraphQLHttpRequest(string Query, string? OperationName, Inputs? Variables, Inputs? Extensions);
+
+    private static async Task HandleAsync(HttpContext http)
+    {
+        var execution = http.RequestServices.GetRequiredService<GraphQLExecution>();
+        var mediaType = ResponseMediaType(http.Request);
+        var strict = mediaType == GraphQLResponse;
+
+        var (request, problem) = HttpMethods.IsGet(http.Request.Method)
+            ? ReadGet(http.Request, execution)
+            : await ReadPostAsync(http.Request, execution);
+        if (problem is not null)
+        {
+            await WriteErrorAsync(http, mediaType, problem.Value.Status, problem.Value.Error);
+            return;
+        }
+
+        if (request!.Query.Length > GraphQLLimits.MaxDocumentLength)
+        {
+            await WriteErrorAsync(http, mediaType, strict ? 400 : 200,
+                Error.Validation("query", $"The document exceeds {GraphQLLimits.MaxDocumentLength} characters"));
+            return;
+        }
+
+        var document = TryParse(request.Query);
+        if (HttpMethods.IsGet(http.Request.Method) && document is not null && SelectedOperation(document, request.OperationName) is { } op
+            && op.Operation != OperationType.Query)
+        {
+            http.Response.Headers.Allow = "POST";
+            await WriteErrorAsync(http, mediaType, StatusCodes.Status405MethodNotAllowed,
+                new Error(ErrorCode.MethodNotAllowed, "Mutations and subscriptions are not allowed over GET; use POST"));
+            return;
+        }
+
+        // A credential that was sent but did not authenticate is refused, not silently downgraded to anonymous.
+        if (http.Features.Get<Microsoft.AspNetCore.Authentication.IAuthenticateResultFeature>()?.AuthenticateResult is { Failure: not null })
+        {
+            http.Response.Headers.WWWAuthenticate = "Bearer realm=\"groundwork\"";
+            await WriteErrorAsync(http, mediaType, StatusCodes.Status401Unauthorized, Error.Unauthenticated("The credential is invalid or expired"));
+            return;
+        }
+
+        var result = await execution.ExecuteAsync(document, request.Query, request.OperationName, request.Variables, request.Extensions,
+            new GraphQLRequestContext(http.ToCaller()), http.RequestServices, http.RequestAborted);
+        foreach (var error in result.Errors ?? [])
+        {
+            error.Data[GraphQLErrors.RequestIdKey] = http.TraceIdentifier;
+        }
+
+        // A document that could not run (syntax, validation, limits, variables) is the client's fault: 400 for
+        // clients that understand graphql-response+json; legacy application/json clients always get 200.
+        http.Response.StatusCode = !result.Executed && strict ? StatusCodes.Status400BadRequest : StatusCodes.Status200OK;
+        http.Response.ContentType = $"{mediaType}; charset=utf-8";
+        await execution.Serializer.WriteAsync(http.Response.Body, result, http.RequestAborted);
+    }
+
+    private static string ResponseMediaType(HttpRequest request)
+    {
+        if (!MediaTypeHeaderValue.TryParseList(request.Headers.Accept, out var accepted) || accepted.Count == 0)
+        {
+            return Json;
+        }
+
+        foreach (var media in accepted.OrderByDescending(a => a.Quality ?? 1))
+        {
+            if (media.MediaType.Equals(GraphQLResponse, StringComparison.OrdinalIgnoreCase))
+            {
+                return GraphQLResponse;
+            }
+
+            if (media.MediaType.Equals(Json, StringComparison.OrdinalIgnoreCase) || media.MatchesAllTypes || media.MediaType.Equals("application/*", StringComparison.OrdinalIgnoreCase))
+            {
+                return Json;
+            }
+        }
+
+        return Json;
+    }
+
+    private static (GraphQLHttpRequest?, (int Status, Error Error)?) ReadGet(HttpRequest http, GraphQLExecution execution)
+    {
+        var query = http.Query["query"].ToString();
+        if (query.Length == 0)
+        {
+            return (null, (400, Error.Validation("query", "A query is required")));
+        }
+
+        try
+        {
+            return (new GraphQLHttpRequest(
+                query,
+                http.Query["operationName"].ToString() is { Length: > 0 } name ? name : null,
+                ParseJsonMap(http.Query["variables"].ToString(), execution),
+                ParseJsonMap(http.Query["extensions"].ToString(), execution)), null);
+        }
+        catch (JsonException)
+        {
+            return (null, (400, Error.Validation("variables", "variables and extensions must be JSON objects")));
+        }
+    }
+
+    private static Inputs? ParseJsonMap(string raw, GraphQLExecution execution)
+    {
+        if (raw.Length == 0)
+        {
+            return null;
+        }
+
+        using var json = JsonDocument.Parse(raw, new JsonDocumentOptions { MaxDepth = 32 });
+        return json.RootElement.ValueKind switch
+        {
+            JsonValueKind.Object => execution.Serializer.ReadNode<Inputs>(json.RootElement),
+            JsonValueKind.Null => null,
+            _ => throw new JsonException("Not an object"),
+        };
+    }
+
+    private static async Task<(GraphQLHttpRequest?, (int Status, Error Error)?)> ReadPostAsync(HttpRequest http, GraphQLExecution execution)
+    {
+        if (!MediaTypeHeaderValue.TryParse(http.ContentType, out var contentType)
+            || !contentType.MediaType.Equals(Json, StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, (415, new Error(ErrorCode.UnsupportedMediaType, "Send the request as application/json")));
+        }
+
+        if (contentType.Charset.HasValue && !contentType.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, (415, new Error(ErrorCode.UnsupportedMediaType, "Only the utf-8 charset is supported")));
+        }
+
+        JsonDocument json;
+        try
+        {
+            json = await JsonDocument.ParseAsync(http.Body, new JsonDocumentOptions { MaxDepth = 32 }, http.HttpContext.RequestAborted);
+        }
+        catch (JsonException)
+        {
+            return (null, (400, Error.Validation("body", "The body is not valid JSON")));
+        }
+
+        using (json)
+        {
+            var root = json.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return (null, (400, Error.Validation("body", "The body must be a JSON object")));
+            }
+
+            var details = new List<FieldError>();
+            string? query = null, operationName = null;
+            Inputs? variables = null, extensions = null;
+            foreach (var property in root.EnumerateObject())
+            {
+                var value = property.Value;
+                switch (property.Name)
+                {
+                    case "query" when value.ValueKind == JsonValueKind.String:
+                        query = value.GetString();
+                        break;
+                    case "operationName" when value.ValueKind is JsonValueKind.String or JsonValueKind.Null:
+                        operationName = value.GetString();
+                        break;
+                    case "variables" when value.ValueKind is JsonValueKind.Object or JsonValueKind.Null:
+                        variables = value.ValueKind == JsonValueKind.Object ? execution.Serializer.ReadNode<Inputs>(value) : null;
+                        break;
+                    case "extensions" when value.ValueKind is JsonValueKind.Object or JsonValueKind.Null:
+                        extensions = value.ValueKind == JsonValueKind.Object ? execution.Serializer.ReadNode<Inputs>(value) : null;
+                        break;
+                    case "query" or "operationName":
+                        details.Add(new FieldError(property.Name, "Must be a string"));
+                        break;
+                    case "variables" or "extensions":
+                        details.Add(new FieldError(property.Name, "Must be an object"));
+                        break;
+                    default:
+                        // The draft lets clients send more (documentId, for persisted queries); ignore what we do not use.
+                        break;
+                }
+            }
+
+            if (query is null && details.All(d => d.Field != "query"))
+            {
+                details.Add(new FieldError("query", "A query is required"));
+            }
+
+            return details.Count > 0
+                ? (null, (400, Error.Validation(details)))
+                : (new GraphQLHttpRequest(query!, operationName, variables, extensions), null);
+        }
+    }
+
+    /// <summary>Parses once so GET can refuse mutations; a syntax error is left to the executer to report.</summary>
+    private static GraphQLDocument? TryParse(string query)
+    {
+        try
+        {
+            return GraphQLParser.Parser.Parse(query);
+        }
+        catch (GraphQLSyntaxErrorException)
+        {
+            return null;
+        }
+    }
+
+    private static GraphQLOperationDefinition? SelectedOperation(GraphQLDocument document, string? operationName)
+    {
+        var operations = document.Definitions.OfType<GraphQLOperationDefinition>().ToList();
+        return operationName is null
+            ? operations.Count == 1 ? operations[0] : null
+            : operations.FirstOrDefault(o => o.Name?.Value == operationName);
+    }
+
+    private static async Task WriteErrorAsync(HttpContext http, string mediaType, int status, Error error)
+    {
+        var execution = http.RequestServices.GetRequiredService<GraphQLExecution>();
+        var executionError = new OperationException(error);
+        executionError.Data[GraphQLErrors.RequestIdKey] = http.TraceIdentifier;
+        http.Response.StatusCode = status;
+        http.Response.ContentType = $"{mediaType}; charset=utf-8";
+        await execution.Serializer.WriteAsync(http.Response.Body, new ExecutionResult { Errors = [executionError] }, http.RequestAborted);
+    }
+}

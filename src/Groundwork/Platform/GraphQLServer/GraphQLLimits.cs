@@ -1,0 +1,111 @@
+using GraphQL.Validation;
+using GraphQL.Validation.Complexity;
+using GraphQL.Validation.Rules.Custom;
+using GraphQLParser.AST;
+
+namespace Groundwork.Platform.GraphQLServer;
+
+/// <summary>
+/// SPEC §9's limits on what one GraphQL document may ask for (docs/adr/0007-graphql-transport.md).
+/// </summary>
+public static class GraphQLLimits
+{
+    public const int MaxDepth = 10;
+    public const int MaxAliases = 15;
+
+    /// <summary>
+    /// Estimated objects a document may touch: each field costs 1, times the size of the lists above it (the
+    /// <c>limit</c>/<c>first</c> argument where there is one, else an estimate per field).
+    /// </summary>
+    public const int MaxComplexity = 25_000;
+
+    /// <summary>Characters in a document; the introspection query an IDE sends is about 3,000.</summary>
+    public const int MaxDocumentLength = 32 * 1024;
+
+    public static IEnumerable<IValidationRule> Rules(bool production)
+    {
+        yield return new AliasLimitRule();
+        yield return new DepthLimitRule();
+        yield return new ComplexityValidationRule(new ComplexityOptions
+        {
+            MaxComplexity = MaxComplexity,
+            DefaultListImpactMultiplier = 10,
+        });
+        if (production)
+        {
+            yield return NoIntrospectionValidationRule.Instance;
+        }
+    }
+
+    /// <summary>Aliases multiply work without nesting (the same field a hundred times); cap them per document.</summary>
+    private sealed class AliasLimitRule : ValidationRuleBase
+    {
+        public override ValueTask<INodeVisitor?> GetPreNodeVisitorAsync(ValidationContext context)
+        {
+            var count = 0;
+            return new(new MatchingNodeVisitor<GraphQLField>((field, ctx) =>
+            {
+                if (field.Alias is not null && ++count == MaxAliases + 1)
+                {
+                    ctx.ReportError(new ValidationError(ctx.Document.Source, "ALIAS_LIMIT",
+                        $"The document uses more than {MaxAliases} aliases", field));
+                }
+            }));
+        }
+    }
+
+    /// <summary>
+    /// Nesting of data fields, through fragments, at most <see cref="MaxDepth"/>. Introspection subtrees do not
+    /// count: their shape is fixed by the schema (the standard IDE query nests 13 deep), and the complexity
+    /// limit still bounds them; in Production introspection is off altogether.
+    /// </summary>
+    private sealed class DepthLimitRule : ValidationRuleBase
+    {
+        public override ValueTask<INodeVisitor?> GetPreNodeVisitorAsync(ValidationContext context)
+        {
+            var fragments = context.Document.Definitions.OfType<GraphQLFragmentDefinition>()
+                .GroupBy(f => f.FragmentName.Name.Value.ToString())
+                .ToDictionary(g => g.Key, g => g.First());
+            foreach (var operation in context.Document.Definitions.OfType<GraphQLOperationDefinition>())
+            {
+                var depth = Depth(operation.SelectionSet, fragments, []);
+                if (depth > MaxDepth)
+                {
+                    context.ReportError(new ValidationError(context.Document.Source, "DEPTH_LIMIT",
+                        $"The query nests {depth} levels deep; at most {MaxDepth} are allowed", operation));
+                }
+            }
+
+            return default;
+        }
+
+        private static int Depth(GraphQLSelectionSet? selections, Dictionary<string, GraphQLFragmentDefinition> fragments, HashSet<string> visiting)
+        {
+            var deepest = 0;
+            foreach (var selection in selections?.Selections ?? [])
+            {
+                var depth = selection switch
+                {
+                    GraphQLField field when field.Name.Value.Span.StartsWith("__") => 0,
+                    GraphQLField field => 1 + Depth(field.SelectionSet, fragments, visiting),
+                    GraphQLInlineFragment inline => Depth(inline.SelectionSet, fragments, visiting),
+                    // A cycle is reported by the core rules; here it just stops the walk.
+                    GraphQLFragmentSpread spread when fragments.TryGetValue(spread.FragmentName.Name.Value.ToString(), out var fragment)
+                        && visiting.Add(fragment.FragmentName.Name.Value.ToString()) =>
+                        WithFragment(fragment, fragments, visiting),
+                    _ => 0,
+                };
+                deepest = Math.Max(deepest, depth);
+            }
+
+            return deepest;
+        }
+
+        private static int WithFragment(GraphQLFragmentDefinition fragment, Dictionary<string, GraphQLFragmentDefinition> fragments, HashSet<string> visiting)
+        {
+            var depth = Depth(fragment.SelectionSet, fragments, visiting);
+            visiting.Remove(fragment.FragmentName.Name.Value.ToString());
+            return depth;
+        }
+    }
+}

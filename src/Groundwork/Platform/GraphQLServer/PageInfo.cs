@@ -1,0 +1,39 @@
+using GraphQL.Types;
+using Groundwork.Platform.Operations;
+
+namespace Groundwork.Platform.GraphQLServer;
+
+/// <summary><c>type PageInfo</c> of the seed schema: offset pages, as REST's <c>meta</c>.</summary>
+public sealed record PageInfo(int CurrentPage, int TotalPages, bool HasNextPage, bool HasPreviousPage)
+{
+    public static PageInfo Of<T>(PagedList<T> page)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        return new(page.Page, page.TotalPages, page.Page < page.TotalPages, page.Page > 1);
+    }
+}
+
+public sealed class PageInfoType : ObjectGraphType<PageInfo>
+{
+    public PageInfoType()
+    {
+        Name = "PageInfo";
+        Field<NonNullGraphType<IntGraphType>>("currentPage").Resolve(ctx => ctx.Source.CurrentPage);
+        Field<NonNullGraphType<IntGraphType>>("totalPages").Resolve(ctx => ctx.Source.TotalPages);
+        Field<NonNullGraphType<BooleanGraphType>>("hasNextPage").Resolve(ctx => ctx.Source.HasNextPage);
+        Field<NonNullGraphType<BooleanGraphType>>("hasPreviousPage").Resolve(ctx => ctx.Source.HasPreviousPage);
+    }
+}
+
+/// <summary>A page of any list as a connection: <c>nodes</c>, <c>totalCount</c>, <c>pageInfo</c>.</summary>
+public abstract class PageConnectionType<TNodeType, TNode> : ObjectGraphType<PagedList<TNode>>
+    where TNodeType : IGraphType
+{
+    protected PageConnectionType(string name)
+    {
+        Name = name;
+        Field<NonNullGraphType<ListGraphType<NonNullGraphType<TNodeType>>>>("nodes").Resolve(ctx => ctx.Source.Items);
+        Field<NonNullGraphType<IntGraphType>>("totalCount").Resolve(ctx => ctx.Source.Total);
+        Field<NonNullGraphType<PageInfoType>>("pageInfo").Resolve(ctx => PageInfo.Of(ctx.Source));
+    }
+}

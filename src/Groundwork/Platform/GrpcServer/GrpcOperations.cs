@@ -1,0 +1,113 @@
+using Google.Protobuf.WellKnownTypes;
+using Google.Rpc;
+using Grpc.Core;
+using Groundwork.Platform.Auth;
+using Groundwork.Platform.Idempotency;
+using Groundwork.Platform.Operations;
+
+namespace Groundwork.Platform.GrpcServer;
+
+/// <summary>
+/// The gRPC transport adapter: build the caller from the call's metadata (the same authentication handlers as
+/// HTTP read <c>authorization</c> and <c>x-api-key</c>), run the operation through the pipeline, and turn an
+/// <see cref="Error"/> into a status with rich details (SPEC §11). Services stay translation only.
+/// </summary>
+public static class GrpcOperations
+{
+    public const string IdempotencyKeyHeader = "idempotency-key";
+
+    public static async Task<TResponse> RunAsync<TRequest, TResponse>(
+        this ServerCallContext context, IOperation<TRequest, TResponse> operation, TRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var http = context.GetHttpContext();
+        var pipeline = http.RequestServices.GetRequiredService<OperationPipeline>();
+        // The call's token fires at the client's deadline or cancellation, which cancels the database work too.
+        var result = await pipeline.RunAsync(operation, request, http.ToCaller(), context.CancellationToken);
+        return result.IsSuccess ? result.Value : throw ToRpcException(result.Error, http.TraceIdentifier);
+    }
+
+    /// <summary>Runs an operation under the <c>idempotency-key</c> metadata entry (SPEC §9).</summary>
+    public static async Task<TResponse> RunIdempotentAsync<TRequest, TResponse>(
+        this ServerCallContext context, IOperation<TRequest, TResponse> operation, TRequest request, bool keyRequired = true)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(operation);
+        var http = context.GetHttpContext();
+        var key = context.RequestHeaders.GetValue(IdempotencyKeyHeader);
+        if (key is null && !keyRequired)
+        {
+            return await context.RunAsync(operation, request);
+        }
+
+        if (IdempotentExecution.ValidateKey(key, IdempotencyKeyHeader) is { } invalid)
+        {
+            throw ToRpcException(invalid, http.TraceIdentifier);
+        }
+
+        var execution = http.RequestServices.GetRequiredService<IdempotentExecution>();
+        var result = await execution.RunValueAsync(operation.GetType().Name, key!, operation, request, http.ToCaller(), context.CancellationToken);
+        return result.IsSuccess ? result.Value : throw ToRpcException(result.Error, http.TraceIdentifier);
+    }
+
+    public static Guid ParseId(string? raw, string field) =>
+        Guid.TryParse(raw, out var id) ? id : throw ToRpcException(Error.Validation(field, "Must be a valid id"), null);
+
+    public static Guid? ParseOptionalId(string? raw, string field) => string.IsNullOrEmpty(raw) ? null : ParseId(raw, field);
+
+    public static StatusCode StatusFor(Error error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        return error.Code switch
+        {
+            ErrorCode.ValidationError or ErrorCode.UnsupportedMediaType => StatusCode.InvalidArgument,
+            ErrorCode.AuthenticationError => StatusCode.Unauthenticated,
+            ErrorCode.AuthorizationError => StatusCode.PermissionDenied,
+            ErrorCode.NotFound => StatusCode.NotFound,
+            ErrorCode.MethodNotAllowed => StatusCode.Unimplemented,
+            ErrorCode.Conflict => error.ConflictKind switch
+            {
+                ConflictKind.Duplicate => StatusCode.AlreadyExists,
+                ConflictKind.Concurrency => StatusCode.Aborted,
+                _ => StatusCode.FailedPrecondition,
+            },
+            ErrorCode.PreconditionFailed or ErrorCode.InsufficientFunds or ErrorCode.CurrencyMismatch or ErrorCode.IdempotencyKeyReused
+                => StatusCode.FailedPrecondition,
+            ErrorCode.PayloadTooLarge or ErrorCode.RateLimited => StatusCode.ResourceExhausted,
+            ErrorCode.ServiceUnavailable => StatusCode.Unavailable,
+            _ => StatusCode.Internal,
+        };
+    }
+
+    /// <summary>
+    /// The status plus <c>google.rpc</c> details: <c>ErrorInfo</c> (reason = the SPEC §4 code, so clients can tell
+    /// INSUFFICIENT_FUNDS from CURRENCY_MISMATCH), <c>BadRequest</c> field violations, <c>RetryInfo</c>.
+    /// </summary>
+    public static RpcException ToRpcException(Error error, string? requestId)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        var info = new Google.Rpc.ErrorInfo { Reason = error.Code.WireName(), Domain = "groundwork" };
+        if (requestId is not null)
+        {
+            info.Metadata.Add("requestId", requestId);
+        }
+
+        var status = new Google.Rpc.Status { Code = (int)StatusFor(error), Message = error.Message, Details = { Any.Pack(info) } };
+        if (error.Details is { Count: > 0 } details)
+        {
+            var badRequest = new BadRequest();
+            badRequest.FieldViolations.AddRange(details.Select(d => new BadRequest.Types.FieldViolation { Field = d.Field, Description = d.Message }));
+            status.Details.Add(Any.Pack(badRequest));
+        }
+
+        if (error.RetryAfterSeconds is { } retry)
+        {
+            status.Details.Add(Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(TimeSpan.FromSeconds(retry)) }));
+        }
+
+        return status.ToRpcException();
+    }
+
+    public static Timestamp? Time(DateTime? value) =>
+        value is { } v ? Timestamp.FromDateTime(DateTime.SpecifyKind(v, DateTimeKind.Utc)) : null;
+}
