@@ -37,13 +37,37 @@ public abstract class GroundworkApp : WebApplicationFactory<Program>, IAsyncLife
 
     public string KeysPath => Path.Combine(_folder, "keys");
 
+    /// <summary>
+    /// A real Kestrel server on free loopback ports (REST/GraphQL on <see cref="HttpPort"/>, gRPC h2c on
+    /// <see cref="GrpcPort"/>) instead of the in-memory TestServer: for gRPC and for outside clients (audits).
+    /// </summary>
+    protected virtual bool RealServer => false;
+
+    public int HttpPort { get; } = PostgresServer.FreePort();
+
+    public int GrpcPort { get; } = PostgresServer.FreePort();
+
+    public Uri HttpAddress => new($"http://127.0.0.1:{HttpPort}");
+
+    /// <summary>A gRPC channel to the h2c endpoint (only for <see cref="RealServer"/> apps).</summary>
+    public Grpc.Net.Client.GrpcChannel GrpcChannel() => Grpc.Net.Client.GrpcChannel.ForAddress($"http://127.0.0.1:{GrpcPort}");
+
     protected abstract Task<string> CreateDatabaseAsync(string folder);
 
     public async ValueTask InitializeAsync()
     {
         Directory.CreateDirectory(_folder);
         _connectionString = await CreateDatabaseAsync(_folder);
-        _ = Server; // start now, so migrations run before the first test
+        if (RealServer)
+        {
+            UseKestrel(_ => { });
+            StartServer();
+            ClientOptions.BaseAddress = HttpAddress;
+        }
+        else
+        {
+            _ = Server; // start now, so migrations run before the first test
+        }
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -54,6 +78,8 @@ public abstract class GroundworkApp : WebApplicationFactory<Program>, IAsyncLife
         builder.UseSetting("Groundwork:Auth:KeysPath", KeysPath);
         builder.UseSetting("Groundwork:Auth:BcryptWorkFactor", "4");
         builder.UseSetting("Logging:LogLevel:Default", "Error");
+        builder.UseSetting("Urls", HttpAddress.ToString());
+        builder.UseSetting("Groundwork:Urls:Grpc", RealServer ? $"http://127.0.0.1:{GrpcPort}" : "");
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);
@@ -123,6 +149,27 @@ public sealed class SqliteApp : GroundworkApp
 public sealed class PostgresApp(PostgresServer server) : GroundworkApp
 {
     public override Provider Provider => Provider.Postgres;
+
+    protected override Task<string> CreateDatabaseAsync(string folder) => server.CreateDatabaseAsync();
+}
+
+/// <summary>SQLite behind a real Kestrel (HTTP and gRPC ports).</summary>
+public sealed class SqliteServerApp : GroundworkApp
+{
+    public override Provider Provider => Provider.Sqlite;
+
+    protected override bool RealServer => true;
+
+    protected override Task<string> CreateDatabaseAsync(string folder) =>
+        Task.FromResult($"Data Source={Path.Combine(folder, "groundwork.db")}");
+}
+
+/// <summary>PostgreSQL behind a real Kestrel (HTTP and gRPC ports).</summary>
+public sealed class PostgresServerApp(PostgresServer server) : GroundworkApp
+{
+    public override Provider Provider => Provider.Postgres;
+
+    protected override bool RealServer => true;
 
     protected override Task<string> CreateDatabaseAsync(string folder) => server.CreateDatabaseAsync();
 }

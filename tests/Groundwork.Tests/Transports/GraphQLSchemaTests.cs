@@ -1,0 +1,110 @@
+using GraphQL;
+using GraphQL.Types;
+using GraphQLParser.AST;
+using Groundwork.Platform.GraphQLServer;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Hosting;
+
+namespace Groundwork.Tests.Transports;
+
+/// <summary>The contract side of GraphQL: the committed SDL, the seed schema verbatim, introspection off in Production.</summary>
+public sealed class GraphQLSchemaTests
+{
+    private static GraphQLExecution Execution(string environment) => new(new Environment(environment));
+
+    [Fact]
+    public void The_committed_api_schema_graphql_is_the_schema_the_server_serves()
+    {
+        var committed = File.ReadAllText(RepoFiles.PathOf("api", "schema.graphql")).ReplaceLineEndings("\n");
+        var served = Execution("Testing").PrintSchema();
+        Assert.True(committed == served,
+            "api/schema.graphql is stale; regenerate it with: dotnet run --project src/Groundwork -- print-graphql-schema > api/schema.graphql");
+    }
+
+    [Fact]
+    public void Every_type_field_argument_default_and_enum_value_of_the_seed_schema_is_served_exactly()
+    {
+        var seed = GraphQLParser.Parser.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Transports", "seed-schema.graphql")));
+        var served = GraphQLParser.Parser.Parse(Execution("Testing").PrintSchema());
+        var servedTypes = served.Definitions.OfType<GraphQLTypeDefinition>().ToDictionary(t => t.Name.StringValue);
+        var checkedMembers = 0;
+        foreach (var type in seed.Definitions.OfType<GraphQLTypeDefinition>())
+        {
+            Assert.True(servedTypes.TryGetValue(type.Name.StringValue, out var ours), $"type {type.Name.StringValue} is missing");
+            Assert.Equal(type.Kind, ours.Kind);
+            var expected = Members(type);
+            var actual = Members(ours).ToDictionary(m => m.Name, m => m.Signature);
+            foreach (var (name, signature) in expected)
+            {
+                Assert.True(actual.TryGetValue(name, out var servedSignature), $"{type.Name.StringValue}.{name} is missing");
+                Assert.Equal(signature, servedSignature);
+                checkedMembers++;
+            }
+        }
+
+        Assert.Equal(38, checkedMembers); // 9 types: 7 + 3 + 6 + 4 + 4 + 4 + 3 + 3 + 4 members
+    }
+
+    [Fact]
+    public async Task Introspection_is_refused_in_Production_and_answered_elsewhere()
+    {
+        const string query = "{ __schema { queryType { name } } }";
+        var production = await Run(Execution("Production"), query);
+        var error = Assert.Single(production.Errors!);
+        Assert.Contains("introspection", error.Message, StringComparison.OrdinalIgnoreCase);
+
+        var testing = await Run(Execution("Testing"), query);
+        Assert.Null(testing.Errors);
+    }
+
+    private static Task<ExecutionResult> Run(GraphQLExecution execution, string query) =>
+        execution.ExecuteAsync(null, query, null, null, null, new GraphQLRequestContext(Groundwork.Platform.Operations.Caller.Anonymous),
+            new EmptyServices(), CancellationToken.None);
+
+    private static IEnumerable<(string Name, string Signature)> Members(GraphQLTypeDefinition type) => type switch
+    {
+        GraphQLObjectTypeDefinition o => o.Fields!.Items.Select(f => (f.Name.StringValue, $"{f.Name.StringValue}{Arguments(f.Arguments)}: {TypeName(f.Type)}")),
+        GraphQLInputObjectTypeDefinition i => i.Fields!.Items.Select(f => (f.Name.StringValue, Input(f))),
+        GraphQLEnumTypeDefinition e => e.Values!.Items.Select((v, index) => (v.Name.StringValue, $"{v.Name.StringValue}@{index}")),
+        _ => [],
+    };
+
+    private static string Arguments(GraphQLArgumentsDefinition? arguments) =>
+        arguments is null || arguments.Items.Count == 0 ? "" : "(" + string.Join(", ", arguments.Items.Select(Input)) + ")";
+
+    private static string Input(GraphQLInputValueDefinition value) =>
+        $"{value.Name.StringValue}: {TypeName(value.Type)}{(value.DefaultValue is null ? "" : " = " + Literal(value.DefaultValue))}";
+
+    private static string TypeName(GraphQLType type) => type switch
+    {
+        GraphQLNonNullType n => TypeName(n.Type) + "!",
+        GraphQLListType l => "[" + TypeName(l.Type) + "]",
+        GraphQLNamedType t => t.Name.StringValue,
+        _ => throw new ArgumentOutOfRangeException(nameof(type)),
+    };
+
+    private static string Literal(GraphQLValue value) => value switch
+    {
+        GraphQLIntValue i => i.Value.ToString(),
+        GraphQLBooleanValue b => b.Value.ToString(),
+        GraphQLEnumValue e => e.Name.StringValue,
+        GraphQLStringValue s => "\"" + s.Value.ToString() + "\"",
+        _ => value.Kind.ToString(),
+    };
+
+    private sealed class Environment(string name) : IHostEnvironment
+    {
+        public string EnvironmentName { get; set; } = name;
+        public string ApplicationName { get; set; } = "groundwork";
+        public string ContentRootPath { get; set; } = AppContext.BaseDirectory;
+        public IFileProvider ContentRootFileProvider { get; set; } = new NullFileProvider();
+    }
+
+    private sealed class EmptyServices : IServiceProvider
+    {
+        public object? GetService(Type serviceType) =>
+            serviceType == typeof(Microsoft.Extensions.Logging.ILogger<GraphQLExecution>)
+                ? Microsoft.Extensions.Logging.Abstractions.NullLogger<GraphQLExecution>.Instance
+                : null;
+    }
+}
