@@ -115,6 +115,23 @@ public static class AuthenticationSetup
     }
 
     /// <summary>Describes the HTTP caller to the pipeline.</summary>
+    /// <summary>
+    /// True when the request carried a credential that did not authenticate (expired, forged, revoked).
+    /// Routes open to anonymous callers (GraphQL, gRPC) refuse such requests instead of treating them as anonymous.
+    /// </summary>
+    public static async Task<bool> HasFailedCredentialAsync(this HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (!context.Request.Headers.ContainsKey("Authorization") && !context.Request.Headers.ContainsKey("X-API-Key"))
+        {
+            return false;
+        }
+
+        // Handlers cache their result per request, so this does not validate the credential twice.
+        var result = await context.AuthenticateAsync();
+        return !result.Succeeded;
+    }
+
     public static Caller ToCaller(this HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);

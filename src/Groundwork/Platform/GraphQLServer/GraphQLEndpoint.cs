@@ -5,7 +5,6 @@ using GraphQLParser.Exceptions;
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Http;
 using Groundwork.Platform.Operations;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.Net.Http.Headers;
 
 namespace Groundwork.Platform.GraphQLServer;
@@ -67,7 +66,7 @@ public static class GraphQLEndpoint
         }
 
         // A credential that was sent but did not authenticate is refused, not silently downgraded to anonymous.
-        if (http.Features.Get<Microsoft.AspNetCore.Authentication.IAuthenticateResultFeature>()?.AuthenticateResult is { Failure: not null })
+        if (await http.HasFailedCredentialAsync())
         {
             http.Response.Headers.WWWAuthenticate = "Bearer realm=\"groundwork\"";
             await WriteErrorAsync(http, mediaType, StatusCodes.Status401Unauthorized, Error.Unauthenticated("The credential is invalid or expired"));

@@ -20,7 +20,7 @@ public sealed class GrpcServerInterceptor(RateLimiter limiter, GroundworkSetting
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(continuation);
         var http = context.GetHttpContext();
-        if (http.Features.Get<Microsoft.AspNetCore.Authentication.IAuthenticateResultFeature>()?.AuthenticateResult is { Failure: not null })
+        if (await http.HasFailedCredentialAsync())
         {
             throw GrpcOperations.ToRpcException(Error.Unauthenticated("The credential is invalid or expired"), http.TraceIdentifier);
         }

@@ -1,0 +1,221 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Groundwork.Platform.Auth;
+using Groundwork.Tests.Infrastructure;
+using Groundwork.Tests.Money;
+using Microsoft.EntityFrameworkCore;
+
+namespace Groundwork.Tests.Transports;
+
+/// <summary>GraphQL over HTTP: the seed operations, errors with catalogue codes, limits, GET semantics.</summary>
+public abstract class GraphQLTests(GroundworkApp app)
+{
+    [Fact]
+    public async Task The_seed_queries_and_mutations_return_their_documented_shapes()
+    {
+        var admin = (await app.ActorAsync(Role.Admin)).Client();
+        var email = GroundworkApp.UniqueEmail("seed");
+
+        var created = (await admin.GraphQLAsync(
+            "mutation($input: CreateUserInput!) { createUser(input: $input) { id email name role createdAt updatedAt } }",
+            new { input = new { email, name = "Seed User", password = "seed-password-123" } })).AssertData()["createUser"]!;
+        var id = created["id"]!.GetValue<string>();
+        Assert.True(Guid.TryParse(id, out _));
+        Assert.Equal(email, created["email"]!.GetValue<string>());
+        Assert.Equal("USER", created["role"]!.GetValue<string>()); // the input's default
+        Assert.True(DateTime.TryParse(created["createdAt"]!.GetValue<string>(), out _));
+        var stored = await app.Db(db => db.Users.AsNoTracking().SingleAsync(u => u.Id == Guid.Parse(id)));
+        Assert.Equal("Seed User", stored.Name);
+        Assert.Equal(Role.User, stored.Role);
+
+        var user = (await admin.GraphQLAsync($$"""{ user(id: "{{id}}") { id email name role posts { id } createdAt updatedAt } }""")).AssertData()["user"]!;
+        Assert.Equal(email, user["email"]!.GetValue<string>());
+        Assert.Empty(user["posts"]!.AsArray());
+
+        var users = (await admin.GraphQLAsync(
+            "{ users(page: 1, limit: 2, role: USER) { nodes { id role } totalCount pageInfo { currentPage totalPages hasNextPage hasPreviousPage } } }"))
+            .AssertData()["users"]!;
+        Assert.All(users["nodes"]!.AsArray(), n => Assert.Equal("USER", n!["role"]!.GetValue<string>()));
+        var total = users["totalCount"]!.GetValue<int>();
+        Assert.Equal(await app.Db(db => db.Users.CountAsync(u => u.Role == Role.User)), total);
+        Assert.Equal(1, users["pageInfo"]!["currentPage"]!.GetValue<int>());
+        Assert.Equal((total + 1) / 2, users["pageInfo"]!["totalPages"]!.GetValue<int>());
+        Assert.False(users["pageInfo"]!["hasPreviousPage"]!.GetValue<bool>());
+
+        var updated = (await admin.GraphQLAsync($$"""mutation { updateUser(id: "{{id}}", input: { name: "Renamed", role: MODERATOR }) { id name role } }"""))
+            .AssertData()["updateUser"]!;
+        Assert.Equal("Renamed", updated["name"]!.GetValue<string>());
+        Assert.Equal("MODERATOR", updated["role"]!.GetValue<string>());
+        Assert.Equal(Role.Moderator, (await app.Db(db => db.Users.AsNoTracking().SingleAsync(u => u.Id == Guid.Parse(id)))).Role);
+
+        var post = (await admin.GraphQLAsync(
+            "mutation { createPost(input: { title: \"Seed post\", content: \"Body\", published: true }) { id title content published createdAt author { id name } } }"))
+            .AssertData()["createPost"]!;
+        var postId = post["id"]!.GetValue<string>();
+        Assert.True(post["published"]!.GetValue<bool>());
+        Assert.True(await app.Db(db => db.Posts.AnyAsync(p => p.Id == Guid.Parse(postId) && p.Published)));
+
+        var anonymous = app.CreateClient();
+        var read = (await anonymous.GraphQLAsync($$"""{ post(id: "{{postId}}") { id title author { name } published } }""")).AssertData()["post"]!;
+        Assert.Equal("Seed post", read["title"]!.GetValue<string>());
+        var list = (await anonymous.GraphQLAsync("{ posts { id title published author { name } } }")).AssertData()["posts"]!.AsArray();
+        Assert.Contains(list, p => p!["id"]!.GetValue<string>() == postId);
+        Assert.All(list, p => Assert.True(p!["published"]!.GetValue<bool>()));
+
+        var deleted = (await admin.GraphQLAsync($$"""mutation { deleteUser(id: "{{id}}") }""")).AssertData()["deleteUser"]!;
+        Assert.True(deleted.GetValue<bool>());
+        (await admin.GetAsync($"/api/v1/users/{id}")).StatusCode.Equals(System.Net.HttpStatusCode.NotFound);
+        Assert.False(await app.Db(db => db.Users.AnyAsync(u => u.Id == Guid.Parse(id))));
+    }
+
+    [Fact]
+    public async Task Me_orders_accounts_transactions_transfer_and_payOrder_work_over_GraphQL()
+    {
+        var admin = await app.ActorAsync(Role.Admin);
+        var owner = await app.ActorAsync();
+        var client = owner.Client();
+        Assert.Equal(owner.Email, (await client.GraphQLAsync("{ me { email } }")).AssertData()["me"]!["email"]!.GetValue<string>());
+
+        var from = (await client.GraphQLAsync("mutation { createAccount(currency: \"EUR\") { id balance currency } }")).AssertData()["createAccount"]!["id"]!.GetValue<string>();
+        var to = await (await app.ActorAsync()).OpenAccountAsync();
+        await admin.DepositAsync(Guid.Parse(from), 10_000);
+
+        const string transfer = "mutation($input: TransferInput!, $key: String!) { transfer(input: $input, idempotencyKey: $key) { id type amount currency fromAccountId toAccountId } }";
+        var variables = new { input = new { fromAccountId = from, toAccountId = to.ToString(), amount = 2_500, description = "rent" }, key = Guid.NewGuid().ToString() };
+        var first = (await client.GraphQLAsync(transfer, variables)).AssertData()["transfer"]!;
+        var replay = (await client.GraphQLAsync(transfer, variables)).AssertData()["transfer"]!;
+        Assert.Equal(first.ToJsonString(), replay.ToJsonString());
+        Assert.Equal("TRANSFER", first["type"]!.GetValue<string>());
+        Assert.Equal(7_500, await app.BalanceAsync(Guid.Parse(from)));
+        Assert.Equal(2_500, await app.BalanceAsync(to));
+
+        var reused = await client.GraphQLAsync(transfer, variables with { input = variables.input with { amount = 1 } });
+        reused.AssertError("IDEMPOTENCY_KEY_REUSED");
+        Assert.Equal(7_500, await app.BalanceAsync(Guid.Parse(from)));
+
+        var poor = await client.GraphQLAsync(transfer, new { input = new { fromAccountId = from, toAccountId = to.ToString(), amount = 1_000_000 }, key = Guid.NewGuid().ToString() });
+        poor.AssertError("INSUFFICIENT_FUNDS");
+        Assert.Null(poor.Data?["transfer"]);
+
+        var history = (await client.GraphQLAsync($$"""{ transactions(accountId: "{{from}}", first: 1) { nodes { type amount } pageInfo { hasNextPage endCursor } } }"""))
+            .AssertData()["transactions"]!;
+        Assert.Equal("TRANSFER", history["nodes"]![0]!["type"]!.GetValue<string>());
+        Assert.True(history["pageInfo"]!["hasNextPage"]!.GetValue<bool>());
+        var cursor = history["pageInfo"]!["endCursor"]!.GetValue<string>();
+        var older = (await client.GraphQLAsync($$"""{ transactions(accountId: "{{from}}", first: 5, after: "{{cursor}}") { nodes { type } pageInfo { hasNextPage } } }"""))
+            .AssertData()["transactions"]!;
+        Assert.Equal("DEPOSIT", Assert.Single(older["nodes"]!.AsArray())!["type"]!.GetValue<string>());
+
+        var order = (await client.GraphQLAsync(
+            "mutation { createOrder(input: { currency: \"EUR\", items: [{ sku: \"A-1\", name: \"Mug\", quantity: 2, unitPrice: 1250 }] }) { id status total } }"))
+            .AssertData()["createOrder"]!;
+        Assert.Equal(2_500, order["total"]!.GetValue<long>());
+        var orderId = order["id"]!.GetValue<string>();
+        var noKey = await client.GraphQLAsync($$"""mutation { payOrder(id: "{{orderId}}", accountId: "{{from}}", idempotencyKey: "") { status } }""");
+        noKey.AssertError("VALIDATION_ERROR");
+        var paid = (await client.GraphQLAsync($$"""mutation { payOrder(id: "{{orderId}}", accountId: "{{from}}", idempotencyKey: "{{Guid.NewGuid()}}") { status paidAt } }"""))
+            .AssertData()["payOrder"]!;
+        Assert.Equal("PAID", paid["status"]!.GetValue<string>());
+        Assert.Equal(5_000, await app.BalanceAsync(Guid.Parse(from)));
+        var orders = (await client.GraphQLAsync("{ orders { nodes { id status } totalCount } }")).AssertData()["orders"]!;
+        Assert.Equal(1, orders["totalCount"]!.GetValue<int>());
+        await app.AssertLedgerOkAsync(admin);
+    }
+
+    [Fact]
+    public async Task Errors_carry_catalogue_codes_field_details_and_the_request_id()
+    {
+        var user = await app.ActorAsync();
+        var other = await app.ActorAsync();
+        var anonymous = app.CreateClient();
+
+        (await anonymous.GraphQLAsync("{ me { id } }")).AssertError("AUTHENTICATION_ERROR");
+        (await user.Client().GraphQLAsync($$"""{ user(id: "{{other.Id}}") { id } }""")).AssertError("NOT_FOUND");
+        (await user.Client().GraphQLAsync("{ users { totalCount } }")).AssertError("AUTHORIZATION_ERROR");
+        (await user.Client().GraphQLAsync("""{ user(id: "not-a-guid") { id } }""")).AssertError("VALIDATION_ERROR");
+
+        var admin = (await app.ActorAsync(Role.Admin)).Client();
+        var invalid = await admin.GraphQLAsync("mutation { createUser(input: { email: \"nope\", name: \"X\", password: \"short\" }) { id } }");
+        var error = invalid.AssertError("VALIDATION_ERROR");
+        var fields = error["extensions"]!["details"]!.AsArray().Select(d => d!["field"]!.GetValue<string>()).ToList();
+        Assert.Contains("email", fields);
+        Assert.Contains("password", fields);
+        Assert.Equal(["createUser"], error["path"]!.AsArray().Select(p => p!.GetValue<string>()));
+
+        // An author's address is not public: reading it through a post is refused for that field only.
+        var author = await app.ActorAsync();
+        await author.Client().GraphQLAsync("mutation { createPost(input: { title: \"Public\", content: \"x\", published: true }) { id } }");
+        var leak = await anonymous.GraphQLAsync("{ posts { author { email } } }");
+        leak.AssertError("AUTHORIZATION_ERROR");
+        Assert.DoesNotContain(author.Email, leak.Body.ToJsonString(), StringComparison.Ordinal);
+        var self = (await author.Client().GraphQLAsync("{ me { posts { author { email } } } }")).AssertData();
+        Assert.Equal(author.Email, self["me"]!["posts"]![0]!["author"]!["email"]!.GetValue<string>());
+
+        // A broken credential is refused outright, not downgraded to anonymous.
+        var forged = app.CreateClient();
+        forged.DefaultRequestHeaders.Authorization = new("Bearer", "not.a.token");
+        var refused = await forged.GraphQLAsync("{ posts { id } }");
+        refused.AssertError("AUTHENTICATION_ERROR", 401);
+        Assert.NotEmpty(refused.Http.Headers.WwwAuthenticate);
+    }
+
+    [Fact]
+    public async Task Depth_alias_cost_and_size_limits_refuse_abusive_documents_before_they_run()
+    {
+        var client = (await app.ActorAsync(Role.Admin)).Client();
+
+        var deep = await client.GraphQLAsync("{ posts { author { posts { author { posts { author { posts { author { posts { author { name } } } } } } } } } } }");
+        Assert.Contains("levels deep", deep.AssertError("VALIDATION_ERROR", 400)["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Null(deep.Body["data"]);
+
+        var aliases = "{ " + string.Join(" ", Enumerable.Range(1, 16).Select(i => $"a{i}: me {{ id }}")) + " }";
+        Assert.Contains("aliases", (await client.GraphQLAsync(aliases)).AssertError("VALIDATION_ERROR", 400)["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        var fifteen = "{ " + string.Join(" ", Enumerable.Range(1, 15).Select(i => $"a{i}: me {{ id }}")) + " }";
+        (await client.GraphQLAsync(fifteen)).AssertData();
+
+        var costly = await client.GraphQLAsync("{ users(limit: 100) { nodes { posts { author { posts { author { posts { id } } } } } } } }");
+        Assert.Contains("complex", costly.AssertError("VALIDATION_ERROR", 400)["message"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        var huge = "{ me { id } }" + new string(' ', 40_000);
+        (await client.GraphQLAsync(huge)).AssertError("VALIDATION_ERROR", 400);
+
+        // Legacy application/json clients get the same errors with 200, as the GraphQL-over-HTTP draft asks.
+        var legacy = await client.GraphQLAsync("{ posts { author { posts { author { posts { author { posts { author { posts { author { name } } } } } } } } } } }", accept: "application/json");
+        legacy.AssertError("VALIDATION_ERROR", 200);
+    }
+
+    [Fact]
+    public async Task GET_runs_queries_and_refuses_mutations_with_405()
+    {
+        var client = (await app.ActorAsync()).Client();
+        var query = await client.GraphQLGetAsync("{ me { id } }");
+        query.AssertData();
+        Assert.StartsWith(GraphQLClient.ResponseMediaType, query.Http.Content.Headers.ContentType!.ToString(), StringComparison.Ordinal);
+
+        var before = await app.Db(db => db.Accounts.CountAsync());
+        var mutation = await client.GraphQLGetAsync("mutation { createAccount(currency: \"EUR\") { id } }");
+        mutation.AssertError("METHOD_NOT_ALLOWED", 405);
+        Assert.Equal("POST", mutation.Http.Content.Headers.Allow.Single());
+        Assert.Equal(before, await app.Db(db => db.Accounts.CountAsync()));
+    }
+
+    [Fact]
+    public async Task Malformed_requests_get_4xx_and_change_nothing()
+    {
+        var client = app.CreateClient();
+        var notJson = await client.PostAsync("/graphql", new StringContent("{ \"query\": ", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(400, (int)notJson.StatusCode);
+        var wrongType = await client.PostAsync("/graphql", new StringContent("{\"query\": 5}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(400, (int)wrongType.StatusCode);
+        var body = JsonNode.Parse(await wrongType.Content.ReadAsStringAsync())!;
+        Assert.Equal("VALIDATION_ERROR", body["errors"]![0]!["extensions"]!["code"]!.GetValue<string>());
+        var form = await client.PostAsync("/graphql", new StringContent("query={me{id}}", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"));
+        Assert.Equal(415, (int)form.StatusCode);
+        var put = await client.PutAsJsonAsync("/graphql", new { query = "{ me { id } }" });
+        Assert.Equal(405, (int)put.StatusCode);
+    }
+}
+
+public sealed class GraphQLTestsOnSqlite(SqliteApp app) : GraphQLTests(app), IClassFixture<SqliteApp>;
+
+public sealed class GraphQLTestsOnPostgres(PostgresApp app) : GraphQLTests(app), IClassFixture<PostgresApp>;
