@@ -6,6 +6,7 @@ using Groundwork.Features.Users;
 using Groundwork.Platform.Auth;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Groundwork.Tests.Infrastructure;
@@ -36,6 +37,9 @@ public abstract class GroundworkApp : WebApplicationFactory<Program>, IAsyncLife
     };
 
     public string KeysPath => Path.Combine(_folder, "keys");
+
+    /// <summary>Every SQL statement this app runs passes through here (statement-count tests).</summary>
+    public Transports.SqlStatementCounter Sql { get; } = new();
 
     /// <summary>
     /// A real Kestrel server on free loopback ports (REST/GraphQL on <see cref="HttpPort"/>, gRPC h2c on
@@ -84,6 +88,12 @@ public abstract class GroundworkApp : WebApplicationFactory<Program>, IAsyncLife
         {
             builder.UseSetting(key, value);
         }
+
+        builder.ConfigureServices(services =>
+        {
+            services.ConfigureDbContext<Groundwork.Platform.Persistence.SqliteGroundworkDbContext>(o => o.AddInterceptors(Sql));
+            services.ConfigureDbContext<Groundwork.Platform.Persistence.PostgresGroundworkDbContext>(o => o.AddInterceptors(Sql));
+        });
     }
 
     public override async ValueTask DisposeAsync()

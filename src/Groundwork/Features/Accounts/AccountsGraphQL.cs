@@ -114,7 +114,7 @@ public sealed class TransactionConnectionType : ObjectGraphType<CursorPage<Trans
     public TransactionConnectionType()
     {
         Name = "TransactionConnection";
-        Field<NonNullGraphType<ListGraphType<NonNullGraphType<TransactionGraphType>>>>("nodes").Resolve(ctx => ctx.Source.Items);
+        Field<NonNullGraphType<ListGraphType<NonNullGraphType<TransactionGraphType>>>>("nodes").WithComplexityImpact(1, 1).Resolve(ctx => ctx.Source.Items);
         Field<NonNullGraphType<CursorPageInfoType>>("pageInfo").Resolve(ctx => ctx.Source);
     }
 }

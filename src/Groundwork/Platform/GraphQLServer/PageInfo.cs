@@ -1,3 +1,4 @@
+using GraphQL;
 using GraphQL.Types;
 using Groundwork.Platform.Operations;
 
@@ -32,7 +33,8 @@ public abstract class PageConnectionType<TNodeType, TNode> : ObjectGraphType<Pag
     protected PageConnectionType(string name)
     {
         Name = name;
-        Field<NonNullGraphType<ListGraphType<NonNullGraphType<TNodeType>>>>("nodes").Resolve(ctx => ctx.Source.Items);
+        // The list's size is already counted on the field that returned the connection (its limit argument).
+        Field<NonNullGraphType<ListGraphType<NonNullGraphType<TNodeType>>>>("nodes").WithComplexityImpact(1, 1).Resolve(ctx => ctx.Source.Items);
         Field<NonNullGraphType<IntGraphType>>("totalCount").Resolve(ctx => ctx.Source.Total);
         Field<NonNullGraphType<PageInfoType>>("pageInfo").Resolve(ctx => PageInfo.Of(ctx.Source));
     }

@@ -1,0 +1,81 @@
+using Groundwork.Features.Posts;
+using Groundwork.Features.Users;
+using Groundwork.Platform.Auth;
+using Groundwork.Platform.Persistence;
+using Groundwork.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Groundwork.Tests.Transports;
+
+/// <summary>
+/// Related objects load in batches: the number of SQL statements a query runs does not grow with the number
+/// of objects it returns (SPEC §10). Each provider gets its own database, so the counts are exact.
+/// </summary>
+public abstract class GraphQLBatchingTests(GroundworkApp app)
+{
+    private const string PostsWithAuthors = "{ posts { id title author { id name } } }";
+    private const string UsersWithPosts = "{ users(limit: 100) { nodes { id name posts { id title author { name } } } } }";
+
+    [Fact]
+    public async Task Posts_with_authors_and_users_with_posts_run_the_same_statements_for_10_objects_as_for_100()
+    {
+        var admin = await app.ActorAsync(Role.Admin);
+        var client = admin.Client();
+        // Authentication reads (session status) are the transport's, not the query's; everything else counts.
+        var counter = app.Sql;
+        counter.Counted = sql => !sql.Contains("sessions", StringComparison.Ordinal) && !sql.Contains("api_keys", StringComparison.Ordinal);
+
+        await SeedAuthorsWithPostsAsync(9); // with the admin: 10 users, 9 posts (one each)
+        var small = await MeasureAsync(client, counter);
+        Assert.Equal(9, small.Posts);
+        Assert.Equal(10, small.Users);
+
+        await SeedAuthorsWithPostsAsync(90); // 100 users, 99 posts
+        var large = await MeasureAsync(client, counter);
+        Assert.Equal(99, large.Posts);
+        Assert.Equal(100, large.Users);
+
+        Assert.Equal(small.PostStatements, large.PostStatements);
+        Assert.Equal(small.UserStatements, large.UserStatements);
+        // count + page + one batch of authors; count + page + one batch of posts (their authors are already loaded).
+        Assert.Equal(3, large.PostStatements);
+        Assert.Equal(4, large.UserStatements);
+    }
+
+    private static async Task<(int Posts, int Users, int PostStatements, int UserStatements)> MeasureAsync(HttpClient client, SqlStatementCounter counter)
+    {
+        counter.Reset();
+        var posts = (await client.GraphQLAsync(PostsWithAuthors)).AssertData()["posts"]!.AsArray();
+        var postStatements = counter.Count;
+        Assert.All(posts, p => Assert.StartsWith("Author", p!["author"]!["name"]!.GetValue<string>(), StringComparison.Ordinal));
+
+        counter.Reset();
+        var users = (await client.GraphQLAsync(UsersWithPosts)).AssertData()["users"]!["nodes"]!.AsArray();
+        var userStatements = counter.Count;
+        Assert.All(users.Where(u => u!["name"]!.GetValue<string>().StartsWith("Author", StringComparison.Ordinal)),
+            u => Assert.Equal(u!["name"]!.GetValue<string>(), Assert.Single(u["posts"]!.AsArray())!["author"]!["name"]!.GetValue<string>()));
+        return (posts.Count, users.Count, postStatements, userStatements);
+    }
+
+    private async Task SeedAuthorsWithPostsAsync(int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            var name = $"Author {Guid.NewGuid():N}"[..20];
+            var user = await app.WithScopeAsync(async sp =>
+                (await sp.GetRequiredService<UserRegistration>().CreateAsync(GroundworkApp.UniqueEmail("author"), name, "correct-horse-battery", Role.User, CancellationToken.None)).Value);
+            await app.WithScopeAsync(async sp =>
+            {
+                var db = sp.GetRequiredService<GroundworkDbContext>();
+                var now = DateTime.UtcNow;
+                db.Posts.Add(new Post { AuthorId = user.Id, Title = $"Post by {name}", Content = "x", Published = true, PublishedAt = now, CreatedAt = now, UpdatedAt = now });
+                return await db.SaveChangesAsync();
+            });
+        }
+    }
+}
+
+public sealed class GraphQLBatchingTestsOnSqlite(SqliteApp app) : GraphQLBatchingTests(app), IClassFixture<SqliteApp>;
+
+public sealed class GraphQLBatchingTestsOnPostgres(PostgresApp app) : GraphQLBatchingTests(app), IClassFixture<PostgresApp>;
