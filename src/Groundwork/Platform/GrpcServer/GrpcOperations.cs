@@ -108,6 +108,7 @@ public static class GrpcOperations
         return status.ToRpcException();
     }
 
+    /// <summary>Timestamps travel at millisecond precision on every transport (REST and GraphQL JSON too).</summary>
     public static Timestamp? Time(DateTime? value) =>
-        value is { } v ? Timestamp.FromDateTime(DateTime.SpecifyKind(v, DateTimeKind.Utc)) : null;
+        value is { } v ? Timestamp.FromDateTime(DateTime.SpecifyKind(v.AddTicks(-(v.Ticks % TimeSpan.TicksPerMillisecond)), DateTimeKind.Utc)) : null;
 }

@@ -91,6 +91,7 @@ public sealed class IdempotentExecution(OperationPipeline pipeline, IdempotencyS
         var record = ForOperation(caller, key, operationName, request);
         var result = await RunAsync(record, operation, request, caller,
             value => new StoredResponse(StatusCodes.Status200OK, JsonSerializer.Serialize(value, Json.Options), null), cancellationToken);
+        // Fresh or replayed, the caller gets the stored form, so a retry's answer is identical to the first.
         return result.IsSuccess
             ? JsonSerializer.Deserialize<TResponse>(result.Value.Response.Body, Json.Options)!
             : result.Error;
