@@ -108,3 +108,48 @@ public sealed class DefaultLimitTests(DefaultLimitApp app) : IClassFixture<Defau
         await (await other.Client().GetAsync("/api/v1/auth/me")).AssertStatus(200);
     }
 }
+
+public sealed class DefaultLimitServerApp : GroundworkApp
+{
+    public override Provider Provider => Provider.Sqlite;
+
+    protected override bool RealServer => true;
+
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Groundwork:RateLimits:Default"] = "6",
+        ["Groundwork:RateLimits:LoginPerIp"] = "100",
+    };
+
+    protected override Task<string> CreateDatabaseAsync(string folder) => Task.FromResult($"Data Source={Path.Combine(folder, "gw.db")}");
+}
+
+/// <summary>One principal, one default bucket, whichever transport it calls through.</summary>
+public sealed class DefaultLimitAcrossTransportsTests(DefaultLimitServerApp app) : IClassFixture<DefaultLimitServerApp>
+{
+    [Fact]
+    public async Task REST_GraphQL_and_gRPC_draw_on_the_same_bucket_and_refuse_in_their_own_shapes()
+    {
+        var actor = await app.ActorAsync();
+        var client = actor.Client();
+        using var channel = app.GrpcChannel();
+        var users = new Groundwork.Api.V1.UserService.UserServiceClient(channel);
+        var bearer = Transports.GrpcTests.Bearer(actor.AccessToken);
+        for (var i = 0; i < 2; i++)
+        {
+            await (await client.GetAsync("/api/v1/auth/me")).AssertStatus(200);
+            (await Transports.GraphQLClient.GraphQLAsync(client, "{ me { id } }")).AssertData();
+            Assert.Equal(actor.Email, (await users.GetMeAsync(new Groundwork.Api.V1.GetMeRequest(), bearer)).Email);
+        }
+
+        var graphQL = await Transports.GraphQLClient.GraphQLAsync(client, "{ me { id } }");
+        graphQL.AssertError("RATE_LIMITED", 429);
+        Assert.True(graphQL.Http.Headers.Contains("Retry-After"));
+        Assert.Null(graphQL.Body["data"]);
+
+        var status = await Transports.GrpcTests.AssertRpcError(async () => await users.GetMeAsync(new Groundwork.Api.V1.GetMeRequest(), bearer),
+            Grpc.Core.StatusCode.ResourceExhausted, "RATE_LIMITED");
+        Assert.True(status.GetDetail<Google.Rpc.RetryInfo>()!.RetryDelay.Seconds > 0);
+        await (await client.GetAsync("/api/v1/auth/me")).AssertError(429, "RATE_LIMITED");
+    }
+}

@@ -243,6 +243,19 @@ public static class GraphQLEndpoint
             : operations.FirstOrDefault(o => o.Name?.Value == operationName);
     }
 
+    /// <summary>A request refused before GraphQL runs (rate limit), answered in GraphQL's response shape.</summary>
+    public static Task WriteRejectionAsync(HttpContext http, Error error)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(error);
+        if (error.RateLimit is { } limit)
+        {
+            RateLimiting.RateLimitHeaders.Write(http.Response, limit);
+        }
+
+        return WriteErrorAsync(http, ResponseMediaType(http.Request), error.Code.HttpStatus(), error);
+    }
+
     private static async Task WriteErrorAsync(HttpContext http, string mediaType, int status, Error error)
     {
         var execution = http.RequestServices.GetRequiredService<GraphQLExecution>();

@@ -5,12 +5,16 @@ using Groundwork.Platform.RateLimiting;
 
 namespace Groundwork.Platform.Http;
 
-/// <summary>The default limit (SPEC §9: 600/min per principal) on every <c>/api/v1</c> route.</summary>
+/// <summary>
+/// The default limit (SPEC §9: 600/min per principal) on every <c>/api/v1</c> route and on <c>/graphql</c>
+/// (gRPC calls meet the same limit in <c>GrpcServerInterceptor</c>).
+/// </summary>
 public sealed class DefaultRateLimitMiddleware(RequestDelegate next, RateLimiter limiter, GroundworkSettings settings)
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        if (!context.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase))
+        var graphQL = context.Request.Path.StartsWithSegments(GraphQLServer.GraphQLEndpoint.Path, StringComparison.OrdinalIgnoreCase);
+        if (!graphQL && !context.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase))
         {
             await next(context);
             return;
@@ -19,7 +23,15 @@ public sealed class DefaultRateLimitMiddleware(RequestDelegate next, RateLimiter
         var decision = limiter.TryAcquire("default", context.ToCaller().PrincipalKey, settings.RateLimits.Default);
         if (!decision.Allowed)
         {
-            await RestErrors.WriteAsync(context, Error.RateLimited(decision));
+            if (graphQL)
+            {
+                await GraphQLServer.GraphQLEndpoint.WriteRejectionAsync(context, Error.RateLimited(decision));
+            }
+            else
+            {
+                await RestErrors.WriteAsync(context, Error.RateLimited(decision));
+            }
+
             return;
         }
 
