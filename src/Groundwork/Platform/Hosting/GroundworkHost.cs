@@ -101,6 +101,10 @@ public static class GroundworkHost
         api.MapAccounts();
         app.MapDiscovery();
         app.MapGraphQL();
+        if (!app.Environment.IsProduction())
+        {
+            app.MapGraphQLIde();
+        }
         app.MapGroundworkGrpc();
 
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
