@@ -17,6 +17,7 @@ mkdir -p "$OUT"
 
 need=()
 command -v wrk >/dev/null || need+=(wrk)
+command -v h2load >/dev/null || need+=(nghttp2-client)
 ls -d /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || { echo "bench: missing ${need[*]} (install them as root)"; exit 1; }
@@ -28,6 +29,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 PG_PORT=$(free_port)
 APP_PORT=$(free_port)
+GRPC_PORT=$(free_port)
 as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 APP_PID=""
 cleanup() {
@@ -56,6 +58,7 @@ export Groundwork__Bench__Enabled=true
 export Groundwork__RateLimits__Default=100000000 Groundwork__RateLimits__LoginPerIp=100000000 Groundwork__RateLimits__LoginPerAccount=100000000 Groundwork__RateLimits__Transfers=100000000
 export Logging__LogLevel__Default=Warning
 export Urls="http://127.0.0.1:$APP_PORT"
+export Groundwork__Urls__Grpc="http://127.0.0.1:$GRPC_PORT"
 
 echo "== migrate and seed"
 (cd "$WORK" && dotnet app/groundwork.dll migrate >/dev/null)
@@ -65,7 +68,10 @@ psql -d groundwork -c "
   SELECT gen_random_uuid(), 'user' || i || '@bench.local', 'user' || i || '@bench.local', 'User ' || i, 'user',
          (SELECT password_hash FROM users WHERE email = 'admin@bench.local'), now() - (i || ' seconds')::interval, now(), 1
   FROM generate_series(1, 10000) AS i;
-  ANALYZE users;" >/dev/null
+  INSERT INTO posts (id, author_id, title, content, published, published_at, created_at, updated_at, version)
+  SELECT gen_random_uuid(), u.id, 'Post ' || n || ' by ' || u.name, 'Body', true, now(), now() - (n || ' minutes')::interval, now(), 1
+  FROM users u CROSS JOIN generate_series(1, 2) AS n;
+  ANALYZE users; ANALYZE posts;" >/dev/null
 
 echo "== start"
 START_NS=$(date +%s%N)
@@ -182,13 +188,36 @@ wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -H "$AUTH" "$BASE/api/v1/accounts/$DEEP/t
 run history-page-1 -H "$AUTH" "$BASE/api/v1/accounts/$DEEP/transactions?limit=20"
 run history-page-10000 -H "$AUTH" "$BASE/api/v1/accounts/$DEEP/transactions?limit=20&cursor=$CURSOR"
 
+# One list, three transports, one load tool (h2load: HTTP/1.1 for REST and GraphQL, h2c for gRPC), same clients.
+echo "== transports: REST vs GraphQL vs gRPC, same list of 20 users"
+printf '%s' '{"query":"{ users(limit: 20) { nodes { id name posts { id } } } }"}' > "$WORK/graphql.json"
+# gRPC frame: no compression, 4-byte length, ListUsersRequest { page { limit: 20 } } = 0a 02 10 14.
+printf '\x00\x00\x00\x00\x04\x0a\x02\x10\x14' > "$WORK/grpc.bin"
+GRPC_STATUS=$(curl -s --http2-prior-knowledge -o /dev/null -D - -H "$AUTH" -H 'content-type: application/grpc' -H 'te: trailers' \
+  --data-binary @"$WORK/grpc.bin" "http://127.0.0.1:$GRPC_PORT/groundwork.v1.UserService/ListUsers" | awk 'tolower($1)=="grpc-status:" {print $2}' | tr -d '\r')
+[ "$GRPC_STATUS" = 0 ] || { echo "gRPC ListUsers failed (grpc-status $GRPC_STATUS)"; exit 1; }
+h2run() { # name, h2load args...
+  local name=$1; shift
+  local log="$WORK/h2load-$name.txt"
+  h2load -c"$CONNECTIONS" -t"$THREADS" -m1 -D"$DURATION" --warm-up-time=2 -H "$AUTH" "$@" > "$log"
+  RPS[$name]=$(awk '/^finished in/ {print $4}' "$log")
+  # h2load reports mean and max, not percentiles: the table shows them in the p50 and p99 columns, marked.
+  P50[$name]="$(awk '/^time for request:/ {print $6}' "$log")~"
+  P99[$name]="$(awk '/^time for request:/ {print $5}' "$log")^"
+  local failed; failed=$(awk '/^requests:/ {f=$10+$12} /^status codes:/ {f+=$7+$9} END {print f}' "$log")
+  [ "${failed:-0}" = 0 ] || echo "   ($name: $failed failed/errored requests)"
+}
+h2run rest-users-h1 --h1 "$BASE/api/v1/users?limit=20"
+h2run graphql-users-h1 --h1 -H 'content-type: application/json' -d "$WORK/graphql.json" "$BASE/graphql"
+h2run grpc-users-h2c -H 'content-type: application/grpc' -H 'te: trailers' -d "$WORK/grpc.bin" "http://127.0.0.1:$GRPC_PORT/groundwork.v1.UserService/ListUsers"
+
 RSS_KB=$(awk '/VmHWM/ {print $2}' /proc/$APP_PID/status)
 ratio() { python3 -c "print(f'{100*float(\"$1\")/float(\"$2\"):.0f} %')"; }
 
 {
   echo
   printf '%-34s %12s %10s %10s\n' scenario "req/s" p50 p99
-  for name in bare-user get-user raw-users list-users me login transfers raw-transfer order-create-pay history-page-1 history-page-10000; do
+  for name in bare-user get-user raw-users list-users me login transfers raw-transfer order-create-pay history-page-1 history-page-10000 rest-users-h1 graphql-users-h1 grpc-users-h2c; do
     printf '%-34s %12s %10s %10s\n' "$name" "${RPS[$name]}" "${P50[$name]}" "${P99[$name]}"
   done
   echo
@@ -196,6 +225,9 @@ ratio() { python3 -c "print(f'{100*float(\"$1\")/float(\"$2\"):.0f} %')"; }
   echo "GET /users?limit=20 vs raw Npgsql:       $(ratio "${RPS[list-users]}" "${RPS[raw-users]}")  (target ≥ 75 %)"
   echo "transfers vs raw Npgsql transaction:     $(ratio "${RPS[transfers]}" "${RPS[raw-transfer]}")  (target ≥ 50 %, p99 ${P99[transfers]} ≤ 50 ms)"
   echo "history page 10,000 vs page 1:           $(ratio "${RPS[history-page-10000]}" "${RPS[history-page-1]}")  (target ≥ 80 %)"
+  echo "(~ = mean, ^ = max for the h2load rows)"
+  echo "GraphQL users+posts vs REST users:       $(ratio "${RPS[graphql-users-h1]}" "${RPS[rest-users-h1]}")  (target ≥ 70 %; GraphQL also loads each user's posts)"
+  echo "gRPC ListUsers vs REST users:            $(ratio "${RPS[grpc-users-h2c]}" "${RPS[rest-users-h1]}")  (target ≥ 100 %)"
   echo "peak RSS:                                $(( RSS_KB / 1024 )) MB  (target ≤ 250 MB)"
   echo "start to ready (PostgreSQL, migrated):   ${READY_MS} ms"
 } | tee "$OUT/latest.txt"

@@ -3,8 +3,8 @@
 (function () {
   var fetcher = GraphiQL.createFetcher({ url: window.location.origin + '/graphql' });
   var defaultQuery = [
-    '# Welcome to Groundwork. Published posts are public; most other fields need a signed-in caller:',
-    '# add {"Authorization": "Bearer <accessToken>"} in the Headers tab below.',
+    '# Published posts are public. For the rest, sign in (POST /api/v1/auth/login)',
+    '# and add {"Authorization": "Bearer <accessToken>"} under Headers.',
     '',
     'query PublishedPosts {',
     '  posts(published: true) {',
