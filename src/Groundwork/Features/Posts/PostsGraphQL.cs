@@ -86,8 +86,10 @@ public static class PostsGraphQL
         return context.Request().Loader<Guid, IReadOnlyList<PostDto>>("posts-by-author", async (authors, ct) =>
         {
             var db = context.RequestServices!.GetRequiredService<GroundworkDbContext>();
-            var visible = db.Posts.AsNoTracking().Visible(caller);
-            // Per author, the newest MaxListed: a lateral join on PostgreSQL, ROW_NUMBER() per author on SQLite.
+            // The uncorrelated author filter lets the database narrow posts by index before ranking them; without
+            // it, the per-author ROW_NUMBER() would rank every visible post in the table on every request.
+            var visible = db.Posts.AsNoTracking().Visible(caller).Where(p => authors.Contains(p.AuthorId));
+            // Per author, the newest MaxListed in one statement (ROW_NUMBER() partitioned by author).
             var rows = await db.Users.AsNoTracking().IgnoreQueryFilters()
                 .Where(u => authors.Contains(u.Id))
                 .SelectMany(u => visible.Where(p => p.AuthorId == u.Id).OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id).Take(MaxListed))
