@@ -4,6 +4,7 @@ using Groundwork.Platform.Auth;
 using Groundwork.Tests.Infrastructure;
 using Groundwork.Tests.Money;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Groundwork.Tests.Transports;
 
@@ -219,3 +220,78 @@ public abstract class GraphQLTests(GroundworkApp app)
 public sealed class GraphQLTestsOnSqlite(SqliteApp app) : GraphQLTests(app), IClassFixture<SqliteApp>;
 
 public sealed class GraphQLTestsOnPostgres(PostgresApp app) : GraphQLTests(app), IClassFixture<PostgresApp>;
+
+/// <summary>Cursor pages of posts: GraphQL connections and REST's ?cursor= lists walk the same keyset.</summary>
+public abstract class PostCursorTests(GroundworkApp app)
+{
+    [Fact]
+    public async Task Connections_and_cursor_lists_page_through_every_post_once_newest_first_even_with_equal_timestamps()
+    {
+        var author = await app.ActorAsync();
+        var same = DateTime.UtcNow.AddMinutes(-5);
+        // Five posts, three sharing one timestamp: the id breaks the tie, so no page repeats or skips one.
+        var created = new List<Guid>();
+        await app.WithScopeAsync(async sp =>
+        {
+            var db = sp.GetRequiredService<Groundwork.Platform.Persistence.GroundworkDbContext>();
+            for (var i = 0; i < 5; i++)
+            {
+                var at = i < 3 ? same : same.AddSeconds(i);
+                var post = new Groundwork.Features.Posts.Post { AuthorId = author.Id, Title = $"P{i}", Content = "x", Published = true, PublishedAt = at, CreatedAt = at, UpdatedAt = at };
+                db.Posts.Add(post);
+                created.Add(post.Id);
+            }
+
+            return await db.SaveChangesAsync();
+        });
+        var expected = (await app.Db(db => db.Posts.Where(p => p.AuthorId == author.Id)
+            .OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id).Select(p => p.Id).ToListAsync()));
+        var expectedIds = expected.Select(id => id.ToString()).ToList();
+        Assert.Equal(5, expected.Count);
+
+        var client = author.Client();
+        var viaGraphQL = new List<string>();
+        string? after = null;
+        for (var pages = 0; pages < 10; pages++)
+        {
+            var afterArg = after is null ? "" : $", after: \"{after}\"";
+            var connection = (await client.GraphQLAsync($$"""{ me { postsConnection(first: 2{{afterArg}}) { nodes { id } pageInfo { hasNextPage endCursor } } } }"""))
+                .AssertData()["me"]!["postsConnection"]!;
+            viaGraphQL.AddRange(connection["nodes"]!.AsArray().Select(n => n!["id"]!.GetValue<string>()));
+            after = connection["pageInfo"]!["endCursor"]?.GetValue<string>();
+            Assert.Equal(after is not null, connection["pageInfo"]!["hasNextPage"]!.GetValue<bool>());
+            if (after is null)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(expectedIds, viaGraphQL);
+
+        // REST: an empty cursor starts a cursor list; links.next carries the filters and the next cursor.
+        var viaRest = new List<string>();
+        var page = await (await client.GetAsync($"/api/v1/posts?authorId={author.Id}&limit=2&cursor=")).AssertStatus(200);
+        for (var pages = 0; pages < 10; pages++)
+        {
+            viaRest.AddRange(page["data"]!.AsArray().Select(p => p!["id"]!.GetValue<string>()));
+            Assert.Equal(2, page["meta"]!["limit"]!.GetValue<int>());
+            var link = page["links"]!["next"]?.GetValue<string>();
+            Assert.Equal(link is not null, page["meta"]!["hasMore"]!.GetValue<bool>());
+            if (link is null)
+            {
+                break;
+            }
+
+            Assert.Contains($"authorId={author.Id}", link, StringComparison.Ordinal);
+            page = await (await client.GetAsync(link)).AssertStatus(200);
+        }
+
+        Assert.Equal(expectedIds, viaRest);
+        Assert.Contains("cursor", (await (await client.GetAsync("/api/v1/posts?cursor=not-a-cursor")).AssertError(400, "VALIDATION_ERROR")).Fields());
+        Assert.Contains("page", (await (await client.GetAsync("/api/v1/posts?cursor=&page=2")).AssertError(400, "VALIDATION_ERROR")).Fields());
+    }
+}
+
+public sealed class PostCursorTestsOnSqlite(SqliteApp app) : PostCursorTests(app), IClassFixture<SqliteApp>;
+
+public sealed class PostCursorTestsOnPostgres(PostgresApp app) : PostCursorTests(app), IClassFixture<PostgresApp>;

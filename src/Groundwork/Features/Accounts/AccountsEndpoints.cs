@@ -4,12 +4,6 @@ using Groundwork.Platform.Operations;
 
 namespace Groundwork.Features.Accounts;
 
-public sealed record CursorMeta(int Limit, bool HasMore, string? NextCursor);
-
-public sealed record CursorLinks(string Self, string? Next);
-
-public sealed record CursorEnvelope<T>(IReadOnlyList<T> Data, CursorMeta Meta, CursorLinks Links);
-
 public static class AccountsEndpoints
 {
     public static void MapAccounts(this RouteGroupBuilder api)
@@ -35,7 +29,7 @@ public static class AccountsEndpoints
             {
                 var query = QueryReader.ForCursor(http, "cursor", "after");
                 var request = new ListAccountTransactionsRequest(id, query.Int("limit") ?? 20, query.String("cursor") ?? query.String("after"));
-                return Rest.RunAsync(http, query, op, request, page => CursorPage(http, page));
+                return Rest.RunAsync(http, query, op, request, page => Rest.CursorPage(http, page));
             })
             .WithName("ListAccountTransactions").Produces<CursorEnvelope<TransactionDto>>().ProducesErrors(400, 401, 403, 404);
 
@@ -55,14 +49,6 @@ public static class AccountsEndpoints
         api.MapGet("/admin/ledger/verify", (HttpContext http, VerifyLedger op) =>
                 Rest.RunAsync(http, op, new VerifyLedgerRequest(), report => TypedResults.Json(report, Json.Options)))
             .RequireAuthorization().WithTags("Admin").WithName("VerifyLedger").Produces<LedgerReport>().ProducesErrors(401, 403);
-    }
-
-    private static IResult CursorPage<T>(HttpContext http, CursorPage<T> page)
-    {
-        var path = $"{http.Request.PathBase}{http.Request.Path}";
-        var self = http.Request.QueryString.HasValue ? path + http.Request.QueryString.Value : path;
-        var next = page.NextCursor is null ? null : $"{path}?limit={page.Limit}&cursor={Uri.EscapeDataString(page.NextCursor)}";
-        return TypedResults.Json(new CursorEnvelope<T>(page.Items, new CursorMeta(page.Limit, page.HasMore, page.NextCursor), new CursorLinks(self, next)), Json.Options);
     }
 
     public sealed record DepositBody(long Amount, string? Description);

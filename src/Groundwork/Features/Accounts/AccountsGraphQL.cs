@@ -108,26 +108,7 @@ public sealed class TransactionGraphType : ObjectGraphType<TransactionDto>
     }
 }
 
-/// <summary>The cursor page of SPEC §4 as a connection: <c>nodes</c> and <c>pageInfo { hasNextPage endCursor }</c>.</summary>
-public sealed class TransactionConnectionType : ObjectGraphType<CursorPage<TransactionDto>>
-{
-    public TransactionConnectionType()
-    {
-        Name = "TransactionConnection";
-        Field<NonNullGraphType<ListGraphType<NonNullGraphType<TransactionGraphType>>>>("nodes").WithComplexityImpact(1, 1).Resolve(ctx => ctx.Source.Items);
-        Field<NonNullGraphType<CursorPageInfoType>>("pageInfo").Resolve(ctx => ctx.Source);
-    }
-}
-
-public sealed class CursorPageInfoType : ObjectGraphType<CursorPage<TransactionDto>>
-{
-    public CursorPageInfoType()
-    {
-        Name = "CursorPageInfo";
-        Field<NonNullGraphType<BooleanGraphType>>("hasNextPage").Resolve(ctx => ctx.Source.HasMore);
-        Field<StringGraphType>("endCursor").Resolve(ctx => ctx.Source.NextCursor);
-    }
-}
+public sealed class TransactionConnectionType() : CursorConnectionType<TransactionGraphType, TransactionDto>("TransactionConnection");
 
 public sealed class TransferInput
 {

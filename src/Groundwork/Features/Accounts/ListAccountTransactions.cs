@@ -10,8 +10,6 @@ namespace Groundwork.Features.Accounts;
 
 public sealed record ListAccountTransactionsRequest(Guid AccountId, int Limit = 20, string? Cursor = null);
 
-public sealed record CursorPage<T>(IReadOnlyList<T> Items, int Limit, bool HasMore, string? NextCursor);
-
 public sealed class ListAccountTransactionsValidator : AbstractValidator<ListAccountTransactionsRequest>
 {
     public ListAccountTransactionsValidator()

@@ -9,11 +9,11 @@ public static class PostsEndpoints
     {
         var posts = api.MapGroup("/posts").WithTags("Posts");
 
-        posts.MapGet("/", (HttpContext http, ListPosts op) => List(http, op, null))
-            .AllowAnonymous().WithName("ListPosts").Produces<PageEnvelope<PostDto>>().ProducesErrors(400);
+        posts.MapGet("/", (HttpContext http, ListPosts op, ListPostsByCursor byCursor) => List(http, op, byCursor, null))
+            .AllowAnonymous().WithName("ListPosts").Produces<PageEnvelope<PostDto>>().Produces<CursorEnvelope<PostDto>>().ProducesErrors(400);
 
-        api.MapGet("/users/{userId:guid}/posts", (HttpContext http, ListPosts op, Guid userId) => List(http, op, userId))
-            .AllowAnonymous().WithTags("Posts").WithName("ListUserPosts").Produces<PageEnvelope<PostDto>>().ProducesErrors(400);
+        api.MapGet("/users/{userId:guid}/posts", (HttpContext http, ListPosts op, ListPostsByCursor byCursor, Guid userId) => List(http, op, byCursor, userId))
+            .AllowAnonymous().WithTags("Posts").WithName("ListUserPosts").Produces<PageEnvelope<PostDto>>().Produces<CursorEnvelope<PostDto>>().ProducesErrors(400);
 
         posts.MapPost("/", (HttpContext http, CreatePost op, CreatePostRequest body) =>
                 IdempotentRest.RunAsync(http, op, body, keyRequired: false, post => RenderedResponse.Created($"/api/v1/posts/{post.Id}", post)))
@@ -42,8 +42,23 @@ public static class PostsEndpoints
             .RequireAuthorization().WithName("UnpublishPost").Produces<DataEnvelope<PostDto>>().ProducesErrors(401, 403, 404);
     }
 
-    private static Task<IResult> List(HttpContext http, ListPosts op, Guid? author)
+    /// <summary>Offset pages by default; a <c>cursor</c> or <c>after</c> parameter (empty: from the top) switches to keyset pages (SPEC §4).</summary>
+    private static Task<IResult> List(HttpContext http, ListPosts op, ListPostsByCursor byCursor, Guid? author)
     {
+        if (http.Request.Query.ContainsKey("cursor") || http.Request.Query.ContainsKey("after"))
+        {
+            var cursorQuery = author is null
+                ? QueryReader.ForCursor(http, "cursor", "after", "published", "authorId")
+                : QueryReader.ForCursor(http, "cursor", "after", "published");
+            var cursorRequest = new ListPostsByCursorRequest(
+                cursorQuery.Int("limit") ?? 20,
+                // An empty cursor starts a cursor list from the top.
+                NonEmpty(cursorQuery.String("cursor")) ?? NonEmpty(cursorQuery.String("after")),
+                cursorQuery.Parse<bool>("published", bool.TryParse, "true, false"),
+                author ?? cursorQuery.Parse<Guid>("authorId", Guid.TryParse, "a user id"));
+            return Rest.RunAsync(http, cursorQuery, byCursor, cursorRequest, page => Rest.CursorPage(http, page));
+        }
+
         var query = author is null ? new QueryReader(http, "published", "authorId", "q") : new QueryReader(http, "published", "q");
         var request = new ListPostsRequest(
             query.Page(),
@@ -52,6 +67,8 @@ public static class PostsEndpoints
             query.String("q"));
         return Rest.RunAsync(http, query, op, request, page => Rest.Page(http, page));
     }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     public sealed record UpdatePostBody(string? Title, string? Content);
 }

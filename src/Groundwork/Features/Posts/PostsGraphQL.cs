@@ -37,6 +37,33 @@ public static class PostsGraphQL
             });
     }
 
+    /// <summary>Cursor connections page through everything the seed's bounded lists stop short of (SPEC §10).</summary>
+    public static void AddConnections(ObjectGraphType query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        query.Field<NonNullGraphType<PostConnectionType>>("postsConnection")
+            .Description("Posts the caller may see, newest first, by cursor: pass `pageInfo.endCursor` as `after`.")
+            .Argument<IntGraphType>("first", a => a.DefaultValue = 20)
+            .Argument<StringGraphType>("after")
+            .Argument<BooleanGraphType>("published", a => a.DefaultValue = true)
+            .WithComplexityImpact(ctx => new(1, ctx.GetArgument("first", 20)))
+            .ResolveAsync(async ctx => await ctx.RunAsync(ctx.Operation<ListPostsByCursor>(), new ListPostsByCursorRequest(
+                ctx.GetArgument("first", 20), ctx.GetArgument<string?>("after"), ctx.GetArgument<bool?>("published"))));
+    }
+
+    /// <summary><c>User.postsConnection</c>: one author's posts by cursor (one statement per user asked for).</summary>
+    public static void AddAuthorConnection(ObjectGraphType<Users.UserDto> user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        user.Field<NonNullGraphType<PostConnectionType>>("postsConnection")
+            .Description("The user's posts the caller may see, newest first, by cursor.")
+            .Argument<IntGraphType>("first", a => a.DefaultValue = 20)
+            .Argument<StringGraphType>("after")
+            .WithComplexityImpact(ctx => new(1, ctx.GetArgument("first", 20)))
+            .ResolveAsync(async ctx => await ctx.RunAsync(ctx.Operation<ListPostsByCursor>(), new ListPostsByCursorRequest(
+                ctx.GetArgument("first", 20), ctx.GetArgument<string?>("after"), AuthorId: ctx.Source.Id)));
+    }
+
     public static void AddMutations(ObjectGraphType mutation)
     {
         ArgumentNullException.ThrowIfNull(mutation);
@@ -121,6 +148,8 @@ public sealed class PostType : ObjectGraphType<PostDto>
         Field<NonNullGraphType<DateTimeGraphType>>("updatedAt").Resolve(ctx => ctx.Source.UpdatedAt);
     }
 }
+
+public sealed class PostConnectionType() : CursorConnectionType<PostType, PostDto>("PostConnection");
 
 public sealed class CreatePostInput
 {

@@ -111,6 +111,7 @@ public sealed class UserType : ObjectGraphType<UserDto>
             .Resolve(ctx => PostsGraphQL.RequireScope(ctx, PostsGraphQL.PostsByAuthor(ctx).Load(ctx.Source.Id)));
         Field<NonNullGraphType<DateTimeGraphType>>("createdAt").Resolve(ctx => ctx.Source.CreatedAt);
         Field<NonNullGraphType<DateTimeGraphType>>("updatedAt").Resolve(ctx => ctx.Source.UpdatedAt);
+        PostsGraphQL.AddAuthorConnection(this);
     }
 }
 

@@ -18,6 +18,7 @@ public sealed class GroundworkSchema : Schema
         var query = new ObjectGraphType { Name = "Query" };
         UsersGraphQL.AddQueries(query);
         PostsGraphQL.AddQueries(query);
+        PostsGraphQL.AddConnections(query);
         UsersGraphQL.AddMeQuery(query);
         OrdersGraphQL.AddQueries(query);
         AccountsGraphQL.AddQueries(query);

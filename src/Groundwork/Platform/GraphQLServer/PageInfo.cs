@@ -39,3 +39,27 @@ public abstract class PageConnectionType<TNodeType, TNode> : ObjectGraphType<Pag
         Field<NonNullGraphType<PageInfoType>>("pageInfo").Resolve(ctx => PageInfo.Of(ctx.Source));
     }
 }
+
+/// <summary>A keyset page as a connection: <c>nodes</c> and <c>pageInfo { hasNextPage endCursor }</c>.</summary>
+public abstract class CursorConnectionType<TNodeType, TNode> : ObjectGraphType<CursorPage<TNode>>
+    where TNodeType : IGraphType
+{
+    protected CursorConnectionType(string name)
+    {
+        Name = name;
+        Field<NonNullGraphType<ListGraphType<NonNullGraphType<TNodeType>>>>("nodes").WithComplexityImpact(1, 1).Resolve(ctx => ctx.Source.Items);
+        Field<NonNullGraphType<CursorPageInfoType>>("pageInfo").Resolve(ctx => new CursorPageInfo(ctx.Source.HasMore, ctx.Source.NextCursor));
+    }
+}
+
+public sealed record CursorPageInfo(bool HasNextPage, string? EndCursor);
+
+public sealed class CursorPageInfoType : ObjectGraphType<CursorPageInfo>
+{
+    public CursorPageInfoType()
+    {
+        Name = "CursorPageInfo";
+        Field<NonNullGraphType<BooleanGraphType>>("hasNextPage").Resolve(ctx => ctx.Source.HasNextPage);
+        Field<StringGraphType>("endCursor").Description("Pass as `after` for the next page; null on the last page.").Resolve(ctx => ctx.Source.EndCursor);
+    }
+}

@@ -15,3 +15,9 @@ public sealed record PageEnvelope<T>(IReadOnlyList<T> Data, PageMeta Meta, PageL
 public sealed record ErrorBody(string Code, string Message, IReadOnlyList<Operations.FieldError> Details, string RequestId);
 
 public sealed record ErrorEnvelope(ErrorBody Error);
+
+public sealed record CursorMeta(int Limit, bool HasMore, string? NextCursor);
+
+public sealed record CursorLinks(string Self, string? Next);
+
+public sealed record CursorEnvelope<T>(IReadOnlyList<T> Data, CursorMeta Meta, CursorLinks Links);

@@ -95,6 +95,23 @@ public static class Rest
     }
 
     /// <summary>The <c>data/meta/links</c> page envelope; links keep the request's filters.</summary>
+    /// <summary>A cursor page: <c>{data, meta: {limit, hasMore, nextCursor}, links: {self, next}}</c>.</summary>
+    public static IResult CursorPage<T>(HttpContext http, CursorPage<T> page)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(page);
+        var path = $"{http.Request.PathBase}{http.Request.Path}";
+        var self = http.Request.QueryString.HasValue ? path + http.Request.QueryString.Value : path;
+        // The next link keeps the caller's filters and swaps in the new cursor.
+        var kept = http.Request.Query
+            .Where(q => q.Key is not ("cursor" or "after" or "limit"))
+            .SelectMany(q => q.Value.Select(v => $"{Uri.EscapeDataString(q.Key)}={Uri.EscapeDataString(v ?? "")}"));
+        var next = page.NextCursor is null
+            ? null
+            : $"{path}?{string.Join('&', kept.Append($"limit={page.Limit}").Append($"cursor={Uri.EscapeDataString(page.NextCursor)}"))}";
+        return TypedResults.Json(new CursorEnvelope<T>(page.Items, new CursorMeta(page.Limit, page.HasMore, page.NextCursor), new CursorLinks(self, next)), Json.Options);
+    }
+
     public static IResult Page<T>(HttpContext context, PagedList<T> page)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -21,6 +21,9 @@ public sealed record PagedList<T>(IReadOnlyList<T> Items, int Page, int Limit, i
     public int TotalPages => Total == 0 ? 0 : (int)Math.Ceiling(Total / (double)Limit);
 }
 
+/// <summary>A keyset page (SPEC §4 cursor lists): the cost stays flat however deep the page.</summary>
+public sealed record CursorPage<T>(IReadOnlyList<T> Items, int Limit, bool HasMore, string? NextCursor);
+
 public static class PageRules
 {
     /// <summary>Accepts the listed field names in camelCase or snake_case; returns the canonical camelCase name.</summary>
