@@ -38,9 +38,18 @@ public abstract class GraphQLBatchingTests(GroundworkApp app)
 
         Assert.Equal(small.PostStatements, large.PostStatements);
         Assert.Equal(small.UserStatements, large.UserStatements);
-        // count + page + one batch of authors; count + page + one batch of posts (their authors are already loaded).
-        Assert.Equal(3, large.PostStatements);
-        Assert.Equal(4, large.UserStatements);
+        // page + one batch of authors; page + one batch of posts + one batch of their authors. No count(*):
+        // nothing asked for totalCount or pageInfo.
+        Assert.Equal(2, large.PostStatements);
+        Assert.Equal(3, large.UserStatements);
+
+        counter.Reset();
+        var counted = (await client.GraphQLAsync("{ users(limit: 5) { totalCount nodes { id } } }")).AssertData();
+        Assert.Equal(2, counter.Count); // count + page
+        Assert.Equal(100, counted["users"]!["totalCount"]!.GetValue<int>());
+        counter.Reset();
+        (await client.GraphQLAsync("{ users(limit: 5) { nodes { id } } }")).AssertData();
+        Assert.Equal(1, counter.Count); // page only
     }
 
     private static async Task<(int Posts, int Users, int PostStatements, int UserStatements)> MeasureAsync(HttpClient client, SqlStatementCounter counter)

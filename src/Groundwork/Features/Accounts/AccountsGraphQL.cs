@@ -24,7 +24,7 @@ public static class AccountsGraphQL
             .Argument<StringGraphType>("currency")
             .WithComplexityImpact(ctx => new(1, ctx.GetArgument("limit", 20)))
             .ResolveAsync(async ctx => await ctx.RunAsync(ctx.Operation<ListAccounts>(), new ListAccountsRequest(
-                new PageRequest(ctx.GetArgument("page", 1), ctx.GetArgument("limit", 20)), ctx.GetOptionalId("ownerId"), ctx.GetArgument<string?>("currency"))));
+                ctx.PageRequest(), ctx.GetOptionalId("ownerId"), ctx.GetArgument<string?>("currency"))));
 
         query.Field<NonNullGraphType<TransactionConnectionType>>("transactions")
             .Description("An account's ledger history, newest first, by cursor: pass `pageInfo.endCursor` as `after`.")

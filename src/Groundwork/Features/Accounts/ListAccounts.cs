@@ -48,7 +48,7 @@ public sealed class ListAccounts(GroundworkDbContext db) : IOperation<ListAccoun
         query = PageRules.CanonicalSort(page.Sort, SortFields) == "balance"
             ? desc ? query.OrderByDescending(a => a.Balance).ThenByDescending(a => a.Id) : query.OrderBy(a => a.Balance).ThenBy(a => a.Id)
             : desc ? query.OrderByDescending(a => a.Id) : query.OrderBy(a => a.Id);
-        var total = await query.CountAsync(cancellationToken);
+        var total = await query.TotalAsync(request.Page, cancellationToken);
         var items = await query.Skip(page.Skip).Take(page.Limit)
             .Select(a => new AccountDto(a.Id, a.OwnerId, a.Currency, a.Balance, a.CreatedAt)).ToListAsync(cancellationToken);
         return new PagedList<AccountDto>(items, page.Page, page.Limit, total);

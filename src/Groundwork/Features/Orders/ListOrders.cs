@@ -37,7 +37,7 @@ public sealed class ListOrders(GroundworkDbContext db) : IOperation<ListOrdersRe
         query = PageRules.CanonicalSort(page.Sort, SortFields) == "total"
             ? desc ? query.OrderByDescending(o => o.Total).ThenByDescending(o => o.Id) : query.OrderBy(o => o.Total).ThenBy(o => o.Id)
             : desc ? query.OrderByDescending(o => o.CreatedAt).ThenByDescending(o => o.Id) : query.OrderBy(o => o.CreatedAt).ThenBy(o => o.Id);
-        var total = await query.CountAsync(cancellationToken);
+        var total = await query.TotalAsync(request.Page, cancellationToken);
         var orders = await query.Skip(page.Skip).Take(page.Limit).ToListAsync(cancellationToken);
         return new PagedList<OrderDto>(orders.Select(OrderDto.From).ToList(), page.Page, page.Limit, total);
     }

@@ -26,7 +26,7 @@ public static class OrdersGraphQL
             {
                 var userId = ctx.GetOptionalId("userId") ?? ctx.Caller().UserId ?? Guid.Empty;
                 return await ctx.RunAsync(ctx.Operation<ListOrders>(), new ListOrdersRequest(
-                    userId, new PageRequest(ctx.GetArgument("page", 1), ctx.GetArgument("limit", 20)), ctx.GetArgument<OrderStatus?>("status")));
+                    userId, ctx.PageRequest(), ctx.GetArgument<OrderStatus?>("status")));
             });
     }
 

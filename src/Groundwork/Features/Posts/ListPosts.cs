@@ -51,7 +51,7 @@ public sealed class ListPosts(GroundworkDbContext db) : IOperation<ListPostsRequ
             "publishedAt" => desc ? query.OrderByDescending(p => p.PublishedAt).ThenByDescending(p => p.Id) : query.OrderBy(p => p.PublishedAt).ThenBy(p => p.Id),
             _ => desc ? query.OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id) : query.OrderBy(p => p.CreatedAt).ThenBy(p => p.Id),
         };
-        var total = await query.CountAsync(cancellationToken);
+        var total = await query.TotalAsync(page, cancellationToken);
         var items = await query.Skip(page.Skip).Take(page.Limit)
             .Select(p => new PostDto(p.Id, p.AuthorId, p.Title, p.Content, p.Published, p.PublishedAt, p.CreatedAt, p.UpdatedAt) { Version = p.Version })
             .ToListAsync(cancellationToken);

@@ -32,7 +32,7 @@ public static class PostsGraphQL
             .ResolveAsync(async ctx =>
             {
                 var page = await ctx.RunAsync(ctx.Operation<ListPosts>(),
-                    new ListPostsRequest(new PageRequest(1, MaxListed, "createdAt", SortOrder.Desc), ctx.GetArgument<bool?>("published")));
+                    new ListPostsRequest(new PageRequest(1, MaxListed, "createdAt", SortOrder.Desc, CountTotal: false), ctx.GetArgument<bool?>("published")));
                 return page.Items;
             });
     }

@@ -63,7 +63,7 @@ public sealed class ListUsers(GroundworkDbContext db) : IOperation<ListUsersRequ
             _ => desc ? query.OrderByDescending(u => u.CreatedAt).ThenByDescending(u => u.Id) : query.OrderBy(u => u.CreatedAt).ThenBy(u => u.Id),
         };
 
-        var total = await query.CountAsync(cancellationToken);
+        var total = await query.TotalAsync(page, cancellationToken);
         var items = await query.Skip(page.Skip).Take(page.Limit)
             .Select(u => new UserDto(u.Id, u.Email, u.Name, u.Role, u.CreatedAt, u.UpdatedAt) { Version = u.Version })
             .ToListAsync(cancellationToken);

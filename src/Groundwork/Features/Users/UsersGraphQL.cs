@@ -26,7 +26,7 @@ public static class UsersGraphQL
             .Argument<UserRoleType>("role")
             .WithComplexityImpact(ctx => new(1, ctx.GetArgument("limit", 20)))
             .ResolveAsync(async ctx => await ctx.RunAsync(ctx.Operation<ListUsers>(), new ListUsersRequest(
-                new PageRequest(ctx.GetArgument("page", 1), ctx.GetArgument("limit", 20)), ctx.GetArgument<Role?>("role"))));
+                ctx.PageRequest(), ctx.GetArgument<Role?>("role"))));
     }
 
     public static void AddMeQuery(ObjectGraphType query)

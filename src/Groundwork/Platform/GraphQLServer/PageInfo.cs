@@ -63,3 +63,18 @@ public sealed class CursorPageInfoType : ObjectGraphType<CursorPageInfo>
         Field<StringGraphType>("endCursor").Description("Pass as `after` for the next page; null on the last page.").Resolve(ctx => ctx.Source.EndCursor);
     }
 }
+
+public static class GraphQLPaging
+{
+    /// <summary>
+    /// The offset page a connection field asks for, counting the total only when the query selects
+    /// <c>totalCount</c> or <c>pageInfo</c>: GraphQL computes what it is asked, and the count is often the
+    /// dearest statement of a list.
+    /// </summary>
+    public static PageRequest PageRequest(this GraphQL.IResolveFieldContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var wantsTotal = context.SubFields?.Values.Any(f => f.Field.Name.StringValue is "totalCount" or "pageInfo") ?? true;
+        return new PageRequest(context.GetArgument("page", 1), context.GetArgument("limit", 20), CountTotal: wantsTotal);
+    }
+}

@@ -9,16 +9,21 @@ public enum SortOrder
 }
 
 /// <summary>Offset paging as every list request carries it (SPEC §4 conventions).</summary>
-public sealed record PageRequest(int Page = 1, int Limit = 20, string Sort = "createdAt", SortOrder Order = SortOrder.Desc)
+/// <param name="CountTotal">
+/// Whether to run the <c>count(*)</c> behind <c>total</c>. REST always shows it; GraphQL asks only when the
+/// query selects <c>totalCount</c> or <c>pageInfo</c>, since the count often costs more than the page itself.
+/// </param>
+public sealed record PageRequest(int Page = 1, int Limit = 20, string Sort = "createdAt", SortOrder Order = SortOrder.Desc, bool CountTotal = true)
 {
     public const int MaxLimit = 100;
 
     public int Skip => (Page - 1) * Limit;
 }
 
+/// <summary>A page of a list; <see cref="Total"/> is -1 when the request did not ask for it.</summary>
 public sealed record PagedList<T>(IReadOnlyList<T> Items, int Page, int Limit, int Total)
 {
-    public int TotalPages => Total == 0 ? 0 : (int)Math.Ceiling(Total / (double)Limit);
+    public int TotalPages => Total <= 0 ? 0 : (int)Math.Ceiling(Total / (double)Limit);
 }
 
 /// <summary>A keyset page (SPEC §4 cursor lists): the cost stays flat however deep the page.</summary>
@@ -26,6 +31,13 @@ public sealed record CursorPage<T>(IReadOnlyList<T> Items, int Limit, bool HasMo
 
 public static class PageRules
 {
+    /// <summary>The list's total when the request asked for it, else -1 (see <see cref="PageRequest.CountTotal"/>).</summary>
+    public static async Task<int> TotalAsync<T>(this IQueryable<T> query, PageRequest page, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        return page.CountTotal ? await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.CountAsync(query, cancellationToken) : -1;
+    }
+
     /// <summary>Accepts the listed field names in camelCase or snake_case; returns the canonical camelCase name.</summary>
     public static string? CanonicalSort(string sort, IReadOnlyCollection<string> allowed)
     {
