@@ -24,7 +24,8 @@ public abstract class GraphQLTests(GroundworkApp app)
         Assert.True(Guid.TryParse(id, out _));
         Assert.Equal(email, created["email"]!.GetValue<string>());
         Assert.Equal("USER", created["role"]!.GetValue<string>()); // the input's default
-        Assert.True(DateTime.TryParse(created["createdAt"]!.GetValue<string>(), out _));
+        // Timestamps read as on REST: UTC, milliseconds, 'Z'.
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", created["createdAt"]!.GetValue<string>());
         var stored = await app.Db(db => db.Users.AsNoTracking().SingleAsync(u => u.Id == Guid.Parse(id)));
         Assert.Equal("Seed User", stored.Name);
         Assert.Equal(Role.User, stored.Role);

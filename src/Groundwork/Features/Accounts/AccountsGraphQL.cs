@@ -80,7 +80,7 @@ public sealed class AccountType : ObjectGraphType<AccountDto>
         Field<IdGraphType>("ownerId").Resolve(ctx => ctx.Source.OwnerId);
         Field<NonNullGraphType<StringGraphType>>("currency").Resolve(ctx => ctx.Source.Currency);
         Field<NonNullGraphType<LongGraphType>>("balance").Description("Minor units (cents).").Resolve(ctx => ctx.Source.Balance);
-        Field<NonNullGraphType<DateTimeGraphType>>("createdAt").Resolve(ctx => ctx.Source.CreatedAt);
+        Field<NonNullGraphType<UtcDateTimeGraphType>>("createdAt").Resolve(ctx => ctx.Source.CreatedAt);
     }
 }
 
@@ -104,7 +104,7 @@ public sealed class TransactionGraphType : ObjectGraphType<TransactionDto>
         Field<NonNullGraphType<IdGraphType>>("toAccountId").Resolve(ctx => ctx.Source.ToAccountId);
         Field<IdGraphType>("orderId").Resolve(ctx => ctx.Source.OrderId);
         Field<StringGraphType>("description").Resolve(ctx => ctx.Source.Description);
-        Field<NonNullGraphType<DateTimeGraphType>>("createdAt").Resolve(ctx => ctx.Source.CreatedAt);
+        Field<NonNullGraphType<UtcDateTimeGraphType>>("createdAt").Resolve(ctx => ctx.Source.CreatedAt);
     }
 }
 

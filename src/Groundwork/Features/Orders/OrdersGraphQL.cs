@@ -89,9 +89,9 @@ public sealed class OrderType : ObjectGraphType<OrderDto>
         Field<NonNullGraphType<StringGraphType>>("currency").Resolve(ctx => ctx.Source.Currency);
         Field<NonNullGraphType<ListGraphType<NonNullGraphType<OrderItemType>>>>("items").Resolve(ctx => ctx.Source.Items);
         Field<NonNullGraphType<LongGraphType>>("total").Description("Minor units (cents), computed by the server.").Resolve(ctx => ctx.Source.Total);
-        Field<NonNullGraphType<DateTimeGraphType>>("createdAt").Resolve(ctx => ctx.Source.CreatedAt);
-        Field<NonNullGraphType<DateTimeGraphType>>("updatedAt").Resolve(ctx => ctx.Source.UpdatedAt);
-        Field<DateTimeGraphType>("paidAt").Resolve(ctx => ctx.Source.PaidAt);
+        Field<NonNullGraphType<UtcDateTimeGraphType>>("createdAt").Resolve(ctx => ctx.Source.CreatedAt);
+        Field<NonNullGraphType<UtcDateTimeGraphType>>("updatedAt").Resolve(ctx => ctx.Source.UpdatedAt);
+        Field<UtcDateTimeGraphType>("paidAt").Resolve(ctx => ctx.Source.PaidAt);
     }
 }
 

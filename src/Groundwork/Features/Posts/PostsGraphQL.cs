@@ -143,9 +143,9 @@ public sealed class PostType : ObjectGraphType<PostDto>
         Field<NonNullGraphType<StringGraphType>>("content").Resolve(ctx => ctx.Source.Content);
         Field<NonNullGraphType<UserType>>("author").Resolve(ctx => UsersGraphQL.UsersById(ctx).Load(ctx.Source.AuthorId));
         Field<NonNullGraphType<BooleanGraphType>>("published").Resolve(ctx => ctx.Source.Published);
-        Field<NonNullGraphType<DateTimeGraphType>>("createdAt").Resolve(ctx => ctx.Source.CreatedAt);
-        Field<DateTimeGraphType>("publishedAt").Resolve(ctx => ctx.Source.PublishedAt);
-        Field<NonNullGraphType<DateTimeGraphType>>("updatedAt").Resolve(ctx => ctx.Source.UpdatedAt);
+        Field<NonNullGraphType<UtcDateTimeGraphType>>("createdAt").Resolve(ctx => ctx.Source.CreatedAt);
+        Field<UtcDateTimeGraphType>("publishedAt").Resolve(ctx => ctx.Source.PublishedAt);
+        Field<NonNullGraphType<UtcDateTimeGraphType>>("updatedAt").Resolve(ctx => ctx.Source.UpdatedAt);
     }
 }
 

@@ -109,8 +109,8 @@ public sealed class UserType : ObjectGraphType<UserDto>
             .Description($"The user's posts the caller may see, newest first, at most {PostsGraphQL.MaxListed}.")
             .WithComplexityImpact(1, 10)
             .Resolve(ctx => PostsGraphQL.RequireScope(ctx, PostsGraphQL.PostsByAuthor(ctx).Load(ctx.Source.Id)));
-        Field<NonNullGraphType<DateTimeGraphType>>("createdAt").Resolve(ctx => ctx.Source.CreatedAt);
-        Field<NonNullGraphType<DateTimeGraphType>>("updatedAt").Resolve(ctx => ctx.Source.UpdatedAt);
+        Field<NonNullGraphType<UtcDateTimeGraphType>>("createdAt").Resolve(ctx => ctx.Source.CreatedAt);
+        Field<NonNullGraphType<UtcDateTimeGraphType>>("updatedAt").Resolve(ctx => ctx.Source.UpdatedAt);
         PostsGraphQL.AddAuthorConnection(this);
     }
 }

@@ -23,6 +23,13 @@ public static class Json
         options.Converters.Add(new UtcDateTimeConverter());
     }
 
+    /// <summary>RFC 3339 UTC with millisecond precision and a 'Z': the one timestamp format of every transport.</summary>
+    public static string FormatTimestamp(DateTime value)
+    {
+        var utc = value.Kind == DateTimeKind.Local ? value.ToUniversalTime() : value;
+        return utc.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public static readonly JsonSerializerOptions Options = Create();
 
     private static JsonSerializerOptions Create()
@@ -41,8 +48,7 @@ public static class Json
         public override void Write(Utf8JsonWriter writer, DateTime value, JsonSerializerOptions options)
         {
             ArgumentNullException.ThrowIfNull(writer);
-            var utc = value.Kind == DateTimeKind.Local ? value.ToUniversalTime() : value;
-            writer.WriteStringValue(utc.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture));
+            writer.WriteStringValue(FormatTimestamp(value));
         }
     }
 }
