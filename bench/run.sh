@@ -207,9 +207,17 @@ h2run() { # name, h2load args...
   local failed; failed=$(awk '/^requests:/ {f=$10+$12} /^status codes:/ {f+=$7+$9} END {print f}' "$log")
   [ "${failed:-0}" = 0 ] || echo "   ($name: $failed failed/errored requests)"
 }
-h2run rest-users-h1 --h1 "$BASE/api/v1/users?limit=20"
-h2run graphql-users-h1 --h1 -H 'content-type: application/json' -d "$WORK/graphql.json" "$BASE/graphql"
-h2run grpc-users-h2c -H 'content-type: application/grpc' -H 'te: trailers' -d "$WORK/grpc.bin" "http://127.0.0.1:$GRPC_PORT/groundwork.v1.UserService/ListUsers"
+rest() { h2run rest-users-h1 --h1 "$BASE/api/v1/users?limit=20"; }
+graphql() { h2run graphql-users-h1 --h1 -H 'content-type: application/json' -d "$WORK/graphql.json" "$BASE/graphql"; }
+grpc() { h2run grpc-users-h2c -H 'content-type: application/grpc' -H 'te: trailers' -d "$WORK/grpc.bin" "http://127.0.0.1:$GRPC_PORT/groundwork.v1.UserService/ListUsers"; }
+# Each twice, in mirrored order (A B C C B A), averaged: on a shared machine the order of runs biases a single pass.
+declare -A SUM
+for step in rest graphql grpc grpc graphql rest; do
+  $step
+  case $step in rest) n=rest-users-h1 ;; graphql) n=graphql-users-h1 ;; grpc) n=grpc-users-h2c ;; esac
+  SUM[$n]=$(python3 -c "print(${SUM[$n]:-0} + ${RPS[$n]})")
+done
+for n in rest-users-h1 graphql-users-h1 grpc-users-h2c; do RPS[$n]=$(python3 -c "print(round(${SUM[$n]} / 2, 2))"); done
 
 RSS_KB=$(awk '/VmHWM/ {print $2}' /proc/$APP_PID/status)
 ratio() { python3 -c "print(f'{100*float(\"$1\")/float(\"$2\"):.0f} %')"; }
