@@ -215,6 +215,8 @@ public abstract class GraphQLTests(GroundworkApp app)
         Assert.Equal(415, (int)form.StatusCode);
         var put = await client.PutAsJsonAsync("/graphql", new { query = "{ me { id } }" });
         Assert.Equal(405, (int)put.StatusCode);
+        var huge = await client.PostAsync("/graphql", new StringContent("{\"query\": \"{ me { id } }\", \"variables\": {\"pad\": \"" + new string('x', 1_100_000) + "\"}}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(413, (int)huge.StatusCode);
     }
 }
 

@@ -221,6 +221,18 @@ public abstract class GrpcTests(GroundworkApp app)
     }
 
     [Fact]
+    public async Task A_message_over_1_MiB_is_refused_with_RESOURCE_EXHAUSTED_and_stores_nothing()
+    {
+        using var channel = app.GrpcChannel();
+        var author = await app.ActorAsync();
+        var before = await app.Db(db => db.Posts.CountAsync());
+        var e = await Assert.ThrowsAsync<RpcException>(async () => await new PostService.PostServiceClient(channel)
+            .CreatePostAsync(new CreatePostRequest { Title = "Big", Content = new string('x', 1_100_000) }, Bearer(author.AccessToken)));
+        Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+        Assert.Equal(before, await app.Db(db => db.Posts.CountAsync()));
+    }
+
+    [Fact]
     public async Task An_api_key_in_x_api_key_metadata_authenticates_with_its_scopes_only()
     {
         var user = await app.ActorAsync();
