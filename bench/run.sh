@@ -4,6 +4,7 @@
 # time from start to ready. Ratios, not absolute numbers, are the targets: these machines are shared and noisy.
 #   bench/run.sh                 # 10 s per scenario
 #   DURATION=30 bench/run.sh     # longer runs
+#   PG_EXTRA_OPTS='-c synchronous_commit=off' bench/run.sh   # experiments on the server's settings
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -45,7 +46,7 @@ dotnet publish src/Groundwork -c Release -o "$WORK/app" --nologo -v quiet >/dev/
 echo "== PostgreSQL on 127.0.0.1:$PG_PORT"
 mkdir -p "$WORK/pg"; [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$WORK/pg"
 as_pg "$PG_BIN/initdb" -D "$WORK/pg/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
-as_pg "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/log" -w -o "-p $PG_PORT -k $WORK/pg -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=256MB" start >/dev/null
+as_pg "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/log" -w -o "-p $PG_PORT -k $WORK/pg -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=256MB ${PG_EXTRA_OPTS:-}" start >/dev/null
 psql() { command psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qtA "$@"; }
 psql -c "CREATE DATABASE groundwork" >/dev/null
 
