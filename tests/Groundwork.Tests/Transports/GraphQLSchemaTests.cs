@@ -18,7 +18,7 @@ public sealed class GraphQLSchemaTests
         var committed = File.ReadAllText(RepoFiles.PathOf("api", "schema.graphql")).ReplaceLineEndings("\n");
         var served = Execution("Testing").PrintSchema();
         Assert.True(committed == served,
-            "api/schema.graphql is stale; regenerate it with: dotnet run --project src/Groundwork -- print-graphql-schema > api/schema.graphql");
+            "api/schema.graphql is stale; regenerate it with: dotnet run --project src/Groundwork --no-launch-profile -- print-graphql-schema > api/schema.graphql");
     }
 
     [Fact]

@@ -39,7 +39,7 @@ public static class AdminCommands
                 return await CreateAdminAsync(app, args, stdin, stdout, stderr);
 
             case "print-graphql-schema":
-                // What api/schema.graphql must contain: `dotnet run --project src/Groundwork -- print-graphql-schema > api/schema.graphql`.
+                // What api/schema.graphql must contain: `dotnet run --project src/Groundwork --no-launch-profile -- print-graphql-schema > api/schema.graphql`.
                 await stdout.WriteAsync(app.Services.GetRequiredService<GraphQLExecution>().PrintSchema());
                 return 0;
 
