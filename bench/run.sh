@@ -5,6 +5,7 @@
 #   bench/run.sh                 # 10 s per scenario
 #   DURATION=30 bench/run.sh     # longer runs
 #   PG_EXTRA_OPTS='-c synchronous_commit=off' bench/run.sh   # experiments on the server's settings
+#   ONLY_TRANSPORTS=1 bench/run.sh   # just REST vs GraphQL vs gRPC
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -115,13 +116,16 @@ done
 wrk -t1 -c4 -d2s -s "$WORK/login.lua" "$BASE/api/v1/auth/login" >/dev/null
 
 echo "== measure (${DURATION}s each, $CONNECTIONS connections)"
+[ -n "${ONLY_TRANSPORTS:-}" ] || {
 run bare-user "$BASE/bench/bare-user"
 run get-user -H "$AUTH" "$BASE/api/v1/users/$USER_ID"
 run raw-users "$BASE/bench/raw-users"
 run list-users -H "$AUTH" "$BASE/api/v1/users?limit=20"
 run me -H "$AUTH" "$BASE/api/v1/auth/me"
 run login -s "$WORK/login.lua" "$BASE/api/v1/auth/login"
+}
 
+if [ -z "${ONLY_TRANSPORTS:-}" ]; then
 echo "== money: 8 accounts, transfers vs raw Npgsql, order create+pay, history depth"
 ACCOUNTS=()
 for i in $(seq 1 8); do
@@ -189,6 +193,8 @@ wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -H "$AUTH" "$BASE/api/v1/accounts/$DEEP/t
 run history-page-1 -H "$AUTH" "$BASE/api/v1/accounts/$DEEP/transactions?limit=20"
 run history-page-10000 -H "$AUTH" "$BASE/api/v1/accounts/$DEEP/transactions?limit=20&cursor=$CURSOR"
 
+fi
+
 # One list, three transports, one load tool (h2load: HTTP/1.1 for REST and GraphQL, h2c for gRPC), same clients.
 echo "== transports: REST vs GraphQL vs gRPC, same list of 20 users"
 printf '%s' '{"query":"{ users(limit: 20) { nodes { id name posts { id } } } }"}' > "$WORK/graphql.json"
@@ -221,22 +227,23 @@ done
 for n in rest-users-h1 graphql-users-h1 grpc-users-h2c; do RPS[$n]=$(python3 -c "print(round(${SUM[$n]} / 2, 2))"); done
 
 RSS_KB=$(awk '/VmHWM/ {print $2}' /proc/$APP_PID/status)
-ratio() { python3 -c "print(f'{100*float(\"$1\")/float(\"$2\"):.0f} %')"; }
+ratio() { if [ -n "$1" ] && [ -n "$2" ]; then python3 -c "print(f'{100*float(\"$1\")/float(\"$2\"):.0f} %')"; else echo "n/a"; fi; }
 
 {
   echo
   printf '%-34s %12s %10s %10s\n' scenario "req/s" p50 p99
   for name in bare-user get-user raw-users list-users me login transfers raw-transfer order-create-pay history-page-1 history-page-10000 rest-users-h1 graphql-users-h1 grpc-users-h2c; do
-    printf '%-34s %12s %10s %10s\n' "$name" "${RPS[$name]}" "${P50[$name]}" "${P99[$name]}"
+    [ -n "${RPS[$name]:-}" ] || continue
+    printf '%-34s %12s %10s %10s\n' "$name" "${RPS[$name]}" "${P50[$name]:-}" "${P99[$name]:-}"
   done
   echo
-  echo "GET /users/{id} vs bare endpoint:        $(ratio "${RPS[get-user]}" "${RPS[bare-user]}")  (target ≥ 50 % once cached; caching is a later slice)"
-  echo "GET /users?limit=20 vs raw Npgsql:       $(ratio "${RPS[list-users]}" "${RPS[raw-users]}")  (target ≥ 75 %)"
-  echo "transfers vs raw Npgsql transaction:     $(ratio "${RPS[transfers]}" "${RPS[raw-transfer]}")  (target ≥ 50 %, p99 ${P99[transfers]} ≤ 50 ms)"
-  echo "history page 10,000 vs page 1:           $(ratio "${RPS[history-page-10000]}" "${RPS[history-page-1]}")  (target ≥ 80 %)"
+  echo "GET /users/{id} vs bare endpoint:        $(ratio "${RPS[get-user]:-}" "${RPS[bare-user]:-}")  (target ≥ 50 % once cached; caching is a later slice)"
+  echo "GET /users?limit=20 vs raw Npgsql:       $(ratio "${RPS[list-users]:-}" "${RPS[raw-users]:-}")  (target ≥ 75 %)"
+  echo "transfers vs raw Npgsql transaction:     $(ratio "${RPS[transfers]:-}" "${RPS[raw-transfer]:-}")  (target ≥ 50 %, p99 ${P99[transfers]:-} ≤ 50 ms)"
+  echo "history page 10,000 vs page 1:           $(ratio "${RPS[history-page-10000]:-}" "${RPS[history-page-1]:-}")  (target ≥ 80 %)"
   echo "(~ = mean, ^ = max for the h2load rows)"
-  echo "GraphQL users+posts vs REST users:       $(ratio "${RPS[graphql-users-h1]}" "${RPS[rest-users-h1]}")  (target ≥ 70 %; GraphQL also loads each user's posts)"
-  echo "gRPC ListUsers vs REST users:            $(ratio "${RPS[grpc-users-h2c]}" "${RPS[rest-users-h1]}")  (target ≥ 100 %)"
+  echo "GraphQL users+posts vs REST users:       $(ratio "${RPS[graphql-users-h1]:-}" "${RPS[rest-users-h1]:-}")  (target ≥ 70 %; GraphQL also loads each user's posts)"
+  echo "gRPC ListUsers vs REST users:            $(ratio "${RPS[grpc-users-h2c]:-}" "${RPS[rest-users-h1]:-}")  (target ≥ 100 %)"
   echo "peak RSS:                                $(( RSS_KB / 1024 )) MB  (target ≤ 250 MB)"
   echo "start to ready (PostgreSQL, migrated):   ${READY_MS} ms"
 } | tee "$OUT/latest.txt"

@@ -122,7 +122,8 @@ public static class AuthenticationSetup
     public static async Task<bool> HasFailedCredentialAsync(this HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (!context.Request.Headers.ContainsKey("Authorization") && !context.Request.Headers.ContainsKey("X-API-Key"))
+        if (context.User.Identity?.IsAuthenticated == true
+            || (!context.Request.Headers.ContainsKey("Authorization") && !context.Request.Headers.ContainsKey("X-API-Key")))
         {
             return false;
         }
