@@ -66,7 +66,7 @@ public abstract class GraphQLTests(GroundworkApp app)
 
         var deleted = (await admin.GraphQLAsync($$"""mutation { deleteUser(id: "{{id}}") }""")).AssertData()["deleteUser"]!;
         Assert.True(deleted.GetValue<bool>());
-        (await admin.GetAsync($"/api/v1/users/{id}")).StatusCode.Equals(System.Net.HttpStatusCode.NotFound);
+        await (await admin.GetAsync($"/api/v1/users/{id}")).AssertError(404, "NOT_FOUND");
         Assert.False(await app.Db(db => db.Users.AnyAsync(u => u.Id == Guid.Parse(id))));
     }
 
@@ -205,18 +205,28 @@ public abstract class GraphQLTests(GroundworkApp app)
     public async Task Malformed_requests_get_4xx_and_change_nothing()
     {
         var client = app.CreateClient();
+        var before = await app.Db(db => db.Posts.CountAsync());
+        const string createPost = "mutation { createPost(input: { title: \\\"T\\\", content: \\\"C\\\" }) { id } }";
         var notJson = await client.PostAsync("/graphql", new StringContent("{ \"query\": ", System.Text.Encoding.UTF8, "application/json"));
-        Assert.Equal(400, (int)notJson.StatusCode);
+        Assert.Equal("body", (await GraphQLError(notJson, 400, "VALIDATION_ERROR"))["extensions"]!["details"]![0]!["field"]!.GetValue<string>());
         var wrongType = await client.PostAsync("/graphql", new StringContent("{\"query\": 5}", System.Text.Encoding.UTF8, "application/json"));
-        Assert.Equal(400, (int)wrongType.StatusCode);
-        var body = JsonNode.Parse(await wrongType.Content.ReadAsStringAsync())!;
-        Assert.Equal("VALIDATION_ERROR", body["errors"]![0]!["extensions"]!["code"]!.GetValue<string>());
-        var form = await client.PostAsync("/graphql", new StringContent("query={me{id}}", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"));
-        Assert.Equal(415, (int)form.StatusCode);
+        Assert.Equal("query", (await GraphQLError(wrongType, 400, "VALIDATION_ERROR"))["extensions"]!["details"]![0]!["field"]!.GetValue<string>());
+        var form = await client.PostAsync("/graphql", new StringContent("query=" + createPost, System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"));
+        await GraphQLError(form, 415, "UNSUPPORTED_MEDIA_TYPE");
         var put = await client.PutAsJsonAsync("/graphql", new { query = "{ me { id } }" });
-        Assert.Equal(405, (int)put.StatusCode);
-        var huge = await client.PostAsync("/graphql", new StringContent("{\"query\": \"{ me { id } }\", \"variables\": {\"pad\": \"" + new string('x', 1_100_000) + "\"}}", System.Text.Encoding.UTF8, "application/json"));
-        Assert.Equal(413, (int)huge.StatusCode);
+        await put.AssertError(405, "METHOD_NOT_ALLOWED");
+        var huge = await client.PostAsync("/graphql", new StringContent("{\"query\": \"" + createPost + "\", \"variables\": {\"pad\": \"" + new string('x', 1_100_000) + "\"}}", System.Text.Encoding.UTF8, "application/json"));
+        await huge.AssertError(413, "PAYLOAD_TOO_LARGE");
+        Assert.Equal(before, await app.Db(db => db.Posts.CountAsync()));
+    }
+
+    private static async Task<JsonNode> GraphQLError(HttpResponseMessage response, int status, string code)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode == status, $"Expected {status}, got {(int)response.StatusCode}: {text}");
+        var error = JsonNode.Parse(text)!["errors"]![0]!;
+        Assert.Equal(code, error["extensions"]!["code"]!.GetValue<string>());
+        return error;
     }
 }
 

@@ -42,9 +42,7 @@ public static class OrdersGraphQL
                 var request = new CreateOrderRequest(
                     ctx.Caller().UserId ?? Guid.Empty, input.Currency,
                     input.Items?.Select(i => new CreateOrderItem(i.Sku, i.Name, i.Quantity, i.UnitPrice)).ToList());
-                return ctx.GetArgument<string?>("idempotencyKey") is null
-                    ? await ctx.RunAsync(ctx.Operation<CreateOrder>(), request)
-                    : await ctx.RunIdempotentAsync(ctx.Operation<CreateOrder>(), request);
+                return await ctx.RunIdempotentAsync(ctx.Operation<CreateOrder>(), request, keyRequired: false);
             });
 
         mutation.Field<NonNullGraphType<OrderType>>("payOrder")

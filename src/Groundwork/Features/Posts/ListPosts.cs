@@ -26,16 +26,7 @@ public sealed class ListPosts(GroundworkDbContext db) : IOperation<ListPostsRequ
 
     public async Task<Result<PagedList<PostDto>>> HandleAsync(ListPostsRequest request, Caller caller, CancellationToken cancellationToken)
     {
-        var query = db.Posts.AsNoTracking().Visible(caller);
-        if (request.Published is { } published)
-        {
-            query = query.Where(p => p.Published == published);
-        }
-
-        if (request.AuthorId is { } author)
-        {
-            query = query.Where(p => p.AuthorId == author);
-        }
+        var query = db.Posts.AsNoTracking().Visible(caller).Matching(request.Published, request.AuthorId);
 
         if (!string.IsNullOrWhiteSpace(request.Q))
         {

@@ -29,16 +29,7 @@ public sealed class ListPostsByCursor(GroundworkDbContext db) : IOperation<ListP
 
     public async Task<Result<CursorPage<PostDto>>> HandleAsync(ListPostsByCursorRequest request, Caller caller, CancellationToken cancellationToken)
     {
-        var query = db.Posts.AsNoTracking().Visible(caller);
-        if (request.Published is { } published)
-        {
-            query = query.Where(p => p.Published == published);
-        }
-
-        if (request.AuthorId is { } author)
-        {
-            query = query.Where(p => p.AuthorId == author);
-        }
+        var query = db.Posts.AsNoTracking().Visible(caller).Matching(request.Published, request.AuthorId);
 
         if (request.After is not null && PostCursor.TryDecode(request.After, out var after))
         {

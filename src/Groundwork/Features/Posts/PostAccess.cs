@@ -24,4 +24,15 @@ public static class PostAccess
         var me = caller.UserId;
         return me is null ? posts.Where(p => p.Published) : posts.Where(p => p.Published || p.AuthorId == me);
     }
+
+    /// <summary>The list filters every post list shares: published or not, one author.</summary>
+    public static IQueryable<Post> Matching(this IQueryable<Post> posts, bool? published, Guid? authorId)
+    {
+        if (published is { } p)
+        {
+            posts = posts.Where(x => x.Published == p);
+        }
+
+        return authorId is { } author ? posts.Where(x => x.AuthorId == author) : posts;
+    }
 }

@@ -1,12 +1,8 @@
 using GraphQL;
-using GraphQL.DataLoader;
 using GraphQL.Types;
 using Groundwork.Features.Users;
-using Groundwork.Platform.Auth;
 using Groundwork.Platform.GraphQLServer;
 using Groundwork.Platform.Operations;
-using Groundwork.Platform.Persistence;
-using Microsoft.EntityFrameworkCore;
 
 namespace Groundwork.Features.Posts;
 
@@ -14,9 +10,7 @@ namespace Groundwork.Features.Posts;
 public static class PostsGraphQL
 {
     /// <summary>The seed's unpaginated lists (<c>posts</c>, <c>User.posts</c>) stop here (SPEC §10).</summary>
-    public const int MaxListed = 100;
-
-    private static readonly Policy ReadPosts = Policy.AnonymousOrScoped(Scopes.PostsRead);
+    public const int MaxListed = ListPostsByAuthors.MaxPerAuthor;
 
     public static void AddQueries(ObjectGraphType query)
     {
@@ -101,36 +95,6 @@ public static class PostsGraphQL
             .Argument<NonNullGraphType<IdGraphType>>("id")
             .ResolveAsync(async ctx => await ctx.RunAsync(ctx.Operation<UnpublishPost>(), new UnpublishPostRequest(ctx.GetId())));
     }
-
-    /// <summary>
-    /// The posts of many authors in one query per request: those the caller may see (the rule of
-    /// <see cref="PostAccess"/>), newest first, at most <see cref="MaxListed"/> each (a window per author).
-    /// </summary>
-    public static BatchLoader<Guid, IReadOnlyList<PostDto>> PostsByAuthor(IResolveFieldContext context)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        var caller = context.Caller();
-        return context.Request().Loader<Guid, IReadOnlyList<PostDto>>("posts-by-author", async (authors, ct) =>
-        {
-            var db = context.RequestServices!.GetRequiredService<GroundworkDbContext>();
-            // The uncorrelated author filter lets the database narrow posts by index before ranking them; without
-            // it, the per-author ROW_NUMBER() would rank every visible post in the table on every request.
-            var visible = db.Posts.AsNoTracking().Visible(caller).Where(p => authors.Contains(p.AuthorId));
-            // Per author, the newest MaxListed in one statement (ROW_NUMBER() partitioned by author).
-            var rows = await db.Users.AsNoTracking().IgnoreQueryFilters()
-                .Where(u => authors.Contains(u.Id))
-                .SelectMany(u => visible.Where(p => p.AuthorId == u.Id).OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id).Take(MaxListed))
-                .Select(p => new PostDto(p.Id, p.AuthorId, p.Title, p.Content, p.Published, p.PublishedAt, p.CreatedAt, p.UpdatedAt) { Version = p.Version })
-                .ToListAsync(ct);
-            var byAuthor = rows.GroupBy(p => p.AuthorId)
-                .ToDictionary(g => g.Key, g => (IReadOnlyList<PostDto>)[.. g.OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id)]);
-            return authors.ToDictionary(a => a, a => byAuthor.GetValueOrDefault(a) ?? []);
-        });
-    }
-
-    /// <summary>Nested post lists obey the same scope rule as the top-level ones (API keys need <c>posts:read</c>).</summary>
-    public static IDataLoaderResult<IReadOnlyList<PostDto>?> RequireScope(IResolveFieldContext context, IDataLoaderResult<IReadOnlyList<PostDto>?> posts) =>
-        ReadPosts.Check(context.Caller()) is { } denied ? throw new OperationException(denied) : posts;
 }
 
 public sealed class PostType : ObjectGraphType<PostDto>
@@ -141,7 +105,7 @@ public sealed class PostType : ObjectGraphType<PostDto>
         Field<NonNullGraphType<IdGraphType>>("id").Resolve(ctx => ctx.Source.Id);
         Field<NonNullGraphType<StringGraphType>>("title").Resolve(ctx => ctx.Source.Title);
         Field<NonNullGraphType<StringGraphType>>("content").Resolve(ctx => ctx.Source.Content);
-        Field<NonNullGraphType<UserType>>("author").Resolve(ctx => UsersGraphQL.UsersById(ctx).Load(ctx.Source.AuthorId));
+        Field<NonNullGraphType<UserType>>("author").Resolve(ctx => ctx.LoadBatched(ctx.Operation<GetAuthors>(), ids => new GetAuthorsRequest(ids), ctx.Source.AuthorId));
         Field<NonNullGraphType<BooleanGraphType>>("published").Resolve(ctx => ctx.Source.Published);
         Field<NonNullGraphType<UtcDateTimeGraphType>>("createdAt").Resolve(ctx => ctx.Source.CreatedAt);
         Field<UtcDateTimeGraphType>("publishedAt").Resolve(ctx => ctx.Source.PublishedAt);

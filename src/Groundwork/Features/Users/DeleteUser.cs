@@ -18,7 +18,7 @@ public sealed class DeleteUser(GroundworkDbContext db, SessionRevocation session
 
     public async Task<Result<Unit>> HandleAsync(DeleteUserRequest request, Caller caller, CancellationToken cancellationToken)
     {
-        if (!caller.Is(request.Id) && !caller.IsStaff)
+        if (!UserAccess.CanSeePrivate(caller, request.Id))
         {
             return Error.NotFound("User");
         }

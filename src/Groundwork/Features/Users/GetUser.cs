@@ -14,7 +14,7 @@ public sealed class GetUser(GroundworkDbContext db) : IOperation<GetUserRequest,
 
     public async Task<Result<UserDto>> HandleAsync(GetUserRequest request, Caller caller, CancellationToken cancellationToken)
     {
-        if (!caller.Is(request.Id) && !caller.IsStaff)
+        if (!UserAccess.CanSeePrivate(caller, request.Id))
         {
             return Error.NotFound("User");
         }

@@ -27,7 +27,7 @@ public sealed class UpdateUser(GroundworkDbContext db, TimeProvider clock) : IOp
 
     public async Task<Result<UserDto>> HandleAsync(UpdateUserRequest request, Caller caller, CancellationToken cancellationToken)
     {
-        if (!caller.Is(request.Id) && !caller.IsStaff)
+        if (!UserAccess.CanSeePrivate(caller, request.Id))
         {
             return Error.NotFound("User");
         }

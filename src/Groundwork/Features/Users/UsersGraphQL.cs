@@ -5,8 +5,6 @@ using Groundwork.Features.Posts;
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.GraphQLServer;
 using Groundwork.Platform.Operations;
-using Groundwork.Platform.Persistence;
-using Microsoft.EntityFrameworkCore;
 
 namespace Groundwork.Features.Users;
 
@@ -65,16 +63,6 @@ public static class UsersGraphQL
                 return true;
             });
     }
-
-    /// <summary>Authors of many posts in one query per request.</summary>
-    public static BatchLoader<Guid, UserDto> UsersById(IResolveFieldContext context) =>
-        context.Request().Loader<Guid, UserDto>("users-by-id", async (ids, ct) =>
-        {
-            var db = context.RequestServices!.GetRequiredService<GroundworkDbContext>();
-            return await db.Users.AsNoTracking().Where(u => ids.Contains(u.Id))
-                .Select(u => new UserDto(u.Id, u.Email, u.Name, u.Role, u.CreatedAt, u.UpdatedAt) { Version = u.Version })
-                .ToDictionaryAsync(u => u.Id, ct);
-        });
 }
 
 /// <summary><c>enum UserRole { USER ADMIN MODERATOR }</c>, in the seed's order.</summary>
@@ -97,18 +85,15 @@ public sealed class UserType : ObjectGraphType<UserDto>
         Field<NonNullGraphType<IdGraphType>>("id").Resolve(ctx => ctx.Source.Id);
         // A user reached through a post (its author) is public, but the address is not: only the user and staff see it.
         Field<NonNullGraphType<StringGraphType>>("email").Resolve(ctx =>
-        {
-            var caller = ctx.Caller();
-            return caller.Is(ctx.Source.Id) || caller.IsStaff
+            UserAccess.CanSeePrivate(ctx.Caller(), ctx.Source.Id)
                 ? ctx.Source.Email
-                : throw new OperationException(Error.Forbidden("Only the user and staff may read the email address"));
-        });
+                : throw new OperationException(Error.Forbidden("Only the user and staff may read the email address")));
         Field<NonNullGraphType<StringGraphType>>("name").Resolve(ctx => ctx.Source.Name);
         Field<NonNullGraphType<UserRoleType>>("role").Resolve(ctx => ctx.Source.Role);
         Field<NonNullGraphType<ListGraphType<NonNullGraphType<PostType>>>>("posts")
-            .Description($"The user's posts the caller may see, newest first, at most {PostsGraphQL.MaxListed}.")
+            .Description($"The user's posts the caller may see, newest first, at most {ListPostsByAuthors.MaxPerAuthor}.")
             .WithComplexityImpact(1, 10)
-            .Resolve(ctx => PostsGraphQL.RequireScope(ctx, PostsGraphQL.PostsByAuthor(ctx).Load(ctx.Source.Id)));
+            .Resolve(ctx => ctx.LoadBatched(ctx.Operation<ListPostsByAuthors>(), ids => new ListPostsByAuthorsRequest(ids), ctx.Source.Id));
         Field<NonNullGraphType<UtcDateTimeGraphType>>("createdAt").Resolve(ctx => ctx.Source.CreatedAt);
         Field<NonNullGraphType<UtcDateTimeGraphType>>("updatedAt").Resolve(ctx => ctx.Source.UpdatedAt);
         PostsGraphQL.AddAuthorConnection(this);

@@ -114,7 +114,6 @@ public static class AuthenticationSetup
         identity.AddClaim(new Claim(ClaimNames.Role, session.Role.WireName()));
     }
 
-    /// <summary>Describes the HTTP caller to the pipeline.</summary>
     /// <summary>
     /// True when the request carried a credential that did not authenticate (expired, forged, revoked).
     /// Routes open to anonymous callers (GraphQL, gRPC) refuse such requests instead of treating them as anonymous.
@@ -128,11 +127,11 @@ public static class AuthenticationSetup
             return false;
         }
 
-        // Handlers cache their result per request, so this does not validate the credential twice.
         var result = await context.AuthenticateAsync();
         return !result.Succeeded;
     }
 
+    /// <summary>Describes the HTTP caller to the pipeline.</summary>
     public static Caller ToCaller(this HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -51,7 +51,7 @@ public sealed record GroundworkSettings
     /// <summary>Maps the benchmark baseline endpoints (never in Production).</summary>
     public bool BenchEndpoints { get; init; }
 
-    /// <summary>Where REST, GraphQL and the docs listen (HTTP/1.1 and HTTP/2): the standard <c>Urls</c> setting.</summary>
+    /// <summary>Where REST, GraphQL and the docs listen: the standard <c>Urls</c> setting (<c>;</c>-separated).</summary>
     public IReadOnlyList<string> HttpUrls { get; init; } = ["http://localhost:5080"];
 
     /// <summary>The HTTP/2-only (h2c) endpoint for gRPC, <c>Groundwork:Urls:Grpc</c>; empty turns the listener off.</summary>

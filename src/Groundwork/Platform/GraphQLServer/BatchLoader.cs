@@ -12,6 +12,7 @@ public sealed class BatchLoader<TKey, TValue>(Func<IReadOnlyCollection<TKey>, Ca
     where TKey : notnull
 {
     private readonly Dictionary<TKey, TValue?> _loaded = [];
+    private readonly Dictionary<TKey, Exception> _failed = [];
     private readonly HashSet<TKey> _pending = [];
 
     /// <summary>The number of fetches run so far (one per batch).</summary>
@@ -29,21 +30,35 @@ public sealed class BatchLoader<TKey, TValue>(Func<IReadOnlyCollection<TKey>, Ca
 
     private async Task<TValue?> GetAsync(TKey key, CancellationToken cancellationToken)
     {
-        if (!_loaded.TryGetValue(key, out var value))
+        if (!_loaded.ContainsKey(key) && !_failed.ContainsKey(key))
         {
             var keys = _pending.ToArray();
             _pending.Clear();
             Fetches++;
-            var found = await fetch(keys, cancellationToken);
-            foreach (var k in keys)
+            try
             {
-                _loaded[k] = found.TryGetValue(k, out var v) ? v : default;
+                var found = await fetch(keys, cancellationToken);
+                foreach (var k in keys)
+                {
+                    _loaded[k] = found.TryGetValue(k, out var v) ? v : default;
+                }
             }
-
-            value = _loaded.GetValueOrDefault(key);
+            catch (Exception e)
+            {
+                // Every field waiting on this batch gets the same error, without fetching again.
+                foreach (var k in keys)
+                {
+                    _failed[k] = e;
+                }
+            }
         }
 
-        return value;
+        if (_failed.TryGetValue(key, out var error))
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+        }
+
+        return _loaded.GetValueOrDefault(key);
     }
 
     private sealed class Pending(BatchLoader<TKey, TValue> loader, TKey key) : IDataLoaderResult<TValue?>

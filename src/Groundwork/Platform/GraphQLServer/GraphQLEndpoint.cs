@@ -68,7 +68,6 @@ public static class GraphQLEndpoint
         // A credential that was sent but did not authenticate is refused, not silently downgraded to anonymous.
         if (await http.HasFailedCredentialAsync())
         {
-            http.Response.Headers.WWWAuthenticate = "Bearer realm=\"groundwork\"";
             await WriteErrorAsync(http, mediaType, StatusCodes.Status401Unauthorized, Error.Unauthenticated("The credential is invalid or expired"));
             return;
         }
@@ -248,16 +247,12 @@ public static class GraphQLEndpoint
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(error);
-        if (error.RateLimit is { } limit)
-        {
-            RateLimiting.RateLimitHeaders.Write(http.Response, limit);
-        }
-
         return WriteErrorAsync(http, ResponseMediaType(http.Request), error.Code.HttpStatus(), error);
     }
 
     private static async Task WriteErrorAsync(HttpContext http, string mediaType, int status, Error error)
     {
+        RestErrors.WriteHeaders(http.Response, error);
         var execution = http.RequestServices.GetRequiredService<GraphQLExecution>();
         var executionError = new OperationException(error);
         executionError.Data[GraphQLErrors.RequestIdKey] = http.TraceIdentifier;

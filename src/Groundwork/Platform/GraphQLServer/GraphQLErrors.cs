@@ -31,7 +31,7 @@ public sealed class GraphQLErrors : IErrorInfoProvider
             extensions["details"] = details.Select(d => new Dictionary<string, object?> { ["field"] = d.Field, ["message"] = d.Message }).ToList();
         }
 
-        if (code == ErrorCode.RateLimited && executionError is OperationException { Error.RetryAfterSeconds: { } retry })
+        if (executionError is OperationException { Error.RetryAfterSeconds: { } retry })
         {
             extensions["retryAfter"] = retry;
         }

@@ -1,4 +1,5 @@
 using GraphQL;
+using GraphQL.DataLoader;
 using Groundwork.Platform.Idempotency;
 using Groundwork.Platform.Operations;
 
@@ -26,19 +27,37 @@ public static class GraphQLOperations
         return result.IsSuccess ? result.Value : throw new OperationException(result.Error);
     }
 
-    /// <summary>Runs an operation under an idempotency key given as a field argument (SPEC §9).</summary>
-    public static async Task<TResponse> RunIdempotentAsync<TRequest, TResponse>(
-        this IResolveFieldContext context, IOperation<TRequest, TResponse> operation, TRequest request, string keyArgument = "idempotencyKey")
+    /// <summary>
+    /// Loads <paramref name="key"/> through a batch operation: every key asked for at one level of the query is
+    /// fetched by one run of <paramref name="operation"/> through the pipeline (its policy applies to the batch).
+    /// </summary>
+    public static IDataLoaderResult<TValue?> LoadBatched<TKey, TRequest, TValue>(
+        this IResolveFieldContext context,
+        IOperation<TRequest, IReadOnlyDictionary<TKey, TValue>> operation,
+        Func<IReadOnlyCollection<TKey>, TRequest> toRequest,
+        TKey key)
+        where TKey : notnull
     {
         ArgumentNullException.ThrowIfNull(context);
-        var key = context.GetArgument<string?>(keyArgument);
-        if (IdempotentExecution.ValidateKey(key, keyArgument) is { } invalid)
+        ArgumentNullException.ThrowIfNull(operation);
+        var request = context.Request();
+        var pipeline = context.RequestServices!.GetRequiredService<OperationPipeline>();
+        return request.Loader<TKey, TValue>(operation.GetType().Name, async (keys, ct) =>
         {
-            throw new OperationException(invalid);
-        }
+            var result = await pipeline.RunAsync(operation, toRequest(keys), request.Caller, ct);
+            return result.IsSuccess ? result.Value : throw new OperationException(result.Error);
+        }).Load(key);
+    }
 
+    /// <summary>Runs an operation under an idempotency key given as a field argument (SPEC §9).</summary>
+    public static async Task<TResponse> RunIdempotentAsync<TRequest, TResponse>(
+        this IResolveFieldContext context, IOperation<TRequest, TResponse> operation, TRequest request, bool keyRequired = true)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        const string keyArgument = "idempotencyKey";
         var execution = context.RequestServices!.GetRequiredService<IdempotentExecution>();
-        var result = await execution.RunValueAsync(operation.GetType().Name, key!, operation, request, context.Caller(), context.CancellationToken);
+        var result = await execution.RunValueAsync(keyArgument, context.GetArgument<string?>(keyArgument), keyRequired,
+            operation, request, context.Caller(), context.CancellationToken);
         return result.IsSuccess ? result.Value : throw new OperationException(result.Error);
     }
 

@@ -34,19 +34,9 @@ public static class GrpcOperations
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(operation);
         var http = context.GetHttpContext();
-        var key = context.RequestHeaders.GetValue(IdempotencyKeyHeader);
-        if (key is null && !keyRequired)
-        {
-            return await context.RunAsync(operation, request);
-        }
-
-        if (IdempotentExecution.ValidateKey(key, IdempotencyKeyHeader) is { } invalid)
-        {
-            throw ToRpcException(invalid, http.TraceIdentifier);
-        }
-
         var execution = http.RequestServices.GetRequiredService<IdempotentExecution>();
-        var result = await execution.RunValueAsync(operation.GetType().Name, key!, operation, request, http.ToCaller(), context.CancellationToken);
+        var result = await execution.RunValueAsync(IdempotencyKeyHeader, context.RequestHeaders.GetValue(IdempotencyKeyHeader), keyRequired,
+            operation, request, http.ToCaller(), context.CancellationToken);
         return result.IsSuccess ? result.Value : throw ToRpcException(result.Error, http.TraceIdentifier);
     }
 

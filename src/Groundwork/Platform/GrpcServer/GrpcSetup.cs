@@ -19,7 +19,8 @@ public static class GrpcSetup
             o.EnableDetailedErrors = false;
             o.Interceptors.Add<GrpcServerInterceptor>();
         });
-        services.AddGrpcHealthChecks().AddCheck("grpc", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy());
+        // The gRPC health service reports the app's own health checks (the database), as /health/ready does.
+        services.AddGrpcHealthChecks();
         if (!environment.IsProduction())
         {
             services.AddGrpcReflection();

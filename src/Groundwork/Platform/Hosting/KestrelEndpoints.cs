@@ -34,7 +34,7 @@ public static class KestrelEndpoints
     private static void Listen(KestrelServerOptions kestrel, string url, HttpProtocols protocols)
     {
         var address = BindingAddress.Parse(url);
-        Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> configure = o =>
+        Action<ListenOptions> configure = o =>
         {
             o.Protocols = protocols;
             if (address.Scheme == "https")

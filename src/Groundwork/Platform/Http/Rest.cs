@@ -94,7 +94,6 @@ public static class Rest
             : -1;
     }
 
-    /// <summary>The <c>data/meta/links</c> page envelope; links keep the request's filters.</summary>
     /// <summary>A cursor page: <c>{data, meta: {limit, hasMore, nextCursor}, links: {self, next}}</c>.</summary>
     public static IResult CursorPage<T>(HttpContext http, CursorPage<T> page)
     {
@@ -112,6 +111,7 @@ public static class Rest
         return TypedResults.Json(new CursorEnvelope<T>(page.Items, new CursorMeta(page.Limit, page.HasMore, page.NextCursor), new CursorLinks(self, next)), Json.Options);
     }
 
+    /// <summary>The <c>data/meta/links</c> page envelope; links keep the request's filters.</summary>
     public static IResult Page<T>(HttpContext context, PagedList<T> page)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -16,15 +16,7 @@ public static class RestErrors
         }
 
         response.StatusCode = error.Code.HttpStatus();
-        if (error.Code == ErrorCode.AuthenticationError)
-        {
-            response.Headers.WWWAuthenticate = "Bearer realm=\"groundwork\"";
-        }
-
-        if (error.RateLimit is { } limit)
-        {
-            RateLimiting.RateLimitHeaders.Write(response, limit);
-        }
+        WriteHeaders(response, error);
 
         if (IsAuthPath(context))
         {
@@ -34,6 +26,22 @@ public static class RestErrors
         var body = new ErrorEnvelope(new ErrorBody(
             error.Code.WireName(), error.Message, error.Details ?? [], context.TraceIdentifier));
         await response.WriteAsJsonAsync(body, Json.Options, "application/json; charset=utf-8", context.RequestAborted);
+    }
+
+    /// <summary>The headers an error brings on any HTTP transport: <c>WWW-Authenticate</c> for 401, <c>RateLimit</c> and <c>Retry-After</c> for 429.</summary>
+    public static void WriteHeaders(HttpResponse response, Error error)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        ArgumentNullException.ThrowIfNull(error);
+        if (error.Code == ErrorCode.AuthenticationError)
+        {
+            response.Headers.WWWAuthenticate = "Bearer realm=\"groundwork\"";
+        }
+
+        if (error.RateLimit is { } limit)
+        {
+            RateLimiting.RateLimitHeaders.Write(response, limit);
+        }
     }
 
     public static bool IsAuthPath(HttpContext context) =>

@@ -79,16 +79,32 @@ public sealed class IdempotentExecution(OperationPipeline pipeline, IdempotencyS
         }
     }
 
-    /// <summary>Runs an operation for a non-REST transport and returns its value, replayed or fresh.</summary>
+    /// <summary>
+    /// Runs an operation for a non-REST transport and returns its value, replayed or fresh. The key comes from
+    /// the transport (<paramref name="keyField"/> names it in errors); without one, an optional-key operation
+    /// runs plainly and a required-key one is refused.
+    /// </summary>
     public async Task<Result<TResponse>> RunValueAsync<TRequest, TResponse>(
-        string operationName,
-        string key,
+        string keyField,
+        string? key,
+        bool keyRequired,
         IOperation<TRequest, TResponse> operation,
         TRequest request,
         Caller caller,
         CancellationToken cancellationToken)
     {
-        var record = ForOperation(caller, key, operationName, request);
+        ArgumentNullException.ThrowIfNull(operation);
+        if (key is null && !keyRequired)
+        {
+            return await pipeline.RunAsync(operation, request, caller, cancellationToken);
+        }
+
+        if (ValidateKey(key, keyField) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var record = ForOperation(caller, key!, operation.GetType().Name, request);
         var result = await RunAsync(record, operation, request, caller,
             value => new StoredResponse(StatusCodes.Status200OK, JsonSerializer.Serialize(value, Json.Options), null), cancellationToken);
         // Fresh or replayed, the caller gets the stored form, so a retry's answer is identical to the first.
