@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Groundwork.Features.Users;
+using Groundwork.Platform.Persistence;
 using Groundwork.Platform.Auth;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -34,6 +35,7 @@ public abstract class GroundworkApp : WebApplicationFactory<Program>, IAsyncLife
         ["Groundwork:RateLimits:Default"] = "100000",
         ["Groundwork:RateLimits:LoginPerIp"] = "100000",
         ["Groundwork:RateLimits:RegisterPerIp"] = "100000",
+        ["Groundwork:RateLimits:Transfers"] = "100000",
     };
 
     public string KeysPath => Path.Combine(_folder, "keys");
@@ -121,13 +123,21 @@ public abstract class GroundworkApp : WebApplicationFactory<Program>, IAsyncLife
 
     public static string UniqueEmail(string prefix = "user") => $"{prefix}-{Guid.NewGuid():N}@example.com";
 
+    /// <summary>Creates a user directly in the database (any role), as the CLI does.</summary>
+    public Task<User> CreateUserAsync(string email, string name, string password, Role role = Role.User) =>
+        WithScopeAsync(async sp =>
+        {
+            var created = (await sp.GetRequiredService<UserRegistration>().CreateAsync(email, name, password, role, CancellationToken.None)).Value;
+            await sp.GetRequiredService<GroundworkDbContext>().SaveChangesAsync();
+            return created;
+        });
+
     /// <summary>Creates a user directly (any role) and signs in; the way tests get actors.</summary>
     public async Task<Actor> ActorAsync(Role role = Role.User, string? name = null)
     {
         var email = UniqueEmail(role.WireName());
         const string password = "correct-horse-battery";
-        var user = await WithScopeAsync(async sp =>
-            (await sp.GetRequiredService<UserRegistration>().CreateAsync(email, name ?? $"Test {role}", password, role, CancellationToken.None)).Value);
+        var user = await CreateUserAsync(email, name ?? $"Test {role}", password, role);
         var client = CreateClient();
         var login = await client.PostAsJsonAsync("/api/v1/auth/login", new { email, password });
         login.EnsureSuccessStatusCode();

@@ -30,7 +30,6 @@ public sealed class KillTests(PostgresServer postgres) : IAsyncDisposable
         ["Groundwork__Auth__BcryptWorkFactor"] = "4",
         ["Groundwork__RateLimits__Default"] = "1000000",
         ["Groundwork__RateLimits__Transfers"] = "1000000",
-        ["Groundwork__Idempotency__ClaimTimeout"] = "00:00:03",
         ["Logging__LogLevel__Default"] = "Warning",
         ["Urls"] = $"http://127.0.0.1:{_port}",
         ["Groundwork__Urls__Grpc"] = "",

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Groundwork.Features.Ledger;
 using Groundwork.Platform.Auth;
 using Groundwork.Tests.Infrastructure;
@@ -7,7 +6,10 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Groundwork.Tests.Reliability;
 
-/// <summary>32 clients doing random transfers among 8 accounts on PostgreSQL, then every invariant.</summary>
+/// <summary>
+/// 32 clients doing 20 random transfers each among 8 accounts on PostgreSQL, then every invariant. A fixed number
+/// of requests, not "as many as fit in N seconds": the outcome cannot depend on how fast the machine is.
+/// </summary>
 public sealed class TransferStressTests(PostgresApp app) : IClassFixture<PostgresApp>
 {
     [Fact]
@@ -26,11 +28,10 @@ public sealed class TransferStressTests(PostgresApp app) : IClassFixture<Postgre
         var clients = owners.Select(o => o.Owner.Client()).ToList();
         var statuses = new System.Collections.Concurrent.ConcurrentBag<int>();
         var created = 0;
-        var stopwatch = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, 32).Select(async worker =>
         {
             var random = new Random(worker);
-            while (stopwatch.Elapsed < TimeSpan.FromSeconds(4))
+            for (var i = 0; i < 20; i++)
             {
                 var from = random.Next(8);
                 var to = (from + 1 + random.Next(7)) % 8;
@@ -45,8 +46,9 @@ public sealed class TransferStressTests(PostgresApp app) : IClassFixture<Postgre
         }));
 
         // Only successes and honest refusals reached clients: no 409 from a deadlock, no 500, no 503.
+        Assert.Equal(32 * 20, statuses.Count);
         Assert.All(statuses, s => Assert.Contains(s, new[] { 201, 422 }));
-        Assert.True(created > 50, $"only {created} transfers went through");
+        Assert.True(created > 0, "no transfer went through");
 
         var ids = owners.Select(o => o.Account).ToList();
         var balances = await app.Db(db => db.Accounts.Where(a => ids.Contains(a.Id)).Select(a => a.Balance).ToListAsync());

@@ -10,7 +10,8 @@ namespace Groundwork.Tests.Transports;
 /// <summary>The contract side of GraphQL: the committed SDL, the seed schema verbatim, introspection off in Production.</summary>
 public sealed class GraphQLSchemaTests
 {
-    private static GraphQLExecution Execution(string environment) => new(new Environment(environment));
+    private static GraphQLExecution Execution(string environment) =>
+        new(new Environment(environment), Groundwork.Platform.Configuration.GroundworkSettings.Load(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(), isProduction: false));
 
     [Fact]
     public void The_committed_api_schema_graphql_is_the_schema_the_server_serves()

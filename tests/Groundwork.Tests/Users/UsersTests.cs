@@ -20,8 +20,7 @@ public abstract class UsersTests(GroundworkApp app)
         var tag = Guid.NewGuid().ToString("N")[..10];
         foreach (var name in new[] { "Carol", "alice", "Bob" })
         {
-            await app.WithScopeAsync(async sp => (await sp.GetRequiredService<Groundwork.Features.Users.UserRegistration>()
-                .CreateAsync($"{tag}-{name}@example.com", $"{name} {tag}", "password-123", Role.User, CancellationToken.None)).Value);
+            await app.CreateUserAsync($"{tag}-{name}@example.com", $"{name} {tag}", "password-123");
         }
 
         var client = admin.Client();

@@ -19,7 +19,7 @@ public static class AccountsEndpoints
             .WithName("ListAccounts").Produces<PageEnvelope<AccountDto>>().ProducesErrors(400, 401, 403);
 
         accounts.MapPost("/", (HttpContext http, CreateAccount op, CreateAccountRequest body) =>
-                IdempotentRest.RunAsync(http, op, body, keyRequired: false, a => RenderedResponse.Created($"/api/v1/accounts/{a.Id}", a)))
+                Rest.RunAsync(http, op, body, a => Rest.Created(http, $"/api/v1/accounts/{a.Id}", a)))
             .WithName("CreateAccount").Produces<CreatedEnvelope<AccountDto>>(StatusCodes.Status201Created).ProducesErrors(400, 401, 403, 409, 413, 415, 422);
 
         accounts.MapGet("/{id:guid}", (HttpContext http, GetAccount op, Guid id) => Rest.RunAsync(http, op, new GetAccountRequest(id), Rest.Data))
@@ -34,12 +34,11 @@ public static class AccountsEndpoints
             .WithName("ListAccountTransactions").Produces<CursorEnvelope<TransactionDto>>().ProducesErrors(400, 401, 403, 404);
 
         accounts.MapPost("/{id:guid}/deposits", (HttpContext http, Deposit op, Guid id, DepositBody body) =>
-                IdempotentRest.RunAsync(http, op, new DepositRequest(id, body.Amount, body.Description), keyRequired: true,
-                    t => RenderedResponse.Created($"/api/v1/accounts/{id}/transactions", t)))
+                Rest.RunAsync(http, op, new DepositRequest(id, body.Amount, body.Description), t => Rest.Created(http, $"/api/v1/accounts/{id}/transactions", t)))
             .WithName("Deposit").Produces<CreatedEnvelope<TransactionDto>>(StatusCodes.Status201Created).ProducesErrors(400, 401, 403, 404, 409, 413, 415, 422);
 
         api.MapPost("/transfers", (HttpContext http, Transfer op, TransferRequest body) =>
-                IdempotentRest.RunAsync(http, op, body, keyRequired: true, t => RenderedResponse.Created($"/api/v1/transfers/{t.Id}", t)))
+                Rest.RunAsync(http, op, body, t => Rest.Created(http, $"/api/v1/transfers/{t.Id}", t)))
             .RequireAuthorization().WithTags("Transfers").WithName("CreateTransfer")
             .Produces<CreatedEnvelope<TransactionDto>>(StatusCodes.Status201Created).ProducesErrors(400, 401, 403, 404, 409, 413, 415, 422);
 

@@ -18,20 +18,18 @@ public static class AccountsGraphQL
 
         query.Field<NonNullGraphType<AccountConnectionType>>("accounts")
             .Description("The caller's accounts; admins may list anyone's with `ownerId`.")
-            .Argument<IntGraphType>("page", a => a.DefaultValue = 1)
-            .Argument<IntGraphType>("limit", a => a.DefaultValue = 20)
+            .PageArgument()
+            .SizeArgument("limit")
             .Argument<IdGraphType>("ownerId")
             .Argument<StringGraphType>("currency")
-            .WithComplexityImpact(ctx => new(1, ctx.GetArgument("limit", 20)))
             .ResolveAsync(async ctx => await ctx.RunAsync(ctx.Operation<ListAccounts>(), new ListAccountsRequest(
                 ctx.PageRequest(), ctx.GetOptionalId("ownerId"), ctx.GetArgument<string?>("currency"))));
 
         query.Field<NonNullGraphType<TransactionConnectionType>>("transactions")
             .Description("An account's ledger history, newest first, by cursor: pass `pageInfo.endCursor` as `after`.")
             .Argument<NonNullGraphType<IdGraphType>>("accountId")
-            .Argument<IntGraphType>("first", a => a.DefaultValue = 20)
+            .SizeArgument("first")
             .Argument<StringGraphType>("after")
-            .WithComplexityImpact(ctx => new(1, ctx.GetArgument("first", 20)))
             .ResolveAsync(async ctx => await ctx.RunAsync(ctx.Operation<ListAccountTransactions>(), new ListAccountTransactionsRequest(
                 ctx.GetId("accountId"), ctx.GetArgument("first", 20), ctx.GetArgument<string?>("after"))));
 
@@ -45,6 +43,7 @@ public static class AccountsGraphQL
         ArgumentNullException.ThrowIfNull(mutation);
         mutation.Field<NonNullGraphType<AccountType>>("createAccount")
             .Argument<NonNullGraphType<StringGraphType>>("currency")
+            .Argument<StringGraphType>("idempotencyKey")
             .ResolveAsync(async ctx => await ctx.RunAsync(ctx.Operation<CreateAccount>(), new CreateAccountRequest(ctx.GetArgument<string>("currency"))));
 
         mutation.Field<NonNullGraphType<TransactionGraphType>>("transfer")
@@ -54,7 +53,7 @@ public static class AccountsGraphQL
             .ResolveAsync(async ctx =>
             {
                 var input = ctx.GetArgument<TransferInput>("input");
-                return await ctx.RunIdempotentAsync(ctx.Operation<Transfer>(), new TransferRequest(
+                return await ctx.RunAsync(ctx.Operation<Transfer>(), new TransferRequest(
                     GraphQLOperations.ParseId(input.FromAccountId, "fromAccountId"),
                     GraphQLOperations.ParseId(input.ToAccountId, "toAccountId"),
                     input.Amount, input.Description));
@@ -66,7 +65,7 @@ public static class AccountsGraphQL
             .Argument<NonNullGraphType<LongGraphType>>("amount")
             .Argument<StringGraphType>("description")
             .Argument<NonNullGraphType<StringGraphType>>("idempotencyKey")
-            .ResolveAsync(async ctx => await ctx.RunIdempotentAsync(ctx.Operation<Deposit>(), new DepositRequest(
+            .ResolveAsync(async ctx => await ctx.RunAsync(ctx.Operation<Deposit>(), new DepositRequest(
                 ctx.GetId("accountId"), ctx.GetArgument<long>("amount"), ctx.GetArgument<string?>("description"))));
     }
 }

@@ -29,11 +29,11 @@ public sealed class AccountsGrpc(
         ToMessage(await context.RunAsync(createAccount, new CreateAccountRequest(request.Currency)));
 
     public override async Task<TransactionMessage> Deposit(Api.V1.DepositRequest request, ServerCallContext context) =>
-        ToMessage(await context.RunIdempotentAsync(deposit, new DepositRequest(
+        ToMessage(await context.RunAsync(deposit, new DepositRequest(
             GrpcOperations.ParseId(request.AccountId, "accountId"), request.Amount, request.Description is { Length: > 0 } d ? d : null)));
 
     public override async Task<TransactionMessage> Transfer(Api.V1.TransferRequest request, ServerCallContext context) =>
-        ToMessage(await context.RunIdempotentAsync(transfer, new TransferRequest(
+        ToMessage(await context.RunAsync(transfer, new TransferRequest(
             GrpcOperations.ParseId(request.FromAccountId, "fromAccountId"),
             GrpcOperations.ParseId(request.ToAccountId, "toAccountId"),
             request.Amount,

@@ -15,9 +15,11 @@ public sealed class CreateAccountValidator : AbstractValidator<CreateAccountRequ
 }
 
 /// <summary>Opens an empty account for the caller.</summary>
-public sealed class CreateAccount(GroundworkDbContext db, TimeProvider clock) : IOperation<CreateAccountRequest, AccountDto>, ITransactionalOperation
+public sealed class CreateAccount(GroundworkDbContext db, TimeProvider clock) : IOperation<CreateAccountRequest, AccountDto>
 {
     public Policy Policy => Policy.Authenticated(Scopes.TransfersWrite);
+
+    public Execution Execution => Execution.WriteWithOptionalKey("accounts.create");
 
     public Task<Result<AccountDto>> HandleAsync(CreateAccountRequest request, Caller caller, CancellationToken cancellationToken)
     {

@@ -13,16 +13,18 @@ public sealed class DepositValidator : AbstractValidator<DepositRequest>
 {
     public DepositValidator()
     {
-        RuleFor(r => r.Amount).GreaterThan(0).WithMessage("Must be a positive amount of minor units");
+        RuleFor(r => r.Amount).InclusiveBetween(1, Money.MaxAmount).WithMessage($"Must be 1 to {Money.MaxAmount} minor units");
         RuleFor(r => r.Description).MaximumLength(500);
     }
 }
 
 /// <summary>An admin credits a user account from the currency's external account.</summary>
 public sealed class Deposit(GroundworkDbContext db, SystemAccounts system, MoneyMovement money)
-    : IOperation<DepositRequest, TransactionDto>, ITransactionalOperation
+    : IOperation<DepositRequest, TransactionDto>
 {
     public Policy Policy => Policy.InRole(Scopes.TransfersWrite, Role.Admin);
+
+    public Execution Execution => Execution.WriteWithRequiredKey("accounts.deposit");
 
     public async Task<Result<TransactionDto>> HandleAsync(DepositRequest request, Caller caller, CancellationToken cancellationToken)
     {

@@ -1,10 +1,8 @@
 using FluentValidation;
 using Groundwork.Features.Ledger;
 using Groundwork.Platform.Auth;
-using Groundwork.Platform.Configuration;
 using Groundwork.Platform.Operations;
 using Groundwork.Platform.Persistence;
-using Groundwork.Platform.RateLimiting;
 using Microsoft.EntityFrameworkCore;
 
 namespace Groundwork.Features.Accounts;
@@ -18,25 +16,24 @@ public sealed class TransferValidator : AbstractValidator<TransferRequest>
         RuleFor(r => r.FromAccountId).NotEmpty().WithMessage("Required");
         RuleFor(r => r.ToAccountId).NotEmpty().WithMessage("Required")
             .NotEqual(r => r.FromAccountId).WithMessage("Cannot transfer to the same account");
-        RuleFor(r => r.Amount).GreaterThan(0).WithMessage("Must be a positive amount of minor units");
+        RuleFor(r => r.Amount).InclusiveBetween(1, Money.MaxAmount).WithMessage($"Must be 1 to {Money.MaxAmount} minor units");
         RuleFor(r => r.Description).MaximumLength(500);
     }
 }
 
 /// <summary>Moves money from one of the caller's accounts to any user account of the same currency.</summary>
-public sealed class Transfer(GroundworkDbContext db, MoneyMovement money, RateLimiter limiter, GroundworkSettings settings)
-    : IOperation<TransferRequest, TransactionDto>, ITransactionalOperation
+public sealed class Transfer(GroundworkDbContext db, MoneyMovement money)
+    : IOperation<TransferRequest, TransactionDto>
 {
     public Policy Policy => Policy.Authenticated(Scopes.TransfersWrite);
 
+    public Execution Execution => Execution.WriteWithRequiredKey("transfers.create");
+
+    public IReadOnlyList<OperationLimit<TransferRequest>> RateLimits { get; } =
+        [OperationLimit<TransferRequest>.PerUser("transfers", r => r.Transfers)];
+
     public async Task<Result<TransactionDto>> HandleAsync(TransferRequest request, Caller caller, CancellationToken cancellationToken)
     {
-        var limit = limiter.TryAcquire("transfers", $"user:{caller.UserId}", settings.RateLimits.Transfers);
-        if (!limit.Allowed)
-        {
-            return Error.RateLimited(limit);
-        }
-
         var from = await db.Accounts.AsNoTracking().FirstOrDefaultAsync(a => a.Id == request.FromAccountId && a.Kind == AccountKind.User, cancellationToken);
         if (from is null || !AccountAccess.CanSee(caller, from))
         {

@@ -29,6 +29,9 @@ public sealed class CreateApiKey(GroundworkDbContext db, TimeProvider clock) : I
 {
     public Policy Policy => Policy.Authenticated();
 
+    /// <summary>No idempotency key: the response carries the secret, which must never be stored for replay.</summary>
+    public Execution Execution => Execution.Write;
+
     public async Task<Result<CreatedApiKeyDto>> HandleAsync(CreateApiKeyRequest request, Caller caller, CancellationToken cancellationToken)
     {
         if (caller.ApiKeyId is not null)
@@ -48,7 +51,6 @@ public sealed class CreateApiKey(GroundworkDbContext db, TimeProvider clock) : I
             ExpiresAt = request.ExpiresAt,
         };
         db.ApiKeys.Add(key);
-        await db.SaveChangesAsync(cancellationToken);
         return new CreatedApiKeyDto(key.Id, key.Name, key.Prefix, key.ScopeList, key.CreatedAt, key.ExpiresAt, secret);
     }
 }

@@ -10,6 +10,8 @@ public sealed class RevokeApiKey(GroundworkDbContext db, TimeProvider clock) : I
 {
     public Policy Policy => Policy.Authenticated();
 
+    public Execution Execution => Execution.Write;
+
     public async Task<Result<Unit>> HandleAsync(RevokeApiKeyRequest request, Caller caller, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;

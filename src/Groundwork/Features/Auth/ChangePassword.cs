@@ -28,6 +28,12 @@ public sealed class ChangePassword(
 {
     public Policy Policy => Policy.Authenticated(Scopes.UsersWrite);
 
+    public Execution Execution => Execution.Write;
+
+    /// <summary>Guessing the current password through a stolen session is throttled like login, per account.</summary>
+    public IReadOnlyList<OperationLimit<ChangePasswordRequest>> RateLimits { get; } =
+        [OperationLimit<ChangePasswordRequest>.PerUser("password-account", r => r.PasswordChangePerAccount)];
+
     public async Task<Result<Unit>> HandleAsync(ChangePasswordRequest request, Caller caller, CancellationToken cancellationToken)
     {
         var user = await db.Users.FirstOrDefaultAsync(u => u.Id == caller.UserId, cancellationToken);
@@ -42,13 +48,10 @@ public sealed class ChangePassword(
             return Error.Validation("currentPassword", "Current password is incorrect");
         }
 
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         user.PasswordHash = hasher.Hash(request.NewPassword!);
         user.UpdatedAt = clock.GetUtcNow().UtcDateTime;
         user.Version++;
-        await db.SaveChangesAsync(cancellationToken);
         await revocation.RevokeAllAsync(user.Id, keep: caller.SessionId, "password-changed", cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
         logger.LogInformation("Password changed for user {UserId}", user.Id);
         return Unit.Value;
     }

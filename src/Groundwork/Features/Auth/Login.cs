@@ -1,10 +1,8 @@
 using FluentValidation;
 using Groundwork.Features.Users;
 using Groundwork.Platform.Auth;
-using Groundwork.Platform.Configuration;
 using Groundwork.Platform.Operations;
 using Groundwork.Platform.Persistence;
-using Groundwork.Platform.RateLimiting;
 using Microsoft.EntityFrameworkCore;
 
 namespace Groundwork.Features.Auth;
@@ -29,29 +27,23 @@ public sealed class Login(
     GroundworkDbContext db,
     PasswordHasher hasher,
     SessionIssuer sessions,
-    RateLimiter limiter,
-    GroundworkSettings settings,
     ILogger<Login> logger) : IOperation<LoginRequest, TokenPair>
 {
     public Policy Policy => Policy.Anonymous;
 
+    /// <summary>Starts a session. No idempotency key: tokens are never stored for replay.</summary>
+    public Execution Execution => Execution.Write;
+
+    /// <summary>Per IP, then per account (whatever the e-mail's case or spacing), before any validation or bcrypt.</summary>
+    public IReadOnlyList<OperationLimit<LoginRequest>> RateLimits { get; } =
+    [
+        OperationLimit<LoginRequest>.PerIp("login-ip", r => r.LoginPerIp),
+        new("login-account", r => r.LoginPerAccount, (request, _) => User.Normalize(request.Email ?? "")),
+    ];
+
     public async Task<Result<TokenPair>> HandleAsync(LoginRequest request, Caller caller, CancellationToken cancellationToken)
     {
         var email = User.Normalize(request.Email!);
-        var byIp = limiter.TryAcquire("login-ip", caller.ClientIp ?? "unknown", settings.RateLimits.LoginPerIp);
-        if (!byIp.Allowed)
-        {
-            logger.LogWarning("Login throttled for IP {Ip}", caller.ClientIp);
-            return Error.RateLimited(byIp);
-        }
-
-        var byAccount = limiter.TryAcquire("login-account", email, settings.RateLimits.LoginPerAccount);
-        if (!byAccount.Allowed)
-        {
-            logger.LogWarning("Login throttled for an account from IP {Ip}", caller.ClientIp);
-            return Error.RateLimited(byAccount);
-        }
-
         var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.NormalizedEmail == email, cancellationToken);
         if (!hasher.Verify(request.Password!, user?.PasswordHash))
         {
@@ -59,7 +51,7 @@ public sealed class Login(
             return Error.Unauthenticated("Invalid credentials");
         }
 
-        var pair = await sessions.StartAsync(user!, caller, cancellationToken);
+        var pair = sessions.Start(user!, caller);
         logger.LogInformation("Login succeeded for user {UserId} from IP {Ip}", user!.Id, caller.ClientIp);
         return pair;
     }

@@ -18,6 +18,8 @@ public sealed class Logout(GroundworkDbContext db, SessionRevocation revocation)
 {
     public Policy Policy => Policy.Authenticated();
 
+    public Execution Execution => Execution.Write;
+
     public async Task<Result<Unit>> HandleAsync(LogoutRequest request, Caller caller, CancellationToken cancellationToken)
     {
         Guid? sessionId = caller.SessionId;

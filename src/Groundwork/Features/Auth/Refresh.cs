@@ -26,6 +26,9 @@ public sealed class Refresh(
 {
     public Policy Policy => Policy.Anonymous;
 
+    /// <summary>No idempotency key: tokens are never stored for replay.</summary>
+    public Execution Execution => Execution.Write;
+
     public async Task<Result<TokenPair>> HandleAsync(RefreshRequest request, Caller caller, CancellationToken cancellationToken)
     {
         var hash = Secrets.Hash(request.RefreshToken!);
@@ -42,22 +45,19 @@ public sealed class Refresh(
             return Invalid;
         }
 
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // The conditional update is the race guard: of two concurrent refreshes with one token, one wins.
         var rotated = await db.RefreshTokens.Where(t => t.TokenHash == hash && t.RotatedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.RotatedAt, now), cancellationToken);
         if (rotated == 0)
         {
-            await transaction.RollbackAsync(cancellationToken);
+            // Someone else holds a copy: revoke the session, and keep that revocation although the call fails.
             await revocation.RevokeAsync(session.Id, "refresh-token-reuse", cancellationToken);
             logger.LogWarning("Refresh token reuse detected; session {SessionId} of user {UserId} revoked", session.Id, session.UserId);
-            return Invalid;
+            return Invalid with { KeepsChanges = true };
         }
 
         var next = issuer.AddRefreshToken(session.Id, now);
         session.LastSeenAt = now;
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
         return issuer.Pair(session.UserId, session.User.Role, session, next);
     }
 

@@ -1,9 +1,7 @@
 using FluentValidation;
 using Groundwork.Features.Users;
 using Groundwork.Platform.Auth;
-using Groundwork.Platform.Configuration;
 using Groundwork.Platform.Operations;
-using Groundwork.Platform.RateLimiting;
 
 namespace Groundwork.Features.Auth;
 
@@ -20,19 +18,18 @@ public sealed class RegisterValidator : AbstractValidator<RegisterRequest>
 }
 
 /// <summary>Anyone may sign up as a plain user; 5 sign-ups a minute per IP.</summary>
-public sealed class Register(UserRegistration registration, RateLimiter limiter, GroundworkSettings settings, ILogger<Register> logger)
-    : IOperation<RegisterRequest, UserDto>
+public sealed class Register(UserRegistration registration, ILogger<Register> logger) : IOperation<RegisterRequest, UserDto>
 {
     public Policy Policy => Policy.Anonymous;
 
+    /// <summary>No idempotency key: sign-up is under <c>/auth</c>, and a duplicate email answers 409 anyway.</summary>
+    public Execution Execution => Execution.Write;
+
+    public IReadOnlyList<OperationLimit<RegisterRequest>> RateLimits { get; } =
+        [OperationLimit<RegisterRequest>.PerIp("register-ip", r => r.RegisterPerIp)];
+
     public async Task<Result<UserDto>> HandleAsync(RegisterRequest request, Caller caller, CancellationToken cancellationToken)
     {
-        var limit = limiter.TryAcquire("register-ip", caller.ClientIp ?? "unknown", settings.RateLimits.RegisterPerIp);
-        if (!limit.Allowed)
-        {
-            return Error.RateLimited(limit);
-        }
-
         var created = await registration.CreateAsync(request.Email!, request.Name!, request.Password!, Role.User, cancellationToken);
         if (!created.IsSuccess)
         {

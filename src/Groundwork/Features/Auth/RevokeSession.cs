@@ -11,6 +11,8 @@ public sealed class RevokeSession(GroundworkDbContext db, SessionRevocation revo
 {
     public Policy Policy => Policy.Authenticated();
 
+    public Execution Execution => Execution.Write;
+
     public async Task<Result<Unit>> HandleAsync(RevokeSessionRequest request, Caller caller, CancellationToken cancellationToken)
     {
         var owned = await db.Sessions.AnyAsync(s => s.Id == request.Id && s.UserId == caller.UserId && s.RevokedAt == null, cancellationToken);

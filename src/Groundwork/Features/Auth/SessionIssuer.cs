@@ -11,7 +11,8 @@ public sealed record TokenPair(string AccessToken, string TokenType, int Expires
 /// <summary>Starts sessions (login) and issues each refresh token of a session (login and rotation).</summary>
 public sealed class SessionIssuer(GroundworkDbContext db, AccessTokenIssuer tokens, GroundworkSettings settings, TimeProvider clock)
 {
-    public async Task<TokenPair> StartAsync(User user, Caller caller, CancellationToken cancellationToken)
+    /// <summary>Stages a new session and its first refresh token; the pipeline's transaction saves them.</summary>
+    public TokenPair Start(User user, Caller caller)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var session = new Session
@@ -25,7 +26,6 @@ public sealed class SessionIssuer(GroundworkDbContext db, AccessTokenIssuer toke
         };
         db.Sessions.Add(session);
         var refresh = AddRefreshToken(session.Id, now);
-        await db.SaveChangesAsync(cancellationToken);
         return Pair(user.Id, user.Role, session, refresh);
     }
 

@@ -1,18 +1,23 @@
 using Groundwork.Platform.Auth;
+using Groundwork.Platform.Operations;
 using Groundwork.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
 
 namespace Groundwork.Features.Auth;
 
-/// <summary>Ends sessions for real: their refresh tokens stop working and their access tokens are refused within a second.</summary>
-public sealed class SessionRevocation(GroundworkDbContext db, SessionStatus status, TimeProvider clock)
+/// <summary>
+/// Ends sessions for real: their refresh tokens stop working and their access tokens are refused within a second.
+/// Runs inside the pipeline's transaction; the cached session status is dropped only after it commits, so a
+/// request racing the revocation cannot cache the session as alive again.
+/// </summary>
+public sealed class SessionRevocation(GroundworkDbContext db, SessionStatus status, CommitHooks hooks, TimeProvider clock)
 {
     public async Task<int> RevokeAsync(Guid sessionId, string reason, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var count = await db.Sessions.Where(s => s.Id == sessionId && s.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(x => x.RevokedAt, now).SetProperty(x => x.RevokedReason, reason), cancellationToken);
-        status.Forget(sessionId);
+        hooks.AfterCommit(() => status.Forget(sessionId));
         return count;
     }
 
@@ -24,10 +29,13 @@ public sealed class SessionRevocation(GroundworkDbContext db, SessionStatus stat
         var ids = await live.Select(s => s.Id).ToListAsync(cancellationToken);
         var count = await live.ExecuteUpdateAsync(
             s => s.SetProperty(x => x.RevokedAt, now).SetProperty(x => x.RevokedReason, reason), cancellationToken);
-        foreach (var id in ids)
+        hooks.AfterCommit(() =>
         {
-            status.Forget(id);
-        }
+            foreach (var id in ids)
+            {
+                status.Forget(id);
+            }
+        });
 
         return count;
     }

@@ -21,10 +21,11 @@ public sealed class VerifyLedger(GroundworkDbContext db) : IOperation<VerifyLedg
 
     public Policy Policy => Policy.InRole(null, Role.Admin);
 
+    /// <summary>One snapshot for all checks, so concurrent transfers cannot show up as violations.</summary>
+    public Execution Execution => Execution.SnapshotRead;
+
     public async Task<Result<LedgerReport>> HandleAsync(VerifyLedgerRequest request, Caller caller, CancellationToken cancellationToken)
     {
-        // One snapshot for all three checks, so concurrent transfers cannot show up as violations.
-        await using var transaction = await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
         var violations = new List<LedgerViolation>();
 
         var unbalanced = await db.LedgerEntries.GroupBy(e => e.TransactionId)
@@ -55,7 +56,6 @@ public sealed class VerifyLedger(GroundworkDbContext db) : IOperation<VerifyLedg
 
         var accounts = await db.Accounts.CountAsync(cancellationToken);
         var transactions = await db.LedgerTransactions.CountAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
         return new LedgerReport(violations.Count == 0, accounts, transactions, violations);
     }
 }

@@ -12,9 +12,11 @@ public sealed record CancelOrderRequest(Guid OrderId);
 
 /// <summary>Pending → cancelled; paid → refunded, with the money back on the paying account in the same transaction.</summary>
 public sealed class CancelOrder(GroundworkDbContext db, SystemAccounts system, MoneyMovement money, TimeProvider clock)
-    : IOperation<CancelOrderRequest, OrderDto>, ITransactionalOperation
+    : IOperation<CancelOrderRequest, OrderDto>
 {
     public Policy Policy => Policy.Authenticated(Scopes.OrdersWrite);
+
+    public Execution Execution => Execution.WriteWithOptionalKey("orders.cancel");
 
     public async Task<Result<OrderDto>> HandleAsync(CancelOrderRequest request, Caller caller, CancellationToken cancellationToken)
     {

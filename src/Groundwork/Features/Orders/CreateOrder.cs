@@ -1,5 +1,6 @@
 using FluentValidation;
 using Groundwork.Features.Accounts;
+using Groundwork.Features.Ledger;
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Messaging;
 using Groundwork.Platform.Operations;
@@ -14,6 +15,8 @@ public sealed record CreateOrderRequest(Guid UserId, string? Currency, IReadOnly
 
 public sealed class CreateOrderValidator : AbstractValidator<CreateOrderRequest>
 {
+    public const int MaxItems = 100;
+
     /// <summary>Caps the unit price so 100 items × 1000 units can never overflow a 64-bit total.</summary>
     public const long MaxUnitPrice = 1_000_000_000_000;
 
@@ -21,7 +24,11 @@ public sealed class CreateOrderValidator : AbstractValidator<CreateOrderRequest>
     {
         RuleFor(r => r.Currency).Must(Currencies.IsValid).WithMessage("Must be an ISO 4217 currency code such as EUR or USD");
         RuleFor(r => r.Items).NotEmpty().WithMessage("At least one item is required")
-            .Must(i => i is null || i.Count <= 100).WithMessage("At most 100 items");
+            .Must(i => i is null || i.Count <= MaxItems).WithMessage($"At most {MaxItems} items")
+            // Checked per item above first, so the sum cannot overflow; the total must be payable in one movement.
+            .Must(i => i is null || i.Any(x => x is null || x.UnitPrice is < 0 or > MaxUnitPrice || x.Quantity is < 1 or > 1000)
+                || i.Sum(x => x.UnitPrice * x.Quantity) <= Money.MaxAmount)
+            .WithMessage($"The order total must be at most {Money.MaxAmount} minor units");
         RuleForEach(r => r.Items).ChildRules(item =>
         {
             item.RuleFor(i => i.Sku).NotEmpty().WithMessage("Required").MaximumLength(64);
@@ -33,9 +40,11 @@ public sealed class CreateOrderValidator : AbstractValidator<CreateOrderRequest>
 }
 
 /// <summary>A user orders for themselves (admins for anyone); the total is computed here.</summary>
-public sealed class CreateOrder(GroundworkDbContext db, TimeProvider clock) : IOperation<CreateOrderRequest, OrderDto>, ITransactionalOperation
+public sealed class CreateOrder(GroundworkDbContext db, TimeProvider clock) : IOperation<CreateOrderRequest, OrderDto>
 {
     public Policy Policy => Policy.Authenticated(Scopes.OrdersWrite);
+
+    public Execution Execution => Execution.WriteWithOptionalKey("orders.create");
 
     public async Task<Result<OrderDto>> HandleAsync(CreateOrderRequest request, Caller caller, CancellationToken cancellationToken)
     {

@@ -19,19 +19,18 @@ public static class OrdersEndpoints
             .WithName("ListOrders").Produces<PageEnvelope<OrderDto>>().ProducesErrors(400, 401, 403, 404);
 
         userOrders.MapPost("/", (HttpContext http, CreateOrder op, Guid userId, CreateOrderBody body) =>
-                IdempotentRest.RunAsync(http, op, new CreateOrderRequest(userId, body.Currency, body.Items), keyRequired: false,
-                    order => RenderedResponse.Created($"/api/v1/orders/{order.Id}", order)))
+                Rest.RunAsync(http, op, new CreateOrderRequest(userId, body.Currency, body.Items), order => Rest.Created(http, $"/api/v1/orders/{order.Id}", order)))
             .WithName("CreateOrder").Produces<CreatedEnvelope<OrderDto>>(StatusCodes.Status201Created).ProducesErrors(400, 401, 403, 404, 409, 413, 415, 422);
 
         orders.MapGet("/{id:guid}", (HttpContext http, GetOrder op, Guid id) => Rest.RunAsync(http, op, new GetOrderRequest(id), Rest.Data))
             .WithName("GetOrder").Produces<DataEnvelope<OrderDto>>().ProducesErrors(401, 403, 404);
 
         orders.MapPost("/{id:guid}/pay", (HttpContext http, PayOrder op, Guid id, PayOrderBody body) =>
-                IdempotentRest.RunAsync(http, op, new PayOrderRequest(id, body.AccountId), keyRequired: true, RenderedResponse.Ok))
+                Rest.RunAsync(http, op, new PayOrderRequest(id, body.AccountId), Rest.Data))
             .WithName("PayOrder").Produces<DataEnvelope<OrderDto>>().ProducesErrors(400, 401, 403, 404, 409, 413, 415, 422);
 
         orders.MapPost("/{id:guid}/cancel", (HttpContext http, CancelOrder op, Guid id) =>
-                IdempotentRest.RunAsync(http, op, new CancelOrderRequest(id), keyRequired: false, RenderedResponse.Ok))
+                Rest.RunAsync(http, op, new CancelOrderRequest(id), Rest.Data))
             .WithName("CancelOrder").Produces<DataEnvelope<OrderDto>>().ProducesErrors(401, 403, 404, 409, 422);
     }
 

@@ -18,10 +18,9 @@ public static class OrdersGraphQL
         query.Field<NonNullGraphType<OrderConnectionType>>("orders")
             .Description("A user's orders (default: the caller's), newest first.")
             .Argument<IdGraphType>("userId")
-            .Argument<IntGraphType>("page", a => a.DefaultValue = 1)
-            .Argument<IntGraphType>("limit", a => a.DefaultValue = 20)
+            .PageArgument()
+            .SizeArgument("limit")
             .Argument<OrderStatusType>("status")
-            .WithComplexityImpact(ctx => new(1, ctx.GetArgument("limit", 20)))
             .ResolveAsync(async ctx =>
             {
                 var userId = ctx.GetOptionalId("userId") ?? ctx.Caller().UserId ?? Guid.Empty;
@@ -42,7 +41,7 @@ public static class OrdersGraphQL
                 var request = new CreateOrderRequest(
                     ctx.Caller().UserId ?? Guid.Empty, input.Currency,
                     input.Items?.Select(i => new CreateOrderItem(i.Sku, i.Name, i.Quantity, i.UnitPrice)).ToList());
-                return await ctx.RunIdempotentAsync(ctx.Operation<CreateOrder>(), request, keyRequired: false);
+                return await ctx.RunAsync(ctx.Operation<CreateOrder>(), request);
             });
 
         mutation.Field<NonNullGraphType<OrderType>>("payOrder")
@@ -50,11 +49,12 @@ public static class OrdersGraphQL
             .Argument<NonNullGraphType<IdGraphType>>("id")
             .Argument<NonNullGraphType<IdGraphType>>("accountId")
             .Argument<NonNullGraphType<StringGraphType>>("idempotencyKey")
-            .ResolveAsync(async ctx => await ctx.RunIdempotentAsync(ctx.Operation<PayOrder>(),
+            .ResolveAsync(async ctx => await ctx.RunAsync(ctx.Operation<PayOrder>(),
                 new PayOrderRequest(ctx.GetId(), ctx.GetId("accountId"))));
 
         mutation.Field<NonNullGraphType<OrderType>>("cancelOrder")
             .Argument<NonNullGraphType<IdGraphType>>("id")
+            .Argument<StringGraphType>("idempotencyKey")
             .ResolveAsync(async ctx => await ctx.RunAsync(ctx.Operation<CancelOrder>(), new CancelOrderRequest(ctx.GetId())));
     }
 }
@@ -85,7 +85,7 @@ public sealed class OrderType : ObjectGraphType<OrderDto>
         Field<NonNullGraphType<IdGraphType>>("userId").Resolve(ctx => ctx.Source.UserId);
         Field<NonNullGraphType<OrderStatusType>>("status").Resolve(ctx => ctx.Source.Status);
         Field<NonNullGraphType<StringGraphType>>("currency").Resolve(ctx => ctx.Source.Currency);
-        Field<NonNullGraphType<ListGraphType<NonNullGraphType<OrderItemType>>>>("items").Resolve(ctx => ctx.Source.Items);
+        Field<NonNullGraphType<ListGraphType<NonNullGraphType<OrderItemType>>>>("items").ListOfAtMost(CreateOrderValidator.MaxItems).Resolve(ctx => ctx.Source.Items);
         Field<NonNullGraphType<LongGraphType>>("total").Description("Minor units (cents), computed by the server.").Resolve(ctx => ctx.Source.Total);
         Field<NonNullGraphType<UtcDateTimeGraphType>>("createdAt").Resolve(ctx => ctx.Source.CreatedAt);
         Field<NonNullGraphType<UtcDateTimeGraphType>>("updatedAt").Resolve(ctx => ctx.Source.UpdatedAt);

@@ -21,13 +21,13 @@ public sealed class OrdersGrpc(GetOrder getOrder, ListOrders listOrders, CreateO
     }
 
     public override async Task<OrderMessage> CreateOrder(Api.V1.CreateOrderRequest request, ServerCallContext context) =>
-        ToMessage(await context.RunIdempotentAsync(createOrder, new CreateOrderRequest(
+        ToMessage(await context.RunAsync(createOrder, new CreateOrderRequest(
             Caller(context).UserId ?? Guid.Empty,
             request.Currency,
-            request.Items.Select(i => new CreateOrderItem(i.Sku, i.Name, i.Quantity, i.UnitPrice)).ToList()), keyRequired: false));
+            request.Items.Select(i => new CreateOrderItem(i.Sku, i.Name, i.Quantity, i.UnitPrice)).ToList())));
 
     public override async Task<OrderMessage> PayOrder(Api.V1.PayOrderRequest request, ServerCallContext context) =>
-        ToMessage(await context.RunIdempotentAsync(payOrder, new PayOrderRequest(
+        ToMessage(await context.RunAsync(payOrder, new PayOrderRequest(
             GrpcOperations.ParseId(request.Id, "id"), GrpcOperations.ParseId(request.AccountId, "accountId"))));
 
     public override async Task<OrderMessage> CancelOrder(Api.V1.CancelOrderRequest request, ServerCallContext context) =>

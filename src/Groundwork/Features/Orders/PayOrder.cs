@@ -16,9 +16,11 @@ public sealed record PayOrderRequest(Guid OrderId, Guid AccountId);
 /// order becomes paid in the same transaction.
 /// </summary>
 public sealed class PayOrder(GroundworkDbContext db, SystemAccounts system, MoneyMovement money, TimeProvider clock)
-    : IOperation<PayOrderRequest, OrderDto>, ITransactionalOperation
+    : IOperation<PayOrderRequest, OrderDto>
 {
     public Policy Policy => Policy.Authenticated(Scopes.OrdersWrite);
+
+    public Execution Execution => Execution.WriteWithRequiredKey("orders.pay");
 
     public async Task<Result<OrderDto>> HandleAsync(PayOrderRequest request, Caller caller, CancellationToken cancellationToken)
     {

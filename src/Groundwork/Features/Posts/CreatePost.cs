@@ -17,9 +17,11 @@ public sealed class CreatePostValidator : AbstractValidator<CreatePostRequest>
 }
 
 /// <summary>Any signed-in user writes a post, a draft unless <c>published</c> is true.</summary>
-public sealed class CreatePost(GroundworkDbContext db, TimeProvider clock) : IOperation<CreatePostRequest, PostDto>, ITransactionalOperation
+public sealed class CreatePost(GroundworkDbContext db, TimeProvider clock) : IOperation<CreatePostRequest, PostDto>
 {
     public Policy Policy => Policy.Authenticated(Scopes.PostsWrite);
+
+    public Execution Execution => Execution.WriteWithOptionalKey("posts.create");
 
     public Task<Result<PostDto>> HandleAsync(CreatePostRequest request, Caller caller, CancellationToken cancellationToken)
     {

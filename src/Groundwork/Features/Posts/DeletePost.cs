@@ -8,9 +8,11 @@ namespace Groundwork.Features.Posts;
 public sealed record DeletePostRequest(Guid Id, int? ExpectedVersion = null);
 
 /// <summary>The author, moderators and admins delete a post.</summary>
-public sealed class DeletePost(GroundworkDbContext db, TimeProvider clock) : IOperation<DeletePostRequest, Unit>, ITransactionalOperation
+public sealed class DeletePost(GroundworkDbContext db, TimeProvider clock) : IOperation<DeletePostRequest, Unit>
 {
     public Policy Policy => Policy.Authenticated(Scopes.PostsWrite);
+
+    public Execution Execution => Execution.Write;
 
     public async Task<Result<Unit>> HandleAsync(DeletePostRequest request, Caller caller, CancellationToken cancellationToken)
     {

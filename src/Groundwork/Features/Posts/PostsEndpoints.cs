@@ -16,7 +16,7 @@ public static class PostsEndpoints
             .AllowAnonymous().WithTags("Posts").WithName("ListUserPosts").Produces<PageEnvelope<PostDto>>().Produces<CursorEnvelope<PostDto>>().ProducesErrors(400);
 
         posts.MapPost("/", (HttpContext http, CreatePost op, CreatePostRequest body) =>
-                IdempotentRest.RunAsync(http, op, body, keyRequired: false, post => RenderedResponse.Created($"/api/v1/posts/{post.Id}", post)))
+                Rest.RunAsync(http, op, body, post => Rest.Created(http, $"/api/v1/posts/{post.Id}", post)))
             .RequireAuthorization().WithName("CreatePost")
             .Produces<CreatedEnvelope<PostDto>>(StatusCodes.Status201Created).ProducesErrors(400, 401, 403, 409, 413, 415, 422);
 

@@ -22,7 +22,7 @@ public static class PostsGraphQL
         query.Field<NonNullGraphType<ListGraphType<NonNullGraphType<PostType>>>>("posts")
             .Description($"Posts the caller may see, newest first, at most {MaxListed}; null `published` lists drafts the caller may see too.")
             .Argument<BooleanGraphType>("published", a => a.DefaultValue = true)
-            .WithComplexityImpact(1, 20)
+            .ListOfAtMost(MaxListed)
             .ResolveAsync(async ctx =>
             {
                 var page = await ctx.RunAsync(ctx.Operation<ListPosts>(),
@@ -37,10 +37,9 @@ public static class PostsGraphQL
         ArgumentNullException.ThrowIfNull(query);
         query.Field<NonNullGraphType<PostConnectionType>>("postsConnection")
             .Description("Posts the caller may see, newest first, by cursor: pass `pageInfo.endCursor` as `after`.")
-            .Argument<IntGraphType>("first", a => a.DefaultValue = 20)
+            .SizeArgument("first")
             .Argument<StringGraphType>("after")
             .Argument<BooleanGraphType>("published", a => a.DefaultValue = true)
-            .WithComplexityImpact(ctx => new(1, ctx.GetArgument("first", 20)))
             .ResolveAsync(async ctx => await ctx.RunAsync(ctx.Operation<ListPostsByCursor>(), new ListPostsByCursorRequest(
                 ctx.GetArgument("first", 20), ctx.GetArgument<string?>("after"), ctx.GetArgument<bool?>("published"))));
     }
@@ -51,9 +50,8 @@ public static class PostsGraphQL
         ArgumentNullException.ThrowIfNull(user);
         user.Field<NonNullGraphType<PostConnectionType>>("postsConnection")
             .Description("The user's posts the caller may see, newest first, by cursor.")
-            .Argument<IntGraphType>("first", a => a.DefaultValue = 20)
+            .SizeArgument("first")
             .Argument<StringGraphType>("after")
-            .WithComplexityImpact(ctx => new(1, ctx.GetArgument("first", 20)))
             .ResolveAsync(async ctx => await ctx.RunAsync(ctx.Operation<ListPostsByCursor>(), new ListPostsByCursorRequest(
                 ctx.GetArgument("first", 20), ctx.GetArgument<string?>("after"), AuthorId: ctx.Source.Id)));
     }

@@ -10,9 +10,11 @@ public sealed record PublishPostRequest(Guid Id);
 public sealed record UnpublishPostRequest(Guid Id);
 
 /// <summary>The author publishes; publishing a published post is a no-op that still answers the post.</summary>
-public sealed class PublishPost(GroundworkDbContext db, TimeProvider clock) : IOperation<PublishPostRequest, PostDto>, ITransactionalOperation
+public sealed class PublishPost(GroundworkDbContext db, TimeProvider clock) : IOperation<PublishPostRequest, PostDto>
 {
     public Policy Policy => Policy.Authenticated(Scopes.PostsWrite);
+
+    public Execution Execution => Execution.Write;
 
     public async Task<Result<PostDto>> HandleAsync(PublishPostRequest request, Caller caller, CancellationToken cancellationToken)
     {
@@ -42,9 +44,11 @@ public sealed class PublishPost(GroundworkDbContext db, TimeProvider clock) : IO
 }
 
 /// <summary>The author, moderators and admins take a post down.</summary>
-public sealed class UnpublishPost(GroundworkDbContext db, TimeProvider clock) : IOperation<UnpublishPostRequest, PostDto>, ITransactionalOperation
+public sealed class UnpublishPost(GroundworkDbContext db, TimeProvider clock) : IOperation<UnpublishPostRequest, PostDto>
 {
     public Policy Policy => Policy.Authenticated(Scopes.PostsWrite);
+
+    public Execution Execution => Execution.Write;
 
     public async Task<Result<PostDto>> HandleAsync(UnpublishPostRequest request, Caller caller, CancellationToken cancellationToken)
     {

@@ -19,9 +19,11 @@ public sealed class UpdatePostValidator : AbstractValidator<UpdatePostRequest>
 }
 
 /// <summary>Only the author edits a post.</summary>
-public sealed class UpdatePost(GroundworkDbContext db, TimeProvider clock) : IOperation<UpdatePostRequest, PostDto>, ITransactionalOperation
+public sealed class UpdatePost(GroundworkDbContext db, TimeProvider clock) : IOperation<UpdatePostRequest, PostDto>
 {
     public Policy Policy => Policy.Authenticated(Scopes.PostsWrite);
+
+    public Execution Execution => Execution.Write;
 
     public async Task<Result<PostDto>> HandleAsync(UpdatePostRequest request, Caller caller, CancellationToken cancellationToken)
     {

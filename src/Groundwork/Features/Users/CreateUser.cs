@@ -21,6 +21,8 @@ public sealed class CreateUser(UserRegistration registration) : IOperation<Creat
 {
     public Policy Policy => Policy.InRole(Scopes.UsersWrite, Role.Admin);
 
+    public Execution Execution => Execution.WriteWithOptionalKey("users.create");
+
     public async Task<Result<UserDto>> HandleAsync(CreateUserRequest request, Caller caller, CancellationToken cancellationToken)
     {
         var created = await registration.CreateAsync(request.Email!, request.Name!, request.Password!, request.Role ?? Role.User, cancellationToken);

@@ -16,6 +16,8 @@ public sealed class DeleteUser(GroundworkDbContext db, SessionRevocation session
 {
     public Policy Policy => Policy.Authenticated(Scopes.UsersWrite);
 
+    public Execution Execution => Execution.Write;
+
     public async Task<Result<Unit>> HandleAsync(DeleteUserRequest request, Caller caller, CancellationToken cancellationToken)
     {
         if (!UserAccess.CanSeePrivate(caller, request.Id))
@@ -40,7 +42,6 @@ public sealed class DeleteUser(GroundworkDbContext db, SessionRevocation session
         }
 
         var now = clock.GetUtcNow().UtcDateTime;
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var deleted = await db.Users.Where(u => u.Id == request.Id && u.Version == user.Version)
             .ExecuteUpdateAsync(s => s.SetProperty(u => u.DeletedAt, now).SetProperty(u => u.UpdatedAt, now)
                 .SetProperty(u => u.Version, u => u.Version + 1), cancellationToken);
@@ -52,7 +53,6 @@ public sealed class DeleteUser(GroundworkDbContext db, SessionRevocation session
         await db.ApiKeys.Where(k => k.UserId == request.Id && k.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), cancellationToken);
         await sessions.RevokeAllAsync(request.Id, keep: null, "user-deleted", cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
         return Unit.Value;
     }
 }

@@ -25,6 +25,8 @@ public sealed class UpdateUser(GroundworkDbContext db, TimeProvider clock) : IOp
 {
     public Policy Policy => Policy.Authenticated(Scopes.UsersWrite);
 
+    public Execution Execution => Execution.Write;
+
     public async Task<Result<UserDto>> HandleAsync(UpdateUserRequest request, Caller caller, CancellationToken cancellationToken)
     {
         if (!UserAccess.CanSeePrivate(caller, request.Id))
@@ -71,21 +73,8 @@ public sealed class UpdateUser(GroundworkDbContext db, TimeProvider clock) : IOp
         }
 
         user.UpdatedAt = clock.GetUtcNow().UtcDateTime;
+        // Version is a concurrency token: a change between our read and the pipeline's save answers 409.
         user.Version++;
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            // Someone else changed the user between our read and write.
-            return request.ExpectedVersion is null ? Error.Conflict("The user was changed concurrently, retry", ConflictKind.Concurrency) : Error.PreconditionFailed();
-        }
-        catch (DbUpdateException e) when (DbErrors.IsUniqueViolation(e))
-        {
-            return Error.Duplicate("email", "A user with this email already exists");
-        }
-
         return UserDto.From(user);
     }
 }

@@ -5,7 +5,10 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Groundwork.Features.Users;
 
-/// <summary>Creates a user; shared by self-registration, admin creation and the CLI's create-admin.</summary>
+/// <summary>
+/// Stages a new user on the DbContext; shared by self-registration, admin creation and the CLI's create-admin.
+/// The caller's transaction saves it; a concurrent twin with the same email loses on the unique index (409).
+/// </summary>
 public sealed class UserRegistration(GroundworkDbContext db, PasswordHasher hasher, TimeProvider clock)
 {
     public async Task<Result<User>> CreateAsync(string email, string name, string password, Role role, CancellationToken cancellationToken)
@@ -28,17 +31,6 @@ public sealed class UserRegistration(GroundworkDbContext db, PasswordHasher hash
             UpdatedAt = now,
         };
         db.Users.Add(user);
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException e) when (DbErrors.IsUniqueViolation(e))
-        {
-            // Lost a race with a concurrent registration of the same email.
-            db.ChangeTracker.Clear();
-            return EmailTaken;
-        }
-
         return user;
     }
 

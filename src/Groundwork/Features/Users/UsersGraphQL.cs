@@ -19,10 +19,9 @@ public static class UsersGraphQL
             .ResolveAsync(async ctx => await ctx.RunAsync(ctx.Operation<GetUser>(), new GetUserRequest(ctx.GetId())));
 
         query.Field<NonNullGraphType<UserConnectionType>>("users")
-            .Argument<IntGraphType>("page", a => a.DefaultValue = 1)
-            .Argument<IntGraphType>("limit", a => a.DefaultValue = 20)
+            .PageArgument()
+            .SizeArgument("limit")
             .Argument<UserRoleType>("role")
-            .WithComplexityImpact(ctx => new(1, ctx.GetArgument("limit", 20)))
             .ResolveAsync(async ctx => await ctx.RunAsync(ctx.Operation<ListUsers>(), new ListUsersRequest(
                 ctx.PageRequest(), ctx.GetArgument<Role?>("role"))));
     }
@@ -92,7 +91,7 @@ public sealed class UserType : ObjectGraphType<UserDto>
         Field<NonNullGraphType<UserRoleType>>("role").Resolve(ctx => ctx.Source.Role);
         Field<NonNullGraphType<ListGraphType<NonNullGraphType<PostType>>>>("posts")
             .Description($"The user's posts the caller may see, newest first, at most {ListPostsByAuthors.MaxPerAuthor}.")
-            .WithComplexityImpact(1, 10)
+            .ListOfAtMost(ListPostsByAuthors.MaxPerAuthor)
             .Resolve(ctx => ctx.LoadBatched(ctx.Operation<ListPostsByAuthors>(), ids => new ListPostsByAuthorsRequest(ids), ctx.Source.Id));
         Field<NonNullGraphType<UtcDateTimeGraphType>>("createdAt").Resolve(ctx => ctx.Source.CreatedAt);
         Field<NonNullGraphType<UtcDateTimeGraphType>>("updatedAt").Resolve(ctx => ctx.Source.UpdatedAt);

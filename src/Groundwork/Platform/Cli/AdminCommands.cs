@@ -88,6 +88,9 @@ public static class AdminCommands
             return 65;
         }
 
+        // Not an operation (no caller, no transport): the command saves what the registration staged.
+        await scope.ServiceProvider.GetRequiredService<GroundworkDbContext>().SaveChangesAsync(CancellationToken.None);
+
         await stdout.WriteLineAsync($"Created admin {created.Value.Email} ({created.Value.Id}).");
         return 0;
     }

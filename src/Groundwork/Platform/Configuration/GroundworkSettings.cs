@@ -25,7 +25,9 @@ public sealed record RateLimitSettings(
     RateLimitRule LoginPerIp,
     RateLimitRule LoginPerAccount,
     RateLimitRule RegisterPerIp,
-    RateLimitRule Transfers);
+    RateLimitRule Transfers,
+    RateLimitRule PasswordChangePerAccount,
+    RateLimitRule FailedCredentialsPerIp);
 
 /// <summary>
 /// Every setting of SPEC §2, read and checked once at start. Reading it here (not with IOptions scattered
@@ -45,8 +47,11 @@ public sealed record GroundworkSettings
     public required IReadOnlyList<string> CorsOrigins { get; init; }
     public required RateLimitSettings RateLimits { get; init; }
 
-    /// <summary>How long an in-flight idempotency claim blocks retries before a crashed holder's claim may be taken over.</summary>
-    public TimeSpan IdempotencyClaimTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>The most objects one GraphQL request may resolve before it is stopped (<c>Groundwork:GraphQL:MaxResolvedObjects</c>).</summary>
+    public int GraphQLMaxResolvedObjects { get; init; } = 5_000;
+
+    /// <summary>The most characters of text one GraphQL response may carry (<c>Groundwork:GraphQL:MaxResponseChars</c>).</summary>
+    public long GraphQLMaxResponseChars { get; init; } = 16_000_000;
 
     /// <summary>Maps the benchmark baseline endpoints (never in Production).</summary>
     public bool BenchEndpoints { get; init; }
@@ -113,9 +118,12 @@ public sealed record GroundworkSettings
                 Rule(configuration, "LoginPerIp", 10),
                 Rule(configuration, "LoginPerAccount", 5),
                 Rule(configuration, "RegisterPerIp", 5),
-                Rule(configuration, "Transfers", 60)),
+                Rule(configuration, "Transfers", 60),
+                Rule(configuration, "PasswordChangePerAccount", 5),
+                Rule(configuration, "FailedCredentialsPerIp", 60)),
             BenchEndpoints = bench,
-            IdempotencyClaimTimeout = Span(configuration, "Groundwork:Idempotency:ClaimTimeout", TimeSpan.FromSeconds(60)),
+            GraphQLMaxResolvedObjects = Positive(configuration, "Groundwork:GraphQL:MaxResolvedObjects", 5_000),
+            GraphQLMaxResponseChars = Positive(configuration, "Groundwork:GraphQL:MaxResponseChars", 16_000_000),
             HttpUrls = Urls(configuration, "Urls", "http://localhost:5080"),
             GrpcUrl = configuration["Groundwork:Urls:Grpc"] is { } grpc && string.IsNullOrWhiteSpace(grpc)
                 ? null
@@ -154,6 +162,9 @@ public sealed record GroundworkSettings
         c[key] is not { } v ? fallback
         : int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n
         : throw new ConfigurationException(key, $"must be an integer (got '{v}')");
+
+    private static int Positive(IConfiguration c, string key, int fallback) =>
+        Int(c, key, fallback) is var n && n > 0 ? n : throw new ConfigurationException(key, "must be a positive integer");
 
     private static bool Bool(IConfiguration c, string key, bool fallback) =>
         c[key] is not { } v ? fallback

@@ -73,7 +73,8 @@ public static class GraphQLEndpoint
         }
 
         var result = await execution.ExecuteAsync(document, request.Query, request.OperationName, request.Variables, request.Extensions,
-            new GraphQLRequestContext(http.ToCaller()), http.RequestServices, http.RequestAborted);
+            new GraphQLRequestContext(http.ToCaller(),
+                http.Request.Headers.TryGetValue(GraphQLRequestContext.IdempotencyKeyHeader, out var key) ? key.ToString() : null), http.RequestServices, http.RequestAborted);
         foreach (var error in result.Errors ?? [])
         {
             error.Data[GraphQLErrors.RequestIdKey] = http.TraceIdentifier;

@@ -4,6 +4,7 @@ using GraphQL.SystemTextJson;
 using GraphQL.Types;
 using GraphQL.Validation;
 using GraphQLParser.AST;
+using Groundwork.Platform.Configuration;
 
 namespace Groundwork.Platform.GraphQLServer;
 
@@ -17,18 +18,32 @@ public sealed class GraphQLExecution
     private readonly DocumentExecuter _executer;
     private readonly IValidationRule[] _rules;
 
-    public GraphQLExecution(IHostEnvironment environment)
+    private readonly GroundworkSettings _settings;
+
+    public GraphQLExecution(IHostEnvironment environment, GroundworkSettings settings)
     {
         ArgumentNullException.ThrowIfNull(environment);
+        _settings = settings;
         Schema = new GroundworkSchema();
+        // Text is charged as it is resolved, so a few huge strings cannot build a response of gigabytes.
+        Schema.FieldMiddleware.Use(next => async context =>
+        {
+            var value = await next(context);
+            if (value is string text && context.UserContext is GraphQLRequestContext { Budget: { } budget })
+            {
+                budget.SpendText(text.Length);
+            }
+
+            return value;
+        });
         Schema.Initialize();
         _executer = new DocumentExecuter(
             new GraphQLDocumentBuilder(),
             new DocumentValidator(),
             new DefaultExecutionStrategySelector(
             [
-                new ExecutionStrategyRegistration(SerialExecutionStrategy.Instance, OperationType.Query),
-                new ExecutionStrategyRegistration(SerialExecutionStrategy.Instance, OperationType.Mutation),
+                new ExecutionStrategyRegistration(BudgetedSerialExecutionStrategy.Instance, OperationType.Query),
+                new ExecutionStrategyRegistration(BudgetedSerialExecutionStrategy.Instance, OperationType.Mutation),
             ]),
             []);
         _rules = [.. DocumentValidator.CoreRules, .. GraphQLLimits.Rules(environment.IsProduction())];
@@ -42,7 +57,35 @@ public sealed class GraphQLExecution
     /// <summary>The schema in SDL, as committed in api/schema.graphql (a test keeps the two equal).</summary>
     public string PrintSchema() => Schema.Print(new GraphQL.Utilities.PrintOptions { IncludeDescriptions = true }).ReplaceLineEndings("\n").TrimEnd() + "\n";
 
-    public Task<ExecutionResult> ExecuteAsync(
+    public async Task<ExecutionResult> ExecuteAsync(
+        GraphQLDocument? document,
+        string query,
+        string? operationName,
+        Inputs? variables,
+        Inputs? extensions,
+        GraphQLRequestContext context,
+        IServiceProvider services,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        using var budget = new ResolutionBudget(_settings.GraphQLMaxResolvedObjects, _settings.GraphQLMaxResponseChars, cancellationToken);
+        context.Budget = budget;
+        try
+        {
+            return await Execute(document, query, operationName, variables, extensions, context, services, budget.Token);
+        }
+        catch (OperationCanceledException) when (budget.Exceeded is { } exceeded && !cancellationToken.IsCancellationRequested)
+        {
+            // Whatever was resolved so far is dropped: the answer is the one error, small whatever was asked.
+            return new ExecutionResult { Executed = true, Errors = [new OperationException(exceeded)] };
+        }
+        finally
+        {
+            context.Budget = null;
+        }
+    }
+
+    private Task<ExecutionResult> Execute(
         GraphQLDocument? document,
         string query,
         string? operationName,

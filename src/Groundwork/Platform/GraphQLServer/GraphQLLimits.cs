@@ -1,3 +1,6 @@
+using GraphQL;
+using GraphQL.Builders;
+using GraphQL.Types;
 using GraphQL.Validation;
 using GraphQL.Validation.Complexity;
 using GraphQL.Validation.Rules.Custom;
@@ -21,6 +24,54 @@ public static class GraphQLLimits
 
     /// <summary>Characters in a document; the introspection query an IDE sends is about 3,000.</summary>
     public const int MaxDocumentLength = 32 * 1024;
+
+    /// <summary>The most items one list field returns (<c>limit</c>, <c>first</c>, the seed's bounded lists).</summary>
+    public const int MaxListSize = 100;
+
+    /// <summary>The deepest offset page: far past any real list, and <c>(page - 1) × limit</c> still fits an int.</summary>
+    public const int MaxPage = 1_000_000;
+
+    /// <summary>
+    /// A paging argument (<c>limit</c>, <c>first</c>): refused outside 1–<see cref="MaxListSize"/> during validation,
+    /// before anything runs, and priced at its real size (clamped, so no value can make the estimate small or negative).
+    /// </summary>
+    public static FieldBuilder<TSource, TReturn> SizeArgument<TSource, TReturn>(this FieldBuilder<TSource, TReturn> field, string name, int defaultValue = 20)
+    {
+        ArgumentNullException.ThrowIfNull(field);
+        return field
+            .Argument<IntGraphType>(name, a =>
+            {
+                a.DefaultValue = defaultValue;
+                a.Validate(value => InRange(name, value, 1, MaxListSize));
+            })
+            .WithComplexityImpact(ctx => new(1, Math.Clamp(ctx.GetArgument(name, defaultValue), 1, MaxListSize)));
+    }
+
+    /// <summary>The <c>page</c> argument of offset lists: 1–<see cref="MaxPage"/>, refused during validation.</summary>
+    public static FieldBuilder<TSource, TReturn> PageArgument<TSource, TReturn>(this FieldBuilder<TSource, TReturn> field)
+    {
+        ArgumentNullException.ThrowIfNull(field);
+        return field.Argument<IntGraphType>("page", a =>
+        {
+            a.DefaultValue = 1;
+            a.Validate(value => InRange("page", value, 1, MaxPage));
+        });
+    }
+
+    /// <summary>A list field without a size argument, priced at the most items it can return.</summary>
+    public static FieldBuilder<TSource, TReturn> ListOfAtMost<TSource, TReturn>(this FieldBuilder<TSource, TReturn> field, int maxItems)
+    {
+        ArgumentNullException.ThrowIfNull(field);
+        return field.WithComplexityImpact(1, maxItems);
+    }
+
+    private static void InRange(string name, object value, int min, int max)
+    {
+        if (value is not int n || n < min || n > max)
+        {
+            throw new ArgumentOutOfRangeException(name, $"'{name}' must be between {min} and {max}");
+        }
+    }
 
     public static IEnumerable<IValidationRule> Rules(bool production)
     {

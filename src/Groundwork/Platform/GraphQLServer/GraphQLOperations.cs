@@ -1,6 +1,5 @@
 using GraphQL;
 using GraphQL.DataLoader;
-using Groundwork.Platform.Idempotency;
 using Groundwork.Platform.Operations;
 
 namespace Groundwork.Platform.GraphQLServer;
@@ -18,14 +17,27 @@ public static class GraphQLOperations
         return context.RequestServices!.GetRequiredService<TOperation>();
     }
 
+    /// <summary>
+    /// Runs an operation through the pipeline. The idempotency key is the field's <c>idempotencyKey</c> argument when
+    /// it has one, else the request's <c>Idempotency-Key</c> header (the seed mutations' signatures are fixed); the
+    /// operation decides whether it matters.
+    /// </summary>
     public static async Task<TResponse> RunAsync<TRequest, TResponse>(
         this IResolveFieldContext context, IOperation<TRequest, TResponse> operation, TRequest request)
     {
         ArgumentNullException.ThrowIfNull(context);
         var pipeline = context.RequestServices!.GetRequiredService<OperationPipeline>();
-        var result = await pipeline.RunAsync(operation, request, context.Caller(), context.CancellationToken);
-        return result.IsSuccess ? result.Value : throw new OperationException(result.Error);
+        var fromArgument = context.FieldDefinition.Arguments?.Find(KeyArgument) is not null;
+        var call = new OperationCall(context.Caller(), context.CancellationToken)
+        {
+            IdempotencyKey = fromArgument ? context.GetArgument<string?>(KeyArgument) : context.Request().IdempotencyKeyFromHeader,
+            IdempotencyKeyField = fromArgument ? KeyArgument : GraphQLRequestContext.IdempotencyKeyHeader,
+        };
+        var result = await pipeline.ExecuteAsync(operation, request, call);
+        return result.IsSuccess ? result.Value.Value : throw new OperationException(result.Error);
     }
+
+    private const string KeyArgument = "idempotencyKey";
 
     /// <summary>
     /// Loads <paramref name="key"/> through a batch operation: every key asked for at one level of the query is
@@ -47,18 +59,6 @@ public static class GraphQLOperations
             var result = await pipeline.RunAsync(operation, toRequest(keys), request.Caller, ct);
             return result.IsSuccess ? result.Value : throw new OperationException(result.Error);
         }).Load(key);
-    }
-
-    /// <summary>Runs an operation under an idempotency key given as a field argument (SPEC §9).</summary>
-    public static async Task<TResponse> RunIdempotentAsync<TRequest, TResponse>(
-        this IResolveFieldContext context, IOperation<TRequest, TResponse> operation, TRequest request, bool keyRequired = true)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        const string keyArgument = "idempotencyKey";
-        var execution = context.RequestServices!.GetRequiredService<IdempotentExecution>();
-        var result = await execution.RunValueAsync(keyArgument, context.GetArgument<string?>(keyArgument), keyRequired,
-            operation, request, context.Caller(), context.CancellationToken);
-        return result.IsSuccess ? result.Value : throw new OperationException(result.Error);
     }
 
     /// <summary>An <c>ID!</c> argument as the GUID every Groundwork id is; anything else is a validation error.</summary>

@@ -7,11 +7,19 @@ namespace Groundwork.Platform.GraphQLServer;
 /// What a GraphQL request carries into its resolvers: the caller (built by the HTTP transport) and the
 /// request's batch loaders, which live exactly as long as the request.
 /// </summary>
-public sealed class GraphQLRequestContext(Caller caller) : Dictionary<string, object?>
+public sealed class GraphQLRequestContext(Caller caller, string? idempotencyKeyHeader = null) : Dictionary<string, object?>
 {
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
     private readonly Dictionary<string, object> _loaders = [];
 
     public Caller Caller { get; } = caller;
+
+    /// <summary>The request's <c>Idempotency-Key</c> header, for mutations without an <c>idempotencyKey</c> argument.</summary>
+    public string? IdempotencyKeyFromHeader { get; } = idempotencyKeyHeader;
+
+    /// <summary>What the request may still resolve; set by <see cref="GraphQLExecution"/> for each run.</summary>
+    public ResolutionBudget? Budget { get; set; }
 
     /// <summary>The request's loader named <paramref name="name"/>, created on first use with <paramref name="fetch"/>.</summary>
     public BatchLoader<TKey, TValue> Loader<TKey, TValue>(

@@ -2,7 +2,6 @@ using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
 using Groundwork.Platform.Auth;
-using Groundwork.Platform.Idempotency;
 using Groundwork.Platform.Operations;
 
 namespace Groundwork.Platform.GrpcServer;
@@ -16,6 +15,10 @@ public static class GrpcOperations
 {
     public const string IdempotencyKeyHeader = "idempotency-key";
 
+    /// <summary>
+    /// Runs an operation through the pipeline with the call's <c>idempotency-key</c> metadata (if sent); the
+    /// operation decides whether it matters. A replay is marked with the <c>idempotent-replayed</c> header.
+    /// </summary>
     public static async Task<TResponse> RunAsync<TRequest, TResponse>(
         this ServerCallContext context, IOperation<TRequest, TResponse> operation, TRequest request)
     {
@@ -23,21 +26,23 @@ public static class GrpcOperations
         var http = context.GetHttpContext();
         var pipeline = http.RequestServices.GetRequiredService<OperationPipeline>();
         // The call's token fires at the client's deadline or cancellation, which cancels the database work too.
-        var result = await pipeline.RunAsync(operation, request, http.ToCaller(), context.CancellationToken);
-        return result.IsSuccess ? result.Value : throw ToRpcException(result.Error, http.TraceIdentifier);
-    }
+        var call = new OperationCall(http.ToCaller(), context.CancellationToken)
+        {
+            IdempotencyKey = context.RequestHeaders.GetValue(IdempotencyKeyHeader),
+            IdempotencyKeyField = IdempotencyKeyHeader,
+        };
+        var result = await pipeline.ExecuteAsync(operation, request, call);
+        if (!result.IsSuccess)
+        {
+            throw ToRpcException(result.Error, http.TraceIdentifier);
+        }
 
-    /// <summary>Runs an operation under the <c>idempotency-key</c> metadata entry (SPEC §9).</summary>
-    public static async Task<TResponse> RunIdempotentAsync<TRequest, TResponse>(
-        this ServerCallContext context, IOperation<TRequest, TResponse> operation, TRequest request, bool keyRequired = true)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(operation);
-        var http = context.GetHttpContext();
-        var execution = http.RequestServices.GetRequiredService<IdempotentExecution>();
-        var result = await execution.RunValueAsync(IdempotencyKeyHeader, context.RequestHeaders.GetValue(IdempotencyKeyHeader), keyRequired,
-            operation, request, http.ToCaller(), context.CancellationToken);
-        return result.IsSuccess ? result.Value : throw ToRpcException(result.Error, http.TraceIdentifier);
+        if (result.Value.Replayed)
+        {
+            await context.WriteResponseHeadersAsync(new Metadata { { "idempotent-replayed", "true" } });
+        }
+
+        return result.Value.Value;
     }
 
     public static Guid ParseId(string? raw, string field) =>

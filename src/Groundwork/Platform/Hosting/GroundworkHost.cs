@@ -83,7 +83,6 @@ public static class GroundworkHost
 
         app.UseMiddleware<RequestContextMiddleware>();
         app.UseGroundworkErrorHandling();
-        app.UseIdempotencyBuffering();
         app.UseCors();
         app.UseAuthentication();
         app.UseMiddleware<UserLogScopeMiddleware>();

@@ -16,14 +16,16 @@ public static class ServiceRegistration
     /// </summary>
     public static IServiceCollection AddOperations(this IServiceCollection services)
     {
+        // A rule stops at its first failure: a length check that failed keeps a 1 MiB string away from the rest.
+        ValidatorOptions.Global.DefaultRuleLevelCascadeMode = CascadeMode.Stop;
         services.AddScoped<OperationPipeline>();
         services.AddScoped<UserRegistration>();
         services.AddScoped<SessionIssuer>();
         services.AddScoped<SessionRevocation>();
         services.AddScoped<MoneyMovement>();
         services.AddScoped<SystemAccounts>();
+        services.AddScoped<CommitHooks>();
         services.AddSingleton<IdempotencyStore>();
-        services.AddScoped<IdempotentExecution>();
         services.AddSingleton<IdempotencyReaper>();
         services.AddHostedService(sp => sp.GetRequiredService<IdempotencyReaper>());
 

@@ -5,11 +5,14 @@ using Groundwork.Platform.Operations;
 namespace Groundwork.Platform.Http;
 
 /// <summary>
-/// The REST transport adapter: run an operation through the pipeline for the HTTP caller, then translate
-/// the result. Endpoints stay one line of translation each; nothing here decides anything.
+/// The REST transport adapter: run an operation through the pipeline for the HTTP caller (with the
+/// <c>Idempotency-Key</c> header, if sent), then translate the result. Endpoints stay one line of translation each;
+/// nothing here decides anything: whether the key matters is the operation's declaration.
 /// </summary>
 public static class Rest
 {
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
     public static async Task<IResult> RunAsync<TRequest, TResponse>(
         HttpContext context,
         IOperation<TRequest, TResponse> operation,
@@ -19,8 +22,23 @@ public static class Rest
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(onSuccess);
         var pipeline = context.RequestServices.GetRequiredService<OperationPipeline>();
-        var result = await pipeline.RunAsync(operation, request, context.ToCaller(), context.RequestAborted);
-        return result.IsSuccess ? onSuccess(result.Value) : result.Error.ToResult();
+        var call = new OperationCall(context.ToCaller(), context.RequestAborted)
+        {
+            IdempotencyKey = context.Request.Headers.TryGetValue(IdempotencyKeyHeader, out var key) ? key.ToString() : null,
+            IdempotencyKeyField = IdempotencyKeyHeader,
+        };
+        var result = await pipeline.ExecuteAsync(operation, request, call);
+        if (!result.IsSuccess)
+        {
+            return result.Error.ToResult();
+        }
+
+        if (result.Value.Replayed)
+        {
+            context.Response.Headers["Idempotent-Replayed"] = "true";
+        }
+
+        return onSuccess(result.Value.Value);
     }
 
     /// <summary>As <see cref="RunAsync{TRequest,TResponse}(HttpContext,IOperation{TRequest,TResponse},TRequest,Func{TResponse,IResult})"/>, but answers the query string's own errors first.</summary>

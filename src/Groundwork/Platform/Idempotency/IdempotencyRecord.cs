@@ -3,34 +3,24 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Groundwork.Platform.Idempotency;
 
-public enum IdempotencyState
-{
-    InFlight,
-    Completed,
-}
-
 /// <summary>
-/// One use of an <c>Idempotency-Key</c> by one principal. It is claimed (in flight) before the operation runs,
-/// completed in the operation's own transaction, and deleted if the operation fails, so only successful
-/// requests are remembered (and replayed) for 24 h.
+/// One use of an idempotency key by one principal, written in the same transaction as the change it guards
+/// (docs/adr/0005-idempotency.md): a committed record always holds its response, and a crash or rollback leaves
+/// none behind. Kept 24 h for replay.
 /// </summary>
 public sealed class IdempotencyRecord
 {
     public required string Principal { get; init; }
     public required string Key { get; init; }
-    public required string Method { get; init; }
-    public required string Path { get; init; }
+
+    /// <summary>The operation's stable idempotency name (e.g. <c>transfers.create</c>).</summary>
+    public required string Operation { get; init; }
+
+    /// <summary>SHA-256 of the request's canonical JSON: the same key with other content is refused.</summary>
     public required string Fingerprint { get; init; }
-    public IdempotencyState State { get; set; }
 
-    /// <summary>Identifies the request holding the claim; only it may complete the record.</summary>
-    public Guid LockToken { get; set; }
-
-    /// <summary>A claim past this instant was abandoned (a crash) and may be taken over by a retry.</summary>
-    public DateTime LockedUntil { get; set; }
-    public int? ResponseStatus { get; set; }
-    public string? ResponseBody { get; set; }
-    public string? ResponseLocation { get; set; }
+    /// <summary>The operation's value as JSON, replayed by every transport in its own shape.</summary>
+    public string? Response { get; set; }
     public DateTime CreatedAt { get; init; }
     public DateTime ExpiresAt { get; init; }
 }
@@ -43,11 +33,8 @@ internal sealed class IdempotencyRecordConfiguration : IEntityTypeConfiguration<
         builder.HasKey(r => new { r.Principal, r.Key });
         builder.Property(r => r.Principal).HasMaxLength(64);
         builder.Property(r => r.Key).HasMaxLength(255);
-        builder.Property(r => r.Method).HasMaxLength(10);
-        builder.Property(r => r.Path).HasMaxLength(512);
+        builder.Property(r => r.Operation).HasMaxLength(64);
         builder.Property(r => r.Fingerprint).HasMaxLength(64);
-        builder.Property(r => r.State).HasConversion<string>().HasMaxLength(16);
-        builder.Property(r => r.ResponseLocation).HasMaxLength(512);
         builder.HasIndex(r => r.ExpiresAt);
     }
 }

@@ -1,143 +1,126 @@
-using Groundwork.Platform.Configuration;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Groundwork.Platform.Http;
 using Groundwork.Platform.Operations;
 using Groundwork.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
 
 namespace Groundwork.Platform.Idempotency;
 
-/// <summary>What a request carries for idempotency: who, which key, and a fingerprint of the request itself.</summary>
-public sealed record IdempotencyRequest(string Principal, string Key, string Method, string Path, string Fingerprint);
+/// <summary>Which record a keyed request claims: who, which key, which operation, and what it asked.</summary>
+public sealed record IdempotencyClaim(string Principal, string Key, string Operation, string Fingerprint)
+{
+    public const int MaxKeyLength = 255;
 
-/// <summary>A stored response, replayed byte for byte.</summary>
-public sealed record StoredResponse(int Status, string Body, string? Location);
+    /// <summary>The key rule of SPEC §9 (1–255 printable characters), reported under the transport's field name.</summary>
+    public static Error? ValidateKey(string key, string field) =>
+        key.Length is 0 or > MaxKeyLength || key.Any(char.IsControl) || !TextSafety.IsSafe(key)
+            ? Error.Validation(field, "Must be 1 to 255 printable characters")
+            : null;
 
+    /// <summary>
+    /// The request's fingerprint is its canonical JSON, hashed: the same content sent over REST, GraphQL or gRPC
+    /// is the same request, and whitespace or property order in a body changes nothing.
+    /// </summary>
+    public static IdempotencyClaim For<TRequest>(Caller caller, string key, string operation, TRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        var fingerprint = Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(request, Json.Options)));
+        return new IdempotencyClaim(caller.PrincipalKey, key, operation, fingerprint);
+    }
+}
+
+/// <summary>The outcome of claiming inside the business transaction: ours to run, or someone's completed record.</summary>
 public abstract record ClaimOutcome
 {
-    public sealed record Claimed(Guid LockToken) : ClaimOutcome;
-    public sealed record Replay(StoredResponse Response) : ClaimOutcome;
+    public sealed record Claimed : ClaimOutcome;
+    public sealed record Completed(string Response) : ClaimOutcome;
     public sealed record Refused(Error Error) : ClaimOutcome;
 }
 
 /// <summary>
-/// Stripe-style idempotency over the database, so it holds across server processes: claim, then complete in
-/// the business transaction, or release on failure (see docs/adr/0005-idempotency.md).
+/// Stripe-style idempotency inside the operation's own transaction (docs/adr/0005-idempotency.md). The claim is an
+/// insert that a concurrent twin blocks on (the row's key is locked until the first transaction ends): if the first
+/// commits, the twin finds its record and replays it; if it rolls back or dies, the twin's insert goes through and
+/// it runs. Nothing committed is ever half-done, so no claim outlives a crash.
 /// </summary>
-public sealed class IdempotencyStore(IServiceScopeFactory scopes, TimeProvider clock, GroundworkSettings settings)
+public sealed class IdempotencyStore(TimeProvider clock)
 {
     public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
 
-    // Default 60 s, longer than the 30 s request timeout: a live request never loses its claim; a crashed one frees it.
-    private TimeSpan ClaimLifetime => settings.IdempotencyClaimTimeout;
+    /// <summary>How long a retry waits for its running twin before answering 409 (PostgreSQL; SQLite waits its busy timeout).</summary>
+    public static readonly TimeSpan WaitForTwin = TimeSpan.FromSeconds(5);
 
-    public async Task<ClaimOutcome> ClaimAsync(IdempotencyRequest request, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<GroundworkDbContext>();
-        var now = clock.GetUtcNow().UtcDateTime;
-        var token = Guid.NewGuid();
-
-        for (var attempt = 0; attempt < 3; attempt++)
-        {
-            var existing = await db.IdempotencyRecords.AsNoTracking()
-                .FirstOrDefaultAsync(r => r.Principal == request.Principal && r.Key == request.Key, cancellationToken);
-            if (existing is not null && existing.ExpiresAt <= now)
-            {
-                await db.IdempotencyRecords.Where(r => r.Principal == request.Principal && r.Key == request.Key && r.ExpiresAt <= now)
-                    .ExecuteDeleteAsync(cancellationToken);
-                existing = null;
-            }
-
-            if (existing is null)
-            {
-                db.IdempotencyRecords.Add(new IdempotencyRecord
-                {
-                    Principal = request.Principal,
-                    Key = request.Key,
-                    Method = request.Method,
-                    Path = request.Path,
-                    Fingerprint = request.Fingerprint,
-                    State = IdempotencyState.InFlight,
-                    LockToken = token,
-                    LockedUntil = now + ClaimLifetime,
-                    CreatedAt = now,
-                    ExpiresAt = now + Retention,
-                });
-                try
-                {
-                    await db.SaveChangesAsync(cancellationToken);
-                    return new ClaimOutcome.Claimed(token);
-                }
-                catch (DbUpdateException e) when (DbErrors.IsUniqueViolation(e))
-                {
-                    db.ChangeTracker.Clear();
-                    continue; // another request claimed it first: look again
-                }
-            }
-
-            if (existing.Method != request.Method || existing.Path != request.Path || existing.Fingerprint != request.Fingerprint)
-            {
-                return new ClaimOutcome.Refused(new Error(ErrorCode.IdempotencyKeyReused,
-                    "This Idempotency-Key was used for a different request",
-                    [new FieldError("Idempotency-Key", "Already used with another method, path or body")]));
-            }
-
-            if (existing.State == IdempotencyState.Completed)
-            {
-                return new ClaimOutcome.Replay(new StoredResponse(existing.ResponseStatus!.Value, existing.ResponseBody!, existing.ResponseLocation));
-            }
-
-            if (existing.LockedUntil > now)
-            {
-                return new ClaimOutcome.Refused(Error.Conflict("A request with this Idempotency-Key is still in progress; retry later", ConflictKind.Concurrency));
-            }
-
-            // The holder died mid-flight (its transaction never committed): take the claim over.
-            var taken = await db.IdempotencyRecords
-                .Where(r => r.Principal == request.Principal && r.Key == request.Key && r.State == IdempotencyState.InFlight && r.LockToken == existing.LockToken)
-                .ExecuteUpdateAsync(s => s.SetProperty(r => r.LockToken, token).SetProperty(r => r.LockedUntil, now + ClaimLifetime), cancellationToken);
-            if (taken == 1)
-            {
-                return new ClaimOutcome.Claimed(token);
-            }
-        }
-
-        return new ClaimOutcome.Refused(Error.Conflict("A request with this Idempotency-Key is still in progress; retry later", ConflictKind.Concurrency));
-    }
-
-    /// <summary>
-    /// Marks the claim completed with its response, on the operation's DbContext and inside its transaction, so
-    /// the record commits exactly when the business change does.
-    /// </summary>
-    public static async Task CompleteAsync(GroundworkDbContext db, IdempotencyRequest request, Guid lockToken, StoredResponse response, CancellationToken cancellationToken)
+    /// <param name="keyField">Where the key came from (header, argument, metadata), to name it in a refusal.</param>
+    public async Task<ClaimOutcome> ClaimAsync(GroundworkDbContext db, IdempotencyClaim claim, string keyField, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(response);
-        var updated = await db.IdempotencyRecords
-            .Where(r => r.Principal == request.Principal && r.Key == request.Key && r.State == IdempotencyState.InFlight && r.LockToken == lockToken)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(r => r.State, IdempotencyState.Completed)
-                .SetProperty(r => r.ResponseStatus, response.Status)
-                .SetProperty(r => r.ResponseBody, response.Body)
-                .SetProperty(r => r.ResponseLocation, response.Location), cancellationToken);
-        if (updated != 1)
+        ArgumentNullException.ThrowIfNull(claim);
+        var now = clock.GetUtcNow().UtcDateTime;
+        for (var attempt = 0; attempt < 2; attempt++)
         {
-            // Our claim expired and another request took it over: abort, so the work is not done twice.
-            throw new IdempotencyClaimLostException();
+            if (await InsertAsync(db, claim, now, cancellationToken) == 1)
+            {
+                return new ClaimOutcome.Claimed();
+            }
+
+            // Someone holds the key and has committed (a running twin would still be blocking the insert).
+            var existing = await db.IdempotencyRecords.AsNoTracking()
+                .FirstOrDefaultAsync(r => r.Principal == claim.Principal && r.Key == claim.Key, cancellationToken);
+            if (existing is null)
+            {
+                continue; // reaped between the two statements: claim again
+            }
+
+            if (existing.ExpiresAt <= now)
+            {
+                await db.IdempotencyRecords.Where(r => r.Principal == claim.Principal && r.Key == claim.Key && r.ExpiresAt <= now)
+                    .ExecuteDeleteAsync(cancellationToken);
+                continue;
+            }
+
+            if (existing.Operation != claim.Operation || existing.Fingerprint != claim.Fingerprint)
+            {
+                return new ClaimOutcome.Refused(new Error(ErrorCode.IdempotencyKeyReused,
+                    "This idempotency key was used for a different request",
+                    [new FieldError(keyField, "Already used with another operation or other content")]));
+            }
+
+            return new ClaimOutcome.Completed(existing.Response!);
         }
+
+        return new ClaimOutcome.Refused(InFlight);
     }
 
-    /// <summary>Forgets a claim whose request failed, so a corrected retry with the same key can run.</summary>
-    public async Task ReleaseAsync(IdempotencyRequest request, Guid lockToken, CancellationToken cancellationToken)
+    /// <summary>Stores the response on the claimed record, in the same transaction as the change.</summary>
+    public static Task CompleteAsync(GroundworkDbContext db, IdempotencyClaim claim, string response, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<GroundworkDbContext>();
-        await db.IdempotencyRecords
-            .Where(r => r.Principal == request.Principal && r.Key == request.Key && r.State == IdempotencyState.InFlight && r.LockToken == lockToken)
-            .ExecuteDeleteAsync(cancellationToken);
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(claim);
+        return db.IdempotencyRecords.Where(r => r.Principal == claim.Principal && r.Key == claim.Key)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.Response, response), cancellationToken);
+    }
+
+    public static Error InFlight =>
+        Error.Conflict("A request with this idempotency key is still in progress; retry later", ConflictKind.Concurrency);
+
+    /// <summary>
+    /// Inserts the claim unless the key exists. On PostgreSQL a twin's uncommitted insert makes this wait, at most
+    /// <see cref="WaitForTwin"/> (lock_timeout, for this statement only); the wait ends in 1 (the twin rolled back)
+    /// or 0 (it committed). Raw SQL because EF Core has no INSERT … ON CONFLICT DO NOTHING.
+    /// </summary>
+    private static Task<int> InsertAsync(GroundworkDbContext db, IdempotencyClaim claim, DateTime now, CancellationToken cancellationToken)
+    {
+        var expires = now + Retention;
+        const string insert = """
+            INSERT INTO "idempotency_records" ("principal", "key", "operation", "fingerprint", "response", "created_at", "expires_at")
+            VALUES ({0}, {1}, {2}, {3}, NULL, {4}, {5}) ON CONFLICT DO NOTHING
+            """;
+        var sql = db.Database.IsNpgsql()
+            ? $"SET LOCAL lock_timeout = '{(int)WaitForTwin.TotalMilliseconds}ms'; {insert}; SET LOCAL lock_timeout TO DEFAULT;"
+            : insert;
+#pragma warning disable EF1002 // Only our constant is interpolated; every value is a parameter.
+        return db.Database.ExecuteSqlRawAsync(sql, [claim.Principal, claim.Key, claim.Operation, claim.Fingerprint, now, expires], cancellationToken);
+#pragma warning restore EF1002
     }
 }
-
-public sealed class IdempotencyClaimLostException() : Exception("The idempotency claim was taken over by another request");

@@ -50,6 +50,12 @@ public sealed record Error(ErrorCode Code, string Message, IReadOnlyList<FieldEr
     /// <summary>For <see cref="ErrorCode.Conflict"/>: which kind (see <see cref="ConflictKind"/>).</summary>
     public ConflictKind ConflictKind { get; init; }
 
+    /// <summary>
+    /// The operation failed, yet what it wrote must stand: a security response such as revoking a session whose
+    /// refresh token was replayed. The pipeline commits instead of rolling back. Rare by design.
+    /// </summary>
+    public bool KeepsChanges { get; init; }
+
     public static Error Validation(string field, string message) =>
         new(ErrorCode.ValidationError, "Invalid input data", [new FieldError(field, message)]);
 

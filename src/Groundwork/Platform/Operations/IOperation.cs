@@ -1,12 +1,25 @@
 namespace Groundwork.Platform.Operations;
 
 /// <summary>
-/// One use case. Transports never call <see cref="HandleAsync"/> directly: they go through
-/// <see cref="OperationPipeline"/>, which enforces <see cref="Policy"/> and the request's validator first.
+/// One use case. It declares what the pipeline must enforce (<see cref="Policy"/>, <see cref="Execution"/>,
+/// <see cref="RateLimits"/>) and implements only the handler. Transports never call <see cref="HandleAsync"/>
+/// directly: they go through <see cref="OperationPipeline"/>, so every rule holds the same over REST, GraphQL and gRPC.
 /// </summary>
-public interface IOperation<in TRequest, TResponse>
+public interface IOperation<TRequest, TResponse>
 {
+    /// <summary>Who may call at all: authentication, role, API-key scope.</summary>
     Policy Policy { get; }
 
+    /// <summary>How the handler runs: a plain read (the default), a snapshot read, or a write with its idempotency rule.</summary>
+    Execution Execution => Execution.Read;
+
+    /// <summary>Limits taken before anything else runs (login per IP and per account, transfers per user).</summary>
+    IReadOnlyList<OperationLimit<TRequest>> RateLimits => [];
+
+    /// <summary>
+    /// The use case. Writes run inside the pipeline's transaction: stage changes on the DbContext (or run set-based
+    /// updates) and return; the pipeline saves, records the idempotency key and commits. Never open a transaction
+    /// or call SaveChanges here.
+    /// </summary>
     Task<Result<TResponse>> HandleAsync(TRequest request, Caller caller, CancellationToken cancellationToken);
 }

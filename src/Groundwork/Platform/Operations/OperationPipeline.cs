@@ -1,103 +1,195 @@
+using System.Text.Json;
 using FluentValidation;
+using Groundwork.Platform.Configuration;
+using Groundwork.Platform.Http;
+using Groundwork.Platform.Idempotency;
 using Groundwork.Platform.Persistence;
+using Groundwork.Platform.RateLimiting;
 using Microsoft.EntityFrameworkCore;
 
 namespace Groundwork.Platform.Operations;
 
 /// <summary>
-/// Marks an operation whose handler must run inside one database transaction (money, state changes with
-/// events). The pipeline opens it, retries it on serialization failures and deadlocks, and commits it.
+/// The one path every transport takes into the application. The operation declares; this decides, in one order
+/// for REST, GraphQL and gRPC alike (docs/adr/0001-operation-pipeline.md):
+/// <code>
+/// rate limits → policy → validation (text safety, then the validator)
+///   → [transaction: idempotency claim → handler → save (outbox rows included) → idempotency response → commit]
+///   → after-commit hooks
+/// </code>
 /// </summary>
-public interface ITransactionalOperation;
-
-/// <summary>
-/// The one path every transport takes into the application: authorize, validate, (transaction → handle →
-/// before-commit hook → commit). Keeping this in one place is what makes REST, GraphQL and gRPC agree.
-/// </summary>
-public sealed class OperationPipeline(IServiceProvider services, GroundworkDbContext db, ILogger<OperationPipeline> logger)
+public sealed class OperationPipeline(
+    IServiceProvider services,
+    GroundworkDbContext db,
+    RateLimiter limiter,
+    GroundworkSettings settings,
+    IdempotencyStore idempotency,
+    CommitHooks hooks,
+    ILogger<OperationPipeline> logger)
 {
     private const int MaxAttempts = 5;
 
-    /// <param name="beforeCommit">
-    /// Runs inside the transaction after the handler succeeded, before commit (the transport records its
-    /// idempotent response here, so record and change commit together). Forces a transaction.
-    /// </param>
+    /// <summary>Runs an operation for a caller that sent no idempotency key (reads, batch loads, internal calls).</summary>
     public async Task<Result<TResponse>> RunAsync<TRequest, TResponse>(
-        IOperation<TRequest, TResponse> operation,
-        TRequest request,
-        Caller caller,
-        CancellationToken cancellationToken,
-        Func<TResponse, GroundworkDbContext, CancellationToken, Task>? beforeCommit = null)
+        IOperation<TRequest, TResponse> operation, TRequest request, Caller caller, CancellationToken cancellationToken)
+    {
+        var result = await ExecuteAsync(operation, request, new OperationCall(caller, cancellationToken));
+        return result.IsSuccess ? result.Value.Value : result.Error;
+    }
+
+    public async Task<Result<Completed<TResponse>>> ExecuteAsync<TRequest, TResponse>(
+        IOperation<TRequest, TResponse> operation, TRequest request, OperationCall call)
     {
         ArgumentNullException.ThrowIfNull(operation);
+        ArgumentNullException.ThrowIfNull(call);
+        var caller = call.Caller;
+        var cancellationToken = call.CancellationToken;
+
+        // Limits first: a refused call must cost nothing (no validation, no database, no bcrypt).
+        foreach (var limit in operation.RateLimits)
+        {
+            var decision = limiter.TryAcquire(limit.Name, limit.PartitionOf(request, caller), limit.Rule(settings.RateLimits));
+            if (!decision.Allowed)
+            {
+                logger.LogWarning("Rate limit {Limit} refused {Operation} from {Ip}", limit.Name, OperationName(operation), caller.ClientIp);
+                return Error.RateLimited(decision);
+            }
+        }
+
         if (operation.Policy.Check(caller) is { } denied)
         {
             return denied;
         }
 
-        if (services.GetService(typeof(IValidator<TRequest>)) is IValidator<TRequest> validator)
+        if (await ValidateAsync(request, cancellationToken) is { } invalid)
         {
-            var validation = await validator.ValidateAsync(request, cancellationToken);
-            if (!validation.IsValid)
-            {
-                return Error.Validation(validation.Errors
-                    .Select(e => new FieldError(JsonFieldName(e.PropertyName), e.ErrorMessage))
-                    .ToList());
-            }
+            return invalid;
         }
 
-        if (operation is not ITransactionalOperation && beforeCommit is null)
+        var execution = operation.Execution;
+        if (!execution.InTransaction)
         {
-            return await operation.HandleAsync(request, caller, cancellationToken);
+            var read = await operation.HandleAsync(request, caller, cancellationToken);
+            return read.IsSuccess ? new Completed<TResponse>(read.Value, false) : read.Error;
+        }
+
+        IdempotencyClaim? claim = null;
+        if (execution.Idempotency != IdempotencyMode.None)
+        {
+            if (call.IdempotencyKey is null)
+            {
+                if (execution.Idempotency == IdempotencyMode.Required)
+                {
+                    return Error.Validation(call.IdempotencyKeyField, "This request requires an idempotency key");
+                }
+            }
+            else if (IdempotencyClaim.ValidateKey(call.IdempotencyKey, call.IdempotencyKeyField) is { } badKey)
+            {
+                return badKey;
+            }
+            else
+            {
+                claim = IdempotencyClaim.For(caller, call.IdempotencyKey, execution.IdempotencyName!, request);
+            }
         }
 
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await RunInTransactionAsync(operation, request, caller, beforeCommit, cancellationToken);
-            }
-            catch (DbUpdateConcurrencyException)
-            {
-                // An optimistic concurrency token (Version) changed under us: the caller must re-read.
-                db.ChangeTracker.Clear();
-                return Error.Conflict("The resource was changed concurrently; reload it and retry", ConflictKind.Concurrency);
+                return await RunInTransactionAsync(operation, request, call, execution, claim);
             }
             catch (Exception e) when (attempt < MaxAttempts && DbErrors.IsRetryable(e))
             {
                 // Serialization failure or deadlock: nothing was committed; run the whole operation again.
-                logger.LogInformation("Retrying {Operation} after a transient database conflict (attempt {Attempt})", operation.GetType().Name, attempt);
-                db.ChangeTracker.Clear();
+                logger.LogInformation("Retrying {Operation} after a transient database conflict (attempt {Attempt})", OperationName(operation), attempt);
+                Reset();
                 await Task.Delay(Random.Shared.Next(5, 20 * attempt), cancellationToken);
+            }
+            catch (Exception e) when (DbErrors.Classify(e) is { } expected)
+            {
+                // A unique index, a concurrency token or a waiting twin decided: an expected outcome, not a fault.
+                Reset();
+                return expected;
+            }
+            catch
+            {
+                Reset();
+                throw;
             }
         }
     }
 
-    private async Task<Result<TResponse>> RunInTransactionAsync<TRequest, TResponse>(
+    private async Task<Error?> ValidateAsync<TRequest>(TRequest request, CancellationToken cancellationToken)
+    {
+        if (TextSafety.Check(request) is { } unsafeText)
+        {
+            return Error.Validation([unsafeText]);
+        }
+
+        if (services.GetService(typeof(IValidator<TRequest>)) is not IValidator<TRequest> validator)
+        {
+            return null;
+        }
+
+        var validation = await validator.ValidateAsync(request, cancellationToken);
+        return validation.IsValid
+            ? null
+            : Error.Validation(validation.Errors.Select(e => new FieldError(JsonFieldName(e.PropertyName), e.ErrorMessage)).ToList());
+    }
+
+    private async Task<Result<Completed<TResponse>>> RunInTransactionAsync<TRequest, TResponse>(
         IOperation<TRequest, TResponse> operation,
         TRequest request,
-        Caller caller,
-        Func<TResponse, GroundworkDbContext, CancellationToken, Task>? beforeCommit,
-        CancellationToken cancellationToken)
+        OperationCall call,
+        Execution execution,
+        IdempotencyClaim? claim)
     {
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var result = await operation.HandleAsync(request, caller, cancellationToken);
-        if (!result.IsSuccess)
+        var cancellationToken = call.CancellationToken;
+        await using var transaction = execution.Isolation is { } isolation
+            ? await db.Database.BeginTransactionAsync(isolation, cancellationToken)
+            : await db.Database.BeginTransactionAsync(cancellationToken);
+
+        if (claim is not null)
         {
+            switch (await idempotency.ClaimAsync(db, claim, call.IdempotencyKeyField, cancellationToken))
+            {
+                case ClaimOutcome.Completed completed:
+                    await transaction.RollbackAsync(cancellationToken);
+                    return new Completed<TResponse>(JsonSerializer.Deserialize<TResponse>(completed.Response, Json.Options)!, Replayed: true);
+                case ClaimOutcome.Refused refused:
+                    await transaction.RollbackAsync(cancellationToken);
+                    return refused.Error;
+            }
+        }
+
+        var result = await operation.HandleAsync(request, call.Caller, cancellationToken);
+        if (!result.IsSuccess && !result.Error.KeepsChanges)
+        {
+            // Failed: nothing it staged, and no idempotency record, survives; a corrected retry runs afresh.
             await transaction.RollbackAsync(cancellationToken);
-            db.ChangeTracker.Clear();
-            return result;
+            Reset();
+            return result.Error;
         }
 
         await db.SaveChangesAsync(cancellationToken);
-        if (beforeCommit is not null)
+        if (claim is not null && result.IsSuccess)
         {
-            await beforeCommit(result.Value, db, cancellationToken);
+            await IdempotencyStore.CompleteAsync(db, claim, JsonSerializer.Serialize(result.Value, Json.Options), cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
-        return result;
+        hooks.RunAfterCommit();
+        return result.IsSuccess ? new Completed<TResponse>(result.Value, false) : result.Error;
     }
+
+    private void Reset()
+    {
+        db.ChangeTracker.Clear();
+        hooks.Discard();
+    }
+
+    private static string OperationName(object operation) => operation.GetType().Name;
 
     /// <summary>FluentValidation names properties in PascalCase; the wire is camelCase.</summary>
     private static string JsonFieldName(string propertyName) =>

@@ -525,44 +525,15 @@ namespace Groundwork.Platform.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("fingerprint");
 
-                    b.Property<Guid>("LockToken")
-                        .HasColumnType("TEXT")
-                        .HasColumnName("lock_token");
-
-                    b.Property<DateTime>("LockedUntil")
-                        .HasColumnType("TEXT")
-                        .HasColumnName("locked_until");
-
-                    b.Property<string>("Method")
+                    b.Property<string>("Operation")
                         .IsRequired()
-                        .HasMaxLength(10)
+                        .HasMaxLength(64)
                         .HasColumnType("TEXT")
-                        .HasColumnName("method");
+                        .HasColumnName("operation");
 
-                    b.Property<string>("Path")
-                        .IsRequired()
-                        .HasMaxLength(512)
+                    b.Property<string>("Response")
                         .HasColumnType("TEXT")
-                        .HasColumnName("path");
-
-                    b.Property<string>("ResponseBody")
-                        .HasColumnType("TEXT")
-                        .HasColumnName("response_body");
-
-                    b.Property<string>("ResponseLocation")
-                        .HasMaxLength(512)
-                        .HasColumnType("TEXT")
-                        .HasColumnName("response_location");
-
-                    b.Property<int?>("ResponseStatus")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("response_status");
-
-                    b.Property<string>("State")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("TEXT")
-                        .HasColumnName("state");
+                        .HasColumnName("response");
 
                     b.HasKey("Principal", "Key")
                         .HasName("pk_idempotency_records");

@@ -1,0 +1,77 @@
+using GraphQL.Execution;
+using Groundwork.Platform.Operations;
+
+namespace Groundwork.Platform.GraphQLServer;
+
+/// <summary>
+/// What one GraphQL request may resolve, counted while it runs: objects (every object the response will hold)
+/// and characters of text. The cost estimate refuses most expensive documents before they run; this is the hard
+/// stop for whatever the estimate misjudges (docs/adr/0009-resolved-object-cap.md). Spending past either bound
+/// cancels the execution, and the request is answered with one error instead of the data.
+/// </summary>
+public sealed class ResolutionBudget(int maxObjects, long maxTextChars, CancellationToken requestAborted) : IDisposable
+{
+    private readonly CancellationTokenSource _stop = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
+    private int _objects;
+    private long _textChars;
+
+    /// <summary>The token execution runs under: the request's, cancelled early when the budget runs out.</summary>
+    public CancellationToken Token => _stop.Token;
+
+    /// <summary>The error that stopped the request, once the budget ran out.</summary>
+    public Error? Exceeded { get; private set; }
+
+    public int Objects => _objects;
+
+    public void SpendObject()
+    {
+        if (++_objects > maxObjects)
+        {
+            Stop($"The query resolves more than {maxObjects} objects; ask for fewer (smaller limit or first, fewer nested lists)");
+        }
+    }
+
+    public void SpendText(int chars)
+    {
+        _textChars += chars;
+        if (_textChars > maxTextChars)
+        {
+            Stop($"The response would exceed {maxTextChars} characters of text; ask for fewer or smaller fields");
+        }
+    }
+
+    private void Stop(string message)
+    {
+        if (Exceeded is null)
+        {
+            Exceeded = Error.Validation("query", message);
+            _stop.Cancel();
+        }
+
+        // Unwind the node that overspent at once; the cancelled token stops the rest.
+        throw new OperationCanceledException(_stop.Token);
+    }
+
+    public void Dispose() => _stop.Dispose();
+}
+
+/// <summary>
+/// Serial execution (see <see cref="GraphQLExecution"/>) that charges every object it is about to fill in to the
+/// request's <see cref="ResolutionBudget"/>. Objects are counted where their fields are laid out, which also
+/// covers objects that arrive through batch loaders.
+/// </summary>
+public sealed class BudgetedSerialExecutionStrategy : SerialExecutionStrategy
+{
+    public static new BudgetedSerialExecutionStrategy Instance { get; } = new();
+
+    protected override void SetSubFieldNodes(GraphQL.Execution.ExecutionContext context, ObjectExecutionNode parent)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.UserContext is GraphQLRequestContext { Budget: { } budget })
+        {
+            budget.SpendObject();
+        }
+
+        base.SetSubFieldNodes(context, parent);
+    }
+}
