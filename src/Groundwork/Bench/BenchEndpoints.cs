@@ -2,6 +2,7 @@ using Groundwork.Features.Users;
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Configuration;
 using Groundwork.Platform.Http;
+using Groundwork.Platform.Operations;
 using Npgsql;
 
 namespace Groundwork.Bench;
@@ -16,7 +17,12 @@ public static class BenchEndpoints
     public static void MapBenchBaselines(this IEndpointRouteBuilder app, GroundworkSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var bench = app.MapGroup("/bench").AllowAnonymous().ExcludeFromDescription();
+        var bench = app.MapGroup("/bench").AllowAnonymous().ExcludeFromDescription()
+            // The baselines skip auth and limits by design, so only the benchmark on this machine may call them.
+            .AddEndpointFilter((context, next) =>
+                context.HttpContext.Connection.RemoteIpAddress is { } ip && System.Net.IPAddress.IsLoopback(ip)
+                    ? next(context)
+                    : ValueTask.FromResult<object?>(Error.NotFound("Route").ToResult()));
         var now = DateTime.UtcNow;
         var user = new UserDto(Guid.CreateVersion7(), "bench@example.com", "Bench User", Role.User, now, now);
         bench.MapGet("/bare-user", () => Rest.Data(user));

@@ -27,18 +27,13 @@ public sealed class CreateApiKeyValidator : AbstractValidator<CreateApiKeyReques
 /// </summary>
 public sealed class CreateApiKey(GroundworkDbContext db, TimeProvider clock) : IOperation<CreateApiKeyRequest, CreatedApiKeyDto>
 {
-    public Policy Policy => Policy.Authenticated();
+    public Policy Policy => Policy.SessionOnly;
 
     /// <summary>No idempotency key: the response carries the secret, which must never be stored for replay.</summary>
     public Execution Execution => Execution.Write;
 
     public async Task<Result<CreatedApiKeyDto>> HandleAsync(CreateApiKeyRequest request, Caller caller, CancellationToken cancellationToken)
     {
-        if (caller.ApiKeyId is not null)
-        {
-            return Error.Forbidden("API keys cannot manage API keys; sign in with a session");
-        }
-
         var secret = Secrets.NewToken(ApiKeyAuthenticationHandler.SecretPrefix);
         var key = new ApiKey
         {

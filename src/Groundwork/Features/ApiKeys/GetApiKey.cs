@@ -8,7 +8,7 @@ public sealed record GetApiKeyRequest(Guid Id);
 
 public sealed class GetApiKey(GroundworkDbContext db) : IOperation<GetApiKeyRequest, ApiKeyDto>
 {
-    public Policy Policy => Policy.Authenticated();
+    public Policy Policy => Policy.SessionOnly;
 
     public async Task<Result<ApiKeyDto>> HandleAsync(GetApiKeyRequest request, Caller caller, CancellationToken cancellationToken)
     {

@@ -9,7 +9,7 @@ public sealed record ListApiKeysRequest;
 /// <summary>The caller's own keys (revoked ones included, so their history stays visible), newest first.</summary>
 public sealed class ListApiKeys(GroundworkDbContext db) : IOperation<ListApiKeysRequest, IReadOnlyList<ApiKeyDto>>
 {
-    public Policy Policy => Policy.Authenticated();
+    public Policy Policy => Policy.SessionOnly;
 
     public async Task<Result<IReadOnlyList<ApiKeyDto>>> HandleAsync(ListApiKeysRequest request, Caller caller, CancellationToken cancellationToken)
     {

@@ -14,6 +14,12 @@ public sealed class RevokeApiKey(GroundworkDbContext db, TimeProvider clock) : I
 
     public async Task<Result<Unit>> HandleAsync(RevokeApiKeyRequest request, Caller caller, CancellationToken cancellationToken)
     {
+        // A key may revoke itself (whoever finds a leaked key can always kill it), but no other key.
+        if (caller.ApiKeyId is { } self && self != request.Id)
+        {
+            return Error.Forbidden("An API key may revoke only itself; sign in with a session to manage keys");
+        }
+
         var now = clock.GetUtcNow().UtcDateTime;
         var owned = await db.ApiKeys.AnyAsync(k => k.Id == request.Id && k.UserId == caller.UserId, cancellationToken);
         if (!owned)
@@ -21,7 +27,6 @@ public sealed class RevokeApiKey(GroundworkDbContext db, TimeProvider clock) : I
             return Error.NotFound("API key");
         }
 
-        // A key may revoke itself: whoever finds a leaked key can always kill it.
         await db.ApiKeys.Where(k => k.Id == request.Id && k.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), cancellationToken);
         return Unit.Value;

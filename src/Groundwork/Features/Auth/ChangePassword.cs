@@ -26,7 +26,7 @@ public sealed class ChangePassword(
     TimeProvider clock,
     ILogger<ChangePassword> logger) : IOperation<ChangePasswordRequest, Unit>
 {
-    public Policy Policy => Policy.Authenticated(Scopes.UsersWrite);
+    public Policy Policy => Policy.SessionOnly;
 
     public Execution Execution => Execution.Write;
 

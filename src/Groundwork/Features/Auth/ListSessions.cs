@@ -13,7 +13,7 @@ public sealed class ListSessions(GroundworkDbContext db, TimeProvider clock) : I
 {
     private const int MaxSessions = 100;
 
-    public Policy Policy => Policy.Authenticated();
+    public Policy Policy => Policy.SessionOnly;
 
     public async Task<Result<IReadOnlyList<SessionDto>>> HandleAsync(ListSessionsRequest request, Caller caller, CancellationToken cancellationToken)
     {

@@ -9,7 +9,7 @@ public sealed record RevokeSessionRequest(Guid Id);
 /// <summary>Ends one of the caller's own sessions; someone else's session is "not found".</summary>
 public sealed class RevokeSession(GroundworkDbContext db, SessionRevocation revocation) : IOperation<RevokeSessionRequest, Unit>
 {
-    public Policy Policy => Policy.Authenticated();
+    public Policy Policy => Policy.SessionOnly;
 
     public Execution Execution => Execution.Write;
 

@@ -22,21 +22,30 @@ public sealed class MoneyMovement(GroundworkDbContext db, TimeProvider clock)
         ArgumentNullException.ThrowIfNull(to);
         if (from.Currency != to.Currency)
         {
-            return new Error(ErrorCode.CurrencyMismatch, $"Cannot move {from.Currency} into a {to.Currency} account");
+            // Without naming the other account's currency: the caller may not own it.
+            return new Error(ErrorCode.CurrencyMismatch, "The two accounts hold different currencies");
+        }
+
+        if (amount is < 1 or > Money.MaxAmount)
+        {
+            return Error.Validation("amount", $"Must be 1 to {Money.MaxAmount} minor units");
         }
 
         var legs = new[] { (Account: from, Delta: -amount), (Account: to, Delta: amount) }.OrderBy(l => l.Account.Id);
         foreach (var (account, delta) in legs)
         {
             var id = account.Id;
-            var changed = account.Kind == AccountKind.External || delta > 0
-                ? await db.Accounts.Where(a => a.Id == id)
-                    .ExecuteUpdateAsync(s => s.SetProperty(a => a.Balance, a => a.Balance + delta), cancellationToken)
-                : await db.Accounts.Where(a => a.Id == id && a.Balance + delta >= 0)
-                    .ExecuteUpdateAsync(s => s.SetProperty(a => a.Balance, a => a.Balance + delta), cancellationToken);
+            // Lower bound 0 (only the external account may go below zero, down to -MaxBalance); upper bound
+            // MaxBalance: checked under the row lock the UPDATE takes, so no balance can overdraw or overflow.
+            var floor = account.Kind == AccountKind.External ? -Money.MaxBalance : 0;
+            var changed = await db.Accounts
+                .Where(a => a.Id == id && a.Balance + delta >= floor && a.Balance + delta <= Money.MaxBalance)
+                .ExecuteUpdateAsync(s => s.SetProperty(a => a.Balance, a => a.Balance + delta), cancellationToken);
             if (changed == 0)
             {
-                return new Error(ErrorCode.InsufficientFunds, "The account balance is too low for this amount");
+                return delta < 0
+                    ? new Error(ErrorCode.InsufficientFunds, "The account balance is too low for this amount")
+                    : Error.Validation("amount", $"The receiving account would exceed the maximum balance of {Money.MaxBalance} minor units");
             }
         }
 

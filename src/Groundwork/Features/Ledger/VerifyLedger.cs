@@ -19,7 +19,7 @@ public sealed class VerifyLedger(GroundworkDbContext db) : IOperation<VerifyLedg
 {
     private const int MaxReported = 100;
 
-    public Policy Policy => Policy.InRole(null, Role.Admin);
+    public Policy Policy => Policy.InRole(Scopes.AccountsRead, Role.Admin);
 
     /// <summary>One snapshot for all checks, so concurrent transfers cannot show up as violations.</summary>
     public Execution Execution => Execution.SnapshotRead;

@@ -88,7 +88,11 @@ public sealed class UserType : ObjectGraphType<UserDto>
                 ? ctx.Source.Email
                 : throw new OperationException(Error.Forbidden("Only the user and staff may read the email address")));
         Field<NonNullGraphType<StringGraphType>>("name").Resolve(ctx => ctx.Source.Name);
-        Field<NonNullGraphType<UserRoleType>>("role").Resolve(ctx => ctx.Source.Role);
+        // Like the address, the role of a user reached as a post's author is for that user and staff only.
+        Field<NonNullGraphType<UserRoleType>>("role").Resolve(ctx =>
+            UserAccess.CanSeePrivate(ctx.Caller(), ctx.Source.Id)
+                ? ctx.Source.Role
+                : throw new OperationException(Error.Forbidden("Only the user and staff may read the role")));
         Field<NonNullGraphType<ListGraphType<NonNullGraphType<PostType>>>>("posts")
             .Description($"The user's posts the caller may see, newest first, at most {ListPostsByAuthors.MaxPerAuthor}.")
             .ListOfAtMost(ListPostsByAuthors.MaxPerAuthor)

@@ -80,8 +80,8 @@ public static class AuthenticationSetup
         }
 
         var match = store.Keys().Where(k => k.KeyId == kid).ToList();
-        // A key just added on another node or by the CLI: look at the folder once more before refusing.
-        return match.Count > 0 ? match : store.Keys(forceRescan: true).Where(k => k.KeyId == kid);
+        // A key just added on another node or by the CLI: look at the folder again (at most every few seconds).
+        return match.Count > 0 ? match : store.Keys(unknownKeyId: true).Where(k => k.KeyId == kid);
     }
 
     /// <summary>A valid signature is not enough: the session must still be alive (logout, password change, deletion).</summary>

@@ -13,9 +13,17 @@ namespace Groundwork.Platform.Auth;
 public sealed class SigningKeyStore(GroundworkSettings settings, TimeProvider clock, ILogger<SigningKeyStore> logger)
 {
     private static readonly TimeSpan RescanInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// An unknown <c>kid</c> may mean a key just added elsewhere, so it triggers a rescan, but at most this often:
+    /// a stream of forged tokens with random kids must not turn every request into a folder read.
+    /// </summary>
+    private static readonly TimeSpan MinRescanInterval = TimeSpan.FromSeconds(2);
+
     private readonly Lock _gate = new();
-    private IReadOnlyList<ECDsaSecurityKey> _keys = [];
-    private DateTimeOffset _lastScan = DateTimeOffset.MinValue;
+    private volatile IReadOnlyList<ECDsaSecurityKey> _keys = [];
+    private long _lastScanTicks;
+    private int _scanning;
 
     public string Folder => Path.GetFullPath(settings.KeysPath);
 
@@ -23,19 +31,57 @@ public sealed class SigningKeyStore(GroundworkSettings settings, TimeProvider cl
     public ECDsaSecurityKey SigningKey => Keys()[^1];
 
     /// <summary>Every key that may verify a token, newest last.</summary>
-    public IReadOnlyList<ECDsaSecurityKey> Keys(bool forceRescan = false)
+    /// <param name="unknownKeyId">True when a token named a key we do not have: rescan early (rate-limited).</param>
+    public IReadOnlyList<ECDsaSecurityKey> Keys(bool unknownKeyId = false)
+    {
+        var sinceScan = TimeSpan.FromTicks(clock.GetUtcNow().UtcTicks - Interlocked.Read(ref _lastScanTicks));
+        var keys = _keys;
+        if (keys.Count == 0 || sinceScan > RescanInterval || (unknownKeyId && sinceScan > MinRescanInterval))
+        {
+            keys = Rescan(keys.Count == 0);
+        }
+
+        return keys.Count > 0 ? keys : throw new InvalidOperationException($"No signing key in {Folder}");
+    }
+
+    /// <summary>
+    /// Reads the folder outside any lock; one request rescans while the others keep using the keys they have
+    /// (unless there are none yet, when they wait for the first scan).
+    /// </summary>
+    private IReadOnlyList<ECDsaSecurityKey> Rescan(bool mustWait)
+    {
+        if (Interlocked.CompareExchange(ref _scanning, 1, 0) != 0)
+        {
+            if (!mustWait)
+            {
+                return _keys;
+            }
+
+            lock (_gate)
+            {
+                return _keys.Count > 0 ? _keys : Publish(Load());
+            }
+        }
+
+        try
+        {
+            return Publish(Load());
+        }
+        finally
+        {
+            Volatile.Write(ref _scanning, 0);
+        }
+    }
+
+    private List<ECDsaSecurityKey> Publish(List<ECDsaSecurityKey> keys)
     {
         lock (_gate)
         {
-            var now = clock.GetUtcNow();
-            if (forceRescan || _keys.Count == 0 || now - _lastScan > RescanInterval)
-            {
-                _keys = Load();
-                _lastScan = now;
-            }
-
-            return _keys.Count > 0 ? _keys : throw new InvalidOperationException($"No signing key in {Folder}");
+            _keys = keys;
+            Interlocked.Exchange(ref _lastScanTicks, clock.GetUtcNow().UtcTicks);
         }
+
+        return keys;
     }
 
     /// <summary>Creates the first key when the folder has none (first start of the embedded default).</summary>
@@ -51,25 +97,31 @@ public sealed class SigningKeyStore(GroundworkSettings settings, TimeProvider cl
     /// <summary>Adds a new newest key; older keys keep verifying the tokens they signed.</summary>
     public string AddKey()
     {
-        Directory.CreateDirectory(Folder);
         var kid = Guid.CreateVersion7().ToString("N");
         using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var path = Path.Combine(Folder, kid + ".pem");
         var temp = path + ".tmp";
-        File.WriteAllText(temp, ecdsa.ExportPkcs8PrivateKeyPem());
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
-            File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            // Private from the first byte: the folder is 0700 and the file is created 0600, never chmod-ed later.
+            Directory.CreateDirectory(Folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            File.SetUnixFileMode(Folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        else
+        {
+            Directory.CreateDirectory(Folder);
+        }
+
+        using (var writer = new StreamWriter(new FileStream(temp, options)))
+        {
+            writer.Write(ecdsa.ExportPkcs8PrivateKeyPem());
         }
 
         // Rename is atomic: a node scanning the folder never reads half a key.
         File.Move(temp, path);
-        lock (_gate)
-        {
-            _keys = Load();
-            _lastScan = clock.GetUtcNow();
-        }
-
+        Publish(Load());
         return kid;
     }
 

@@ -45,6 +45,12 @@ public sealed record GroundworkSettings
     public required string KeysPath { get; init; }
     public required int BcryptWorkFactor { get; init; }
     public required IReadOnlyList<string> CorsOrigins { get; init; }
+
+    /// <summary>
+    /// Proxies (addresses or CIDR networks) whose <c>X-Forwarded-For</c>/<c>-Proto</c> are believed
+    /// (<c>Groundwork:Network:KnownProxies</c>). Nobody else's are: a client cannot pick its own IP for rate limits.
+    /// </summary>
+    public IReadOnlyList<System.Net.IPNetwork> KnownProxies { get; init; } = [];
     public required RateLimitSettings RateLimits { get; init; }
 
     /// <summary>The most objects one GraphQL request may resolve before it is stopped (<c>Groundwork:GraphQL:MaxResolvedObjects</c>).</summary>
@@ -121,6 +127,7 @@ public sealed record GroundworkSettings
                 Rule(configuration, "Transfers", 60),
                 Rule(configuration, "PasswordChangePerAccount", 5),
                 Rule(configuration, "FailedCredentialsPerIp", 60)),
+            KnownProxies = Networks(configuration, "Groundwork:Network:KnownProxies"),
             BenchEndpoints = bench,
             GraphQLMaxResolvedObjects = Positive(configuration, "Groundwork:GraphQL:MaxResolvedObjects", 5_000),
             GraphQLMaxResponseChars = Positive(configuration, "Groundwork:GraphQL:MaxResponseChars", 16_000_000),
@@ -162,6 +169,28 @@ public sealed record GroundworkSettings
         c[key] is not { } v ? fallback
         : int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n
         : throw new ConfigurationException(key, $"must be an integer (got '{v}')");
+
+    private static List<System.Net.IPNetwork> Networks(IConfiguration c, string key)
+    {
+        var networks = new List<System.Net.IPNetwork>();
+        foreach (var entry in (c[key] ?? "").Split([',', ';', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (System.Net.IPNetwork.TryParse(entry, out var network))
+            {
+                networks.Add(network);
+            }
+            else if (System.Net.IPAddress.TryParse(entry, out var address))
+            {
+                networks.Add(new System.Net.IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128));
+            }
+            else
+            {
+                throw new ConfigurationException(key, $"must be IP addresses or CIDR networks (got '{entry}')");
+            }
+        }
+
+        return networks;
+    }
 
     private static int Positive(IConfiguration c, string key, int fallback) =>
         Int(c, key, fallback) is var n && n > 0 ? n : throw new ConfigurationException(key, "must be a positive integer");

@@ -26,10 +26,10 @@ public static class GraphQLLimits
     public const int MaxDocumentLength = 32 * 1024;
 
     /// <summary>The most items one list field returns (<c>limit</c>, <c>first</c>, the seed's bounded lists).</summary>
-    public const int MaxListSize = 100;
+    public const int MaxListSize = Operations.PageRequest.MaxLimit;
 
-    /// <summary>The deepest offset page: far past any real list, and <c>(page - 1) × limit</c> still fits an int.</summary>
-    public const int MaxPage = 1_000_000;
+    /// <summary>The deepest offset page (the same rule as every transport's).</summary>
+    public const int MaxPage = Operations.PageRequest.MaxPage;
 
     /// <summary>
     /// A paging argument (<c>limit</c>, <c>first</c>): refused outside 1–<see cref="MaxListSize"/> during validation,

@@ -14,6 +14,7 @@ using Groundwork.Platform.Http;
 using Groundwork.Platform.Persistence;
 using Groundwork.Platform.RateLimiting;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Scalar.AspNetCore;
@@ -81,9 +82,24 @@ public static class GroundworkHost
         ArgumentNullException.ThrowIfNull(app);
         var settings = app.Services.GetRequiredService<GroundworkSettings>();
 
+        // Only configured proxies may tell us the client's address (rate limits, logs); everyone else is who the socket says.
+        if (settings.KnownProxies.Count > 0)
+        {
+            var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto, ForwardLimit = null };
+            forwarded.KnownProxies.Clear();
+            forwarded.KnownIPNetworks.Clear();
+            foreach (var network in settings.KnownProxies)
+            {
+                forwarded.KnownIPNetworks.Add(network);
+            }
+
+            app.UseForwardedHeaders(forwarded);
+        }
+
         app.UseMiddleware<RequestContextMiddleware>();
         app.UseGroundworkErrorHandling();
         app.UseCors();
+        app.UseMiddleware<FailedCredentialLimitMiddleware>();
         app.UseAuthentication();
         app.UseMiddleware<UserLogScopeMiddleware>();
         app.UseMiddleware<DefaultRateLimitMiddleware>();

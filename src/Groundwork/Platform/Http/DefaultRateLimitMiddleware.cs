@@ -23,15 +23,7 @@ public sealed class DefaultRateLimitMiddleware(RequestDelegate next, RateLimiter
         var decision = limiter.TryAcquire("default", context.ToCaller().PrincipalKey, settings.RateLimits.Default);
         if (!decision.Allowed)
         {
-            if (graphQL)
-            {
-                await GraphQLServer.GraphQLEndpoint.WriteRejectionAsync(context, Error.RateLimited(decision));
-            }
-            else
-            {
-                await RestErrors.WriteAsync(context, Error.RateLimited(decision));
-            }
-
+            await TransportErrors.WriteAsync(context, Error.RateLimited(decision));
             return;
         }
 

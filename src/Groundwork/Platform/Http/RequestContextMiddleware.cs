@@ -27,7 +27,7 @@ public sealed class RequestContextMiddleware(RequestDelegate next, ILogger<Reque
             headers.XContentTypeOptions = "nosniff";
             headers["Referrer-Policy"] = "no-referrer";
             headers.XFrameOptions = "DENY";
-            if (RestErrors.IsAuthPath(context))
+            if (RestErrors.IsCredentialPath(context))
             {
                 headers.CacheControl = "no-store";
             }

@@ -18,7 +18,7 @@ public static class RestErrors
         response.StatusCode = error.Code.HttpStatus();
         WriteHeaders(response, error);
 
-        if (IsAuthPath(context))
+        if (IsCredentialPath(context))
         {
             response.Headers.CacheControl = "no-store";
         }
@@ -44,8 +44,10 @@ public static class RestErrors
         }
     }
 
-    public static bool IsAuthPath(HttpContext context) =>
-        context.Request.Path.StartsWithSegments("/api/v1/auth", StringComparison.OrdinalIgnoreCase);
+    /// <summary>Routes whose answers carry credentials (tokens, API-key secrets, sessions): never stored by caches.</summary>
+    public static bool IsCredentialPath(HttpContext context) =>
+        context.Request.Path.StartsWithSegments("/api/v1/auth", StringComparison.OrdinalIgnoreCase)
+        || context.Request.Path.StartsWithSegments("/api/v1/api-keys", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>An <see cref="IResult"/> for endpoints that return an operation's error.</summary>
     public static IResult ToResult(this Error error) => new ErrorResult(error);

@@ -17,6 +17,9 @@ public sealed record PageRequest(int Page = 1, int Limit = 20, string Sort = "cr
 {
     public const int MaxLimit = 100;
 
+    /// <summary>Far past any real list, and <c>(page - 1) × limit</c> still fits an int (no overflow, no 500).</summary>
+    public const int MaxPage = 1_000_000;
+
     public int Skip => (Page - 1) * Limit;
 }
 
@@ -50,9 +53,9 @@ public static class PageRules
     public static IRuleBuilderOptionsConditions<T, PageRequest> ValidPage<T>(this IRuleBuilder<T, PageRequest> rule, IReadOnlyCollection<string> sortFields) =>
         rule.Custom((page, context) =>
         {
-            if (page.Page < 1)
+            if (page.Page is < 1 or > PageRequest.MaxPage)
             {
-                context.AddFailure("page", "Must be at least 1");
+                context.AddFailure("page", $"Must be between 1 and {PageRequest.MaxPage}");
             }
 
             if (page.Limit is < 1 or > PageRequest.MaxLimit)

@@ -8,16 +8,20 @@ namespace Groundwork.Platform.Operations;
 /// </summary>
 public sealed record Policy
 {
-    private Policy(bool requiresAuthentication, IReadOnlySet<Role>? roles, string? scope)
+    private Policy(bool requiresAuthentication, IReadOnlySet<Role>? roles, string? scope, bool requiresSession = false)
     {
         RequiresAuthentication = requiresAuthentication;
         Roles = roles;
         Scope = scope;
+        RequiresSession = requiresSession;
     }
 
     public bool RequiresAuthentication { get; }
     public IReadOnlySet<Role>? Roles { get; }
     public string? Scope { get; }
+
+    /// <summary>Only a signed-in session may call: API keys, whatever their scopes, are refused.</summary>
+    public bool RequiresSession { get; }
 
     /// <summary>Anyone, signed in or not.</summary>
     public static Policy Anonymous { get; } = new(false, null, null);
@@ -28,6 +32,12 @@ public sealed record Policy
     /// <summary>Signed-in callers with one of <paramref name="roles"/> and the scope.</summary>
     public static Policy InRole(string? scope, params Role[] roles) => new(true, roles.ToHashSet(), scope);
 
+    /// <summary>
+    /// Account management (sessions, API keys): a session only. No API-key scope grants it, so a leaked key can
+    /// neither see the owner's sessions nor mint or list keys.
+    /// </summary>
+    public static Policy SessionOnly { get; } = new(true, null, null, requiresSession: true);
+
     /// <summary>Anyone, but when signed in with an API key the key must carry the scope.</summary>
     public static Policy AnonymousOrScoped(string scope) => new(false, null, scope);
 
@@ -36,6 +46,11 @@ public sealed record Policy
         if (!caller.IsAuthenticated)
         {
             return RequiresAuthentication ? Error.Unauthenticated() : null;
+        }
+
+        if (RequiresSession && caller.SessionId is null)
+        {
+            return Error.Forbidden("API keys cannot manage sessions or API keys; sign in with a session");
         }
 
         if (Scope is not null && !caller.HasScope(Scope))

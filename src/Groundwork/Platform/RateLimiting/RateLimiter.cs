@@ -19,7 +19,12 @@ public sealed class RateLimiter(TimeProvider clock)
     private readonly ConcurrentDictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
     private long _lastSweep;
 
-    public RateLimitDecision TryAcquire(string policy, string key, RateLimitRule rule)
+    public RateLimitDecision TryAcquire(string policy, string key, RateLimitRule rule) => Take(policy, key, rule, consume: true);
+
+    /// <summary>Whether a call would be allowed now, without taking a token (refuse early, count later).</summary>
+    public RateLimitDecision Peek(string policy, string key, RateLimitRule rule) => Take(policy, key, rule, consume: false);
+
+    private RateLimitDecision Take(string policy, string key, RateLimitRule rule, bool consume)
     {
         ArgumentNullException.ThrowIfNull(rule);
         var now = clock.GetTimestamp();
@@ -32,7 +37,7 @@ public sealed class RateLimiter(TimeProvider clock)
             bucket.Tokens = Math.Min(rule.Permits, bucket.Tokens + (elapsed / perToken));
             bucket.UpdatedAt = now;
             var allowed = bucket.Tokens >= 1;
-            if (allowed)
+            if (allowed && consume)
             {
                 bucket.Tokens -= 1;
             }
