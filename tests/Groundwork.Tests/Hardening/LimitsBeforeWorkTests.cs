@@ -1,0 +1,163 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Groundwork.Platform.Auth;
+using Groundwork.Platform.Persistence;
+using Groundwork.Tests.Infrastructure;
+using Groundwork.Tests.Transports;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Groundwork.Tests.Hardening;
+
+/// <summary>Small limits, so each can be reached with a handful of requests.</summary>
+public sealed class SmallLimitsApp : GroundworkApp
+{
+    public override Provider Provider => Provider.Sqlite;
+
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Groundwork:RateLimits:Default"] = "100000",
+        ["Groundwork:RateLimits:LoginPerIp"] = "100000",
+        ["Groundwork:RateLimits:RegisterPerIp"] = "2",
+        ["Groundwork:RateLimits:PasswordChangePerAccount"] = "2",
+        ["Groundwork:RateLimits:Transfers"] = "3",
+        ["Groundwork:GraphQL:MaxResolvedObjects"] = "20",
+        ["Groundwork:Bench:Enabled"] = "true",
+    };
+
+    protected override Task<string> CreateDatabaseAsync(string folder) => Task.FromResult($"Data Source={Path.Combine(folder, "gw.db")}");
+}
+
+/// <summary>An app where three failing credentials spend the (test server's single) client address budget.</summary>
+public sealed class FailedCredentialsApp : GroundworkApp
+{
+    public override Provider Provider => Provider.Sqlite;
+
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Groundwork:RateLimits:Default"] = "100000",
+        ["Groundwork:RateLimits:FailedCredentialsPerIp"] = "3",
+    };
+
+    protected override Task<string> CreateDatabaseAsync(string folder) => Task.FromResult($"Data Source={Path.Combine(folder, "gw.db")}");
+}
+
+public sealed class FailedCredentialLimitTests(FailedCredentialsApp app) : IClassFixture<FailedCredentialsApp>
+{
+    [Fact]
+    public async Task Failing_credentials_spend_the_ip_budget_then_are_refused_before_authentication()
+    {
+        var client = app.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "eyJhbGciOiJFUzI1NiIsImtpZCI6Im5vcGUiLCJ0eXAiOiJhdCtqd3QifQ.e30.c2ln");
+        for (var i = 0; i < 3; i++)
+        {
+            await (await client.GetAsync("/api/v1/auth/me")).AssertError(401, "AUTHENTICATION_ERROR");
+        }
+
+        var refused = await client.GetAsync("/api/v1/auth/me");
+        await refused.AssertError(429, "RATE_LIMITED");
+        Assert.StartsWith("\"failed-credentials\"", refused.Headers.GetValues("RateLimit-Policy").Single(), StringComparison.Ordinal);
+        var graphQL = await client.GraphQLAsync("{ me { id } }");
+        graphQL.AssertError("RATE_LIMITED", 429);
+
+        // Requests without credentials from the same address are not punished.
+        await (await app.CreateClient().GetAsync("/api/v1/posts")).AssertStatus(200);
+    }
+}
+
+/// <summary>Limits run before validation, authentication work and the database: a refused call costs nothing.</summary>
+public sealed class LimitsBeforeWorkTests(SmallLimitsApp app) : IClassFixture<SmallLimitsApp>
+{
+    [Fact]
+    public async Task Invalid_sign_ups_count_against_the_register_limit_because_it_runs_before_validation()
+    {
+        // A client of its own IP is not available in TestServer, so this test owns the register bucket.
+        var client = app.CreateClient();
+        for (var i = 0; i < 2; i++)
+        {
+            await (await client.PostAsJsonAsync("/api/v1/auth/register", new { email = "not-an-email", name = "", password = "x" })).AssertError(400, "VALIDATION_ERROR");
+        }
+
+        var email = GroundworkApp.UniqueEmail("valid");
+        var limited = await client.PostAsJsonAsync("/api/v1/auth/register", new { email, name = "Valid", password = "long-enough-1" });
+        await limited.AssertError(429, "RATE_LIMITED");
+        Assert.StartsWith("\"register-ip\"", limited.Headers.GetValues("RateLimit-Policy").Single(), StringComparison.Ordinal);
+        Assert.False(await app.WithScopeAsync(sp => sp.GetRequiredService<GroundworkDbContext>().Users.AnyAsync(u => u.NormalizedEmail == email)));
+    }
+
+    [Fact]
+    public async Task Password_change_guesses_are_limited_per_account()
+    {
+        var user = await app.ActorAsync();
+        for (var i = 0; i < 2; i++)
+        {
+            var wrong = await user.Client().PostAsJsonAsync("/api/v1/auth/password", new { currentPassword = "guess-" + i, newPassword = "new-password-1" });
+            Assert.Contains("currentPassword", (await wrong.AssertError(400, "VALIDATION_ERROR")).Fields());
+        }
+
+        // Even the right password is refused now: the bucket is spent before anything is checked.
+        var limited = await user.Client().PostAsJsonAsync("/api/v1/auth/password", new { currentPassword = user.Password, newPassword = "new-password-1" });
+        await limited.AssertError(429, "RATE_LIMITED");
+        Assert.StartsWith("\"password-account\"", limited.Headers.GetValues("RateLimit-Policy").Single(), StringComparison.Ordinal);
+        await (await app.CreateClient().PostAsJsonAsync("/api/v1/auth/login", new { email = user.Email, password = user.Password })).AssertStatus(200);
+    }
+
+    [Fact]
+    public async Task Transfers_are_limited_per_user_on_every_transport()
+    {
+        var admin = await app.ActorAsync(Role.Admin);
+        var owner = await app.ActorAsync();
+        var from = await Money.MoneyHelpers.OpenAccountAsync(owner);
+        var to = await Money.MoneyHelpers.OpenAccountAsync(await app.ActorAsync());
+        await Money.MoneyHelpers.DepositAsync(admin, from, 100);
+        for (var i = 0; i < 3; i++)
+        {
+            await (await owner.Client().SendAsync(Money.MoneyHelpers.Post("/api/v1/transfers", new { fromAccountId = from, toAccountId = to, amount = 1 }, Guid.NewGuid().ToString()))).AssertStatus(201);
+        }
+
+        await (await owner.Client().SendAsync(Money.MoneyHelpers.Post("/api/v1/transfers", new { fromAccountId = from, toAccountId = to, amount = 1 }, Guid.NewGuid().ToString())))
+            .AssertError(429, "RATE_LIMITED");
+        var graphQL = await owner.Client().GraphQLAsync(
+            "mutation($i: TransferInput!) { transfer(input: $i, idempotencyKey: \"gql-limit\") { id } }",
+            new { i = new { fromAccountId = from, toAccountId = to, amount = 1 } });
+        graphQL.AssertError("RATE_LIMITED");
+        Assert.Equal(97, await Money.MoneyHelpers.BalanceAsync(app, from));
+    }
+
+    [Fact]
+    public async Task A_graphql_request_that_resolves_more_objects_than_the_cap_is_stopped_with_one_small_error()
+    {
+        var author = await app.ActorAsync();
+        for (var i = 0; i < 25; i++)
+        {
+            await (await author.Client().PostAsJsonAsync("/api/v1/posts", new { title = $"Cap {i}", content = new string('c', 1_000), published = true })).AssertStatus(201);
+        }
+
+        var within = (await app.CreateClient().GraphQLAsync("{ postsConnection(first: 10) { nodes { id } } }")).AssertData();
+        Assert.Equal(10, within["postsConnection"]!["nodes"]!.AsArray().Count);
+
+        var response = await app.CreateClient().GraphQLAsync("{ posts { id title content } }");
+        var error = response.AssertError("VALIDATION_ERROR");
+        Assert.Contains("20 objects", error["extensions"]!["details"]![0]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Null(response.Data);
+        Assert.True(response.Body.ToJsonString().Length < 2_000, "the answer is one error, not the posts resolved so far");
+    }
+
+    [Fact]
+    public async Task Benchmark_baselines_answer_only_loopback_callers()
+    {
+        // TestServer requests have no remote address: not loopback, so the route does not exist for them.
+        await (await app.CreateClient().GetAsync("/bench/bare-user")).AssertError(404, "NOT_FOUND");
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Signing_keys_are_private_to_the_service_user_from_the_first_byte()
+    {
+        await app.ActorAsync();
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(app.KeysPath));
+        var keys = Directory.GetFiles(app.KeysPath, "*.pem");
+        Assert.NotEmpty(keys);
+        Assert.All(keys, k => Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(k)));
+    }
+}

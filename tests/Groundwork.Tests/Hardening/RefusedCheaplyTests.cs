@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text;
+using Groundwork.Features.Ledger;
+using Groundwork.Platform.Auth;
+using Groundwork.Platform.Persistence;
+using Groundwork.Tests.Infrastructure;
+using Groundwork.Tests.Money;
+using Groundwork.Tests.Transports;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Groundwork.Tests.Hardening;
+
+/// <summary>
+/// Requests an anonymous or ordinary caller could use to make the server work hard: each is refused with a
+/// catalogue error, small, and changes nothing. Same class on both providers.
+/// </summary>
+public abstract class RefusedCheaplyTests(GroundworkApp app)
+{
+    [Fact]
+    public async Task Nested_seed_lists_are_priced_at_their_real_size_and_refused_before_running()
+    {
+        var author = await app.ActorAsync();
+        var content = new string('x', 2_000);
+        for (var i = 0; i < 3; i++)
+        {
+            await (await author.Client().PostAsJsonAsync("/api/v1/posts", new { title = $"Amplify {i}", content, published = true })).AssertStatus(201);
+        }
+
+        var anonymous = app.CreateClient();
+        app.Sql.Reset();
+        var response = await anonymous.GraphQLAsync("{ posts { author { posts { author { posts { content } } } } } }");
+        var error = response.AssertError("VALIDATION_ERROR", 400);
+        Assert.Contains("complex", error["message"]!.GetValue<string>(), StringComparison.OrdinalIgnoreCase);
+        Assert.Null(response.Data);
+        Assert.Equal(0, app.Sql.Count);
+        Assert.True(response.Body.ToJsonString().Length < 2_000);
+    }
+
+    [Theory]
+    [InlineData("{ postsConnection(first: -1000000) { nodes { id } } }", "first")]
+    [InlineData("{ postsConnection(first: 101) { nodes { id } } }", "first")]
+    [InlineData("{ users(page: 2147483647) { nodes { id } } }", "page")]
+    [InlineData("{ users(limit: 0) { nodes { id } } }", "limit")]
+    public async Task Size_and_page_arguments_outside_their_range_are_refused_before_execution(string query, string argument)
+    {
+        var admin = await app.ActorAsync(Role.Admin);
+        app.Sql.Reset();
+        app.Sql.Counted = sql => !sql.Contains("sessions", StringComparison.Ordinal);
+        var response = await admin.Client().GraphQLAsync(query);
+        var error = response.AssertError("VALIDATION_ERROR", 400);
+        Assert.Contains(argument, error["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(0, app.Sql.Count);
+        app.Sql.Counted = _ => true;
+    }
+
+    [Fact]
+    public async Task Negative_sizes_cannot_shrink_the_cost_of_deeper_lists()
+    {
+        // Before: first: -1000 made the estimate negative, so any nesting under it passed the cost limit.
+        var variables = new { n = -1000 };
+        var response = await app.CreateClient().GraphQLAsync(
+            "query($n: Int) { postsConnection(first: $n) { nodes { author { posts { author { posts { id } } } } } } }", variables);
+        response.AssertError("VALIDATION_ERROR", 400);
+        Assert.Null(response.Data);
+    }
+
+    [Fact]
+    public async Task A_900_KB_email_is_refused_by_the_length_rule_without_scanning_it()
+    {
+        var email = "a@" + new string('.', 900_000) + "@";
+        var stopwatch = Stopwatch.StartNew();
+        var response = await app.CreateClient().PostAsJsonAsync("/api/v1/auth/register", new { email, name = "Big", password = "long-enough-1" });
+        var error = await response.AssertError(400, "VALIDATION_ERROR");
+        // A generous guard: the quadratic pattern this replaces took minutes on this input.
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(10), $"took {stopwatch.Elapsed}");
+        var details = error["details"]!.AsArray();
+        var emailError = Assert.Single(details, d => d!["field"]!.GetValue<string>() == "email");
+        Assert.Contains("254", emailError!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Nul_characters_are_a_400_naming_the_field_on_every_transport()
+    {
+        var client = app.CreateClient();
+        var login = await client.PostAsJsonAsync("/api/v1/auth/login", new { email = "\u0000", password = "whatever-1" });
+        Assert.Contains("email", (await login.AssertError(400, "VALIDATION_ERROR")).Fields());
+
+        var search = await client.GetAsync("/api/v1/posts?q=%00");
+        Assert.Contains("q", (await search.AssertError(400, "VALIDATION_ERROR")).Fields());
+
+        var author = await app.ActorAsync();
+        var before = await app.Db(db => db.Posts.CountAsync(p => p.AuthorId == author.Id));
+        var rest = await author.Client().PostAsJsonAsync("/api/v1/posts", new { title = "bad\u0000title", content = "c" });
+        Assert.Contains("title", (await rest.AssertError(400, "VALIDATION_ERROR")).Fields());
+
+        var graphQL = await author.Client().GraphQLAsync("mutation($t: String!) { createPost(input: { title: $t, content: \"c\" }) { id } }", new { t = "bad\u0000" });
+        var error = graphQL.AssertError("VALIDATION_ERROR");
+        Assert.Equal("title", error["extensions"]!["details"]![0]!["field"]!.GetValue<string>());
+
+        var surrogate = new StringContent("{\"title\":\"\\ud800\",\"content\":\"c\"}", Encoding.UTF8, "application/json");
+        await (await author.Client().PostAsync("/api/v1/posts", surrogate)).AssertError(400, "VALIDATION_ERROR");
+        Assert.Equal(before, await app.Db(db => db.Posts.CountAsync(p => p.AuthorId == author.Id)));
+    }
+
+    [Theory]
+    [InlineData("/api/v1/users?page=2147483647")]
+    [InlineData("/api/v1/posts?page=2147483647")]
+    [InlineData("/api/v1/posts?page=1000001")]
+    public async Task Pages_past_the_addressable_range_are_refused(string path)
+    {
+        var admin = await app.ActorAsync(Role.Admin);
+        var error = await (await admin.Client().GetAsync(path)).AssertError(400, "VALIDATION_ERROR");
+        Assert.Contains("page", error.Fields());
+    }
+
+    [Fact]
+    public async Task Amounts_above_ten_to_the_fifteen_are_refused_and_move_nothing()
+    {
+        var admin = await app.ActorAsync(Role.Admin);
+        var owner = await app.ActorAsync();
+        var account = await owner.OpenAccountAsync();
+        var other = await (await app.ActorAsync()).OpenAccountAsync();
+
+        var deposit = await admin.Client().SendAsync(MoneyHelpers.Post($"/api/v1/accounts/{account}/deposits", new { amount = Groundwork.Features.Ledger.Money.MaxAmount + 1 }, Guid.NewGuid().ToString()));
+        Assert.Contains("amount", (await deposit.AssertError(400, "VALIDATION_ERROR")).Fields());
+        await admin.DepositAsync(account, Groundwork.Features.Ledger.Money.MaxAmount);
+
+        var transfer = await owner.Client().SendAsync(MoneyHelpers.Post("/api/v1/transfers",
+            new { fromAccountId = account, toAccountId = other, amount = long.MaxValue }, Guid.NewGuid().ToString()));
+        Assert.Contains("amount", (await transfer.AssertError(400, "VALIDATION_ERROR")).Fields());
+
+        var order = await owner.Client().PostAsJsonAsync($"/api/v1/users/{owner.Id}/orders", new
+        {
+            currency = "EUR",
+            items = Enumerable.Range(0, 2).Select(i => new { sku = $"S{i}", name = "Big", quantity = 1000, unitPrice = 1_000_000_000_000L }).ToArray(),
+        });
+        Assert.Contains("items", (await order.AssertError(400, "VALIDATION_ERROR")).Fields());
+
+        Assert.Equal(Groundwork.Features.Ledger.Money.MaxAmount, await app.BalanceAsync(account));
+        Assert.Equal(0, await app.BalanceAsync(other));
+        await app.AssertLedgerOkAsync(admin);
+    }
+
+    [Fact]
+    public async Task A_currency_mismatch_does_not_reveal_the_other_accounts_currency()
+    {
+        var admin = await app.ActorAsync(Role.Admin);
+        var owner = await app.ActorAsync();
+        var euros = await owner.OpenAccountAsync("EUR");
+        await admin.DepositAsync(euros, 100);
+        var yen = await (await app.ActorAsync()).OpenAccountAsync("JPY");
+        var response = await owner.Client().SendAsync(MoneyHelpers.Post("/api/v1/transfers",
+            new { fromAccountId = euros, toAccountId = yen, amount = 10 }, Guid.NewGuid().ToString()));
+        var error = await response.AssertError(422, "CURRENCY_MISMATCH");
+        Assert.DoesNotContain("JPY", error.ToJsonString(), StringComparison.Ordinal);
+        Assert.Equal(100, await app.BalanceAsync(euros));
+    }
+}
+
+public sealed class RefusedCheaplyTestsOnSqlite(SqliteApp app) : RefusedCheaplyTests(app), IClassFixture<SqliteApp>;
+
+public sealed class RefusedCheaplyTestsOnPostgres(PostgresApp app) : RefusedCheaplyTests(app), IClassFixture<PostgresApp>;
