@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Groundwork.Features.Ledger;
@@ -17,73 +16,19 @@ namespace Groundwork.Tests.Reliability;
 public sealed class KillTests(PostgresServer postgres) : IAsyncDisposable
 {
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "gw-kill-" + Guid.NewGuid().ToString("N")[..8]);
-    private Process? _server;
-    private int _port;
+    private ServerProcess? _server;
     private string _connectionString = "";
 
-    private Dictionary<string, string> Environment => new()
+    private async Task StartServerAsync(Uri? address = null)
     {
-        ["ASPNETCORE_ENVIRONMENT"] = "Testing",
-        ["Groundwork__Database__Provider"] = "postgres",
-        ["ConnectionStrings__Database"] = _connectionString,
-        ["Groundwork__Auth__KeysPath"] = Path.Combine(_folder, "keys"),
-        ["Groundwork__Auth__BcryptWorkFactor"] = "4",
-        ["Groundwork__RateLimits__Default"] = "1000000",
-        ["Groundwork__RateLimits__Transfers"] = "1000000",
-        ["Logging__LogLevel__Default"] = "Warning",
-        ["Urls"] = $"http://127.0.0.1:{_port}",
-        ["Groundwork__Urls__Grpc"] = "",
-        ["GROUNDWORK_ADMIN_PASSWORD"] = "kill-test-password",
-    };
-
-    private ProcessStartInfo Start(string args)
-    {
-        var info = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "groundwork.dll")}\" {args}")
-        {
-            WorkingDirectory = _folder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var (k, v) in Environment)
-        {
-            info.Environment[k] = v;
-        }
-
-        return info;
-    }
-
-    private async Task StartServerAsync(HttpClient probe)
-    {
-        _server = Process.Start(Start(""))!;
-        _server.OutputDataReceived += (_, _) => { };
-        _server.ErrorDataReceived += (_, _) => { };
-        _server.BeginOutputReadLine();
-        _server.BeginErrorReadLine();
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline)
-        {
-            try
-            {
-                if ((await probe.GetAsync("/health/ready")).IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException("server did not become ready");
+        // A restarted "node" listens where the old one did, so the client keeps its address.
+        _server = new ServerProcess(_folder, _connectionString, port: address?.Port);
+        await _server.StartAsync();
     }
 
     private void Kill()
     {
-        _server?.Kill(entireProcessTree: true);
-        _server?.WaitForExit(10_000);
-        _server?.Dispose();
+        _server?.Kill();
         _server = null;
     }
 
@@ -91,16 +36,13 @@ public sealed class KillTests(PostgresServer postgres) : IAsyncDisposable
     public async Task Acknowledged_transfers_survive_two_sigkills_exactly_once()
     {
         Directory.CreateDirectory(_folder);
-        _port = PostgresServer.FreePort();
         _connectionString = await postgres.CreateDatabaseAsync();
-        using (var admin = Process.Start(Start("create-admin --email admin@kill.test --name Admin"))!)
-        {
-            await admin.WaitForExitAsync();
-            Assert.Equal(0, admin.ExitCode);
-        }
+        await StartServerAsync();
+        var address = _server!.Address;
+        Assert.Equal(0, await _server.RunCommandAsync("create-admin --email admin@kill.test --name Admin",
+            new Dictionary<string, string> { ["GROUNDWORK_ADMIN_PASSWORD"] = "kill-test-password" }));
 
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_port}"), Timeout = TimeSpan.FromSeconds(10) };
-        await StartServerAsync(http);
+        using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(10) };
         var login = await (await http.PostAsJsonAsync("/api/v1/auth/login", new { email = "admin@kill.test", password = "kill-test-password" })).AssertStatus(200);
         http.DefaultRequestHeaders.Authorization = new("Bearer", login["accessToken"]!.GetValue<string>());
         var accounts = new List<Guid>();
@@ -165,7 +107,7 @@ public sealed class KillTests(PostgresServer postgres) : IAsyncDisposable
             await Task.Delay(1_500);
             Kill();
             await Task.Delay(300);
-            await StartServerAsync(new HttpClient { BaseAddress = http.BaseAddress });
+            await StartServerAsync(address);
         }
 
         await Task.Delay(1_000);

@@ -1,0 +1,105 @@
+using System.Diagnostics;
+
+namespace Groundwork.Tests.Infrastructure;
+
+/// <summary>
+/// The real executable as its own process on PostgreSQL (reliability tests kill it with SIGKILL). Several can
+/// share one database and one keys folder, like nodes behind a load balancer.
+/// </summary>
+/// <param name="port">A restarted node listens where the old one did; by default a free port.</param>
+public sealed class ServerProcess(string folder, string connectionString, IReadOnlyDictionary<string, string>? settings = null, int? port = null) : IDisposable
+{
+    private Process? _process;
+
+    public int Port { get; } = port ?? PostgresServer.FreePort();
+
+    public Uri Address => new($"http://127.0.0.1:{Port}");
+
+    private ProcessStartInfo StartInfo(string args)
+    {
+        var info = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "groundwork.dll")}\" {args}")
+        {
+            WorkingDirectory = folder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        var environment = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Testing",
+            ["Groundwork__Database__Provider"] = "postgres",
+            ["ConnectionStrings__Database"] = connectionString,
+            ["Groundwork__Auth__KeysPath"] = Path.Combine(folder, "keys"),
+            ["Groundwork__Auth__BcryptWorkFactor"] = "4",
+            ["Groundwork__RateLimits__Default"] = "1000000",
+            ["Groundwork__RateLimits__Transfers"] = "1000000",
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["Urls"] = Address.ToString(),
+            ["Groundwork__Urls__Grpc"] = "",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
+        }
+
+        return info;
+    }
+
+    /// <summary>Runs an admin command (e.g. <c>create-admin</c>) to completion and returns its exit code.</summary>
+    public async Task<int> RunCommandAsync(string args, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var info = StartInfo(args);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
+        }
+
+        using var process = Process.Start(info)!;
+        await process.WaitForExitAsync();
+        return process.ExitCode;
+    }
+
+    /// <summary>Starts the server and waits until <c>/health/ready</c> answers (at most a minute).</summary>
+    public async Task StartAsync()
+    {
+        _process = Process.Start(StartInfo(""))!;
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        using var probe = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                if ((await probe.GetAsync("/health/ready")).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException("server did not become ready");
+    }
+
+    /// <summary>SIGKILL: no shutdown hooks, no flush, connections dropped mid-transaction.</summary>
+    public void Kill()
+    {
+        _process?.Kill(entireProcessTree: true);
+        _process?.WaitForExit(10_000);
+        _process?.Dispose();
+        _process = null;
+    }
+
+    public void Dispose() => Kill();
+}
