@@ -5,7 +5,8 @@ using Groundwork.Platform.Persistence;
 
 namespace Groundwork.Features.Posts;
 
-public sealed record CreatePostRequest(string? Title, string? Content, bool? Published);
+/// <param name="Published">Absent means a draft; one value for "no", so the same post sent over any transport is the same request.</param>
+public sealed record CreatePostRequest(string? Title, string? Content, bool Published = false);
 
 public sealed class CreatePostValidator : AbstractValidator<CreatePostRequest>
 {
@@ -26,7 +27,7 @@ public sealed class CreatePost(GroundworkDbContext db, TimeProvider clock) : IOp
     public Task<Result<PostDto>> HandleAsync(CreatePostRequest request, Caller caller, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        var published = request.Published == true;
+        var published = request.Published;
         var post = new Post
         {
             AuthorId = caller.UserId!.Value,

@@ -64,7 +64,7 @@ public static class PostsGraphQL
             .ResolveAsync(async ctx =>
             {
                 var input = ctx.GetArgument<CreatePostInput>("input");
-                return await ctx.RunAsync(ctx.Operation<CreatePost>(), new CreatePostRequest(input.Title, input.Content, input.Published));
+                return await ctx.RunAsync(ctx.Operation<CreatePost>(), new CreatePostRequest(input.Title, input.Content, input.Published ?? false));
             });
     }
 
