@@ -1,4 +1,4 @@
-using Groundwork.Platform.Cli;
+using Groundwork.App;
 using Groundwork.Platform.Configuration;
 using Groundwork.Platform.Hosting;
 
@@ -9,7 +9,7 @@ var hostArgs = command is null ? args : [];
 try
 {
     var builder = WebApplication.CreateBuilder(hostArgs);
-    builder.AddGroundwork();
+    builder.AddGroundwork(FeatureModules.All);
     var app = builder.Build();
 
     if (command is not null)

@@ -1,3 +1,4 @@
+using Groundwork.Features.ApiKeys;
 using System.Net.Http.Json;
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Persistence;

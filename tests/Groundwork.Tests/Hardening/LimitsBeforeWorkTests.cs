@@ -1,3 +1,4 @@
+using Groundwork.Features.Users;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Groundwork.Platform.Auth;

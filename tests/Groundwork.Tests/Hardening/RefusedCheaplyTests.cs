@@ -1,3 +1,4 @@
+using Groundwork.Features.Posts;
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text;

@@ -1,3 +1,5 @@
+using Groundwork.Features.Users;
+using Groundwork.Features.Auth;
 using System.Net.Http.Json;
 using Groundwork.Platform.Persistence;
 using Groundwork.Tests.Infrastructure;

@@ -1,3 +1,4 @@
+using Groundwork.Features.Auth;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;

@@ -1,3 +1,5 @@
+using Groundwork.Features.Orders;
+using Groundwork.Features.Ledger;
 using System.Net.Http.Json;
 using Groundwork.Features.Accounts;
 using Groundwork.Platform.Auth;

@@ -1,3 +1,5 @@
+using Groundwork.Features.Users;
+using Groundwork.Features.Posts;
 using System.Net.Http.Json;
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Operations;

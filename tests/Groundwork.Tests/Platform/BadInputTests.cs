@@ -1,3 +1,6 @@
+using Groundwork.Features.Users;
+using Groundwork.Features.Auth;
+using Groundwork.Features.ApiKeys;
 using System.Net.Http.Headers;
 using System.Text;
 using Groundwork.Platform.Auth;

@@ -1,3 +1,4 @@
+using Groundwork.Features.Posts;
 using System.Net.Http.Json;
 using Groundwork.Platform.Auth;
 using Groundwork.Tests.Infrastructure;

@@ -1,3 +1,4 @@
+using Groundwork.Features.Accounts;
 using Groundwork.Features.Ledger;
 using Groundwork.Platform.Auth;
 using Groundwork.Tests.Infrastructure;

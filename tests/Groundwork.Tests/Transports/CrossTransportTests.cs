@@ -1,3 +1,4 @@
+using Groundwork.Features.Users;
 using System.Net.Http.Json;
 using Google.Rpc;
 using Grpc.Core;

@@ -1,3 +1,6 @@
+using Groundwork.Features.Users;
+using Groundwork.Features.Posts;
+using Groundwork.Features.Accounts;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Groundwork.Platform.Auth;

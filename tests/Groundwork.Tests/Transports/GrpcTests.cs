@@ -84,7 +84,7 @@ public abstract class GrpcTests(GroundworkApp app)
 
         var created = await users.CreateUserAsync(new CreateUserRequest { Email = email, Name = "Via gRPC", Password = "grpc-password-123", Role = Api.V1.Role.Moderator }, Bearer(admin.AccessToken));
         Assert.Equal(Api.V1.Role.Moderator, created.Role);
-        Assert.Equal(Role.Moderator, (await app.Db(db => db.Users.AsNoTracking().SingleAsync(u => u.Id == Guid.Parse(created.Id)))).Role);
+        Assert.Equal(Role.Moderator, (await app.Db(db => db.Set<Groundwork.Features.Users.User>().AsNoTracking().SingleAsync(u => u.Id == Guid.Parse(created.Id)))).Role);
 
         var invalid = await AssertRpcError(async () => await users.CreateUserAsync(new CreateUserRequest { Email = "nope", Name = "X", Password = "short" }, Bearer(admin.AccessToken)),
             StatusCode.InvalidArgument, "VALIDATION_ERROR");
@@ -100,13 +100,13 @@ public abstract class GrpcTests(GroundworkApp app)
 
         var page = await users.ListUsersAsync(new ListUsersRequest { Page = new PageRequest { Limit = 2 }, Role = Api.V1.Role.Moderator }, Bearer(admin.AccessToken));
         Assert.All(page.Users, u => Assert.Equal(Api.V1.Role.Moderator, u.Role));
-        Assert.Equal(await app.Db(db => db.Users.CountAsync(u => u.Role == Role.Moderator)), page.PageInfo.Total);
+        Assert.Equal(await app.Db(db => db.Set<Groundwork.Features.Users.User>().CountAsync(u => u.Role == Role.Moderator)), page.PageInfo.Total);
 
         var renamed = await users.UpdateUserAsync(new UpdateUserRequest { Id = user.Id.ToString(), Name = "Renamed by self" }, Bearer(user.AccessToken));
         Assert.Equal("Renamed by self", renamed.Name);
         Assert.Equal(user.Email, renamed.Email); // unset fields do not change
         await users.DeleteUserAsync(new DeleteUserRequest { Id = created.Id }, Bearer(admin.AccessToken));
-        Assert.False(await app.Db(db => db.Users.AnyAsync(u => u.Id == Guid.Parse(created.Id))));
+        Assert.False(await app.Db(db => db.Set<Groundwork.Features.Users.User>().AnyAsync(u => u.Id == Guid.Parse(created.Id))));
     }
 
     [Fact]
@@ -225,11 +225,11 @@ public abstract class GrpcTests(GroundworkApp app)
     {
         using var channel = app.GrpcChannel();
         var author = await app.ActorAsync();
-        var before = await app.Db(db => db.Posts.CountAsync());
+        var before = await app.Db(db => db.Set<Groundwork.Features.Posts.Post>().CountAsync());
         var e = await Assert.ThrowsAsync<RpcException>(async () => await new PostService.PostServiceClient(channel)
             .CreatePostAsync(new CreatePostRequest { Title = "Big", Content = new string('x', 1_100_000) }, Bearer(author.AccessToken)));
         Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
-        Assert.Equal(before, await app.Db(db => db.Posts.CountAsync()));
+        Assert.Equal(before, await app.Db(db => db.Set<Groundwork.Features.Posts.Post>().CountAsync()));
     }
 
     [Fact]

@@ -1,3 +1,6 @@
+using Groundwork.Features.Users;
+using Groundwork.Features.Auth;
+using Groundwork.Features.ApiKeys;
 using System.Net;
 using System.Net.Http.Json;
 using Groundwork.Platform.Auth;

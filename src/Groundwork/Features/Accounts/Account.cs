@@ -1,3 +1,4 @@
+using Groundwork.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -42,5 +43,14 @@ internal sealed class AccountConfiguration : IEntityTypeConfiguration<Account>
         builder.HasIndex(a => new { a.OwnerId, a.CreatedAt });
         builder.HasIndex(a => new { a.Kind, a.Currency }).IsUnique().HasFilter("kind <> 'user'");
         builder.HasOne<Users.User>().WithMany().HasForeignKey(a => a.OwnerId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+/// <summary>This feature's tables on the shared DbContext (the Platform's context knows no feature).</summary>
+public static class AccountTables
+{
+    extension(GroundworkDbContext db)
+    {
+        public DbSet<Account> Accounts => db.Set<Account>();
     }
 }

@@ -1,3 +1,4 @@
+using Groundwork.Platform.Persistence;
 using Groundwork.Features.Users;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -41,5 +42,14 @@ internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
         builder.HasIndex(k => new { k.UserId, k.CreatedAt });
         builder.HasOne(k => k.User).WithMany().HasForeignKey(k => k.UserId).OnDelete(DeleteBehavior.Cascade);
         builder.Ignore(k => k.ScopeList);
+    }
+}
+
+/// <summary>This feature's tables on the shared DbContext (the Platform's context knows no feature).</summary>
+public static class ApiKeyTables
+{
+    extension(GroundworkDbContext db)
+    {
+        public DbSet<ApiKey> ApiKeys => db.Set<ApiKey>();
     }
 }

@@ -1,3 +1,4 @@
+using Groundwork.Platform.Persistence;
 using Groundwork.Features.Users;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -53,5 +54,15 @@ internal sealed class RefreshTokenConfiguration : IEntityTypeConfiguration<Refre
         builder.Property(t => t.TokenHash).HasMaxLength(64);
         builder.HasOne<Session>().WithMany().HasForeignKey(t => t.SessionId).OnDelete(DeleteBehavior.Cascade);
         builder.HasIndex(t => t.SessionId);
+    }
+}
+
+/// <summary>This feature's tables on the shared DbContext (the Platform's context knows no feature).</summary>
+public static class SessionTables
+{
+    extension(GroundworkDbContext db)
+    {
+        public DbSet<Session> Sessions => db.Set<Session>();
+        public DbSet<RefreshToken> RefreshTokens => db.Set<RefreshToken>();
     }
 }

@@ -1,3 +1,4 @@
+using Groundwork.Platform.Persistence;
 using Groundwork.Features.Accounts;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -64,5 +65,15 @@ internal sealed class LedgerEntryConfiguration : IEntityTypeConfiguration<Ledger
         // Keyset pagination of an account's history: (account_id, id) serves "newest first after cursor" at any depth.
         builder.HasIndex(e => new { e.AccountId, e.Id });
         builder.HasIndex(e => e.TransactionId);
+    }
+}
+
+/// <summary>This feature's tables on the shared DbContext (the Platform's context knows no feature).</summary>
+public static class LedgerTransactionTables
+{
+    extension(GroundworkDbContext db)
+    {
+        public DbSet<LedgerTransaction> LedgerTransactions => db.Set<LedgerTransaction>();
+        public DbSet<LedgerEntry> LedgerEntries => db.Set<LedgerEntry>();
     }
 }

@@ -1,5 +1,6 @@
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Operations;
+using Groundwork.Features.Accounts;
 using Groundwork.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
 
@@ -37,12 +38,12 @@ public sealed class VerifyLedger(GroundworkDbContext db) : IOperation<VerifyLedg
             ? new LedgerViolation("transaction-unbalanced", u.Key.ToString(), 0, u.Sum)
             : new LedgerViolation("transaction-entry-count", u.Key.ToString(), 2, u.Count)));
 
-        var orphans = await db.LedgerTransactions.Where(t => !db.LedgerEntries.Any(e => e.TransactionId == t.Id))
+        var orphans = await db.LedgerTransactions.Where(t => !db.Set<LedgerEntry>().Any(e => e.TransactionId == t.Id))
             .Select(t => t.Id).Take(MaxReported).ToListAsync(cancellationToken);
         violations.AddRange(orphans.Select(id => new LedgerViolation("transaction-entry-count", id.ToString(), 2, 0)));
 
         var drifted = await db.Accounts
-            .Select(a => new { a.Id, a.Balance, Entries = db.LedgerEntries.Where(e => e.AccountId == a.Id).Sum(e => (long?)e.Amount) ?? 0 })
+            .Select(a => new { a.Id, a.Balance, Entries = db.Set<LedgerEntry>().Where(e => e.AccountId == a.Id).Sum(e => (long?)e.Amount) ?? 0 })
             .Where(a => a.Balance != a.Entries)
             .Take(MaxReported)
             .ToListAsync(cancellationToken);

@@ -4,6 +4,7 @@ using Groundwork.Features.Ledger;
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Messaging;
 using Groundwork.Platform.Operations;
+using Groundwork.Features.Users;
 using Groundwork.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
 

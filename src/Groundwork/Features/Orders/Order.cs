@@ -1,3 +1,4 @@
+using Groundwork.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -57,5 +58,14 @@ internal sealed class OrderConfiguration : IEntityTypeConfiguration<Order>
             items.Property(i => i.Sku).HasMaxLength(64);
             items.Property(i => i.Name).HasMaxLength(200);
         });
+    }
+}
+
+/// <summary>This feature's tables on the shared DbContext (the Platform's context knows no feature).</summary>
+public static class OrderTables
+{
+    extension(GroundworkDbContext db)
+    {
+        public DbSet<Order> Orders => db.Set<Order>();
     }
 }

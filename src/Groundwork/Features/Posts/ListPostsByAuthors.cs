@@ -1,5 +1,6 @@
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Operations;
+using Groundwork.Features.Users;
 using Groundwork.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
 

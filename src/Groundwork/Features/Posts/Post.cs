@@ -1,3 +1,4 @@
+using Groundwork.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -30,5 +31,14 @@ internal sealed class PostConfiguration : IEntityTypeConfiguration<Post>
         builder.HasIndex(p => new { p.Published, p.PublishedAt });
         builder.HasIndex(p => new { p.AuthorId, p.CreatedAt });
         builder.HasIndex(p => p.Title);
+    }
+}
+
+/// <summary>This feature's tables on the shared DbContext (the Platform's context knows no feature).</summary>
+public static class PostTables
+{
+    extension(GroundworkDbContext db)
+    {
+        public DbSet<Post> Posts => db.Set<Post>();
     }
 }

@@ -1,6 +1,7 @@
 using Groundwork.Features.Auth;
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Operations;
+using Groundwork.Features.ApiKeys;
 using Groundwork.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
 

@@ -1,3 +1,4 @@
+using Groundwork.Platform.Persistence;
 using Groundwork.Platform.Auth;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -47,4 +48,13 @@ internal sealed class UserConfiguration : IEntityTypeConfiguration<User>
 
     private static Role ParseRole(string value) =>
         Roles.TryParse(value, out var role) ? role : throw new InvalidOperationException($"Unknown role '{value}' in database");
+}
+
+/// <summary>This feature's tables on the shared DbContext (the Platform's context knows no feature).</summary>
+public static class UserTables
+{
+    extension(GroundworkDbContext db)
+    {
+        public DbSet<User> Users => db.Set<User>();
+    }
 }

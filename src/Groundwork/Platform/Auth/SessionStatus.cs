@@ -1,5 +1,3 @@
-using Groundwork.Platform.Persistence;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
 
 namespace Groundwork.Platform.Auth;
@@ -13,8 +11,6 @@ public sealed class SessionStatus(IServiceScopeFactory scopes, IMemoryCache cach
 {
     public static readonly TimeSpan MaxStaleness = TimeSpan.FromSeconds(1);
 
-    public sealed record ActiveSession(Guid UserId, Role Role);
-
     public async Task<ActiveSession?> GetActiveAsync(Guid sessionId, CancellationToken cancellationToken)
     {
         if (cache.TryGetValue(CacheKey(sessionId), out ActiveSession? cached))
@@ -23,12 +19,8 @@ public sealed class SessionStatus(IServiceScopeFactory scopes, IMemoryCache cach
         }
 
         await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<GroundworkDbContext>();
-        var now = clock.GetUtcNow().UtcDateTime;
-        var active = await db.Sessions
-            .Where(s => s.Id == sessionId && s.RevokedAt == null && s.ExpiresAt > now)
-            .Join(db.Users, s => s.UserId, u => u.Id, (s, u) => new ActiveSession(u.Id, u.Role))
-            .FirstOrDefaultAsync(cancellationToken);
+        var active = await scope.ServiceProvider.GetRequiredService<ISessionLookup>()
+            .FindActiveAsync(sessionId, clock.GetUtcNow().UtcDateTime, cancellationToken);
         cache.Set(CacheKey(sessionId), active, MaxStaleness);
         return active;
     }

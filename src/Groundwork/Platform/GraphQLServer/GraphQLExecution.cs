@@ -5,6 +5,7 @@ using GraphQL.Types;
 using GraphQL.Validation;
 using GraphQLParser.AST;
 using Groundwork.Platform.Configuration;
+using Groundwork.Platform.Hosting;
 
 namespace Groundwork.Platform.GraphQLServer;
 
@@ -20,11 +21,11 @@ public sealed class GraphQLExecution
 
     private readonly GroundworkSettings _settings;
 
-    public GraphQLExecution(IHostEnvironment environment, GroundworkSettings settings)
+    public GraphQLExecution(IHostEnvironment environment, GroundworkSettings settings, IEnumerable<IFeatureModule> features)
     {
         ArgumentNullException.ThrowIfNull(environment);
         _settings = settings;
-        Schema = new GroundworkSchema();
+        Schema = new GroundworkSchema(features);
         // Text is charged as it is resolved, so a few huge strings cannot build a response of gigabytes.
         Schema.FieldMiddleware.Use(next => async context =>
         {

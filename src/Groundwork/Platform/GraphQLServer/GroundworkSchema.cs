@@ -1,34 +1,26 @@
 using GraphQL;
 using GraphQL.Types;
-using Groundwork.Features.Accounts;
-using Groundwork.Features.Orders;
-using Groundwork.Features.Posts;
-using Groundwork.Features.Users;
+using Groundwork.Platform.Hosting;
 
 namespace Groundwork.Platform.GraphQLServer;
 
 /// <summary>
-/// The schema: the seed of SPEC §10 first (user, users, post, posts; createUser … createPost), then the rest.
-/// Each feature adds its own fields from its <c>*GraphQL.cs</c> adapter; the printed result is api/schema.graphql.
+/// The schema: each feature module adds its own fields from its <c>*GraphQL.cs</c> adapter, in the order the
+/// composition root lists the features (the seed schema's users and posts first); the printed result is
+/// api/schema.graphql.
 /// </summary>
 public sealed class GroundworkSchema : Schema
 {
-    public GroundworkSchema()
+    public GroundworkSchema(IEnumerable<IFeatureModule> features)
     {
+        ArgumentNullException.ThrowIfNull(features);
         var query = new ObjectGraphType { Name = "Query" };
-        UsersGraphQL.AddQueries(query);
-        PostsGraphQL.AddQueries(query);
-        PostsGraphQL.AddConnections(query);
-        UsersGraphQL.AddMeQuery(query);
-        OrdersGraphQL.AddQueries(query);
-        AccountsGraphQL.AddQueries(query);
-
         var mutation = new ObjectGraphType { Name = "Mutation" };
-        UsersGraphQL.AddMutations(mutation);
-        PostsGraphQL.AddMutations(mutation);
-        PostsGraphQL.AddPublishing(mutation);
-        OrdersGraphQL.AddMutations(mutation);
-        AccountsGraphQL.AddMutations(mutation);
+        foreach (var feature in features)
+        {
+            feature.AddGraphQLQueries(query);
+            feature.AddGraphQLMutations(mutation);
+        }
 
         Query = query;
         Mutation = mutation;

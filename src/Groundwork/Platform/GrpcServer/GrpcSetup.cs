@@ -1,13 +1,8 @@
-using Groundwork.Features.Accounts;
-using Groundwork.Features.Auth;
-using Groundwork.Features.Orders;
-using Groundwork.Features.Posts;
-using Groundwork.Features.Users;
 using Groundwork.Platform.Http;
 
 namespace Groundwork.Platform.GrpcServer;
 
-/// <summary>gRPC services on the h2c endpoint (SPEC §11): the feature adapters, health always, reflection outside Production.</summary>
+/// <summary>gRPC services on the h2c endpoint: the features' adapters, health always, reflection outside Production.</summary>
 public static class GrpcSetup
 {
     public static IServiceCollection AddGroundworkGrpc(this IServiceCollection services, IHostEnvironment environment)
@@ -29,15 +24,16 @@ public static class GrpcSetup
         return services;
     }
 
-    public static void MapGroundworkGrpc(this WebApplication app)
+    public static void MapGroundworkGrpc(this WebApplication app, IEnumerable<Hosting.IFeatureModule> features)
     {
         ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(features);
         // Open at the HTTP level: every method authorizes in the operation pipeline, like GraphQL fields.
-        app.MapGrpcService<UsersGrpc>().AllowAnonymous();
-        app.MapGrpcService<PostsGrpc>().AllowAnonymous();
-        app.MapGrpcService<OrdersGrpc>().AllowAnonymous();
-        app.MapGrpcService<AccountsGrpc>().AllowAnonymous();
-        app.MapGrpcService<AuthGrpc>().AllowAnonymous();
+        foreach (var feature in features)
+        {
+            feature.MapGrpc(app);
+        }
+
         app.MapGrpcHealthChecksService().AllowAnonymous();
         if (!app.Environment.IsProduction())
         {

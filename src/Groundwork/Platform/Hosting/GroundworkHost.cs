@@ -1,11 +1,3 @@
-using Groundwork.Bench;
-using Groundwork.Features.ApiKeys;
-using Groundwork.Features.Accounts;
-using Groundwork.Features.Auth;
-using Groundwork.Features.Orders;
-using Groundwork.Features.Posts;
-using Groundwork.Features.Discovery;
-using Groundwork.Features.Users;
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Configuration;
 using Groundwork.Platform.GraphQLServer;
@@ -24,9 +16,11 @@ namespace Groundwork.Platform.Hosting;
 /// <summary>Composition: which services exist and in which order a request meets the middleware.</summary>
 public static class GroundworkHost
 {
-    public static GroundworkSettings AddGroundwork(this WebApplicationBuilder builder)
+    /// <param name="features">The composition root's list (src/Groundwork/App/FeatureModules.cs).</param>
+    public static GroundworkSettings AddGroundwork(this WebApplicationBuilder builder, IReadOnlyList<IFeatureModule> features)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(features);
         var settings = GroundworkSettings.Load(builder.Configuration, builder.Environment.IsProduction());
         var services = builder.Services;
 
@@ -53,6 +47,12 @@ public static class GroundworkHost
         services.AddGroundworkDatabase(settings);
         services.AddGroundworkAuthentication(settings);
         services.AddOperations();
+        foreach (var feature in features)
+        {
+            services.AddSingleton(feature);
+            feature.AddServices(services);
+        }
+
         services.AddSingleton<GraphQLExecution>();
         services.AddGroundworkGrpc(builder.Environment);
 
@@ -107,31 +107,25 @@ public static class GroundworkHost
         app.UseAuthorization();
         app.UseRequestTimeouts();
 
+        var features = app.Services.GetServices<IFeatureModule>().ToList();
         var api = app.MapGroup("/api/v1");
-        api.MapAuth();
-        api.MapUsers();
-        api.MapApiKeys();
-        api.MapPosts();
-        api.MapOrders();
-        api.MapAccounts();
-        app.MapDiscovery();
+        foreach (var feature in features)
+        {
+            feature.MapEndpoints(app, api);
+        }
+
         app.MapGraphQL();
         if (!app.Environment.IsProduction())
         {
             app.MapGraphQLIde();
         }
-        app.MapGroundworkGrpc();
+        app.MapGroundworkGrpc(features);
 
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.MapScalarApiReference("/docs", o => o.WithTitle("Groundwork API").WithOpenApiRoutePattern("/openapi/{documentName}.json"))
             .AllowAnonymous();
-
-        if (settings.BenchEndpoints)
-        {
-            app.MapBenchBaselines(settings);
-        }
 
         return app;
     }
@@ -148,6 +142,9 @@ public static class GroundworkHost
         }
 
         app.Services.GetRequiredService<PasswordHasher>().Warm();
-        await FirstAdminHint.PrintIfNeededAsync(app.Services, cancellationToken);
+        foreach (var feature in app.Services.GetServices<IFeatureModule>())
+        {
+            await feature.OnStartingAsync(app.Services, cancellationToken);
+        }
     }
 }

@@ -1,9 +1,5 @@
 using FluentValidation;
-using Groundwork.Features.Accounts;
-using Groundwork.Features.Auth;
-using Groundwork.Features.Ledger;
 using Groundwork.Platform.Idempotency;
-using Groundwork.Features.Users;
 using Groundwork.Platform.Operations;
 
 namespace Groundwork.Platform.Hosting;
@@ -19,11 +15,6 @@ public static class ServiceRegistration
         // A rule stops at its first failure: a length check that failed keeps a 1 MiB string away from the rest.
         ValidatorOptions.Global.DefaultRuleLevelCascadeMode = CascadeMode.Stop;
         services.AddScoped<OperationPipeline>();
-        services.AddScoped<UserRegistration>();
-        services.AddScoped<SessionIssuer>();
-        services.AddScoped<SessionRevocation>();
-        services.AddScoped<MoneyMovement>();
-        services.AddScoped<SystemAccounts>();
         services.AddScoped<CommitHooks>();
         services.AddSingleton<IdempotencyStore>();
         services.AddSingleton<IdempotencyReaper>();

@@ -1,12 +1,5 @@
-using Groundwork.Features.Accounts;
-using Groundwork.Features.ApiKeys;
-using Groundwork.Features.Ledger;
-using Groundwork.Features.Orders;
-using Groundwork.Features.Posts;
 using Groundwork.Platform.Idempotency;
 using Groundwork.Platform.Messaging;
-using Groundwork.Features.Auth;
-using Groundwork.Features.Users;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
@@ -14,19 +7,11 @@ namespace Groundwork.Platform.Persistence;
 
 /// <summary>
 /// The one model. Each provider has a subclass only so that each gets its own migrations
-/// (see docs/adr/0002-one-model-two-providers.md).
+/// (see docs/adr/0002-one-model-two-providers.md). Features bring their entities (configurations found in the
+/// assembly) and their table properties (<c>db.Users</c> and so on, as extension members next to each entity).
 /// </summary>
 public abstract class GroundworkDbContext(DbContextOptions options) : DbContext(options)
 {
-    public DbSet<User> Users => Set<User>();
-    public DbSet<Session> Sessions => Set<Session>();
-    public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
-    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
-    public DbSet<Post> Posts => Set<Post>();
-    public DbSet<Order> Orders => Set<Order>();
-    public DbSet<Account> Accounts => Set<Account>();
-    public DbSet<LedgerTransaction> LedgerTransactions => Set<LedgerTransaction>();
-    public DbSet<LedgerEntry> LedgerEntries => Set<LedgerEntry>();
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
 
@@ -34,6 +19,15 @@ public abstract class GroundworkDbContext(DbContextOptions options) : DbContext(
     {
         ArgumentNullException.ThrowIfNull(modelBuilder);
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(GroundworkDbContext).Assembly);
+
+        // Foreign keys are named after the tables they join (fk_orders_users_user_id), as they were when the model
+        // had a DbSet per table; without this, names would follow the entity classes and every migration would
+        // rename constraints.
+        foreach (var foreignKey in modelBuilder.Model.GetEntityTypes().SelectMany(e => e.GetForeignKeys()))
+        {
+            var columns = string.Join('_', foreignKey.Properties.Select(p => p.GetColumnName()));
+            foreignKey.SetConstraintName($"fk_{foreignKey.DeclaringEntityType.GetTableName()}_{foreignKey.PrincipalEntityType.GetTableName()}_{columns}");
+        }
     }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)

@@ -3,7 +3,7 @@ using Groundwork.Platform.Auth;
 using Groundwork.Platform.GraphQLServer;
 using Groundwork.Platform.Persistence;
 
-namespace Groundwork.Platform.Cli;
+namespace Groundwork.App;
 
 /// <summary>
 /// The admin CLI of the same executable: <c>migrate</c>, <c>create-admin --email E --name N</c> (password from

@@ -2,7 +2,7 @@ using Groundwork.Platform.Auth;
 using Groundwork.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
 
-namespace Groundwork.Platform.Hosting;
+namespace Groundwork.Features.Users;
 
 internal static class FirstAdminHint
 {

@@ -1,0 +1,18 @@
+using Groundwork.Platform.Configuration;
+using Groundwork.Platform.Hosting;
+
+namespace Groundwork.Bench;
+
+/// <summary>The benchmark baselines, mapped only with <c>Groundwork:Bench:Enabled=true</c> (refused in Production).</summary>
+public sealed class BenchModule : IFeatureModule
+{
+    public void MapEndpoints(IEndpointRouteBuilder app, RouteGroupBuilder api)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var settings = app.ServiceProvider.GetRequiredService<GroundworkSettings>();
+        if (settings.BenchEndpoints)
+        {
+            app.MapBenchBaselines(settings);
+        }
+    }
+}

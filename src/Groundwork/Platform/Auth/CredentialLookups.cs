@@ -1,0 +1,19 @@
+namespace Groundwork.Platform.Auth;
+
+/// <summary>A live session and its user's role now (the authentication middleware asks on every bearer request).</summary>
+public sealed record ActiveSession(Guid UserId, Role Role);
+
+/// <summary>Finds live sessions; implemented by the sessions feature, which owns the tables.</summary>
+public interface ISessionLookup
+{
+    Task<ActiveSession?> FindActiveAsync(Guid sessionId, DateTime now, CancellationToken cancellationToken);
+}
+
+/// <summary>Who an API key acts as: its owner, the owner's role now, narrowed to the key's scopes.</summary>
+public sealed record ApiKeyOwner(Guid KeyId, Guid UserId, Role Role, string Scopes);
+
+/// <summary>Finds usable (not revoked, not expired) API keys by secret hash; implemented by the API-keys feature.</summary>
+public interface IApiKeyLookup
+{
+    Task<ApiKeyOwner?> FindActiveAsync(string secretHash, DateTime now, CancellationToken cancellationToken);
+}
