@@ -105,6 +105,20 @@ public abstract class RefusedCheaplyTests(GroundworkApp app)
         Assert.Equal(before, await app.Db(db => db.Posts.CountAsync(p => p.AuthorId == author.Id)));
     }
 
+    [Fact]
+    public async Task Bodies_are_utf8_a_quoted_charset_is_accepted_and_any_other_is_a_415()
+    {
+        var author = await app.ActorAsync();
+        var quoted = new StringContent("{\"title\":\"Quoted\",\"content\":\"c\"}");
+        quoted.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/json; charset=\"utf-8\"");
+        await (await author.Client().PostAsync("/api/v1/posts", quoted)).AssertStatus(201);
+
+        var other = new StringContent("{\"title\":\"Seven\",\"content\":\"c\"}");
+        other.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/json; charset=utf-7");
+        await (await author.Client().PostAsync("/api/v1/posts", other)).AssertError(415, "UNSUPPORTED_MEDIA_TYPE");
+        Assert.Equal(1, await app.Db(db => db.Posts.CountAsync(p => p.AuthorId == author.Id)));
+    }
+
     [Theory]
     [InlineData("/api/v1/users?page=2147483647")]
     [InlineData("/api/v1/posts?page=2147483647")]

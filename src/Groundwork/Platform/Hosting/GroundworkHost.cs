@@ -98,6 +98,7 @@ public static class GroundworkHost
 
         app.UseMiddleware<RequestContextMiddleware>();
         app.UseGroundworkErrorHandling();
+        app.UseUtf8Bodies();
         app.UseCors();
         app.UseMiddleware<FailedCredentialLimitMiddleware>();
         app.UseAuthentication();

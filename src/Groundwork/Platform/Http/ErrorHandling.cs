@@ -59,6 +59,29 @@ public static partial class ErrorHandling
     }
 
     /// <summary>
+    /// JSON bodies are UTF-8. A quoted <c>charset="utf-8"</c> (legal, but the framework's reader cannot parse it) is
+    /// normalized; any other charset is a 415 here, instead of an exception deep in body binding.
+    /// </summary>
+    public static IApplicationBuilder UseUtf8Bodies(this IApplicationBuilder app) =>
+        app.Use((context, next) =>
+        {
+            if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var contentType) || !contentType.Charset.HasValue)
+            {
+                return next(context);
+            }
+
+            var charset = Microsoft.Net.Http.Headers.HeaderUtilities.RemoveQuotes(contentType.Charset);
+            if (!charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase))
+            {
+                return RestErrors.WriteAsync(context, new Error(ErrorCode.UnsupportedMediaType, "Only the utf-8 charset is supported"));
+            }
+
+            contentType.Charset = "utf-8";
+            context.Request.ContentType = contentType.ToString();
+            return next(context);
+        });
+
+    /// <summary>
     /// Lets "no such route" (404) and "no such method" (405) answer as such before authorization, which would
     /// otherwise turn every unknown URL into a 401 under the deny-by-default fallback policy.
     /// </summary>
