@@ -43,6 +43,43 @@ public abstract class ApiKeysTests(GroundworkApp app)
     }
 
     [Fact]
+    public async Task No_key_can_manage_the_account_whatever_its_scopes_but_it_can_revoke_itself()
+    {
+        var user = await app.ActorAsync();
+        var all = Scopes.All.ToArray();
+        var created = await user.Client().PostAsJsonAsync("/api/v1/api-keys", new { name = "everything", scopes = all });
+        Assert.Equal("no-store", created.Headers.CacheControl!.ToString());
+        var key = await created.AssertStatus(201);
+        var keyId = key["data"]!["id"]!.GetValue<string>();
+        var other = await (await user.Client().PostAsJsonAsync("/api/v1/api-keys", new { name = "other", scopes = new[] { "posts:read" } })).AssertStatus(201);
+        var otherId = other["data"]!["id"]!.GetValue<string>();
+        var client = KeyClient(key["data"]!["secret"]!.GetValue<string>());
+
+        await (await client.GetAsync("/api/v1/auth/sessions")).AssertError(403, "AUTHORIZATION_ERROR");
+        await (await client.GetAsync("/api/v1/api-keys")).AssertError(403, "AUTHORIZATION_ERROR");
+        await (await client.GetAsync($"/api/v1/api-keys/{otherId}")).AssertError(403, "AUTHORIZATION_ERROR");
+        await (await client.PostAsJsonAsync("/api/v1/api-keys", new { name = "child", scopes = new[] { "posts:read" } })).AssertError(403, "AUTHORIZATION_ERROR");
+        await (await client.PostAsJsonAsync("/api/v1/auth/password", new { currentPassword = user.Password, newPassword = "taken-over-1" })).AssertError(403, "AUTHORIZATION_ERROR");
+        await (await client.DeleteAsync($"/api/v1/api-keys/{otherId}")).AssertError(403, "AUTHORIZATION_ERROR");
+        Assert.Null(await app.WithScopeAsync(sp => sp.GetRequiredService<GroundworkDbContext>().ApiKeys.Where(k => k.Id == Guid.Parse(otherId)).Select(k => k.RevokedAt).SingleAsync()));
+
+        await (await client.DeleteAsync($"/api/v1/api-keys/{keyId}")).AssertStatus(204);
+        await (await client.GetAsync($"/api/v1/users/{user.Id}")).AssertError(401, "AUTHENTICATION_ERROR");
+        await (await app.CreateClient().PostAsJsonAsync("/api/v1/auth/login", new { email = user.Email, password = user.Password })).AssertStatus(200);
+    }
+
+    [Fact]
+    public async Task An_admins_key_runs_ledger_verification_only_with_accounts_read()
+    {
+        var admin = await app.ActorAsync(Role.Admin);
+        var narrow = await (await admin.Client().PostAsJsonAsync("/api/v1/api-keys", new { name = "posts", scopes = new[] { "posts:read" } })).AssertStatus(201);
+        await (await KeyClient(narrow["data"]!["secret"]!.GetValue<string>()).GetAsync("/api/v1/admin/ledger/verify")).AssertError(403, "AUTHORIZATION_ERROR");
+        var reader = await (await admin.Client().PostAsJsonAsync("/api/v1/api-keys", new { name = "ledger", scopes = new[] { "accounts:read" } })).AssertStatus(201);
+        var report = await (await KeyClient(reader["data"]!["secret"]!.GetValue<string>()).GetAsync("/api/v1/admin/ledger/verify")).AssertStatus(200);
+        Assert.True(report["ok"]!.GetValue<bool>());
+    }
+
+    [Fact]
     public async Task A_key_acts_as_its_owner_narrowed_to_its_scopes_and_records_last_use()
     {
         var user = await app.ActorAsync();

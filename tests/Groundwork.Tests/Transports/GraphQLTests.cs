@@ -156,6 +156,13 @@ public abstract class GraphQLTests(GroundworkApp app)
         var self = (await author.Client().GraphQLAsync("{ me { posts { author { email } } } }")).AssertData();
         Assert.Equal(author.Email, self["me"]!["posts"]![0]!["author"]!["email"]!.GetValue<string>());
 
+        // Nor is an author's role: who is staff is for staff to know.
+        var roleLeak = await anonymous.GraphQLAsync("{ posts { author { role } } }");
+        roleLeak.AssertError("AUTHORIZATION_ERROR");
+        Assert.DoesNotContain("\"role\":\"", roleLeak.Body.ToJsonString(), StringComparison.Ordinal);
+        var staff = (await admin.GraphQLAsync("{ posts { author { role } } }")).AssertData();
+        Assert.All(staff["posts"]!.AsArray(), p => Assert.False(string.IsNullOrEmpty(p!["author"]!["role"]!.GetValue<string>())));
+
         // A broken credential is refused outright, not downgraded to anonymous.
         var forged = app.CreateClient();
         forged.DefaultRequestHeaders.Authorization = new("Bearer", "not.a.token");
