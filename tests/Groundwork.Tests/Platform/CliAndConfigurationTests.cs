@@ -62,6 +62,66 @@ public sealed class CliAndConfigurationTests : IDisposable
     }
 
     [Fact]
+    public async Task A_first_start_in_Development_logs_readable_lines_and_no_errors_and_the_root_points_to_the_docs()
+    {
+        var port = PostgresServer.FreePort();
+        var info = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "groundwork.dll")}\"")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = _folder,
+        };
+        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        info.Environment["ConnectionStrings__Database"] = $"Data Source={Db}";
+        info.Environment["Groundwork__Auth__KeysPath"] = Keys;
+        info.Environment["Urls"] = $"http://127.0.0.1:{port}";
+        info.Environment["Groundwork__Urls__Grpc"] = "";
+        foreach (var inherited in new[] { "Logging__LogLevel__Default", "Logging__LogLevel__Microsoft.EntityFrameworkCore" })
+        {
+            info.Environment.Remove(inherited);
+        }
+
+        var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var process = Process.Start(info)!;
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lines.Enqueue(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lines.Enqueue(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            HttpResponseMessage? root = null;
+            for (var attempt = 0; attempt < 600 && root is null; attempt++)
+            {
+                try
+                {
+                    root = await client.GetAsync("/");
+                }
+                catch (HttpRequestException)
+                {
+                    await Task.Delay(100);
+                }
+            }
+
+            Assert.NotNull(root);
+            Assert.Equal(System.Net.HttpStatusCode.Redirect, root.StatusCode);
+            Assert.Equal("/docs", root.Headers.Location!.OriginalString);
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+
+        var output = lines.ToList();
+        Assert.Contains(output, l => l.Contains("No admin exists yet", StringComparison.Ordinal));
+        Assert.DoesNotContain(output, l => l.Contains(" fail:", StringComparison.Ordinal) || l.Contains(" crit:", StringComparison.Ordinal));
+        // One readable line per event: "HH:mm:ss level: category[id] message", no JSON, no EF command chatter.
+        Assert.All(output.Where(l => l.Length > 0), l => Assert.Matches(@"^\d\d:\d\d:\d\d (info|warn|dbug|trce): ", l));
+        Assert.DoesNotContain(output, l => l.Contains("Executed DbCommand", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Invalid_configuration_fails_the_start_with_one_line_naming_the_key()
     {
         var (code, _, err) = await Run("", env: new() { ["Groundwork__Database__Provider"] = "mysql" });

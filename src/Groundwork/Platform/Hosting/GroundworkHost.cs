@@ -24,13 +24,37 @@ public static class GroundworkHost
         var settings = GroundworkSettings.Load(builder.Configuration, builder.Environment.IsProduction());
         var services = builder.Services;
 
-        builder.Logging.ClearProviders();
-        builder.Logging.AddJsonConsole(o =>
+        // Quiet framework defaults wherever the service runs from (appsettings.json sits next to the binary, not
+        // necessarily in the working directory); any configuration source still overrides them.
+        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
         {
-            o.IncludeScopes = true;
-            o.UseUtcTimestamp = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+            InitialData = new Dictionary<string, string?>
+            {
+                ["Logging:LogLevel:Default"] = "Information",
+                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+                ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Warning",
+            },
         });
+        builder.Logging.ClearProviders();
+        if (builder.Environment.IsDevelopment())
+        {
+            // dotnet run: one readable line per event. Everywhere else: JSON with scopes, for log pipelines.
+            builder.Logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "HH:mm:ss ";
+            });
+        }
+        else
+        {
+            builder.Logging.AddJsonConsole(o =>
+            {
+                o.IncludeScopes = true;
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+            });
+        }
 
         KestrelEndpoints.Configure(builder, settings);
         builder.WebHost.ConfigureKestrel(k =>
@@ -122,6 +146,8 @@ public static class GroundworkHost
         }
         app.MapGroundworkGrpc(features);
 
+        // The root has nothing of its own: send people (and browsers) to the interactive reference.
+        app.MapGet("/", () => Results.Redirect("/docs")).AllowAnonymous().ExcludeFromDescription();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
