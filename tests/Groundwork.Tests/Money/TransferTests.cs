@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Groundwork.Features.Ledger;
 using System.Net.Http.Json;
 using Groundwork.Platform.Auth;
@@ -189,21 +190,46 @@ public abstract class TransferTests(GroundworkApp app)
     [Fact]
     public async Task Transfers_write_their_events_to_the_outbox_in_order()
     {
-        var (_, alice, _, a, b) = await SetupAsync();
+        var (_, alice, bob, a, b) = await SetupAsync();
         var before = await app.Db(db => db.OutboxMessages.MaxAsync(m => (long?)m.Sequence)) ?? 0;
-        var created = await (await alice.Client().SendAsync(Post("/api/v1/transfers", new { fromAccountId = a, toAccountId = b, amount = 42 }, Guid.NewGuid().ToString()))).AssertStatus(201);
-        var id = Guid.Parse(created["data"]!["id"]!.GetValue<string>());
-
-        var events = await app.Db(db => db.OutboxMessages.Where(m => m.Sequence > before).OrderBy(m => m.Sequence).ToListAsync());
-        var mine = events.Where(e => e.Subject == id || e.Subject == a || e.Subject == b).ToList();
-        Assert.Equal(["account.credited", "account.debited", "transfer.completed"], mine.Select(e => e.Type).Order());
-        Assert.All(mine, e =>
+        var transfers = new List<(Guid Id, long Amount)>();
+        foreach (var amount in new long[] { 42, 17 })
         {
-            Assert.Equal(7, e.Id.Version);
-            Assert.Contains("42", e.Data, StringComparison.Ordinal);
-        });
-        Assert.Equal(mine.Select(e => e.Sequence).Order(), mine.Select(e => e.Sequence));
-        Assert.Equal(mine.Count, mine.Select(e => e.Sequence).Distinct().Count());
+            var created = await (await alice.Client().SendAsync(Post("/api/v1/transfers", new { fromAccountId = a, toAccountId = b, amount }, Guid.NewGuid().ToString()))).AssertStatus(201);
+            transfers.Add((Guid.Parse(created["data"]!["id"]!.GetValue<string>()), amount));
+        }
+
+        var subjects = new[] { a, b, transfers[0].Id, transfers[1].Id };
+        var events = await app.Db(db => db.OutboxMessages.Where(m => m.Sequence > before && subjects.Contains(m.Subject)).OrderBy(m => m.Sequence).ToListAsync());
+
+        // Per transfer, in the order they happened: the transfer, then its debit, then its credit; the second
+        // transfer's events all come after the first's (sequence is the commit order readers replay by).
+        Assert.Equal(
+            ["transfer.completed", "account.debited", "account.credited", "transfer.completed", "account.debited", "account.credited"],
+            events.Select(e => e.Type));
+        Assert.True(events.Zip(events.Skip(1)).All(p => p.First.Sequence < p.Second.Sequence));
+        for (var i = 0; i < transfers.Count; i++)
+        {
+            var (id, amount) = transfers[i];
+            var completed = JsonNode.Parse(events[3 * i].Data)!;
+            var debited = JsonNode.Parse(events[(3 * i) + 1].Data)!;
+            var credited = JsonNode.Parse(events[(3 * i) + 2].Data)!;
+            Assert.Equal(id, events[3 * i].Subject);
+            Assert.Equal(id.ToString(), completed["id"]!.GetValue<string>());
+            Assert.Equal(amount, completed["amount"]!.GetValue<long>());
+            Assert.Equal(a.ToString(), completed["fromAccountId"]!.GetValue<string>());
+            Assert.Equal(b.ToString(), completed["toAccountId"]!.GetValue<string>());
+
+            Assert.Equal(a, events[(3 * i) + 1].Subject);
+            Assert.Equal((a.ToString(), alice.Id.ToString(), amount, id.ToString()),
+                (debited["accountId"]!.GetValue<string>(), debited["ownerId"]!.GetValue<string>(), debited["amount"]!.GetValue<long>(), debited["transactionId"]!.GetValue<string>()));
+            Assert.Equal(b, events[(3 * i) + 2].Subject);
+            Assert.Equal((b.ToString(), bob.Id.ToString(), amount, id.ToString()),
+                (credited["accountId"]!.GetValue<string>(), credited["ownerId"]!.GetValue<string>(), credited["amount"]!.GetValue<long>(), credited["transactionId"]!.GetValue<string>()));
+        }
+
+        Assert.All(events, e => Assert.Equal(7, e.Id.Version));
+        Assert.Equal(events.Count, events.Select(e => e.Id).Distinct().Count());
     }
 
     [Fact]

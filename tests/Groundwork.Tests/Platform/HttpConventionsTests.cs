@@ -21,7 +21,7 @@ public abstract class HttpConventionsTests(GroundworkApp app)
         "POST /api/v1/auth/register", "POST /api/v1/auth/login", "POST /api/v1/auth/refresh",
         "GET /.well-known/jwks.json", "GET /.well-known/openid-configuration",
         "* /health/live", "* /health/ready", "GET /openapi/{documentName}.json",
-        "GET /docs/{documentName?}", "GET /docs/{**path}", "GET /docs/",
+        "GET /docs/{documentName?}", "GET /docs/{**path}", "GET /docs/", "GET /",
         "GET /api/v1/posts/", "GET /api/v1/posts/{id:guid}", "GET /api/v1/users/{userId:guid}/posts",
         // GraphQL and gRPC authorize per field / per method in the operation pipeline (GraphQL*Tests,
         // Grpc*Tests and the cross-transport table prove it); the HTTP route itself is open.

@@ -169,6 +169,21 @@ public abstract class CrossTransportIdempotencyTests(GroundworkApp app)
         Assert.Equal(1, await app.Db(db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.CountAsync(db.Posts, p => p.AuthorId == owner.Id)));
     }
 
+    [Fact]
+    public async Task A_password_is_not_part_of_what_the_idempotency_record_remembers()
+    {
+        var admin = await app.ActorAsync(Role.Admin);
+        var key = Guid.NewGuid().ToString();
+        var email = GroundworkApp.UniqueEmail("keyed");
+        var first = await Rest(admin, "/api/v1/users", new { email, name = "Keyed", password = "first-password-1" }, key);
+        // Same key, same user, another password: the same request as far as the record knows, so a replay.
+        var second = await Rest(admin, "/api/v1/users", new { email, name = "Keyed", password = "other-password-2" }, key);
+        Assert.Equal(new Outcome("OK", first.Id, true), second);
+        var record = await app.Db(db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.SingleAsync(db.IdempotencyRecords, r => r.Key == key));
+        Assert.DoesNotContain("first-password-1", record.Response!, StringComparison.Ordinal);
+        await (await app.CreateClient().PostAsJsonAsync("/api/v1/auth/login", new { email, password = "first-password-1" })).AssertStatus(200);
+    }
+
     private static string Arg(string? key) => key is null ? "" : $", idempotencyKey: \"{key}\"";
 
     private static string Quoted(string? key) => key is null ? "null" : $"\"{key}\"";

@@ -189,6 +189,26 @@ public abstract class CrossTransportTests(GroundworkApp app)
         Assert.Equal(Role.User, owner.Role);
     }
 
+    [Fact]
+    public async Task A_broken_credential_is_refused_on_public_reads_everywhere_but_never_blocks_signing_in()
+    {
+        var user = await app.ActorAsync();
+        const string forged = "eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiJ4In0.c2ln";
+        var rest = app.CreateClient();
+        rest.DefaultRequestHeaders.Authorization = new("Bearer", forged);
+        await (await rest.GetAsync("/api/v1/posts")).AssertError(401, "AUTHENTICATION_ERROR");
+        (await rest.GraphQLAsync("{ posts { id } }")).AssertError("AUTHENTICATION_ERROR", 401);
+        using var channel = app.GrpcChannel();
+        var metadata = new Metadata { { "authorization", $"Bearer {forged}" } };
+        var grpc = await Assert.ThrowsAsync<RpcException>(() => new PostService.PostServiceClient(channel).ListPostsAsync(new(), metadata).ResponseAsync);
+        Assert.Equal(StatusCode.Unauthenticated, grpc.StatusCode);
+
+        // A client holding a stale token can still sign in, over REST and gRPC.
+        await (await rest.PostAsJsonAsync("/api/v1/auth/login", new { email = user.Email, password = user.Password })).AssertStatus(200);
+        var pair = await new AuthService.AuthServiceClient(channel).LoginAsync(new() { Email = user.Email, Password = user.Password }, metadata);
+        Assert.False(string.IsNullOrEmpty(pair.AccessToken));
+    }
+
     private static string Transfer(Guid from, Guid to, long amount) =>
         $$"""mutation { transfer(input: { fromAccountId: "{{from}}", toAccountId: "{{to}}", amount: {{amount}} }, idempotencyKey: "{{Guid.NewGuid()}}") { id } }""";
 

@@ -16,7 +16,7 @@ public sealed class LogoutValidator : AbstractValidator<LogoutRequest>
 
 public sealed class Logout(GroundworkDbContext db, SessionRevocation revocation) : IOperation<LogoutRequest, Unit>
 {
-    public Policy Policy => Policy.Authenticated();
+    public Policy Policy => Policy.SessionOnly;
 
     public Execution Execution => Execution.Write;
 

@@ -4,7 +4,7 @@ using Groundwork.Platform.Operations;
 
 namespace Groundwork.Features.Users;
 
-public sealed record CreateUserRequest(string? Email, string? Name, string? Password, Role? Role);
+public sealed record CreateUserRequest(string? Email, string? Name, [property: Secret] string? Password, Role? Role);
 
 public sealed class CreateUserValidator : AbstractValidator<CreateUserRequest>
 {

@@ -114,23 +114,6 @@ public static class AuthenticationSetup
         identity.AddClaim(new Claim(ClaimNames.Role, session.Role.WireName()));
     }
 
-    /// <summary>
-    /// True when the request carried a credential that did not authenticate (expired, forged, revoked).
-    /// Routes open to anonymous callers (GraphQL, gRPC) refuse such requests instead of treating them as anonymous.
-    /// </summary>
-    public static async Task<bool> HasFailedCredentialAsync(this HttpContext context)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        if (context.User.Identity?.IsAuthenticated == true
-            || (!context.Request.Headers.ContainsKey("Authorization") && !context.Request.Headers.ContainsKey("X-API-Key")))
-        {
-            return false;
-        }
-
-        var result = await context.AuthenticateAsync();
-        return !result.Succeeded;
-    }
-
     /// <summary>Describes the HTTP caller to the pipeline.</summary>
     public static Caller ToCaller(this HttpContext context)
     {
@@ -143,6 +126,9 @@ public static class AuthenticationSetup
         var user = context.User;
         var caller = new Caller
         {
+            // Authentication has run by now: a credential that was sent but left the user anonymous failed.
+            CredentialRejected = user.Identity?.IsAuthenticated != true
+                && (context.Request.Headers.ContainsKey("Authorization") || context.Request.Headers.ContainsKey(ApiKeyAuthenticationHandler.HeaderName)),
             ClientIp = context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
             UserAgent = context.Request.Headers.UserAgent.ToString() is { Length: > 0 } ua ? ua[..Math.Min(ua.Length, 512)] : null,
         };

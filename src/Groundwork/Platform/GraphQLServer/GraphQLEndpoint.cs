@@ -65,8 +65,9 @@ public static class GraphQLEndpoint
             return;
         }
 
-        // A credential that was sent but did not authenticate is refused, not silently downgraded to anonymous.
-        if (await http.HasFailedCredentialAsync())
+        // The pipeline's rule for a credential that did not authenticate (refused, not downgraded to anonymous),
+        // applied once to the whole document: no GraphQL operation is a sign-in that must tolerate a stale token.
+        if (http.ToCaller().CredentialRejected)
         {
             await WriteErrorAsync(http, mediaType, StatusCodes.Status401Unauthorized, Error.Unauthenticated("The credential is invalid or expired"));
             return;

@@ -17,8 +17,8 @@ public static class GraphQLLimits
     public const int MaxAliases = 15;
 
     /// <summary>
-    /// Estimated objects a document may touch: each field costs 1, times the size of the lists above it (the
-    /// <c>limit</c>/<c>first</c> argument where there is one, else an estimate per field).
+    /// Objects a document may touch at most: each field costs 1, times the real maximum size of the lists above it
+    /// (the <c>limit</c>/<c>first</c> argument, clamped to its range, or the list's own bound).
     /// </summary>
     public const int MaxComplexity = 25_000;
 
@@ -69,7 +69,7 @@ public static class GraphQLLimits
     {
         if (value is not int n || n < min || n > max)
         {
-            throw new ArgumentOutOfRangeException(name, $"'{name}' must be between {min} and {max}");
+            throw new ArgumentException($"'{name}' must be between {min} and {max}");
         }
     }
 
@@ -80,7 +80,8 @@ public static class GraphQLLimits
         yield return new ComplexityValidationRule(new ComplexityOptions
         {
             MaxComplexity = MaxComplexity,
-            DefaultListImpactMultiplier = 10,
+            // A list field that forgets ListOfAtMost/SizeArgument is still priced at the most any list returns.
+            DefaultListImpactMultiplier = MaxListSize,
         });
         if (production)
         {

@@ -8,9 +8,9 @@ using Groundwork.Platform.RateLimiting;
 namespace Groundwork.Platform.GrpcServer;
 
 /// <summary>
-/// What the HTTP middleware does for REST, for gRPC calls: the default per-principal rate limit, a credential
-/// that was sent but failed refused as UNAUTHENTICATED, and any exception that escapes a service turned into a
-/// bare INTERNAL status (logged here, never sent).
+/// What the HTTP middleware does for REST, for gRPC calls: the default per-principal rate limit, and any
+/// exception that escapes a service turned into a bare INTERNAL status (logged here, never sent). A credential that
+/// failed is refused by the pipeline's policy step, as on every transport.
 /// </summary>
 public sealed class GrpcServerInterceptor(RateLimiter limiter, GroundworkSettings settings, ILogger<GrpcServerInterceptor> logger) : Interceptor
 {
@@ -20,11 +20,6 @@ public sealed class GrpcServerInterceptor(RateLimiter limiter, GroundworkSetting
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(continuation);
         var http = context.GetHttpContext();
-        if (await http.HasFailedCredentialAsync())
-        {
-            throw GrpcOperations.ToRpcException(Error.Unauthenticated("The credential is invalid or expired"), http.TraceIdentifier);
-        }
-
         var decision = limiter.TryAcquire("default", http.ToCaller().PrincipalKey, settings.RateLimits.Default);
         if (!decision.Allowed)
         {

@@ -18,11 +18,6 @@ public static class RestErrors
         response.StatusCode = error.Code.HttpStatus();
         WriteHeaders(response, error);
 
-        if (IsCredentialPath(context))
-        {
-            response.Headers.CacheControl = "no-store";
-        }
-
         var body = new ErrorEnvelope(new ErrorBody(
             error.Code.WireName(), error.Message, error.Details ?? [], context.TraceIdentifier));
         await response.WriteAsJsonAsync(body, Json.Options, "application/json; charset=utf-8", context.RequestAborted);

@@ -25,9 +25,30 @@ public sealed record IdempotencyClaim(string Principal, string Key, string Opera
     public static IdempotencyClaim For<TRequest>(Caller caller, string key, string operation, TRequest request)
     {
         ArgumentNullException.ThrowIfNull(caller);
-        var fingerprint = Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(request, Json.Options)));
+        var fingerprint = Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(request, FingerprintOptions)));
         return new IdempotencyClaim(caller.PrincipalKey, key, operation, fingerprint);
     }
+
+    /// <summary>The wire options, minus <see cref="SecretAttribute"/> properties (a stored hash must not reveal a password).</summary>
+    private static readonly JsonSerializerOptions FingerprintOptions = new(Json.Options)
+    {
+        TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver
+        {
+            Modifiers =
+            {
+                info =>
+                {
+                    foreach (var property in info.Properties)
+                    {
+                        if (property.AttributeProvider?.IsDefined(typeof(SecretAttribute), inherit: true) == true)
+                        {
+                            property.ShouldSerialize = (_, _) => false;
+                        }
+                    }
+                },
+            },
+        },
+    };
 }
 
 /// <summary>The outcome of claiming inside the business transaction: ours to run, or someone's completed record.</summary>
@@ -59,9 +80,17 @@ public sealed class IdempotencyStore(TimeProvider clock)
         var now = clock.GetUtcNow().UtcDateTime;
         for (var attempt = 0; attempt < 2; attempt++)
         {
-            if (await InsertAsync(db, claim, now, cancellationToken) == 1)
+            try
             {
-                return new ClaimOutcome.Claimed();
+                if (await InsertAsync(db, claim, now, cancellationToken) == 1)
+                {
+                    return new ClaimOutcome.Claimed();
+                }
+            }
+            catch (Npgsql.PostgresException e) when (e.SqlState == "55P03")
+            {
+                // lock_not_available: the twin holding this key did not finish within the wait.
+                return new ClaimOutcome.Refused(InFlight);
             }
 
             // Someone holds the key and has committed (a running twin would still be blocking the insert).
@@ -99,6 +128,14 @@ public sealed class IdempotencyStore(TimeProvider clock)
         ArgumentNullException.ThrowIfNull(claim);
         return db.IdempotencyRecords.Where(r => r.Principal == claim.Principal && r.Key == claim.Key)
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.Response, response), cancellationToken);
+    }
+
+    /// <summary>Removes the claim inside the transaction (an operation failed but keeps its other changes).</summary>
+    public static Task ForgetAsync(GroundworkDbContext db, IdempotencyClaim claim, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(claim);
+        return db.IdempotencyRecords.Where(r => r.Principal == claim.Principal && r.Key == claim.Key).ExecuteDeleteAsync(cancellationToken);
     }
 
     public static Error InFlight =>

@@ -22,6 +22,12 @@ public sealed record Caller
     public string? ClientIp { get; init; }
     public string? UserAgent { get; init; }
 
+    /// <summary>
+    /// The request carried a credential (bearer token, API key) that did not authenticate: expired, forged, revoked.
+    /// Such a caller is not treated as anonymous (see <see cref="Policy.Check"/>), whatever the transport.
+    /// </summary>
+    public bool CredentialRejected { get; init; }
+
     public bool IsAuthenticated => UserId is not null;
 
     public bool IsAdmin => IsAuthenticated && Role == Role.Admin;

@@ -173,9 +173,12 @@ public sealed class OperationPipeline(
         }
 
         await db.SaveChangesAsync(cancellationToken);
-        if (claim is not null && result.IsSuccess)
+        if (claim is not null)
         {
-            await IdempotencyStore.CompleteAsync(db, claim, JsonSerializer.Serialize(result.Value, Json.Options), cancellationToken);
+            // A failure that keeps its changes must not keep the claim: a record always holds a response to replay.
+            await (result.IsSuccess
+                ? IdempotencyStore.CompleteAsync(db, claim, JsonSerializer.Serialize(result.Value, Json.Options), cancellationToken)
+                : IdempotencyStore.ForgetAsync(db, claim, cancellationToken));
         }
 
         await transaction.CommitAsync(cancellationToken);

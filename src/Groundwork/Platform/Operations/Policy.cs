@@ -43,6 +43,14 @@ public sealed record Policy
 
     public Error? Check(Caller caller)
     {
+        ArgumentNullException.ThrowIfNull(caller);
+        // A broken credential is refused, not downgraded to anonymous, except by the sign-in operations (login,
+        // refresh, register), which a client with a stale token must still reach.
+        if (caller.CredentialRejected && !ReferenceEquals(this, Anonymous))
+        {
+            return Error.Unauthenticated("The credential is invalid or expired");
+        }
+
         if (!caller.IsAuthenticated)
         {
             return RequiresAuthentication ? Error.Unauthenticated() : null;

@@ -16,15 +16,12 @@ public static class DbErrors
 
     /// <summary>
     /// Database refusals that are answers, not faults: a unique index lost a race (409, already exists), an
-    /// optimistic concurrency token changed (409, re-read and retry), an idempotency twin did not finish within
-    /// the wait (409, retry later). Null for anything else.
+    /// optimistic concurrency token changed (409, re-read and retry). Null for anything else.
     /// </summary>
     public static Operations.Error? Classify(Exception exception) => exception switch
     {
         DbUpdateConcurrencyException => Operations.Error.Conflict("The resource was changed concurrently; reload it and retry", Operations.ConflictKind.Concurrency),
         DbUpdateException update when IsUniqueViolation(update) => Operations.Error.Conflict("It already exists", Operations.ConflictKind.Duplicate),
-        // 55P03 lock_not_available: the lock_timeout set around an idempotency claim ran out.
-        _ when Unwrap(exception) is PostgresException { SqlState: "55P03" } => Idempotency.IdempotencyStore.InFlight,
         _ => null,
     };
 
