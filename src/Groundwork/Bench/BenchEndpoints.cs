@@ -10,7 +10,7 @@ namespace Groundwork.Bench;
 /// <summary>
 /// Baselines for bench/run.sh, mapped only with <c>Groundwork:Bench:Enabled=true</c> (refused in Production):
 /// the same user JSON from memory, and the users list query on raw Npgsql. Ratios against these, measured in
-/// the same process and run, are what the quality bars of SPEC §14 compare.
+/// the same process and run, are what the quality bars compare (bench/README.md).
 /// </summary>
 public static class BenchEndpoints
 {

@@ -101,7 +101,9 @@ public sealed class ArchitectureTests(SqliteApp app) : IClassFixture<SqliteApp>
     {
         using var scope = app.Services.CreateScope();
         var problems = new List<string>();
-        foreach (var (route, method, operation) in Routes())
+        var routes = Routes().ToList();
+        Assert.Contains(routes, r => r.Route == "/api/v1/transfers" && r.Method == "POST"); // the routes were found
+        foreach (var (route, method, operation, _) in routes)
         {
             if (method is "POST" or "PUT" or "PATCH" or "DELETE" && !Execution(scope, operation).Writes)
             {
@@ -117,12 +119,13 @@ public sealed class ArchitectureTests(SqliteApp app) : IClassFixture<SqliteApp>
     {
         using var scope = app.Services.CreateScope();
         var problems = new List<string>();
-        foreach (var (route, method, operation) in Routes().Where(r => r.Method == "POST"))
+        var posts = Routes().Where(r => r.Method == "POST").ToList();
+        Assert.Contains(posts, r => r.Creates); // the 201 metadata was found
+        foreach (var (route, _, operation, creates) in posts)
         {
             var execution = Execution(scope, operation);
             // Credentials (tokens, API-key secrets) are never stored for replay, so those routes take no key.
             var carriesCredentials = route.StartsWith("/api/v1/auth", StringComparison.Ordinal) || route.StartsWith("/api/v1/api-keys", StringComparison.Ordinal);
-            var creates = route.EndsWith('/') || route.EndsWith("s", StringComparison.Ordinal) || route.EndsWith("/deposits", StringComparison.Ordinal);
             if (carriesCredentials && execution.Idempotency != IdempotencyMode.None)
             {
                 problems.Add($"POST {route} ({operation.Name}) would store credentials for replay");
@@ -163,18 +166,20 @@ public sealed class ArchitectureTests(SqliteApp app) : IClassFixture<SqliteApp>
                 .Select(i => (t, i.GetGenericArguments()[0])));
 
     /// <summary>Every REST route with the operation its handler runs (found among the handler's parameters).</summary>
-    private IEnumerable<(string Route, string Method, Type Operation)> Routes()
+    /// <param name="Creates">The route documents a 201 Created answer.</param>
+    private IEnumerable<(string Route, string Method, Type Operation, bool Creates)> Routes()
     {
         var operations = Operations().Select(o => o.Operation).ToHashSet();
         foreach (var endpoint in app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>())
         {
             var handler = endpoint.Metadata.OfType<MethodInfo>().FirstOrDefault();
             var methods = endpoint.Metadata.OfType<HttpMethodMetadata>().FirstOrDefault()?.HttpMethods ?? [];
+            var creates = endpoint.Metadata.OfType<Microsoft.AspNetCore.Http.Metadata.IProducesResponseTypeMetadata>().Any(m => m.StatusCode == 201);
             foreach (var operation in handler?.GetParameters().Select(p => p.ParameterType).Where(operations.Contains) ?? [])
             {
                 foreach (var method in methods)
                 {
-                    yield return ("/" + endpoint.RoutePattern.RawText!.TrimStart('/'), method, operation);
+                    yield return ("/" + endpoint.RoutePattern.RawText!.TrimStart('/'), method, operation, creates);
                 }
             }
         }

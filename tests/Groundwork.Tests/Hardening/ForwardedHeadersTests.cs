@@ -15,6 +15,7 @@ public class NoProxyApp : GroundworkApp
         ["Groundwork:RateLimits:Default"] = "100000",
         ["Groundwork:RateLimits:LoginPerIp"] = "3",
         ["Groundwork:RateLimits:LoginPerAccount"] = "100",
+        ["Groundwork:Bench:Enabled"] = "true",
     };
 
     protected override Task<string> CreateDatabaseAsync(string folder) => Task.FromResult($"Data Source={Path.Combine(folder, "gw.db")}");
@@ -55,6 +56,17 @@ public sealed class UntrustedForwardedHeadersTests(NoProxyApp app) : IClassFixtu
         var limited = await ForwardedLogins.FromAsync(app, "198.51.100.4");
         await limited.AssertError(429, "RATE_LIMITED");
         Assert.StartsWith("\"login-ip\"", limited.Headers.GetValues("RateLimit-Policy").Single(), StringComparison.Ordinal);
+    }
+}
+
+public sealed class BenchOnLoopbackTests(NoProxyApp app) : IClassFixture<NoProxyApp>
+{
+    [Fact]
+    public async Task The_benchmark_baselines_answer_a_loopback_caller()
+    {
+        // The other half of LimitsBeforeWorkTests' 404 for a non-loopback caller: the routes exist and serve here.
+        var bare = await (await app.CreateClient().GetAsync("/bench/bare-user")).AssertStatus(200);
+        Assert.Equal("bench@example.com", bare["data"]!["email"]!.GetValue<string>());
     }
 }
 

@@ -202,7 +202,7 @@ public static class HttpAssertions
         return JsonNode.Parse(text)?.AsObject() ?? throw new JsonException($"Not a JSON object: {text}");
     }
 
-    /// <summary>Asserts the status and the SPEC §4 envelope with <paramref name="code"/>; returns the error object.</summary>
+    /// <summary>Asserts the status and the docs/api/errors.md envelope with <paramref name="code"/>; returns the error object.</summary>
     public static async Task<JsonObject> AssertError(this HttpResponseMessage response, int status, string code)
     {
         var text = await response.Content.ReadAsStringAsync();

@@ -205,7 +205,7 @@ public abstract class FuzzTests(GroundworkApp app)
         }
     }
 
-    /// <summary>Null when the body is SPEC §4's <c>{"error":{"code","message","details","requestId"}}</c> envelope.</summary>
+    /// <summary>Null when the body is the <c>{"error":{"code","message","details","requestId"}}</c> envelope.</summary>
     private static string? EnvelopeProblem(HttpResponseMessage response, string text)
     {
         if (response.Content.Headers.ContentType?.MediaType != "application/json")

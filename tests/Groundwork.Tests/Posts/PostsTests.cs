@@ -39,6 +39,9 @@ public abstract class PostsTests(GroundworkApp app)
         await (await other.Client().PatchAsJsonAsync($"/api/v1/posts/{id}", new { title = "Hijack" })).AssertError(403, "AUTHORIZATION_ERROR");
         await (await other.Client().DeleteAsync($"/api/v1/posts/{id}")).AssertError(403, "AUTHORIZATION_ERROR");
         await (await other.Client().PostAsync($"/api/v1/posts/{id}/unpublish", null)).AssertError(403, "AUTHORIZATION_ERROR");
+        var untouched = await app.Db(db => db.Posts.AsNoTracking().SingleAsync(p => p.Id == Guid.Parse(id)));
+        Assert.NotEqual("Hijack", untouched.Title);
+        Assert.True(untouched.Published);
 
         await (await moderator.Client().PostAsync($"/api/v1/posts/{id}/unpublish", null)).AssertStatus(200);
         await (await app.CreateClient().GetAsync($"/api/v1/posts/{id}")).AssertError(404, "NOT_FOUND");
@@ -112,6 +115,7 @@ public abstract class PostsTests(GroundworkApp app)
         await (await author.Client().PostAsJsonAsync("/api/v1/posts", new { title = new string('t', 201), content = "x" })).AssertError(400, "VALIDATION_ERROR");
         await (await author.Client().PostAsJsonAsync("/api/v1/posts", new { title = "t", content = new string('c', 50_001) })).AssertError(400, "VALIDATION_ERROR");
         await (await author.Client().PostAsJsonAsync("/api/v1/posts", new { title = new string('t', 200), content = new string('c', 50_000) })).AssertStatus(201);
+        Assert.Equal(1, await app.Db(db => db.Posts.CountAsync(p => p.AuthorId == author.Id)));
     }
 }
 

@@ -103,18 +103,29 @@ public sealed class KillTests(PostgresServer postgres) : IAsyncDisposable
             }
         })).ToList();
 
+        // Kill once enough transfers were acknowledged since the last start: a count, not a delay, so a slow or
+        // fast machine gives the same test.
+        async Task WaitForAcknowledgedAsync(int count)
+        {
+            var deadline = DateTime.UtcNow.AddMinutes(2);
+            while (acknowledged.Count < count)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"only {acknowledged.Count} of {count} transfers acknowledged");
+                await Task.Delay(20);
+            }
+        }
+
         for (var kill = 0; kill < 2; kill++)
         {
-            await Task.Delay(1_500);
+            await WaitForAcknowledgedAsync(20 * (kill + 1));
             Kill();
             await Task.Delay(300);
             await StartServerAsync(address);
         }
 
-        await Task.Delay(1_000);
+        await WaitForAcknowledgedAsync(60);
         await load.CancelAsync();
         await Task.WhenAll(workers);
-        Assert.True(acknowledged.Count > 20, $"only {acknowledged.Count} transfers were acknowledged");
         Assert.NotEmpty(unacknowledged);
 
         // Retry every unacknowledged request with its own key until it is answered for good.

@@ -10,7 +10,7 @@ namespace Groundwork.Tests.Transports;
 
 /// <summary>
 /// Related objects load in batches: the number of SQL statements a query runs does not grow with the number
-/// of objects it returns (SPEC §10). Each provider gets its own database, so the counts are exact.
+/// of objects it returns (docs/api/pagination.md). Each provider gets its own database, so the counts are exact.
 /// </summary>
 public abstract class GraphQLBatchingTests(GroundworkApp app)
 {

@@ -11,7 +11,7 @@ public static class ApiKeysEndpoints
         keys.MapGet("/", (HttpContext http, ListApiKeys op) => Rest.RunAsync(http, op, new ListApiKeysRequest(), Rest.Data))
             .WithName("ListApiKeys")
             .Produces<DataEnvelope<IReadOnlyList<ApiKeyDto>>>()
-            .ProducesErrors(401);
+            .ProducesErrors(401, 403);
 
         keys.MapPost("/", (HttpContext http, CreateApiKey op, CreateApiKeyRequest body) =>
                 Rest.RunAsync(http, op, body, key => Rest.Created(http, $"/api/v1/api-keys/{key.Id}", key)))
@@ -23,12 +23,12 @@ public static class ApiKeysEndpoints
                 Rest.RunAsync(http, op, new GetApiKeyRequest(id), Rest.Data))
             .WithName("GetApiKey")
             .Produces<DataEnvelope<ApiKeyDto>>()
-            .ProducesErrors(401, 404);
+            .ProducesErrors(401, 403, 404);
 
         keys.MapDelete("/{id:guid}", (HttpContext http, RevokeApiKey op, Guid id) =>
                 Rest.RunAsync(http, op, new RevokeApiKeyRequest(id), Rest.NoContent))
             .WithName("RevokeApiKey")
             .Produces(StatusCodes.Status204NoContent)
-            .ProducesErrors(401, 404);
+            .ProducesErrors(401, 403, 404);
     }
 }

@@ -37,7 +37,7 @@ public static class AuthEndpoints
             .RequireAuthorization()
             .WithName("Logout")
             .Produces(StatusCodes.Status204NoContent)
-            .ProducesErrors(400, 401, 404);
+            .ProducesErrors(400, 401, 403, 404);
 
         auth.MapGet("/me", (HttpContext http, Me op) =>
                 Rest.RunAsync(http, op, new MeRequest(), user => Rest.DataWithETag(http, user, user.Version)))
@@ -51,14 +51,14 @@ public static class AuthEndpoints
             .RequireAuthorization()
             .WithName("ListSessions")
             .Produces<DataEnvelope<IReadOnlyList<SessionDto>>>()
-            .ProducesErrors(401);
+            .ProducesErrors(401, 403);
 
         auth.MapDelete("/sessions/{id:guid}", (HttpContext http, RevokeSession op, Guid id) =>
                 Rest.RunAsync(http, op, new RevokeSessionRequest(id), Rest.NoContent))
             .RequireAuthorization()
             .WithName("RevokeSession")
             .Produces(StatusCodes.Status204NoContent)
-            .ProducesErrors(401, 404);
+            .ProducesErrors(401, 403, 404);
 
         auth.MapPost("/password", (HttpContext http, ChangePassword op, ChangePasswordRequest body) =>
                 Rest.RunAsync(http, op, body, Rest.NoContent))

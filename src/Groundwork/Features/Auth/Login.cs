@@ -21,7 +21,7 @@ public sealed class LoginValidator : AbstractValidator<LoginRequest>
 
 /// <summary>
 /// Password login. Unknown email and wrong password answer the same error after the same bcrypt work, and
-/// guessing is throttled per IP and per account (SPEC §6, §9).
+/// guessing is throttled per IP and per account (docs/api/limits.md).
 /// </summary>
 public sealed class Login(
     GroundworkDbContext db,

@@ -1,6 +1,6 @@
 namespace Groundwork.Features.Ledger;
 
-/// <summary>Bounds on amounts, so no balance or total can overflow a 64-bit integer (SPEC §3: integer minor units).</summary>
+/// <summary>Bounds on amounts, so no balance or total can overflow a 64-bit integer (amounts are integer minor units).</summary>
 public static class Money
 {
     /// <summary>The largest amount one movement (transfer, deposit, payment) may carry: 10^15 minor units.</summary>

@@ -13,7 +13,7 @@ public sealed record LedgerViolation(string Kind, string Subject, long Expected,
 public sealed record LedgerReport(bool Ok, int CheckedAccounts, int CheckedTransactions, IReadOnlyList<LedgerViolation> Violations);
 
 /// <summary>
-/// Checks the invariants of SPEC §3 with set-based queries: every transaction has two entries summing to zero,
+/// Checks the ledger invariants with set-based queries: every transaction has two entries summing to zero,
 /// every balance equals the sum of its entries, and each currency's balances sum to zero.
 /// </summary>
 public sealed class VerifyLedger(GroundworkDbContext db) : IOperation<VerifyLedgerRequest, LedgerReport>

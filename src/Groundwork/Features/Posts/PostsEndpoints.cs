@@ -42,7 +42,7 @@ public static class PostsEndpoints
             .RequireAuthorization().WithName("UnpublishPost").Produces<DataEnvelope<PostDto>>().ProducesErrors(401, 403, 404);
     }
 
-    /// <summary>Offset pages by default; a <c>cursor</c> or <c>after</c> parameter (empty: from the top) switches to keyset pages (SPEC §4).</summary>
+    /// <summary>Offset pages by default; a <c>cursor</c> or <c>after</c> parameter (empty: from the top) switches to keyset pages (docs/api/errors.md).</summary>
     private static Task<IResult> List(HttpContext http, ListPosts op, ListPostsByCursor byCursor, Guid? author)
     {
         if (http.Request.Query.ContainsKey("cursor") || http.Request.Query.ContainsKey("after"))

@@ -9,7 +9,7 @@ namespace Groundwork.Features.Posts;
 /// <summary>GraphQL adapter for posts.</summary>
 public static class PostsGraphQL
 {
-    /// <summary>The seed's unpaginated lists (<c>posts</c>, <c>User.posts</c>) stop here (SPEC §10).</summary>
+    /// <summary>The seed's unpaginated lists (<c>posts</c>, <c>User.posts</c>) stop here (docs/api/pagination.md).</summary>
     public const int MaxListed = ListPostsByAuthors.MaxPerAuthor;
 
     public static void AddQueries(ObjectGraphType query)
@@ -31,7 +31,7 @@ public static class PostsGraphQL
             });
     }
 
-    /// <summary>Cursor connections page through everything the seed's bounded lists stop short of (SPEC §10).</summary>
+    /// <summary>Cursor connections page through everything the seed's bounded lists stop short of (docs/api/pagination.md).</summary>
     public static void AddConnections(ObjectGraphType query)
     {
         ArgumentNullException.ThrowIfNull(query);

@@ -1,3 +1,4 @@
+using Groundwork.Features.Auth;
 using FluentValidation;
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Operations;
@@ -21,7 +22,7 @@ public sealed class UpdateUserValidator : AbstractValidator<UpdateUserRequest>
 }
 
 /// <summary>Users edit their own name and email; only admins edit others and roles.</summary>
-public sealed class UpdateUser(GroundworkDbContext db, TimeProvider clock) : IOperation<UpdateUserRequest, UserDto>
+public sealed class UpdateUser(GroundworkDbContext db, SessionStatus status, CommitHooks hooks, TimeProvider clock) : IOperation<UpdateUserRequest, UserDto>
 {
     public Policy Policy => Policy.Authenticated(Scopes.UsersWrite);
 
@@ -67,9 +68,13 @@ public sealed class UpdateUser(GroundworkDbContext db, TimeProvider clock) : IOp
             user.Name = request.Name.Trim();
         }
 
-        if (request.Role is { } role)
+        if (request.Role is { } role && role != user.Role)
         {
             user.Role = role;
+            // Tokens carry the role as it was; requests read it from the session status, so drop this node's cached
+            // answers once the change commits and the new role applies to the user's live sessions at once.
+            var sessions = await db.Sessions.Where(s => s.UserId == user.Id && s.RevokedAt == null).Select(s => s.Id).ToListAsync(cancellationToken);
+            hooks.AfterCommit(() => sessions.ForEach(status.Forget));
         }
 
         user.UpdatedAt = clock.GetUtcNow().UtcDateTime;

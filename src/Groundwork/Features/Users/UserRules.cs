@@ -4,7 +4,7 @@ using FluentValidation;
 
 namespace Groundwork.Features.Users;
 
-/// <summary>The field rules of SPEC §3 for users, shared by every request that carries these fields.</summary>
+/// <summary>The field rules for users, shared by every request that carries these fields.</summary>
 public static class UserRules
 {
     /// <summary>

@@ -1,6 +1,6 @@
 namespace Groundwork.Platform.Auth;
 
-/// <summary>API-key scopes of SPEC §5. A session token carries all of them; a key carries the ones it was given.</summary>
+/// <summary>API-key scopes (docs/api/README.md). A session token carries all of them; a key carries the ones it was given.</summary>
 public static class Scopes
 {
     public const string UsersRead = "users:read";

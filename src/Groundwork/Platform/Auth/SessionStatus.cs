@@ -5,7 +5,7 @@ namespace Groundwork.Platform.Auth;
 /// <summary>
 /// Answers "is this session still alive, and what is its user's role now?" for every bearer request.
 /// The answer is cached for at most one second, which bounds how long a revoked session's access tokens keep
-/// working on any node (SPEC §6) while sparing the database one lookup per request.
+/// working on any node (docs/adr/0003-sessions-and-tokens.md) while sparing the database one lookup per request.
 /// </summary>
 public sealed class SessionStatus(IServiceScopeFactory scopes, IMemoryCache cache, TimeProvider clock)
 {

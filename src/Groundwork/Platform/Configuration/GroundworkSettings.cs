@@ -30,7 +30,7 @@ public sealed record RateLimitSettings(
     RateLimitRule FailedCredentialsPerIp);
 
 /// <summary>
-/// Every setting of SPEC §2, read and checked once at start. Reading it here (not with IOptions scattered
+/// Every setting (the README's Configuration table), read and checked once at start. Reading it here (not with IOptions scattered
 /// across features) is what lets a bad value fail the start with one line instead of the first request.
 /// </summary>
 public sealed record GroundworkSettings

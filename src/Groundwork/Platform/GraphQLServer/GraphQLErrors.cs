@@ -5,7 +5,7 @@ using Groundwork.Platform.Operations;
 namespace Groundwork.Platform.GraphQLServer;
 
 /// <summary>
-/// Shapes every GraphQL error for the wire: <c>extensions.code</c> from the SPEC §4 catalogue, field
+/// Shapes every GraphQL error for the wire: <c>extensions.code</c> from the catalogue (docs/api/errors.md), field
 /// <c>details</c> for validation, the request id; never an exception's text or stack.
 /// </summary>
 public sealed class GraphQLErrors : IErrorInfoProvider

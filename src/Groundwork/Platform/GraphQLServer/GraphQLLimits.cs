@@ -9,7 +9,7 @@ using GraphQLParser.AST;
 namespace Groundwork.Platform.GraphQLServer;
 
 /// <summary>
-/// SPEC §9's limits on what one GraphQL document may ask for (docs/adr/0007-graphql-transport.md).
+/// The limits on what one GraphQL document may ask for (docs/adr/0007-graphql-transport.md).
 /// </summary>
 public static class GraphQLLimits
 {

@@ -9,7 +9,7 @@ namespace Groundwork.Platform.GrpcServer;
 /// <summary>
 /// The gRPC transport adapter: build the caller from the call's metadata (the same authentication handlers as
 /// HTTP read <c>authorization</c> and <c>x-api-key</c>), run the operation through the pipeline, and turn an
-/// <see cref="Error"/> into a status with rich details (SPEC §11). Services stay translation only.
+/// <see cref="Error"/> into a status with rich details (docs/adr/0008-grpc-transport.md). Services stay translation only.
 /// </summary>
 public static class GrpcOperations
 {
@@ -75,7 +75,7 @@ public static class GrpcOperations
     }
 
     /// <summary>
-    /// The status plus <c>google.rpc</c> details: <c>ErrorInfo</c> (reason = the SPEC §4 code, so clients can tell
+    /// The status plus <c>google.rpc</c> details: <c>ErrorInfo</c> (reason = the catalogue code, docs/api/errors.md, so clients can tell
     /// INSUFFICIENT_FUNDS from CURRENCY_MISMATCH), <c>BadRequest</c> field violations, <c>RetryInfo</c>.
     /// </summary>
     public static RpcException ToRpcException(Error error, string? requestId)

@@ -6,7 +6,7 @@ using Groundwork.Platform.RateLimiting;
 namespace Groundwork.Platform.Http;
 
 /// <summary>
-/// The default limit (SPEC §9: 600/min per principal) on every <c>/api/v1</c> route and on <c>/graphql</c>
+/// The default limit (docs/api/limits.md: 600/min per principal) on every <c>/api/v1</c> route and on <c>/graphql</c>
 /// (gRPC calls meet the same limit in <c>GrpcServerInterceptor</c>).
 /// </summary>
 public sealed class DefaultRateLimitMiddleware(RequestDelegate next, RateLimiter limiter, GroundworkSettings settings)

@@ -2,7 +2,7 @@ using Groundwork.Platform.Operations;
 
 namespace Groundwork.Platform.Http;
 
-/// <summary>Writes the SPEC §4 error envelope; every REST error, the framework's own included, goes through here.</summary>
+/// <summary>Writes the error envelope (docs/api/errors.md); every REST error, the framework's own included, goes through here.</summary>
 public static class RestErrors
 {
     public static async Task WriteAsync(HttpContext context, Error error)

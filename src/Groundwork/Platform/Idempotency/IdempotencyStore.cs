@@ -12,7 +12,7 @@ public sealed record IdempotencyClaim(string Principal, string Key, string Opera
 {
     public const int MaxKeyLength = 255;
 
-    /// <summary>The key rule of SPEC §9 (1–255 printable characters), reported under the transport's field name.</summary>
+    /// <summary>The key rule of docs/api/limits.md (1–255 printable characters), reported under the transport's field name.</summary>
     public static Error? ValidateKey(string key, string field) =>
         key.Length is 0 or > MaxKeyLength || key.Any(char.IsControl) || !TextSafety.IsSafe(key)
             ? Error.Validation(field, "Must be 1 to 255 printable characters")

@@ -1,6 +1,6 @@
 namespace Groundwork.Platform.Operations;
 
-/// <summary>The error catalogue of SPEC §4. Every transport maps these codes; nothing else reaches a client.</summary>
+/// <summary>The error catalogue (docs/api/errors.md). Every transport maps these codes; nothing else reaches a client.</summary>
 public enum ErrorCode
 {
     ValidationError,

@@ -2,7 +2,7 @@ using System.Data;
 
 namespace Groundwork.Platform.Operations;
 
-/// <summary>Whether an operation takes an idempotency key (SPEC §9): the same answer over every transport.</summary>
+/// <summary>Whether an operation takes an idempotency key (docs/api/limits.md): the same answer over every transport.</summary>
 public enum IdempotencyMode
 {
     /// <summary>No key: reads, updates and deletes (naturally idempotent), and responses that must not be stored (tokens, secrets).</summary>

@@ -8,7 +8,7 @@ public enum SortOrder
     Desc,
 }
 
-/// <summary>Offset paging as every list request carries it (SPEC §4 conventions).</summary>
+/// <summary>Offset paging as every list request carries it (docs/api/pagination.md).</summary>
 /// <param name="CountTotal">
 /// Whether to run the <c>count(*)</c> behind <c>total</c>. REST always shows it; GraphQL asks only when the
 /// query selects <c>totalCount</c> or <c>pageInfo</c>, since the count often costs more than the page itself.
@@ -29,7 +29,7 @@ public sealed record PagedList<T>(IReadOnlyList<T> Items, int Page, int Limit, i
     public int TotalPages => Total <= 0 ? 0 : (int)Math.Ceiling(Total / (double)Limit);
 }
 
-/// <summary>A keyset page (SPEC §4 cursor lists): the cost stays flat however deep the page.</summary>
+/// <summary>A keyset page (docs/api/pagination.md): the cost stays flat however deep the page.</summary>
 public sealed record CursorPage<T>(IReadOnlyList<T> Items, int Limit, bool HasMore, string? NextCursor);
 
 public static class PageRules

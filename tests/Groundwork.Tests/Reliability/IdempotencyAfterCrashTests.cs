@@ -11,9 +11,9 @@ namespace Groundwork.Tests.Reliability;
 /// once. Because the idempotency record is written in the business transaction, A's death leaves no claim behind:
 /// B runs the transfer (no 409, no waiting for a claim to expire) and the money moves exactly once.
 /// </summary>
-public sealed class IdempotencyTakeoverTests(PostgresServer postgres) : IAsyncDisposable
+public sealed class IdempotencyAfterCrashTests(PostgresServer postgres) : IAsyncDisposable
 {
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "gw-takeover-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "gw-crash-" + Guid.NewGuid().ToString("N")[..8]);
     private readonly List<ServerProcess> _nodes = [];
 
     [Fact]
