@@ -23,6 +23,7 @@ public sealed class SmallLimitsApp : GroundworkApp
         ["Groundwork:RateLimits:PasswordChangePerAccount"] = "2",
         ["Groundwork:RateLimits:Transfers"] = "3",
         ["Groundwork:GraphQL:MaxResolvedObjects"] = "20",
+        ["Groundwork:GraphQL:MaxResponseChars"] = "20000",
         ["Groundwork:Bench:Enabled"] = "true",
     };
 
@@ -142,6 +143,27 @@ public sealed class LimitsBeforeWorkTests(SmallLimitsApp app) : IClassFixture<Sm
         Assert.Contains("20 objects", error["extensions"]!["details"]![0]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Null(response.Data);
         Assert.True(response.Body.ToJsonString().Length < 2_000, "the answer is one error, not the posts resolved so far");
+    }
+
+    [Fact]
+    public async Task A_graphql_response_that_would_carry_more_text_than_the_budget_is_stopped_with_one_small_error()
+    {
+        var author = await app.ActorAsync();
+        // '<' is the worst case for a JSON writer that escapes for HTML (six bytes each); ours writes it as itself.
+        var created = await (await author.Client().PostAsJsonAsync("/api/v1/posts", new { title = "Big", content = new string('<', 30_000), published = true })).AssertStatus(201);
+        var id = created["data"]!["id"]!.GetValue<string>();
+
+        var title = (await app.CreateClient().GraphQLAsync($$"""{ post(id: "{{id}}") { title } }""")).AssertData();
+        Assert.Equal("Big", title["post"]!["title"]!.GetValue<string>());
+
+        var response = await app.CreateClient().GraphQLAsync($$"""{ post(id: "{{id}}") { content } }""");
+        var error = response.AssertError("VALIDATION_ERROR");
+        Assert.Contains("20000 characters", error["extensions"]!["details"]![0]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.True(response.Body.ToJsonString().Length < 2_000);
+
+        // REST writes the same text unescaped: 30,000 characters, not 180,000 bytes of \u003C.
+        var rest = await app.CreateClient().GetAsync($"/api/v1/posts/{id}");
+        Assert.True((await rest.Content.ReadAsByteArrayAsync()).Length < 31_000);
     }
 
     [Fact]

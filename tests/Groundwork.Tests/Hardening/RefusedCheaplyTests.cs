@@ -1,3 +1,4 @@
+using Groundwork.Features.Orders;
 using Groundwork.Features.Posts;
 using System.Diagnostics;
 using System.Net.Http.Json;
@@ -65,6 +66,57 @@ public abstract class RefusedCheaplyTests(GroundworkApp app)
             "query($n: Int) { postsConnection(first: $n) { nodes { author { posts { author { posts { id } } } } } } }", variables);
         response.AssertError("VALIDATION_ERROR", 400);
         Assert.Null(response.Data);
+    }
+
+    [Theory]
+    [InlineData("deep")]
+    [InlineData("surrogate-query")]
+    [InlineData("surrogate-name")]
+    [InlineData("subscription")]
+    [InlineData("huge-number")]
+    public async Task Malformed_graphql_requests_are_a_400_never_a_500(string kind)
+    {
+        var body = kind switch
+        {
+            "deep" => "{\"query\":\"" + string.Concat(Enumerable.Repeat("{a", 130)) + "{b}" + new string('}', 130) + "\"}",
+            "surrogate-query" => "{\"query\":\"{ posts { id } }\\ud800\"}",
+            "surrogate-name" => "{\"query\":\"{ posts { id } }\",\"operationName\":\"\\ud800\"}",
+            "subscription" => "{\"query\":\"subscription { x }\"}",
+            _ => "{\"query\":\"{ __typename }\",\"variables\":{\"x\":" + new string('7', 100_000) + "}}",
+        };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/graphql") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue(GraphQLClient.ResponseMediaType));
+        var response = await app.CreateClient().SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode == 400, $"{kind}: {(int)response.StatusCode} {text}");
+        Assert.Contains("VALIDATION_ERROR", text, StringComparison.Ordinal);
+        Assert.True(text.Length < 2_000);
+    }
+
+    [Fact]
+    public async Task A_null_order_item_is_a_400_naming_it()
+    {
+        var owner = await app.ActorAsync();
+        var response = await owner.Client().PostAsync($"/api/v1/users/{owner.Id}/orders",
+            new StringContent("{\"currency\":\"EUR\",\"items\":[null]}", Encoding.UTF8, "application/json"));
+        Assert.Contains("items[0]", (await response.AssertError(400, "VALIDATION_ERROR")).Fields());
+        Assert.Equal(0, await app.Db(db => db.Orders.CountAsync(o => o.UserId == owner.Id)));
+    }
+
+    [Fact]
+    public async Task An_api_key_without_users_read_cannot_read_authors_emails_or_roles()
+    {
+        var admin = await app.ActorAsync(Role.Admin);
+        var author = await app.ActorAsync();
+        await (await author.Client().PostAsJsonAsync("/api/v1/posts", new { title = "Scoped", content = "c", published = true })).AssertStatus(201);
+        var key = await (await admin.Client().PostAsJsonAsync("/api/v1/api-keys", new { name = "posts", scopes = new[] { "posts:read" } })).AssertStatus(201);
+        var client = app.CreateClient();
+        client.DefaultRequestHeaders.Add("X-API-Key", key["data"]!["secret"]!.GetValue<string>());
+        var emails = await client.GraphQLAsync("{ posts { author { email } } }");
+        emails.AssertError("AUTHORIZATION_ERROR");
+        Assert.DoesNotContain(author.Email, emails.Body.ToJsonString(), StringComparison.Ordinal);
+        (await client.GraphQLAsync("{ posts { author { role } } }")).AssertError("AUTHORIZATION_ERROR");
+        (await client.GraphQLAsync("{ posts { title author { name } } }")).AssertData();
     }
 
     [Fact]

@@ -20,6 +20,8 @@ public static class DiscoveryEndpoints
 
         wellKnown.MapGet("/openid-configuration", (GroundworkSettings settings, HttpContext http) =>
             {
+                // Built from the request's Host: never let a shared cache keep one client's answer for another.
+                http.Response.Headers.CacheControl = "no-store";
                 var origin = $"{http.Request.Scheme}://{http.Request.Host}";
                 return TypedResults.Json(new Dictionary<string, object>
                 {

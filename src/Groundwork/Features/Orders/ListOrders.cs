@@ -6,7 +6,8 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Groundwork.Features.Orders;
 
-public sealed record ListOrdersRequest(Guid UserId, PageRequest Page, OrderStatus? Status = null);
+/// <param name="UserId">Whose orders; absent means the caller's.</param>
+public sealed record ListOrdersRequest(Guid? UserId, PageRequest Page, OrderStatus? Status = null);
 
 public sealed class ListOrdersValidator : AbstractValidator<ListOrdersRequest>
 {
@@ -21,12 +22,13 @@ public sealed class ListOrders(GroundworkDbContext db) : IOperation<ListOrdersRe
 
     public async Task<Result<PagedList<OrderDto>>> HandleAsync(ListOrdersRequest request, Caller caller, CancellationToken cancellationToken)
     {
-        if (!caller.Is(request.UserId) && !caller.IsAdmin)
+        var userId = request.UserId ?? caller.UserId ?? Guid.Empty;
+        if (!caller.Is(userId) && !caller.IsAdmin)
         {
             return caller.IsStaff ? Error.Forbidden("Only admins may see other users' orders") : Error.NotFound("User");
         }
 
-        var query = db.Orders.AsNoTracking().Where(o => o.UserId == request.UserId);
+        var query = db.Orders.AsNoTracking().Where(o => o.UserId == userId);
         if (request.Status is { } status)
         {
             query = query.Where(o => o.Status == status);

@@ -84,13 +84,13 @@ public sealed class UserType : ObjectGraphType<UserDto>
         Field<NonNullGraphType<IdGraphType>>("id").Resolve(ctx => ctx.Source.Id);
         // A user reached through a post (its author) is public, but the address is not: only the user and staff see it.
         Field<NonNullGraphType<StringGraphType>>("email").Resolve(ctx =>
-            UserAccess.CanSeePrivate(ctx.Caller(), ctx.Source.Id)
+            UserAccess.CanReadPrivateFields(ctx.Caller(), ctx.Source.Id)
                 ? ctx.Source.Email
                 : throw new OperationException(Error.Forbidden("Only the user and staff may read the email address")));
         Field<NonNullGraphType<StringGraphType>>("name").Resolve(ctx => ctx.Source.Name);
         // Like the address, the role of a user reached as a post's author is for that user and staff only.
         Field<NonNullGraphType<UserRoleType>>("role").Resolve(ctx =>
-            UserAccess.CanSeePrivate(ctx.Caller(), ctx.Source.Id)
+            UserAccess.CanReadPrivateFields(ctx.Caller(), ctx.Source.Id)
                 ? ctx.Source.Role
                 : throw new OperationException(Error.Forbidden("Only the user and staff may read the role")));
         Field<NonNullGraphType<ListGraphType<NonNullGraphType<PostType>>>>("posts")

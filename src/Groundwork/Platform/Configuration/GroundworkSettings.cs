@@ -57,7 +57,7 @@ public sealed record GroundworkSettings
     public int GraphQLMaxResolvedObjects { get; init; } = 5_000;
 
     /// <summary>The most characters of text one GraphQL response may carry (<c>Groundwork:GraphQL:MaxResponseChars</c>).</summary>
-    public long GraphQLMaxResponseChars { get; init; } = 16_000_000;
+    public long GraphQLMaxResponseChars { get; init; } = 8_000_000;
 
     /// <summary>Maps the benchmark baseline endpoints (never in Production).</summary>
     public bool BenchEndpoints { get; init; }
@@ -130,7 +130,7 @@ public sealed record GroundworkSettings
             KnownProxies = Networks(configuration, "Groundwork:Network:KnownProxies"),
             BenchEndpoints = bench,
             GraphQLMaxResolvedObjects = Positive(configuration, "Groundwork:GraphQL:MaxResolvedObjects", 5_000),
-            GraphQLMaxResponseChars = Positive(configuration, "Groundwork:GraphQL:MaxResponseChars", 16_000_000),
+            GraphQLMaxResponseChars = Positive(configuration, "Groundwork:GraphQL:MaxResponseChars", 8_000_000),
             HttpUrls = Urls(configuration, "Urls", "http://localhost:5080"),
             GrpcUrl = configuration["Groundwork:Urls:Grpc"] is { } grpc && string.IsNullOrWhiteSpace(grpc)
                 ? null

@@ -55,9 +55,28 @@ public static class GraphQLEndpoint
             return;
         }
 
-        var document = TryParse(request.Query);
-        if (HttpMethods.IsGet(http.Request.Method) && document is not null && SelectedOperation(document, request.OperationName) is { } op
-            && op.Operation != OperationType.Query)
+        GraphQLDocument document;
+        try
+        {
+            document = GraphQLParser.Parser.Parse(request.Query);
+        }
+        catch (GraphQLParserException e)
+        {
+            // Syntax errors and documents nested past the parser's depth limit: the client's fault, answered here
+            // (the message names the position, never the document), not thrown on into the executer.
+            await WriteErrorAsync(http, mediaType, strict ? 400 : 200, Error.Validation("query", e.Description));
+            return;
+        }
+
+        var selected = SelectedOperation(document, request.OperationName);
+        if (selected?.Operation == OperationType.Subscription)
+        {
+            await WriteErrorAsync(http, mediaType, strict ? 400 : 200,
+                Error.Validation("query", "Subscriptions are not served over HTTP"));
+            return;
+        }
+
+        if (HttpMethods.IsGet(http.Request.Method) && selected is { Operation: not OperationType.Query })
         {
             http.Response.Headers.Allow = "POST";
             await WriteErrorAsync(http, mediaType, StatusCodes.Status405MethodNotAllowed,
@@ -141,6 +160,11 @@ public static class GraphQLEndpoint
         }
 
         using var json = JsonDocument.Parse(raw, new JsonDocumentOptions { MaxDepth = 32 });
+        if (HasOversizedNumber(json.RootElement))
+        {
+            throw new JsonException("Oversized number");
+        }
+
         return json.RootElement.ValueKind switch
         {
             JsonValueKind.Object => execution.Serializer.ReadNode<Inputs>(json.RootElement),
@@ -188,11 +212,14 @@ public static class GraphQLEndpoint
                 var value = property.Value;
                 switch (property.Name)
                 {
-                    case "query" when value.ValueKind == JsonValueKind.String:
-                        query = value.GetString();
+                    case "query" when value.ValueKind == JsonValueKind.String && TryGetText(value, out var text):
+                        query = text;
                         break;
-                    case "operationName" when value.ValueKind is JsonValueKind.String or JsonValueKind.Null:
-                        operationName = value.GetString();
+                    case "operationName" when value.ValueKind is JsonValueKind.String or JsonValueKind.Null && TryGetText(value, out var name):
+                        operationName = name;
+                        break;
+                    case "variables" or "extensions" when HasOversizedNumber(value):
+                        details.Add(new FieldError(property.Name, $"Numbers may have at most {MaxNumberLength} characters"));
                         break;
                     case "variables" when value.ValueKind is JsonValueKind.Object or JsonValueKind.Null:
                         variables = value.ValueKind == JsonValueKind.Object ? execution.Serializer.ReadNode<Inputs>(value) : null;
@@ -201,7 +228,7 @@ public static class GraphQLEndpoint
                         extensions = value.ValueKind == JsonValueKind.Object ? execution.Serializer.ReadNode<Inputs>(value) : null;
                         break;
                     case "query" or "operationName":
-                        details.Add(new FieldError(property.Name, "Must be a string"));
+                        details.Add(new FieldError(property.Name, "Must be a string of valid Unicode text"));
                         break;
                     case "variables" or "extensions":
                         details.Add(new FieldError(property.Name, "Must be an object"));
@@ -223,16 +250,30 @@ public static class GraphQLEndpoint
         }
     }
 
-    /// <summary>Parses once so GET can refuse mutations; a syntax error is left to the executer to report.</summary>
-    private static GraphQLDocument? TryParse(string query)
+    /// <summary>Longer than any Int, Float or ID a schema here accepts; a million-digit number costs a BigInteger parse.</summary>
+    private const int MaxNumberLength = 50;
+
+    /// <summary>One linear walk over variables/extensions, before GraphQL.NET turns numbers into (Big)integers.</summary>
+    private static bool HasOversizedNumber(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Number => element.GetRawText().Length > MaxNumberLength,
+        JsonValueKind.Object => element.EnumerateObject().Any(p => HasOversizedNumber(p.Value)),
+        JsonValueKind.Array => element.EnumerateArray().Any(HasOversizedNumber),
+        _ => false,
+    };
+
+    /// <summary>A JSON string as .NET text; false for strings with unpaired surrogates, which .NET cannot hold.</summary>
+    private static bool TryGetText(JsonElement value, out string? text)
     {
         try
         {
-            return GraphQLParser.Parser.Parse(query);
+            text = value.GetString();
+            return true;
         }
-        catch (GraphQLSyntaxErrorException)
+        catch (InvalidOperationException)
         {
-            return null;
+            text = null;
+            return false;
         }
     }
 

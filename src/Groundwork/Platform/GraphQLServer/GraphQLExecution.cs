@@ -26,17 +26,6 @@ public sealed class GraphQLExecution
         ArgumentNullException.ThrowIfNull(environment);
         _settings = settings;
         Schema = new GroundworkSchema(features);
-        // Text is charged as it is resolved, so a few huge strings cannot build a response of gigabytes.
-        Schema.FieldMiddleware.Use(next => async context =>
-        {
-            var value = await next(context);
-            if (value is string text && context.UserContext is GraphQLRequestContext { Budget: { } budget })
-            {
-                budget.SpendText(text.Length);
-            }
-
-            return value;
-        });
         Schema.Initialize();
         _executer = new DocumentExecuter(
             new GraphQLDocumentBuilder(),
@@ -48,7 +37,8 @@ public sealed class GraphQLExecution
             ]),
             []);
         _rules = [.. DocumentValidator.CoreRules, .. GraphQLLimits.Rules(environment.IsProduction())];
-        Serializer = new GraphQLSerializer(new GraphQLErrors());
+        // The same escaping as REST (Json.Configure): text is written as itself, so the text budget bounds the bytes.
+        Serializer = new GraphQLSerializer(o => o.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, new GraphQLErrors());
     }
 
     public ISchema Schema { get; }

@@ -25,6 +25,20 @@ public sealed class GroundworkSchema : Schema
         Query = query;
         Mutation = mutation;
 
+        // Text is charged as it is resolved, so a few huge strings cannot build a response of gigabytes. Field
+        // middleware is applied when the schema initializes, which the introspection setting below already
+        // triggers: registered after it, the middleware would silently never run.
+        FieldMiddleware.Use(next => async context =>
+        {
+            var value = await next(context);
+            if (value is string text && context.UserContext is GraphQLRequestContext { Budget: { } budget })
+            {
+                budget.SpendText(text.Length);
+            }
+
+            return value;
+        });
+
         // The standard IDE introspection query would cost ~176k at full price; at a tenth it fits the limit,
         // while deliberately nested introspection still multiplies past it.
         this.WithIntrospectionComplexityImpact(0.1);

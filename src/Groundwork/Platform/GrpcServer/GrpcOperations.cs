@@ -78,7 +78,10 @@ public static class GrpcOperations
     /// The status plus <c>google.rpc</c> details: <c>ErrorInfo</c> (reason = the catalogue code, docs/api/errors.md, so clients can tell
     /// INSUFFICIENT_FUNDS from CURRENCY_MISMATCH), <c>BadRequest</c> field violations, <c>RetryInfo</c>.
     /// </summary>
-    public static RpcException ToRpcException(Error error, string? requestId)
+    public static RpcException ToRpcException(Error error, string? requestId) => ToRpcStatus(error, requestId).ToRpcException();
+
+    /// <summary>The <c>google.rpc.Status</c> of an error (also written by hand for calls refused before a service runs).</summary>
+    public static Google.Rpc.Status ToRpcStatus(Error error, string? requestId)
     {
         ArgumentNullException.ThrowIfNull(error);
         var info = new Google.Rpc.ErrorInfo { Reason = error.Code.WireName(), Domain = "groundwork" };
@@ -100,7 +103,7 @@ public static class GrpcOperations
             status.Details.Add(Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(TimeSpan.FromSeconds(retry)) }));
         }
 
-        return status.ToRpcException();
+        return status;
     }
 
     /// <summary>Timestamps travel at millisecond precision on every transport (REST and GraphQL JSON too).</summary>

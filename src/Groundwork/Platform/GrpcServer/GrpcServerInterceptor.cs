@@ -1,18 +1,16 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Groundwork.Platform.Auth;
-using Groundwork.Platform.Configuration;
 using Groundwork.Platform.Operations;
-using Groundwork.Platform.RateLimiting;
 
 namespace Groundwork.Platform.GrpcServer;
 
 /// <summary>
-/// What the HTTP middleware does for REST, for gRPC calls: the default per-principal rate limit, and any
-/// exception that escapes a service turned into a bare INTERNAL status (logged here, never sent). A credential that
-/// failed is refused by the pipeline's policy step, as on every transport.
+/// Any exception that escapes a gRPC service becomes a bare INTERNAL status (logged here, never sent). The default
+/// rate limit is the HTTP middleware's, as for every transport; a credential that failed is refused by the
+/// pipeline's policy step.
 /// </summary>
-public sealed class GrpcServerInterceptor(RateLimiter limiter, GroundworkSettings settings, ILogger<GrpcServerInterceptor> logger) : Interceptor
+public sealed class GrpcServerInterceptor(ILogger<GrpcServerInterceptor> logger) : Interceptor
 {
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
@@ -20,12 +18,6 @@ public sealed class GrpcServerInterceptor(RateLimiter limiter, GroundworkSetting
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(continuation);
         var http = context.GetHttpContext();
-        var decision = limiter.TryAcquire("default", http.ToCaller().PrincipalKey, settings.RateLimits.Default);
-        if (!decision.Allowed)
-        {
-            throw GrpcOperations.ToRpcException(Error.RateLimited(decision), http.TraceIdentifier);
-        }
-
         try
         {
             return await continuation(request, context);

@@ -6,15 +6,15 @@ using Groundwork.Platform.RateLimiting;
 namespace Groundwork.Platform.Http;
 
 /// <summary>
-/// The default limit (docs/api/limits.md: 600/min per principal) on every <c>/api/v1</c> route and on <c>/graphql</c>
-/// (gRPC calls meet the same limit in <c>GrpcServerInterceptor</c>).
+/// The default limit (docs/api/limits.md: 600/min per principal) on every request but health probes: REST,
+/// GraphQL, gRPC (before its message is even read, so malformed messages are limited too), the documents and
+/// the docs. One bucket per principal whatever the transport.
 /// </summary>
 public sealed class DefaultRateLimitMiddleware(RequestDelegate next, RateLimiter limiter, GroundworkSettings settings)
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        var graphQL = context.Request.Path.StartsWithSegments(GraphQLServer.GraphQLEndpoint.Path, StringComparison.OrdinalIgnoreCase);
-        if (!graphQL && !context.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase))
+        if (context.Request.Path.StartsWithSegments("/health", StringComparison.OrdinalIgnoreCase))
         {
             await next(context);
             return;

@@ -19,6 +19,9 @@ public static class Json
         options.NumberHandling = JsonNumberHandling.Strict;
         options.AllowTrailingCommas = false;
         options.ReadCommentHandling = JsonCommentHandling.Disallow;
+        // JSON for API clients (served as application/json with nosniff), not for embedding in HTML: '<', '&', quotes
+        // and non-ASCII text go out as themselves, not as six-byte \uXXXX escapes that multiply a response's size.
+        options.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
         options.Converters.Add(new UtcDateTimeConverter());
     }

@@ -14,12 +14,15 @@ public static class TransportErrors
         ArgumentNullException.ThrowIfNull(error);
         if (context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true)
         {
-            // A trailers-only gRPC response: HTTP 200 whose headers carry the status.
+            // A trailers-only gRPC response: HTTP 200 whose headers carry the status, with the same rich details
+            // (ErrorInfo, RetryInfo) a service's error would have.
             var response = context.Response;
+            var status = GrpcServer.GrpcOperations.ToRpcStatus(error, context.TraceIdentifier);
             response.StatusCode = StatusCodes.Status200OK;
             response.ContentType = "application/grpc";
-            response.Headers["grpc-status"] = ((int)GrpcServer.GrpcOperations.StatusFor(error)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            response.Headers["grpc-status"] = status.Code.ToString(System.Globalization.CultureInfo.InvariantCulture);
             response.Headers["grpc-message"] = Uri.EscapeDataString(error.Message);
+            response.Headers["grpc-status-details-bin"] = Convert.ToBase64String(Google.Protobuf.MessageExtensions.ToByteArray(status));
             RestErrors.WriteHeaders(response, error);
             return Task.CompletedTask;
         }

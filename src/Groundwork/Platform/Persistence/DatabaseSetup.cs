@@ -48,9 +48,17 @@ public static class DatabaseSetup
         if (builder.DataSource is { Length: > 0 } path && path != ":memory:" && builder.Mode != SqliteOpenMode.Memory)
         {
             var folder = Path.GetDirectoryName(Path.GetFullPath(path));
-            if (folder is not null)
+            if (folder is not null && !Directory.Exists(folder))
             {
-                Directory.CreateDirectory(folder);
+                // The database holds password hashes and sessions: a folder we create is the service user's alone.
+                if (OperatingSystem.IsWindows())
+                {
+                    Directory.CreateDirectory(folder);
+                }
+                else
+                {
+                    Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                }
             }
         }
 
