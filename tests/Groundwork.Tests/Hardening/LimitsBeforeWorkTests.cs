@@ -184,3 +184,40 @@ public sealed class LimitsBeforeWorkTests(SmallLimitsApp app) : IClassFixture<Sm
         Assert.All(keys, k => Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(k)));
     }
 }
+
+/// <summary>A default limit of 6 a minute, to count GraphQL mutations against it.</summary>
+public sealed class SixPerMinuteApp : GroundworkApp
+{
+    public override Provider Provider => Provider.Sqlite;
+
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Groundwork:RateLimits:Default"] = "6",
+        ["Groundwork:RateLimits:LoginPerIp"] = "100000",
+    };
+
+    protected override Task<string> CreateDatabaseAsync(string folder) => Task.FromResult($"Data Source={Path.Combine(folder, "gw.db")}");
+}
+
+public sealed class GraphQLMutationChargeTests(SixPerMinuteApp app) : IClassFixture<SixPerMinuteApp>
+{
+    private static string Accounts(int count) =>
+        "mutation { " + string.Concat(Enumerable.Range(0, count).Select(i => $"a{i}: createAccount(currency: \"{new[] { "EUR", "USD", "GBP", "JPY", "CHF", "SEK", "NOK" }[i]}\") {{ id }} ")) + "}";
+
+    [Fact]
+    public async Task Every_aliased_root_mutation_takes_a_token_of_the_default_limit()
+    {
+        // Six mutations in one document: the request's token plus five more, the whole bucket.
+        var first = await app.ActorAsync();
+        (await first.Client().GraphQLAsync(Accounts(6))).AssertData();
+        Assert.Equal(6, await Money.MoneyHelpers.Db(app, db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.CountAsync(
+            db.Set<Groundwork.Features.Accounts.Account>(), a => a.OwnerId == first.Id)));
+        (await first.Client().GraphQLAsync("{ me { id } }")).AssertError("RATE_LIMITED", 429);
+
+        // Seven would need seven tokens: refused whole, nothing created.
+        var second = await app.ActorAsync();
+        (await second.Client().GraphQLAsync(Accounts(7))).AssertError("RATE_LIMITED", 429);
+        Assert.Equal(0, await Money.MoneyHelpers.Db(app, db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.CountAsync(
+            db.Set<Groundwork.Features.Accounts.Account>(), a => a.OwnerId == second.Id)));
+    }
+}

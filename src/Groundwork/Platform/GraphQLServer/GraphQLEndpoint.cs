@@ -76,6 +76,20 @@ public static class GraphQLEndpoint
             return;
         }
 
+        // Each root mutation field is a call of its own: aliases must not turn one rate-limit token into fifteen
+        // account creations (the request itself already took one token in the default-limit middleware).
+        if (selected is { Operation: OperationType.Mutation } && RootFieldCount(selected, document) is > 1 and var fields)
+        {
+            var settings = http.RequestServices.GetRequiredService<Configuration.GroundworkSettings>();
+            var decision = http.RequestServices.GetRequiredService<RateLimiting.RateLimiter>()
+                .TryAcquire("default", http.ToCaller().PrincipalKey, settings.RateLimits.Default, fields - 1);
+            if (!decision.Allowed)
+            {
+                await WriteErrorAsync(http, mediaType, StatusCodes.Status429TooManyRequests, Error.RateLimited(decision));
+                return;
+            }
+        }
+
         if (HttpMethods.IsGet(http.Request.Method) && selected is { Operation: not OperationType.Query })
         {
             http.Response.Headers.Allow = "POST";
@@ -275,6 +289,20 @@ public static class GraphQLEndpoint
             text = null;
             return false;
         }
+    }
+
+    /// <summary>Fields at the operation's root, through inline fragments and fragment spreads (cycles are cut).</summary>
+    private static int RootFieldCount(GraphQLOperationDefinition operation, GraphQLDocument document)
+    {
+        var fragments = document.Definitions.OfType<GraphQLFragmentDefinition>().ToList();
+        int Count(GraphQLSelectionSet? set, int depth) => depth > 3 || set is null ? 0 : set.Selections.Sum(s => s switch
+        {
+            GraphQLField => 1,
+            GraphQLInlineFragment inline => Count(inline.SelectionSet, depth + 1),
+            GraphQLFragmentSpread spread => Count(fragments.FirstOrDefault(f => f.FragmentName.Name.Value == spread.FragmentName.Name.Value)?.SelectionSet, depth + 1),
+            _ => 0,
+        });
+        return Count(operation.SelectionSet, 0);
     }
 
     private static GraphQLOperationDefinition? SelectedOperation(GraphQLDocument document, string? operationName)

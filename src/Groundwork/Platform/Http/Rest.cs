@@ -13,11 +13,18 @@ public static class Rest
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
-    public static async Task<IResult> RunAsync<TRequest, TResponse>(
+    public static Task<IResult> RunAsync<TRequest, TResponse>(
         HttpContext context,
         IOperation<TRequest, TResponse> operation,
         TRequest request,
-        Func<TResponse, IResult> onSuccess)
+        Func<TResponse, IResult> onSuccess) => RunAsync(context, operation, request, onSuccess, []);
+
+    private static async Task<IResult> RunAsync<TRequest, TResponse>(
+        HttpContext context,
+        IOperation<TRequest, TResponse> operation,
+        TRequest request,
+        Func<TResponse, IResult> onSuccess,
+        IReadOnlyList<FieldError> inputErrors)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(onSuccess);
@@ -26,6 +33,7 @@ public static class Rest
         {
             IdempotencyKey = context.Request.Headers.TryGetValue(IdempotencyKeyHeader, out var key) ? key.ToString() : null,
             IdempotencyKeyField = IdempotencyKeyHeader,
+            InputErrors = inputErrors,
         };
         var result = await pipeline.ExecuteAsync(operation, request, call);
         if (!result.IsSuccess)
@@ -41,7 +49,11 @@ public static class Rest
         return onSuccess(result.Value.Value);
     }
 
-    /// <summary>As <see cref="RunAsync{TRequest,TResponse}(HttpContext,IOperation{TRequest,TResponse},TRequest,Func{TResponse,IResult})"/>, but answers the query string's own errors first.</summary>
+    /// <summary>
+    /// As <see cref="RunAsync{TRequest,TResponse}(HttpContext,IOperation{TRequest,TResponse},TRequest,Func{TResponse,IResult})"/>,
+    /// with the query string's own errors handed to the pipeline, which reports them at its validation step (so an
+    /// anonymous caller of a protected list still gets 401 first, as over GraphQL and gRPC).
+    /// </summary>
     public static Task<IResult> RunAsync<TRequest, TResponse>(
         HttpContext context,
         QueryReader query,
@@ -50,9 +62,7 @@ public static class Rest
         Func<TResponse, IResult> onSuccess)
     {
         ArgumentNullException.ThrowIfNull(query);
-        return query.Errors.Count > 0
-            ? Task.FromResult(Error.Validation(query.Errors).ToResult())
-            : RunAsync(context, operation, request, onSuccess);
+        return RunAsync(context, operation, request, onSuccess, query.Errors);
     }
 
     public static IResult Data<T>(T value) => TypedResults.Json(new DataEnvelope<T>(value), Json.Options);

@@ -10,6 +10,12 @@ public sealed record OperationCall(Caller Caller, CancellationToken Cancellation
     public string? IdempotencyKey { get; init; }
 
     public string IdempotencyKeyField { get; init; } = "Idempotency-Key";
+
+    /// <summary>
+    /// What the transport could not even read into the request (an unknown query parameter, a malformed number):
+    /// reported by the pipeline's validation step, after limits and policy, like any other invalid field.
+    /// </summary>
+    public IReadOnlyList<FieldError> InputErrors { get; init; } = [];
 }
 
 /// <summary>An operation's value, and whether it was replayed from an earlier request with the same idempotency key.</summary>

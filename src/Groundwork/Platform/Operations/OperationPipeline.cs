@@ -61,7 +61,7 @@ public sealed class OperationPipeline(
             return denied;
         }
 
-        if (await ValidateAsync(request, cancellationToken) is { } invalid)
+        if (await ValidateAsync(request, call.InputErrors, cancellationToken) is { } invalid)
         {
             return invalid;
         }
@@ -120,8 +120,13 @@ public sealed class OperationPipeline(
         }
     }
 
-    private async Task<Error?> ValidateAsync<TRequest>(TRequest request, CancellationToken cancellationToken)
+    private async Task<Error?> ValidateAsync<TRequest>(TRequest request, IReadOnlyList<FieldError> inputErrors, CancellationToken cancellationToken)
     {
+        if (inputErrors.Count > 0)
+        {
+            return Error.Validation(inputErrors);
+        }
+
         if (TextSafety.Check(request) is { } unsafeText)
         {
             return Error.Validation([unsafeText]);

@@ -21,10 +21,13 @@ public sealed class RateLimiter(TimeProvider clock)
 
     public RateLimitDecision TryAcquire(string policy, string key, RateLimitRule rule) => Take(policy, key, rule, consume: true);
 
+    /// <summary>Takes <paramref name="permits"/> tokens at once, or none (a request that is several calls in one).</summary>
+    public RateLimitDecision TryAcquire(string policy, string key, RateLimitRule rule, int permits) => Take(policy, key, rule, consume: true, permits);
+
     /// <summary>Whether a call would be allowed now, without taking a token (refuse early, count later).</summary>
     public RateLimitDecision Peek(string policy, string key, RateLimitRule rule) => Take(policy, key, rule, consume: false);
 
-    private RateLimitDecision Take(string policy, string key, RateLimitRule rule, bool consume)
+    private RateLimitDecision Take(string policy, string key, RateLimitRule rule, bool consume, int permits = 1)
     {
         ArgumentNullException.ThrowIfNull(rule);
         var now = clock.GetTimestamp();
@@ -36,10 +39,10 @@ public sealed class RateLimiter(TimeProvider clock)
             var elapsed = clock.GetElapsedTime(bucket.UpdatedAt, now).TotalSeconds;
             bucket.Tokens = Math.Min(rule.Permits, bucket.Tokens + (elapsed / perToken));
             bucket.UpdatedAt = now;
-            var allowed = bucket.Tokens >= 1;
+            var allowed = bucket.Tokens >= permits;
             if (allowed && consume)
             {
-                bucket.Tokens -= 1;
+                bucket.Tokens -= permits;
             }
 
             var remaining = (int)Math.Floor(bucket.Tokens);
