@@ -11,38 +11,24 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Groundwork.Tests.Hardening;
 
 /// <summary>Small limits, so each can be reached with a handful of requests.</summary>
-public sealed class SmallLimitsApp : GroundworkApp
+public sealed class SmallLimitsApp() : SqliteAppWith(new Dictionary<string, string?>
 {
-    public override Provider Provider => Provider.Sqlite;
-
-    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
-    {
-        ["Groundwork:RateLimits:Default"] = "100000",
-        ["Groundwork:RateLimits:LoginPerIp"] = "100000",
-        ["Groundwork:RateLimits:RegisterPerIp"] = "2",
-        ["Groundwork:RateLimits:PasswordChangePerAccount"] = "2",
-        ["Groundwork:RateLimits:Transfers"] = "3",
-        ["Groundwork:GraphQL:MaxResolvedObjects"] = "20",
-        ["Groundwork:GraphQL:MaxResponseChars"] = "20000",
-        ["Groundwork:Bench:Enabled"] = "true",
-    };
-
-    protected override Task<string> CreateDatabaseAsync(string folder) => Task.FromResult($"Data Source={Path.Combine(folder, "gw.db")}");
-}
+    ["Groundwork:RateLimits:Default"] = "100000",
+    ["Groundwork:RateLimits:LoginPerIp"] = "100000",
+    ["Groundwork:RateLimits:RegisterPerIp"] = "2",
+    ["Groundwork:RateLimits:PasswordChangePerAccount"] = "2",
+    ["Groundwork:RateLimits:Transfers"] = "3",
+    ["Groundwork:GraphQL:MaxResolvedObjects"] = "20",
+    ["Groundwork:GraphQL:MaxResponseChars"] = "20000",
+    ["Groundwork:Bench:Enabled"] = "true",
+});
 
 /// <summary>An app where three failing credentials spend the (test server's single) client address budget.</summary>
-public sealed class FailedCredentialsApp : GroundworkApp
+public sealed class FailedCredentialsApp() : SqliteAppWith(new Dictionary<string, string?>
 {
-    public override Provider Provider => Provider.Sqlite;
-
-    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
-    {
-        ["Groundwork:RateLimits:Default"] = "100000",
-        ["Groundwork:RateLimits:FailedCredentialsPerIp"] = "3",
-    };
-
-    protected override Task<string> CreateDatabaseAsync(string folder) => Task.FromResult($"Data Source={Path.Combine(folder, "gw.db")}");
-}
+    ["Groundwork:RateLimits:Default"] = "100000",
+    ["Groundwork:RateLimits:FailedCredentialsPerIp"] = "3",
+});
 
 public sealed class FailedCredentialLimitTests(FailedCredentialsApp app) : IClassFixture<FailedCredentialsApp>
 {
@@ -186,18 +172,11 @@ public sealed class LimitsBeforeWorkTests(SmallLimitsApp app) : IClassFixture<Sm
 }
 
 /// <summary>A default limit of 6 a minute, to count GraphQL mutations against it.</summary>
-public sealed class SixPerMinuteApp : GroundworkApp
+public sealed class SixPerMinuteApp() : SqliteAppWith(new Dictionary<string, string?>
 {
-    public override Provider Provider => Provider.Sqlite;
-
-    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
-    {
-        ["Groundwork:RateLimits:Default"] = "6",
-        ["Groundwork:RateLimits:LoginPerIp"] = "100000",
-    };
-
-    protected override Task<string> CreateDatabaseAsync(string folder) => Task.FromResult($"Data Source={Path.Combine(folder, "gw.db")}");
-}
+    ["Groundwork:RateLimits:Default"] = "6",
+    ["Groundwork:RateLimits:LoginPerIp"] = "100000",
+});
 
 public sealed class GraphQLMutationChargeTests(SixPerMinuteApp app) : IClassFixture<SixPerMinuteApp>
 {

@@ -158,6 +158,17 @@ public sealed record Actor(GroundworkApp App, Guid Id, string Email, string Pass
     }
 }
 
+/// <summary>An app on its own SQLite file with settings of its own (small limits, caps) over the test defaults.</summary>
+public abstract class SqliteAppWith(IReadOnlyDictionary<string, string?> overrides) : GroundworkApp
+{
+    public override Provider Provider => Provider.Sqlite;
+
+    protected override IReadOnlyDictionary<string, string?> Settings =>
+        base.Settings.Concat(overrides).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Last().Value);
+
+    protected override Task<string> CreateDatabaseAsync(string folder) => Task.FromResult($"Data Source={Path.Combine(folder, "gw.db")}");
+}
+
 public sealed class SqliteApp : GroundworkApp
 {
     public override Provider Provider => Provider.Sqlite;

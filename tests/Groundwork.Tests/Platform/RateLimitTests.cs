@@ -8,35 +8,21 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Groundwork.Tests.Platform;
 
 /// <summary>An app with small limits, so each limit can be reached in a test.</summary>
-public sealed class TightLimitsApp : GroundworkApp
+public sealed class TightLimitsApp() : SqliteAppWith(new Dictionary<string, string?>
 {
-    public override Provider Provider => Provider.Sqlite;
+    ["Groundwork:RateLimits:Default"] = "100000",
+    ["Groundwork:RateLimits:LoginPerIp"] = "8",
+    ["Groundwork:RateLimits:LoginPerAccount"] = "3",
+    ["Groundwork:RateLimits:RegisterPerIp"] = "2",
+});
 
-    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
-    {
-        ["Groundwork:RateLimits:Default"] = "100000",
-        ["Groundwork:RateLimits:LoginPerIp"] = "8",
-        ["Groundwork:RateLimits:LoginPerAccount"] = "3",
-        ["Groundwork:RateLimits:RegisterPerIp"] = "2",
-    };
-
-    protected override Task<string> CreateDatabaseAsync(string folder) => Task.FromResult($"Data Source={Path.Combine(folder, "gw.db")}");
-}
-
-public sealed class DefaultLimitApp : GroundworkApp
+public sealed class DefaultLimitApp() : SqliteAppWith(new Dictionary<string, string?>
 {
-    public override Provider Provider => Provider.Sqlite;
-
-    /// <summary>A real server, so the gRPC port draws on the bucket too.</summary>
+    ["Groundwork:RateLimits:Default"] = "5",
+    ["Groundwork:RateLimits:LoginPerIp"] = "100",
+})
+{
     protected override bool RealServer => true;
-
-    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
-    {
-        ["Groundwork:RateLimits:Default"] = "5",
-        ["Groundwork:RateLimits:LoginPerIp"] = "100",
-    };
-
-    protected override Task<string> CreateDatabaseAsync(string folder) => Task.FromResult($"Data Source={Path.Combine(folder, "gw.db")}");
 }
 
 public sealed class LoginAndRegisterLimitTests(TightLimitsApp app) : IClassFixture<TightLimitsApp>

@@ -59,7 +59,7 @@ public sealed class GraphQLSchemaTests
     }
 
     private static Task<ExecutionResult> Run(GraphQLExecution execution, string query) =>
-        execution.ExecuteAsync(null, query, null, null, null, new GraphQLRequestContext(Groundwork.Platform.Operations.Caller.Anonymous),
+        execution.ExecuteAsync(GraphQLParser.Parser.Parse(query), null, null, null, new GraphQLRequestContext(Groundwork.Platform.Operations.Caller.Anonymous),
             new EmptyServices(), CancellationToken.None);
 
     private static IEnumerable<(string Name, string Signature)> Members(GraphQLTypeDefinition type) => type switch

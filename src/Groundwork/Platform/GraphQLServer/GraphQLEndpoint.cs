@@ -106,7 +106,7 @@ public static class GraphQLEndpoint
             return;
         }
 
-        var result = await execution.ExecuteAsync(document, request.Query, request.OperationName, request.Variables, request.Extensions,
+        var result = await execution.ExecuteAsync(document, request.OperationName, request.Variables, request.Extensions,
             new GraphQLRequestContext(http.ToCaller(),
                 http.Request.Headers.TryGetValue(GraphQLRequestContext.IdempotencyKeyHeader, out var key) ? key.ToString() : null), http.RequestServices, http.RequestAborted);
         foreach (var error in result.Errors ?? [])

@@ -48,9 +48,9 @@ public sealed class GraphQLExecution
     /// <summary>The schema in SDL, as committed in api/schema.graphql (a test keeps the two equal).</summary>
     public string PrintSchema() => Schema.Print(new GraphQL.Utilities.PrintOptions { IncludeDescriptions = true }).ReplaceLineEndings("\n").TrimEnd() + "\n";
 
+    /// <summary>Runs a parsed document under the request's <see cref="ResolutionBudget"/>.</summary>
     public async Task<ExecutionResult> ExecuteAsync(
-        GraphQLDocument? document,
-        string query,
+        GraphQLDocument document,
         string? operationName,
         Inputs? variables,
         Inputs? extensions,
@@ -63,7 +63,29 @@ public sealed class GraphQLExecution
         context.Budget = budget;
         try
         {
-            return await Execute(document, query, operationName, variables, extensions, context, services, budget.Token);
+            return await _executer.ExecuteAsync(new ExecutionOptions
+            {
+                Schema = Schema,
+                Document = document,
+                OperationName = operationName,
+                Variables = variables,
+                Extensions = extensions,
+                UserContext = context,
+                RequestServices = services,
+                ValidationRules = _rules,
+                CancellationToken = budget.Token,
+                ThrowOnUnhandledException = false,
+                UnhandledExceptionDelegate = ctx =>
+                {
+                    if (ctx.OriginalException is not OperationCanceledException)
+                    {
+                        services.GetRequiredService<ILogger<GraphQLExecution>>()
+                            .LogError(ctx.OriginalException, "Unhandled exception in GraphQL field {Field}", ctx.FieldContext?.FieldDefinition.Name);
+                    }
+
+                    return Task.CompletedTask;
+                },
+            });
         }
         catch (OperationCanceledException) when (budget.Exceeded is { } exceeded && !cancellationToken.IsCancellationRequested)
         {
@@ -75,38 +97,4 @@ public sealed class GraphQLExecution
             context.Budget = null;
         }
     }
-
-    private Task<ExecutionResult> Execute(
-        GraphQLDocument? document,
-        string query,
-        string? operationName,
-        Inputs? variables,
-        Inputs? extensions,
-        GraphQLRequestContext context,
-        IServiceProvider services,
-        CancellationToken cancellationToken) =>
-        _executer.ExecuteAsync(new ExecutionOptions
-        {
-            Schema = Schema,
-            Document = document,
-            Query = document is null ? query : null,
-            OperationName = operationName,
-            Variables = variables,
-            Extensions = extensions,
-            UserContext = context,
-            RequestServices = services,
-            ValidationRules = _rules,
-            CancellationToken = cancellationToken,
-            ThrowOnUnhandledException = false,
-            UnhandledExceptionDelegate = ctx =>
-            {
-                if (ctx.OriginalException is not OperationCanceledException)
-                {
-                    services.GetRequiredService<ILogger<GraphQLExecution>>()
-                        .LogError(ctx.OriginalException, "Unhandled exception in GraphQL field {Field}", ctx.FieldContext?.FieldDefinition.Name);
-                }
-
-                return Task.CompletedTask;
-            },
-        });
 }
