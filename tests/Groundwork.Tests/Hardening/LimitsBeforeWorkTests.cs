@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Persistence;
 using Groundwork.Tests.Infrastructure;
-using Groundwork.Tests.Transports;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -95,21 +94,21 @@ public sealed class LimitsBeforeWorkTests(SmallLimitsApp app) : IClassFixture<Sm
     {
         var admin = await app.ActorAsync(Role.Admin);
         var owner = await app.ActorAsync();
-        var from = await Money.MoneyHelpers.OpenAccountAsync(owner);
-        var to = await Money.MoneyHelpers.OpenAccountAsync(await app.ActorAsync());
-        await Money.MoneyHelpers.DepositAsync(admin, from, 100);
+        var from = await MoneyHelpers.OpenAccountAsync(owner);
+        var to = await MoneyHelpers.OpenAccountAsync(await app.ActorAsync());
+        await MoneyHelpers.DepositAsync(admin, from, 100);
         for (var i = 0; i < 3; i++)
         {
-            await (await owner.Client().SendAsync(Money.MoneyHelpers.Post("/api/v1/transfers", new { fromAccountId = from, toAccountId = to, amount = 1 }, Guid.NewGuid().ToString()))).AssertStatus(201);
+            await (await owner.Client().SendAsync(MoneyHelpers.Post("/api/v1/transfers", new { fromAccountId = from, toAccountId = to, amount = 1 }, Guid.NewGuid().ToString()))).AssertStatus(201);
         }
 
-        await (await owner.Client().SendAsync(Money.MoneyHelpers.Post("/api/v1/transfers", new { fromAccountId = from, toAccountId = to, amount = 1 }, Guid.NewGuid().ToString())))
+        await (await owner.Client().SendAsync(MoneyHelpers.Post("/api/v1/transfers", new { fromAccountId = from, toAccountId = to, amount = 1 }, Guid.NewGuid().ToString())))
             .AssertError(429, "RATE_LIMITED");
         var graphQL = await owner.Client().GraphQLAsync(
             "mutation($i: TransferInput!) { transfer(input: $i, idempotencyKey: \"gql-limit\") { id } }",
             new { i = new { fromAccountId = from, toAccountId = to, amount = 1 } });
         graphQL.AssertError("RATE_LIMITED");
-        Assert.Equal(97, await Money.MoneyHelpers.BalanceAsync(app, from));
+        Assert.Equal(97, await MoneyHelpers.BalanceAsync(app, from));
     }
 
     [Fact]
@@ -189,14 +188,14 @@ public sealed class GraphQLMutationChargeTests(SixPerMinuteApp app) : IClassFixt
         // Six mutations in one document: the request's token plus five more, the whole bucket.
         var first = await app.ActorAsync();
         (await first.Client().GraphQLAsync(Accounts(6))).AssertData();
-        Assert.Equal(6, await Money.MoneyHelpers.Db(app, db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.CountAsync(
+        Assert.Equal(6, await MoneyHelpers.Db(app, db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.CountAsync(
             db.Set<Groundwork.Features.Accounts.Account>(), a => a.OwnerId == first.Id)));
         (await first.Client().GraphQLAsync("{ me { id } }")).AssertError("RATE_LIMITED", 429);
 
         // Seven would need seven tokens: refused whole, nothing created.
         var second = await app.ActorAsync();
         (await second.Client().GraphQLAsync(Accounts(7))).AssertError("RATE_LIMITED", 429);
-        Assert.Equal(0, await Money.MoneyHelpers.Db(app, db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.CountAsync(
+        Assert.Equal(0, await MoneyHelpers.Db(app, db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.CountAsync(
             db.Set<Groundwork.Features.Accounts.Account>(), a => a.OwnerId == second.Id)));
     }
 }

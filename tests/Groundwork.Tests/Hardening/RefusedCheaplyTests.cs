@@ -7,8 +7,7 @@ using Groundwork.Features.Ledger;
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Persistence;
 using Groundwork.Tests.Infrastructure;
-using Groundwork.Tests.Money;
-using Groundwork.Tests.Transports;
+
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -41,7 +41,7 @@ public abstract class GroundworkApp : WebApplicationFactory<Program>, IAsyncLife
     public string KeysPath => Path.Combine(_folder, "keys");
 
     /// <summary>Every SQL statement this app runs passes through here (statement-count tests).</summary>
-    public Transports.SqlStatementCounter Sql { get; } = new();
+    public SqlStatementCounter Sql { get; } = new();
 
     /// <summary>
     /// A real Kestrel server on free loopback ports (REST/GraphQL on <see cref="HttpPort"/>, gRPC h2c on

@@ -5,7 +5,7 @@ using Groundwork.Features.Accounts;
 using Groundwork.Platform.Auth;
 using Groundwork.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
-using static Groundwork.Tests.Money.MoneyHelpers;
+using static Groundwork.Tests.Infrastructure.MoneyHelpers;
 
 namespace Groundwork.Tests.Money;
 

@@ -4,7 +4,7 @@ using System.Net.Http.Json;
 using Groundwork.Platform.Auth;
 using Groundwork.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
-using static Groundwork.Tests.Money.MoneyHelpers;
+using static Groundwork.Tests.Infrastructure.MoneyHelpers;
 
 namespace Groundwork.Tests.Money;
 

@@ -72,8 +72,8 @@ public abstract class AuthorizationMatrixTests(GroundworkApp app)
     private async Task<Fixture> MoneyFixtureAsync(Actor target)
     {
         var admin = await app.ActorAsync(Role.Admin);
-        var account = await Groundwork.Tests.Money.MoneyHelpers.OpenAccountAsync(target);
-        await Groundwork.Tests.Money.MoneyHelpers.DepositAsync(admin, account, 1_000);
+        var account = await MoneyHelpers.OpenAccountAsync(target);
+        await MoneyHelpers.DepositAsync(admin, account, 1_000);
         var order = await (await target.Client().PostAsJsonAsync($"/api/v1/users/{target.Id}/orders",
             new { currency = "EUR", items = new[] { new { sku = "S", name = "N", quantity = 1, unitPrice = 100 } } })).AssertStatus(201);
         var draft = await (await target.Client().PostAsJsonAsync("/api/v1/posts", new { title = "Draft", content = "Text" })).AssertStatus(201);
@@ -81,7 +81,7 @@ public abstract class AuthorizationMatrixTests(GroundworkApp app)
     }
 
     private static HttpRequestMessage Keyed(string path, object body) =>
-        Groundwork.Tests.Money.MoneyHelpers.Post(path, body, Guid.NewGuid().ToString());
+        MoneyHelpers.Post(path, body, Guid.NewGuid().ToString());
 
     [Theory]
     [MemberData(nameof(Matrix))]
@@ -130,7 +130,7 @@ public abstract class AuthorizationMatrixTests(GroundworkApp app)
             if (needsMoney)
             {
                 // Refused means unchanged: the balance is what the fixture deposited.
-                Assert.Equal(1_000, await Groundwork.Tests.Money.MoneyHelpers.BalanceAsync(app, f.Account));
+                Assert.Equal(1_000, await MoneyHelpers.BalanceAsync(app, f.Account));
             }
 
             return;
@@ -141,7 +141,7 @@ public abstract class AuthorizationMatrixTests(GroundworkApp app)
         {
             case "GetUser" or "RenameUser" or "ChangeRole":
                 Assert.Equal(target.Id.ToString(), body["data"]!["id"]!.GetValue<string>());
-                var stored = await Groundwork.Tests.Money.MoneyHelpers.Db(app, db => db.Users.AsNoTracking().SingleAsync(u => u.Id == target.Id));
+                var stored = await MoneyHelpers.Db(app, db => db.Users.AsNoTracking().SingleAsync(u => u.Id == target.Id));
                 Assert.Equal(operation == "RenameUser" ? "Renamed" : "Test User", stored.Name);
                 Assert.Equal(operation == "ChangeRole" ? Role.Moderator : Role.User, stored.Role);
                 break;
@@ -156,16 +156,16 @@ public abstract class AuthorizationMatrixTests(GroundworkApp app)
                 break;
             case "PayOrder":
                 Assert.Equal("paid", body["data"]!["status"]!.GetValue<string>());
-                Assert.Equal(900, await Groundwork.Tests.Money.MoneyHelpers.BalanceAsync(app, f.Account));
+                Assert.Equal(900, await MoneyHelpers.BalanceAsync(app, f.Account));
                 break;
             case "VerifyLedger":
                 Assert.True(body["ok"]!.GetValue<bool>());
                 break;
             case "DeleteUser":
-                Assert.False(await Groundwork.Tests.Money.MoneyHelpers.Db(app, db => db.Users.AnyAsync(u => u.Id == target.Id)));
+                Assert.False(await MoneyHelpers.Db(app, db => db.Users.AnyAsync(u => u.Id == target.Id)));
                 break;
             case "DeleteDraft":
-                Assert.False(await Groundwork.Tests.Money.MoneyHelpers.Db(app, db => db.Posts.AnyAsync(p => p.Id == f.Draft)));
+                Assert.False(await MoneyHelpers.Db(app, db => db.Posts.AnyAsync(p => p.Id == f.Draft)));
                 break;
             case "CancelOrder":
                 Assert.Equal("cancelled", body["data"]!["status"]!.GetValue<string>());
@@ -180,7 +180,7 @@ public abstract class AuthorizationMatrixTests(GroundworkApp app)
     }
 
     /// <summary>A stranger's EUR account to receive transfers.</summary>
-    private async Task<Guid> SinkAccountAsync() => await Groundwork.Tests.Money.MoneyHelpers.OpenAccountAsync(await app.ActorAsync());
+    private async Task<Guid> SinkAccountAsync() => await MoneyHelpers.OpenAccountAsync(await app.ActorAsync());
 
     private async Task<HttpClient> ClientFor(string actor, Actor target)
     {

@@ -8,7 +8,7 @@ using System.Text.Json.Nodes;
 using CsCheck;
 using Groundwork.Platform.Auth;
 using Groundwork.Tests.Infrastructure;
-using Groundwork.Tests.Money;
+
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;

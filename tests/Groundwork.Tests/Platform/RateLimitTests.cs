@@ -114,14 +114,14 @@ public sealed class DefaultLimitAcrossTransportsTests(DefaultLimitApp app) : ICl
         for (var i = 0; i < 2; i++)
         {
             await (await client.GetAsync("/api/v1/auth/me")).AssertStatus(200);
-            (await Transports.GraphQLClient.GraphQLAsync(client, "{ me { id } }")).AssertData();
+            (await GraphQLClient.GraphQLAsync(client, "{ me { id } }")).AssertData();
             if (i == 0)
             {
                 Assert.Equal(actor.Email, (await users.GetMeAsync(new Groundwork.Api.V1.GetMeRequest(), bearer)).Email);
             }
         }
 
-        var graphQL = await Transports.GraphQLClient.GraphQLAsync(client, "{ me { id } }");
+        var graphQL = await GraphQLClient.GraphQLAsync(client, "{ me { id } }");
         graphQL.AssertError("RATE_LIMITED", 429);
         Assert.True(graphQL.Http.Headers.Contains("Retry-After"));
         Assert.Null(graphQL.Body["data"]);

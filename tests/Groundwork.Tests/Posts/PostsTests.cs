@@ -2,7 +2,7 @@ using Groundwork.Features.Posts;
 using System.Net.Http.Json;
 using Groundwork.Platform.Auth;
 using Groundwork.Tests.Infrastructure;
-using Groundwork.Tests.Money;
+
 using Microsoft.EntityFrameworkCore;
 
 namespace Groundwork.Tests.Posts;

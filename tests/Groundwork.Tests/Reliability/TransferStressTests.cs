@@ -2,7 +2,7 @@ using Groundwork.Features.Accounts;
 using Groundwork.Features.Ledger;
 using Groundwork.Platform.Auth;
 using Groundwork.Tests.Infrastructure;
-using Groundwork.Tests.Money;
+
 using Microsoft.EntityFrameworkCore;
 
 namespace Groundwork.Tests.Reliability;

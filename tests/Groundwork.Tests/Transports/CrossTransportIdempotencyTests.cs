@@ -6,7 +6,7 @@ using Google.Rpc;
 using Grpc.Core;
 using Groundwork.Api.V1;
 using Groundwork.Tests.Infrastructure;
-using Groundwork.Tests.Money;
+
 using Role = Groundwork.Platform.Auth.Role;
 
 namespace Groundwork.Tests.Transports;

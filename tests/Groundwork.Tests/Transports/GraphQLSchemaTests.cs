@@ -1,3 +1,4 @@
+using Groundwork.Tests.Infrastructure;
 using GraphQL;
 using GraphQL.Types;
 using GraphQLParser.AST;

@@ -5,7 +5,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Groundwork.Platform.Auth;
 using Groundwork.Tests.Infrastructure;
-using Groundwork.Tests.Money;
+
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -7,7 +7,7 @@ using Grpc.Health.V1;
 using Grpc.Reflection.V1Alpha;
 using Groundwork.Api.V1;
 using Groundwork.Tests.Infrastructure;
-using Groundwork.Tests.Money;
+
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Role = Groundwork.Platform.Auth.Role;

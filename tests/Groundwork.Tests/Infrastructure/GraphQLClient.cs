@@ -2,7 +2,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 
-namespace Groundwork.Tests.Transports;
+namespace Groundwork.Tests.Infrastructure;
 
 /// <summary>A GraphQL response as the tests read it: status, body, and the first error's code.</summary>
 public sealed record GraphQLResponse(int Status, JsonObject Body, HttpResponseMessage Http)

@@ -6,7 +6,7 @@ using Groundwork.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Groundwork.Tests.Money;
+namespace Groundwork.Tests.Infrastructure;
 
 public static class MoneyHelpers
 {

@@ -1,4 +1,4 @@
-namespace Groundwork.Tests.Transports;
+namespace Groundwork.Tests.Infrastructure;
 
 /// <summary>Files of the repository itself (contracts under api/, the audit script), found from the test binary.</summary>
 public static class RepoFiles

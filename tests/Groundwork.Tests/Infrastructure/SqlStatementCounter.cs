@@ -1,7 +1,7 @@
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
-namespace Groundwork.Tests.Transports;
+namespace Groundwork.Tests.Infrastructure;
 
 /// <summary>
 /// Counts the SQL statements one test app's DbContexts execute (an EF Core interceptor every test app
