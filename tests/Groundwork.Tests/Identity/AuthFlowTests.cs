@@ -1,3 +1,4 @@
+using Groundwork.Platform.Auth;
 using Groundwork.Features.Users;
 using Groundwork.Features.Auth;
 using System.Net.Http.Json;
@@ -12,6 +13,32 @@ public abstract class AuthFlowTests(GroundworkApp app)
 {
     private async Task<int> CountAsync(Func<GroundworkDbContext, Task<int>> query) =>
         await app.WithScopeAsync(sp => query(sp.GetRequiredService<GroundworkDbContext>()));
+
+    [Fact]
+    public async Task A_revoked_sessions_cached_status_is_dropped_only_once_the_revocation_commits()
+    {
+        var user = await app.ActorAsync();
+        var sessionId = await app.Db(db => db.Sessions.Where(s => s.UserId == user.Id).Select(s => s.Id).SingleAsync());
+        var status = app.Service<SessionStatus>();
+        Assert.NotNull(await status.GetActiveAsync(sessionId, CancellationToken.None));
+        Assert.True(status.IsCached(sessionId));
+
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<GroundworkDbContext>();
+        var hooks = scope.ServiceProvider.GetRequiredService<Groundwork.Platform.Operations.CommitHooks>();
+        await using (var transaction = await db.Database.BeginTransactionAsync())
+        {
+            await scope.ServiceProvider.GetRequiredService<SessionRevocation>().RevokeAsync(sessionId, "test", CancellationToken.None);
+            // Not committed: dropping the cached answer now would let a concurrent request re-read the still-live
+            // row and cache the session as alive again, after the revocation was acknowledged.
+            Assert.True(status.IsCached(sessionId));
+            await transaction.CommitAsync();
+        }
+
+        hooks.RunAfterCommit();
+        Assert.False(status.IsCached(sessionId));
+        await (await user.Client().GetAsync("/api/v1/auth/me")).AssertError(401, "AUTHENTICATION_ERROR");
+    }
 
     [Fact]
     public async Task Register_creates_a_user_and_answers_201_with_location_and_no_password()

@@ -28,5 +28,8 @@ public sealed class SessionStatus(IServiceScopeFactory scopes, IMemoryCache cach
     /// <summary>Drops this node's cached answer at once; other nodes see the revocation within a second.</summary>
     public void Forget(Guid sessionId) => cache.Remove(CacheKey(sessionId));
 
+    /// <summary>Whether this node holds a cached answer for the session (tests of when it is dropped).</summary>
+    internal bool IsCached(Guid sessionId) => cache.TryGetValue(CacheKey(sessionId), out _);
+
     private static string CacheKey(Guid sessionId) => $"session-status:{sessionId}";
 }
