@@ -53,6 +53,12 @@ public sealed record GroundworkSettings
     public IReadOnlyList<System.Net.IPNetwork> KnownProxies { get; init; } = [];
     public required RateLimitSettings RateLimits { get; init; }
 
+    /// <summary>
+    /// StackExchange.Redis configuration (<c>host:port,...</c>, <c>Groundwork:Redis</c>); null runs without Redis:
+    /// rate limits (and, later, caches) in process only.
+    /// </summary>
+    public string? Redis { get; init; }
+
     /// <summary>The most objects one GraphQL request may resolve before it is stopped (<c>Groundwork:GraphQL:MaxResolvedObjects</c>).</summary>
     public int GraphQLMaxResolvedObjects { get; init; } = 5_000;
 
@@ -128,6 +134,7 @@ public sealed record GroundworkSettings
                 Rule(configuration, "PasswordChangePerAccount", 5),
                 Rule(configuration, "FailedCredentialsPerIp", 60)),
             KnownProxies = Networks(configuration, "Groundwork:Network:KnownProxies"),
+            Redis = RedisConfiguration(configuration, "Groundwork:Redis"),
             BenchEndpoints = bench,
             GraphQLMaxResolvedObjects = Positive(configuration, "Groundwork:GraphQL:MaxResolvedObjects", 5_000),
             GraphQLMaxResponseChars = Positive(configuration, "Groundwork:GraphQL:MaxResponseChars", 8_000_000),
@@ -190,6 +197,26 @@ public sealed record GroundworkSettings
         }
 
         return networks;
+    }
+
+    private static string? RedisConfiguration(IConfiguration c, string key)
+    {
+        var value = c[key];
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        try
+        {
+            return StackExchange.Redis.ConfigurationOptions.Parse(value).EndPoints.Count > 0
+                ? value.Trim()
+                : throw new ConfigurationException(key, "must name at least one host:port");
+        }
+        catch (ArgumentException)
+        {
+            throw new ConfigurationException(key, "must be a Redis configuration such as 'localhost:6379'");
+        }
     }
 
     private static int Positive(IConfiguration c, string key, int fallback) =>

@@ -81,8 +81,8 @@ public static class GraphQLEndpoint
         if (selected is { Operation: OperationType.Mutation } && RootFieldCount(selected, document) is > 1 and var fields)
         {
             var settings = http.RequestServices.GetRequiredService<Configuration.GroundworkSettings>();
-            var decision = http.RequestServices.GetRequiredService<RateLimiting.RateLimiter>()
-                .TryAcquire("default", http.ToCaller().PrincipalKey, settings.RateLimits.Default, fields - 1);
+            var decision = await http.RequestServices.GetRequiredService<RateLimiting.RateLimiter>()
+                .TryAcquireAsync("default", http.ToCaller().PrincipalKey, settings.RateLimits.Default, fields - 1);
             if (!decision.Allowed)
             {
                 await WriteErrorAsync(http, mediaType, StatusCodes.Status429TooManyRequests, Error.RateLimited(decision));

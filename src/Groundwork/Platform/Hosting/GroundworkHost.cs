@@ -70,6 +70,14 @@ public static class GroundworkHost
         services.AddSingleton(TimeProvider.System);
         services.AddMemoryCache();
         services.AddSingleton<RateLimiter>();
+        var health = services.AddHealthChecks().AddDbContextCheck<GroundworkDbContext>("database", tags: ["ready"]);
+        if (settings.Redis is { } redis)
+        {
+            services.AddSingleton(new Redis.RedisConnection(redis));
+            services.AddSingleton<RedisRateLimitStore>();
+            health.AddCheck<Redis.RedisHealthCheck>("redis", tags: ["ready"]);
+        }
+
         services.AddGroundworkDatabase(settings);
         services.AddGroundworkAuthentication(settings);
         services.AddOperations();
@@ -98,7 +106,6 @@ public static class GroundworkHost
                     .WithExposedHeaders("ETag", "Location", "X-Request-Id", "RateLimit", "RateLimit-Policy", "Retry-After");
             }
         }));
-        services.AddHealthChecks().AddDbContextCheck<GroundworkDbContext>("database", tags: ["ready"]);
         services.AddOpenApi(o => o.AddDocumentTransformer<OpenApiSecurity>());
         // The OpenAPI document is rebuilt on every request otherwise (tens of ms of CPU each, for anyone).
         services.AddOutputCache(o => o.AddPolicy("openapi", p => p.Expire(TimeSpan.FromHours(1))));

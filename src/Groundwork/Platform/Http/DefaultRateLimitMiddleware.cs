@@ -20,7 +20,7 @@ public sealed class DefaultRateLimitMiddleware(RequestDelegate next, RateLimiter
             return;
         }
 
-        var decision = limiter.TryAcquire("default", context.ToCaller().PrincipalKey, settings.RateLimits.Default);
+        var decision = await limiter.TryAcquireAsync("default", context.ToCaller().PrincipalKey, settings.RateLimits.Default);
         if (!decision.Allowed)
         {
             await TransportErrors.WriteAsync(context, Error.RateLimited(decision));

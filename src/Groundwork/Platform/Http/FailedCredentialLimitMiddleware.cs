@@ -25,7 +25,7 @@ public sealed class FailedCredentialLimitMiddleware(RequestDelegate next, RateLi
 
         var ip = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
         var rule = settings.RateLimits.FailedCredentialsPerIp;
-        var peek = limiter.Peek(Policy, ip, rule);
+        var peek = await limiter.PeekAsync(Policy, ip, rule);
         if (!peek.Allowed)
         {
             await TransportErrors.WriteAsync(context, Error.RateLimited(peek));
@@ -35,7 +35,7 @@ public sealed class FailedCredentialLimitMiddleware(RequestDelegate next, RateLi
         await next(context);
         if (context.User.Identity?.IsAuthenticated != true)
         {
-            limiter.TryAcquire(Policy, ip, rule);
+            await limiter.TryAcquireAsync(Policy, ip, rule);
         }
     }
 }

@@ -48,7 +48,7 @@ public sealed class OperationPipeline(
         // Limits first: a refused call must cost nothing (no validation, no database, no bcrypt).
         foreach (var limit in operation.RateLimits)
         {
-            var decision = limiter.TryAcquire(limit.Name, limit.PartitionOf(request, caller), limit.Rule(settings.RateLimits));
+            var decision = await limiter.TryAcquireAsync(limit.Name, limit.PartitionOf(request, caller), limit.Rule(settings.RateLimits));
             if (!decision.Allowed)
             {
                 logger.LogWarning("Rate limit {Limit} refused {Operation} from {Ip}", limit.Name, OperationName(operation), caller.ClientIp);

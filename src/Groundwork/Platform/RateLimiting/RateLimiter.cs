@@ -11,25 +11,50 @@ public sealed record RateLimitDecision(bool Allowed, string Policy, RateLimitRul
 
 /// <summary>
 /// Token buckets keyed by (policy, principal). A bucket holds <c>Permits</c> tokens and refills continuously at
-/// <c>Permits / Window</c>, so bursts up to the limit pass and the sustained rate is the limit.
-/// This is the in-process store (one node); a Redis store with the same arithmetic shares limits across nodes.
+/// <c>Permits / Window</c>, so bursts up to the limit pass and the sustained rate is the limit. With
+/// <c>Groundwork:Redis</c> set, the buckets live in Redis and every node shares them; while Redis is unreachable,
+/// each node falls back to its own in-process buckets (the limits hold per node), so no request fails for it.
 /// </summary>
-public sealed class RateLimiter(TimeProvider clock)
+public sealed class RateLimiter(TimeProvider clock, ILogger<RateLimiter> logger, RedisRateLimitStore? shared = null)
 {
+    private static readonly TimeSpan OutageLogInterval = TimeSpan.FromSeconds(30);
     private readonly ConcurrentDictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
     private long _lastSweep;
+    private long _lastOutageLog;
 
-    public RateLimitDecision TryAcquire(string policy, string key, RateLimitRule rule) => Take(policy, key, rule, consume: true);
-
-    /// <summary>Takes <paramref name="permits"/> tokens at once, or none (a request that is several calls in one).</summary>
-    public RateLimitDecision TryAcquire(string policy, string key, RateLimitRule rule, int permits) => Take(policy, key, rule, consume: true, permits);
+    public ValueTask<RateLimitDecision> TryAcquireAsync(string policy, string key, RateLimitRule rule, int permits = 1) =>
+        TakeAsync(policy, key, rule, consume: true, permits);
 
     /// <summary>Whether a call would be allowed now, without taking a token (refuse early, count later).</summary>
-    public RateLimitDecision Peek(string policy, string key, RateLimitRule rule) => Take(policy, key, rule, consume: false);
+    public ValueTask<RateLimitDecision> PeekAsync(string policy, string key, RateLimitRule rule) =>
+        TakeAsync(policy, key, rule, consume: false, permits: 1);
 
-    private RateLimitDecision Take(string policy, string key, RateLimitRule rule, bool consume, int permits = 1)
+    private async ValueTask<RateLimitDecision> TakeAsync(string policy, string key, RateLimitRule rule, bool consume, int permits)
     {
         ArgumentNullException.ThrowIfNull(rule);
+        if (shared is not null)
+        {
+            try
+            {
+                var (allowed, tokens) = await shared.TakeAsync($"{policy}|{key}", rule, permits, consume);
+                return Decide(policy, rule, allowed, tokens);
+            }
+            catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+            {
+                var now = clock.GetTimestamp();
+                var last = Interlocked.Read(ref _lastOutageLog);
+                if ((last == 0 || clock.GetElapsedTime(last, now) > OutageLogInterval) && Interlocked.CompareExchange(ref _lastOutageLog, now, last) == last)
+                {
+                    logger.LogWarning("Redis is unreachable; rate limits fall back to this node's own buckets ({Reason})", e.GetType().Name);
+                }
+            }
+        }
+
+        return TakeLocal(policy, key, rule, consume, permits);
+    }
+
+    private RateLimitDecision TakeLocal(string policy, string key, RateLimitRule rule, bool consume, int permits)
+    {
         var now = clock.GetTimestamp();
         SweepIdleBuckets(now);
         var bucket = _buckets.GetOrAdd($"{policy}|{key}", _ => new Bucket(rule.Permits, now));
@@ -45,13 +70,19 @@ public sealed class RateLimiter(TimeProvider clock)
                 bucket.Tokens -= permits;
             }
 
-            var remaining = (int)Math.Floor(bucket.Tokens);
-            // Seconds until the next token (when refused) or until the bucket is full again (when allowed).
-            var reset = allowed
-                ? (int)Math.Ceiling((rule.Permits - bucket.Tokens) * perToken)
-                : (int)Math.Ceiling((1 - bucket.Tokens) * perToken);
-            return new RateLimitDecision(allowed, policy, rule, remaining, reset);
+            return Decide(policy, rule, allowed, bucket.Tokens);
         }
+    }
+
+    /// <summary>The headers' numbers from a bucket's state, the same for both stores.</summary>
+    private static RateLimitDecision Decide(string policy, RateLimitRule rule, bool allowed, double tokens)
+    {
+        var perToken = rule.Window.TotalSeconds / rule.Permits;
+        // Seconds until the next token (when refused) or until the bucket is full again (when allowed).
+        var reset = allowed
+            ? (int)Math.Ceiling((rule.Permits - tokens) * perToken)
+            : (int)Math.Ceiling((1 - tokens) * perToken);
+        return new RateLimitDecision(allowed, policy, rule, (int)Math.Floor(tokens), Math.Max(0, reset));
     }
 
     /// <summary>Drops buckets idle long enough to be full again, so memory tracks active principals only.</summary>

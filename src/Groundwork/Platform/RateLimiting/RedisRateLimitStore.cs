@@ -1,0 +1,52 @@
+using Groundwork.Platform.Configuration;
+using Groundwork.Platform.Redis;
+using StackExchange.Redis;
+
+namespace Groundwork.Platform.RateLimiting;
+
+/// <summary>
+/// The token buckets of <see cref="RateLimiter"/> kept in Redis, so every node draws on the same bucket. One Lua
+/// script per call does the same arithmetic as the in-process store, atomically, on Redis's own clock (nodes'
+/// clocks may differ); idle buckets expire once they would be full again.
+/// </summary>
+public sealed class RedisRateLimitStore(RedisConnection redis)
+{
+    // KEYS[1] bucket; ARGV: capacity, window in ms, permits requested, consume (1/0).
+    // Returns { allowed (1/0), tokens left × 1000 }.
+    private static readonly LuaScript Script = LuaScript.Prepare("""
+        local capacity = tonumber(@capacity)
+        local window = tonumber(@window)
+        local requested = tonumber(@requested)
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local state = redis.call('HMGET', @key, 'tokens', 'ts')
+        local tokens = tonumber(state[1])
+        local ts = tonumber(state[2])
+        if tokens == nil then tokens = capacity; ts = now end
+        tokens = math.min(capacity, tokens + (math.max(0, now - ts) * capacity / window))
+        local allowed = 0
+        if tokens >= requested then
+            allowed = 1
+            if tonumber(@consume) == 1 then tokens = tokens - requested end
+        end
+        redis.call('HSET', @key, 'tokens', tostring(tokens), 'ts', tostring(now))
+        redis.call('PEXPIRE', @key, window + 1000)
+        return { allowed, math.floor(tokens * 1000) }
+        """);
+
+    /// <summary>Takes (or peeks at) tokens; throws <see cref="RedisException"/> or <see cref="TimeoutException"/> when Redis is down.</summary>
+    public async Task<(bool Allowed, double Tokens)> TakeAsync(string bucket, RateLimitRule rule, int permits, bool consume)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        var database = await redis.DatabaseAsync();
+        var result = (RedisResult[])(await Script.EvaluateAsync(database, new
+        {
+            key = (RedisKey)("gw:rl:" + bucket),
+            capacity = rule.Permits,
+            window = (long)rule.Window.TotalMilliseconds,
+            requested = permits,
+            consume = consume ? 1 : 0,
+        }))!;
+        return ((int)result[0] == 1, (long)result[1] / 1000.0);
+    }
+}

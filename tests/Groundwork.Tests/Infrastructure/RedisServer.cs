@@ -1,0 +1,88 @@
+using System.Diagnostics;
+
+namespace Groundwork.Tests.Infrastructure;
+
+/// <summary>
+/// A private redis-server on a free loopback port, for one test class (tests may stop and start it to play an
+/// outage). A missing redis-server fails the tests, never skips them (./test.sh installs it).
+/// </summary>
+public sealed class RedisServer : IAsyncLifetime
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "gw-redis-" + Guid.NewGuid().ToString("N")[..12]);
+
+    public int Port { get; } = PostgresServer.FreePort();
+
+    /// <summary>What <c>Groundwork:Redis</c> is set to.</summary>
+    public string Configuration => $"127.0.0.1:{Port}";
+
+    public async ValueTask InitializeAsync()
+    {
+        Directory.CreateDirectory(_folder);
+        await StartAsync();
+    }
+
+    public async Task StartAsync()
+    {
+        await Run("redis-server", $"--port {Port} --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --dir {_folder} --pidfile {_folder}/redis.pid");
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            if ((await Run("redis-cli", $"-p {Port} ping", check: false)).Contains("PONG", StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new InvalidOperationException($"redis-server did not answer on port {Port}");
+    }
+
+    /// <summary>Stops the server (an outage); <see cref="StartAsync"/> brings it back, empty.</summary>
+    public async Task StopAsync()
+    {
+        await Run("redis-cli", $"-p {Port} shutdown nosave", check: false);
+        for (var attempt = 0; attempt < 100 && (await Run("redis-cli", $"-p {Port} ping", check: false)).Contains("PONG", StringComparison.Ordinal); attempt++)
+        {
+            await Task.Delay(50);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static async Task<string> Run(string file, string arguments, bool check = true)
+    {
+        var info = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+        Process process;
+        try
+        {
+            process = Process.Start(info)!;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new InvalidOperationException($"{file} not found; run ./test.sh (it installs redis-server) or apt-get install redis-server", e);
+        }
+
+        using (process)
+        {
+            var output = await process.StandardOutput.ReadToEndAsync();
+            var error = await process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            if (check && process.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"{file} {arguments} failed: {error}");
+            }
+
+            return output + error;
+        }
+    }
+}

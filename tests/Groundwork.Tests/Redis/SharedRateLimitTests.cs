@@ -1,0 +1,98 @@
+using System.Net.Http.Json;
+using Groundwork.Features.Users;
+using Groundwork.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Groundwork.Tests.Redis;
+
+/// <summary>Two nodes (each with its own database, so only Redis is shared) and a private redis-server.</summary>
+public sealed class TwoNodes : IAsyncLifetime
+{
+    public RedisServer Redis { get; } = new();
+
+    public SqliteAppWith A { get; private set; } = null!;
+
+    public SqliteAppWith B { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        await Redis.InitializeAsync();
+        A = new Node(Redis.Configuration);
+        B = new Node(Redis.Configuration);
+        await A.InitializeAsync();
+        await B.InitializeAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await A.DisposeAsync();
+        await B.DisposeAsync();
+        await Redis.DisposeAsync();
+    }
+
+    private sealed class Node(string redis) : SqliteAppWith(new Dictionary<string, string?>
+    {
+        ["Groundwork:Redis"] = redis,
+        ["Groundwork:RateLimits:RegisterPerIp"] = "6",
+    });
+}
+
+public sealed class SharedRateLimitTests(TwoNodes nodes) : IClassFixture<TwoNodes>
+{
+    private static Task<HttpResponseMessage> RegisterAsync(GroundworkApp node) =>
+        node.CreateClient().PostAsJsonAsync("/api/v1/auth/register", new { email = GroundworkApp.UniqueEmail("shared"), name = "N", password = "long-enough-1" });
+
+    [Fact]
+    public async Task With_Redis_every_node_draws_on_one_bucket_and_an_outage_degrades_to_per_node_buckets()
+    {
+        // Twelve sign-ups from one address, alternating between the nodes: the shared limit (6) lets exactly six
+        // through in total, not six per node.
+        var statuses = new List<int>();
+        for (var i = 0; i < 12; i++)
+        {
+            statuses.Add((int)(await RegisterAsync(i % 2 == 0 ? nodes.A : nodes.B)).StatusCode);
+        }
+
+        Assert.Equal(6, statuses.Count(s => s == 201));
+        Assert.Equal(6, statuses.Count(s => s == 429));
+        Assert.Equal(6, await MoneyHelpers.Db(nodes.A, db => db.Users.CountAsync()) + await MoneyHelpers.Db(nodes.B, db => db.Users.CountAsync()));
+        var ready = await (await nodes.A.CreateClient().GetAsync("/health/ready")).Content.ReadAsStringAsync();
+        Assert.Equal("Healthy", ready);
+
+        // Redis goes away: no request fails for it; each node limits on its own, and readiness says degraded.
+        await nodes.Redis.StopAsync();
+        try
+        {
+            var during = await RegisterAsync(nodes.A);
+            Assert.Equal(201, (int)during.StatusCode);
+            var degraded = await nodes.A.CreateClient().GetAsync("/health/ready");
+            Assert.Equal(200, (int)degraded.StatusCode);
+            Assert.Equal("Degraded", await degraded.Content.ReadAsStringAsync());
+            await (await nodes.B.CreateClient().GetAsync("/api/v1/posts")).AssertStatus(200);
+        }
+        finally
+        {
+            await nodes.Redis.StartAsync();
+        }
+
+        // Back: once both nodes see Redis again (a condition, not a delay), they share it again; the restarted
+        // server is empty, so the bucket starts full.
+        foreach (var node in new[] { nodes.A, nodes.B })
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (await (await node.CreateClient().GetAsync("/health/ready")).Content.ReadAsStringAsync() != "Healthy")
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the node did not reconnect to Redis");
+                await Task.Delay(100);
+            }
+        }
+
+        var after = new List<int>();
+        for (var i = 0; i < 8; i++)
+        {
+            after.Add((int)(await RegisterAsync(i % 2 == 0 ? nodes.A : nodes.B)).StatusCode);
+        }
+
+        Assert.Equal(6, after.Count(s => s == 201));
+    }
+}
