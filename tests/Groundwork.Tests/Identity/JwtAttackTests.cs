@@ -26,6 +26,31 @@ public abstract class JwtAttackTests(GroundworkApp app)
         return new Victim(actor, sid, app.Service<SigningKeyStore>().SigningKey);
     }
 
+    [Fact]
+    public async Task A_validated_token_is_remembered_by_its_hash_but_a_revoked_session_is_still_refused()
+    {
+        var victim = await VictimAsync();
+        var handler = app.Service<CachedTokenHandler>();
+        var parameters = app.Service<Microsoft.Extensions.Options.IOptionsMonitor<Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerOptions>>()
+            .Get(Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerDefaults.AuthenticationScheme).TokenValidationParameters;
+        Assert.True((await handler.ValidateTokenAsync(victim.Actor.AccessToken, parameters)).IsValid);
+
+        // Served from memory: with no key to check a signature against, only a remembered validation passes.
+        var noKeys = parameters.Clone();
+        noKeys.IssuerSigningKeyResolver = (_, _, _, _) => [];
+        var remembered = await handler.ValidateTokenAsync(victim.Actor.AccessToken, noKeys);
+        Assert.True(remembered.IsValid);
+        Assert.Equal(victim.Actor.Id.ToString(), remembered.ClaimsIdentity.FindFirst("sub")!.Value);
+        // A token that differs in one character is not that token.
+        var tampered = victim.Actor.AccessToken[..^2] + (victim.Actor.AccessToken[^2] == 'A' ? "B" : "A") + victim.Actor.AccessToken[^1];
+        Assert.False((await handler.ValidateTokenAsync(tampered, noKeys)).IsValid);
+
+        // The signature is skipped, the session check is not: logout ends the token at once.
+        await (await victim.Actor.Client().GetAsync("/api/v1/auth/me")).AssertStatus(200);
+        await (await victim.Actor.Client().PostAsync("/api/v1/auth/logout", null)).AssertStatus(204);
+        await (await victim.Actor.Client().GetAsync("/api/v1/auth/me")).AssertError(401, "AUTHENTICATION_ERROR");
+    }
+
     private static Dictionary<string, object> Claims(Victim v, string role = "user") => new()
     {
         ["sub"] = v.Actor.Id.ToString(),

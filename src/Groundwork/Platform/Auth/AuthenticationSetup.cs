@@ -61,9 +61,14 @@ public static class AuthenticationSetup
             });
 
         // The key resolver needs the store, which needs DI; configure it after the container is built.
+        services.AddSingleton<CachedTokenHandler>();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<SigningKeyStore>((o, store) =>
-                o.TokenValidationParameters.IssuerSigningKeyResolver = (_, _, kid, _) => ResolveKeys(store, kid));
+            .Configure<SigningKeyStore, CachedTokenHandler>((o, store, handler) =>
+            {
+                o.TokenValidationParameters.IssuerSigningKeyResolver = (_, _, kid, _) => ResolveKeys(store, kid);
+                o.TokenHandlers.Clear();
+                o.TokenHandlers.Add(handler);
+            });
 
         services.AddAuthorizationBuilder()
             // Deny by default: an endpoint that forgets to declare access gets "authenticated only".
