@@ -40,8 +40,9 @@ internal sealed class UserConfiguration : IEntityTypeConfiguration<User>
         builder.Property(u => u.Role).HasConversion(r => r.WireName(), s => ParseRole(s)).HasMaxLength(16);
         builder.Property(u => u.Version).IsConcurrencyToken();
         builder.HasIndex(u => u.NormalizedEmail).IsUnique().HasFilter("deleted_at IS NULL");
-        builder.HasIndex(u => u.CreatedAt);
-        builder.HasIndex(u => u.Name);
+        // Every list sort is index-backed, tie-breaker included: createdAt here; name through the expression index
+        // on (lower(name), id) that the SortIndexes migrations create (EF Core cannot declare expression indexes).
+        builder.HasIndex(u => new { u.CreatedAt, u.Id });
         builder.HasIndex(u => new { u.Role, u.CreatedAt });
         builder.HasQueryFilter(u => u.DeletedAt == null);
     }

@@ -489,16 +489,13 @@ namespace Groundwork.Platform.Persistence.Migrations.Postgres
                     b.HasKey("Id")
                         .HasName("pk_users");
 
-                    b.HasIndex("CreatedAt")
-                        .HasDatabaseName("ix_users_created_at");
-
-                    b.HasIndex("Name")
-                        .HasDatabaseName("ix_users_name");
-
                     b.HasIndex("NormalizedEmail")
                         .IsUnique()
                         .HasDatabaseName("ix_users_normalized_email")
                         .HasFilter("deleted_at IS NULL");
+
+                    b.HasIndex("CreatedAt", "Id")
+                        .HasDatabaseName("ix_users_created_at_id");
 
                     b.HasIndex("Role", "CreatedAt")
                         .HasDatabaseName("ix_users_role_created_at");
