@@ -96,6 +96,8 @@ public abstract class ApiKeysTests(GroundworkApp app)
         await (await client.PostAsJsonAsync("/api/v1/api-keys", new { name = "child", scopes = new[] { "users:read" } })).AssertError(403, "AUTHORIZATION_ERROR");
 
         var id = Guid.Parse(key["data"]!["id"]!.GetValue<string>());
+        // Recorded in memory on use, written by the write-behind flush (every few seconds; here, now).
+        await app.Service<Groundwork.Platform.WriteBehind.LastSeenFlusher>().FlushAsync(CancellationToken.None);
         var lastUsed = await app.WithScopeAsync(sp => sp.GetRequiredService<GroundworkDbContext>().ApiKeys.Where(k => k.Id == id).Select(k => k.LastUsedAt).SingleAsync());
         Assert.NotNull(lastUsed);
     }

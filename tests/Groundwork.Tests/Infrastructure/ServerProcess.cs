@@ -92,6 +92,23 @@ public sealed class ServerProcess(string folder, string connectionString, IReadO
         throw new TimeoutException("server did not become ready");
     }
 
+    /// <summary>SIGTERM, as an orchestrator stops a node: graceful shutdown runs (flushes included); waits for the exit.</summary>
+    public async Task<int> StopGracefullyAsync()
+    {
+        var process = _process ?? throw new InvalidOperationException("not running");
+        using (var term = Process.Start("kill", $"-TERM {process.Id}")!)
+        {
+            await term.WaitForExitAsync();
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        var code = process.ExitCode;
+        process.Dispose();
+        _process = null;
+        return code;
+    }
+
     /// <summary>SIGKILL: no shutdown hooks, no flush, connections dropped mid-transaction.</summary>
     public void Kill()
     {

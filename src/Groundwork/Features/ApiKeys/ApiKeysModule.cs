@@ -5,7 +5,11 @@ namespace Groundwork.Features.ApiKeys;
 
 public sealed class ApiKeysModule : IFeatureModule
 {
-    public void AddServices(IServiceCollection services) => services.AddScoped<IApiKeyLookup, ApiKeyLookup>();
+    public void AddServices(IServiceCollection services)
+    {
+        services.AddScoped<IApiKeyLookup, ApiKeyLookup>();
+        services.AddScoped<Platform.WriteBehind.ILastSeenWriter, ApiKeyLastUsedWriter>();
+    }
 
     public void MapEndpoints(IEndpointRouteBuilder app, RouteGroupBuilder api) => api.MapApiKeys();
 }

@@ -10,6 +10,7 @@ public sealed class AuthModule : IFeatureModule
         services.AddScoped<SessionIssuer>();
         services.AddScoped<SessionRevocation>();
         services.AddScoped<ISessionLookup, SessionLookup>();
+        services.AddScoped<Platform.WriteBehind.ILastSeenWriter, SessionLastSeenWriter>();
     }
 
     public void MapEndpoints(IEndpointRouteBuilder app, RouteGroupBuilder api) => api.MapAuth();

@@ -17,3 +17,10 @@ public interface IApiKeyLookup
 {
     Task<ApiKeyOwner?> FindActiveAsync(string secretHash, DateTime now, CancellationToken cancellationToken);
 }
+
+/// <summary>The write-behind kinds authentication records (see <c>LastSeenBuffer</c>).</summary>
+public static class LastSeenKinds
+{
+    public const string Session = "session";
+    public const string ApiKey = "api-key";
+}

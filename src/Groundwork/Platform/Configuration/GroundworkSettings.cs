@@ -65,6 +65,9 @@ public sealed record GroundworkSettings
     /// <summary>The most characters of text one GraphQL response may carry (<c>Groundwork:GraphQL:MaxResponseChars</c>).</summary>
     public long GraphQLMaxResponseChars { get; init; } = 8_000_000;
 
+    /// <summary>How often buffered "last seen" timestamps are written (<c>Groundwork:WriteBehind:Interval</c>): the most a crash loses.</summary>
+    public TimeSpan WriteBehindInterval { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Maps the benchmark baseline endpoints (never in Production).</summary>
     public bool BenchEndpoints { get; init; }
 
@@ -136,6 +139,7 @@ public sealed record GroundworkSettings
             KnownProxies = Networks(configuration, "Groundwork:Network:KnownProxies"),
             Redis = RedisConfiguration(configuration, "Groundwork:Redis"),
             BenchEndpoints = bench,
+            WriteBehindInterval = Span(configuration, "Groundwork:WriteBehind:Interval", TimeSpan.FromSeconds(5)),
             GraphQLMaxResolvedObjects = Positive(configuration, "Groundwork:GraphQL:MaxResolvedObjects", 5_000),
             GraphQLMaxResponseChars = Positive(configuration, "Groundwork:GraphQL:MaxResponseChars", 8_000_000),
             HttpUrls = Urls(configuration, "Urls", "http://localhost:5080"),

@@ -16,6 +16,9 @@ public static class ServiceRegistration
         ValidatorOptions.Global.DefaultRuleLevelCascadeMode = CascadeMode.Stop;
         services.AddScoped<OperationPipeline>();
         services.AddScoped<CommitHooks>();
+        services.AddSingleton<WriteBehind.LastSeenBuffer>();
+        services.AddSingleton<WriteBehind.LastSeenFlusher>();
+        services.AddHostedService(sp => sp.GetRequiredService<WriteBehind.LastSeenFlusher>());
         services.AddSingleton<IdempotencyStore>();
         services.AddSingleton<IdempotencyReaper>();
         services.AddHostedService(sp => sp.GetRequiredService<IdempotencyReaper>());
