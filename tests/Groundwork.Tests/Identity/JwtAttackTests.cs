@@ -35,15 +35,23 @@ public abstract class JwtAttackTests(GroundworkApp app)
             .Get(Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerDefaults.AuthenticationScheme).TokenValidationParameters;
         Assert.True((await handler.ValidateTokenAsync(victim.Actor.AccessToken, parameters)).IsValid);
 
-        // Served from memory: with no key to check a signature against, only a remembered validation passes.
+        // The same token under the same rules: answered from memory.
+        var hits = handler.Hits;
+        var remembered = await handler.ValidateTokenAsync(victim.Actor.AccessToken, parameters.Clone());
+        Assert.True(remembered.IsValid);
+        Assert.Equal(hits + 1, handler.Hits);
+        Assert.Equal(victim.Actor.Id.ToString(), remembered.ClaimsIdentity.FindFirst("sub")!.Value);
+        // Under other rules (here: no keys to verify with, another audience) it is validated afresh, and fails.
         var noKeys = parameters.Clone();
         noKeys.IssuerSigningKeyResolver = (_, _, _, _) => [];
-        var remembered = await handler.ValidateTokenAsync(victim.Actor.AccessToken, noKeys);
-        Assert.True(remembered.IsValid);
-        Assert.Equal(victim.Actor.Id.ToString(), remembered.ClaimsIdentity.FindFirst("sub")!.Value);
+        Assert.False((await handler.ValidateTokenAsync(victim.Actor.AccessToken, noKeys)).IsValid);
+        var otherAudience = parameters.Clone();
+        otherAudience.ValidAudience = "someone-else";
+        Assert.False((await handler.ValidateTokenAsync(victim.Actor.AccessToken, otherAudience)).IsValid);
+        Assert.Equal(hits + 1, handler.Hits);
         // A token that differs in one character is not that token.
         var tampered = victim.Actor.AccessToken[..^2] + (victim.Actor.AccessToken[^2] == 'A' ? "B" : "A") + victim.Actor.AccessToken[^1];
-        Assert.False((await handler.ValidateTokenAsync(tampered, noKeys)).IsValid);
+        Assert.False((await handler.ValidateTokenAsync(tampered, parameters)).IsValid);
 
         // The signature is skipped, the session check is not: logout ends the token at once.
         await (await victim.Actor.Client().GetAsync("/api/v1/auth/me")).AssertStatus(200);

@@ -10,8 +10,10 @@ namespace Groundwork.Platform.Auth;
 /// <summary>
 /// Remembers access tokens that validated, so the ES256 signature check and claim parsing run once per token, not
 /// once per request. Keyed by the token's SHA-256 (the token itself is never kept as a key), bounded in count,
-/// and never kept past the token's expiry or five minutes. Only the signature work is skipped: every request still
-/// asks <see cref="SessionStatus"/> whether the session lives, so revocation holds within its one second.
+/// and never kept past the token's expiry or five minutes. A remembered answer is used only under the same
+/// validation rules (issuer, audience, types, algorithms, key resolver) and while the signing key is still in the
+/// key folder. Only the signature work is skipped: every request still asks <see cref="SessionStatus"/> whether the
+/// session lives, so revocation holds within its one second.
 /// </summary>
 public sealed class CachedTokenHandler : JsonWebTokenHandler, IDisposable
 {
@@ -19,18 +21,29 @@ public sealed class CachedTokenHandler : JsonWebTokenHandler, IDisposable
     private readonly MemoryCache _validated = new(new MemoryCacheOptions { SizeLimit = 10_000 });
     private readonly TimeProvider _clock;
 
-    public CachedTokenHandler(TimeProvider clock)
+    private readonly SigningKeyStore _keys;
+    private long _hits;
+
+    public CachedTokenHandler(TimeProvider clock, SigningKeyStore keys)
     {
         _clock = clock;
+        _keys = keys;
         MapInboundClaims = false;
     }
+
+    /// <summary>Validations answered from memory (tests).</summary>
+    internal long Hits => Interlocked.Read(ref _hits);
 
     public override async Task<TokenValidationResult> ValidateTokenAsync(string token, TokenValidationParameters validationParameters)
     {
         ArgumentNullException.ThrowIfNull(token);
+        ArgumentNullException.ThrowIfNull(validationParameters);
         var key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
-        if (_validated.TryGetValue(key, out Validated? hit) && hit!.Expires > _clock.GetUtcNow())
+        var rules = Rules(validationParameters);
+        if (_validated.TryGetValue(key, out Validated? hit) && hit!.Expires > _clock.GetUtcNow() && hit.Rules == rules
+            && _keys.Keys().Any(k => k.KeyId == hit.KeyId))
         {
+            Interlocked.Increment(ref _hits);
             // A fresh identity per request: the session check rewrites the role claim on it.
             return new TokenValidationResult
             {
@@ -48,7 +61,8 @@ public sealed class CachedTokenHandler : JsonWebTokenHandler, IDisposable
             var expires = new DateTimeOffset(DateTime.SpecifyKind(securityToken.ValidTo, DateTimeKind.Utc));
             var until = _clock.GetUtcNow() + MaxAge;
             var entryExpires = expires < until ? expires : until;
-            _validated.Set(key, new Validated(result.ClaimsIdentity.Clone(), securityToken, result.TokenType, entryExpires),
+            var keyId = (securityToken as JsonWebToken)?.Kid;
+            _validated.Set(key, new Validated(result.ClaimsIdentity.Clone(), securityToken, result.TokenType, entryExpires, rules, keyId),
                 new MemoryCacheEntryOptions { Size = 1, AbsoluteExpiration = entryExpires });
         }
 
@@ -57,5 +71,11 @@ public sealed class CachedTokenHandler : JsonWebTokenHandler, IDisposable
 
     public void Dispose() => _validated.Dispose();
 
-    private sealed record Validated(ClaimsIdentity Identity, SecurityToken Token, string? TokenType, DateTimeOffset Expires);
+    /// <summary>The rules a token was validated under; JwtBearer clones its parameters per request, so compare by value.</summary>
+    private static string Rules(TokenValidationParameters p) => string.Join('|',
+        p.ValidIssuer, p.ValidAudience, string.Join(',', p.ValidIssuers ?? []), string.Join(',', p.ValidAudiences ?? []),
+        string.Join(',', p.ValidTypes ?? []), string.Join(',', p.ValidAlgorithms ?? []), p.ValidateLifetime, p.ValidateIssuer,
+        p.ValidateAudience, p.IssuerSigningKeyResolver is null ? 0 : System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(p.IssuerSigningKeyResolver));
+
+    private sealed record Validated(ClaimsIdentity Identity, SecurityToken Token, string? TokenType, DateTimeOffset Expires, string Rules, string? KeyId);
 }

@@ -73,7 +73,7 @@ public static class GroundworkHost
         var health = services.AddHealthChecks().AddDbContextCheck<GroundworkDbContext>("database", tags: ["ready"]);
         if (settings.Redis is { } redis)
         {
-            services.AddSingleton(new Redis.RedisConnection(redis));
+            services.AddSingleton(_ => new Redis.RedisConnection(redis));
             services.AddSingleton<RedisRateLimitStore>();
             health.AddCheck<Redis.RedisHealthCheck>("redis", tags: ["ready"]);
         }
@@ -181,6 +181,8 @@ public static class GroundworkHost
         }
 
         app.Services.GetRequiredService<PasswordHasher>().Warm();
+        // Starts connecting to Redis (if configured) now, so the first requests find it connected.
+        _ = app.Services.GetService<Redis.RedisConnection>();
         foreach (var feature in app.Services.GetServices<IFeatureModule>())
         {
             await feature.OnStartingAsync(app.Services, cancellationToken);

@@ -18,6 +18,10 @@ public sealed record RateLimitDecision(bool Allowed, string Policy, RateLimitRul
 public sealed class RateLimiter(TimeProvider clock, ILogger<RateLimiter> logger, RedisRateLimitStore? shared = null)
 {
     private static readonly TimeSpan OutageLogInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>After a Redis failure, requests use local buckets for this long before Redis is tried again.</summary>
+    private static readonly TimeSpan RedisBackoff = TimeSpan.FromSeconds(5);
+    private long _redisFailedAt;
     private readonly ConcurrentDictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
     private long _lastSweep;
     private long _lastOutageLog;
@@ -32,20 +36,25 @@ public sealed class RateLimiter(TimeProvider clock, ILogger<RateLimiter> logger,
     private async ValueTask<RateLimitDecision> TakeAsync(string policy, string key, RateLimitRule rule, bool consume, int permits)
     {
         ArgumentNullException.ThrowIfNull(rule);
-        if (shared is not null)
+        var failedAt = Interlocked.Read(ref _redisFailedAt);
+        if (shared is not null && (failedAt == 0 || clock.GetElapsedTime(failedAt) > RedisBackoff))
         {
             try
             {
                 var (allowed, tokens) = await shared.TakeAsync($"{policy}|{key}", rule, permits, consume);
+                Interlocked.Exchange(ref _redisFailedAt, 0);
                 return Decide(policy, rule, allowed, tokens);
             }
             catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
             {
+                // One failure sends the next few seconds of calls straight to local buckets: an outage costs one
+                // slow call per node every few seconds, not one per request.
                 var now = clock.GetTimestamp();
+                Interlocked.Exchange(ref _redisFailedAt, now);
                 var last = Interlocked.Read(ref _lastOutageLog);
                 if ((last == 0 || clock.GetElapsedTime(last, now) > OutageLogInterval) && Interlocked.CompareExchange(ref _lastOutageLog, now, last) == last)
                 {
-                    logger.LogWarning("Redis is unreachable; rate limits fall back to this node's own buckets ({Reason})", e.GetType().Name);
+                    logger.LogWarning("Redis is unreachable or failing; rate limits fall back to this node's own buckets: {Reason}", e.Message);
                 }
             }
         }

@@ -34,11 +34,14 @@ public sealed class RedisRateLimitStore(RedisConnection redis)
         return { allowed, math.floor(tokens * 1000) }
         """);
 
-    /// <summary>Takes (or peeks at) tokens; throws <see cref="RedisException"/> or <see cref="TimeoutException"/> when Redis is down.</summary>
+    /// <summary>
+    /// Takes (or peeks at) tokens; throws <see cref="RedisException"/> or <see cref="TimeoutException"/> when Redis is
+    /// down, slow (250 ms) or not connected yet.
+    /// </summary>
     public async Task<(bool Allowed, double Tokens)> TakeAsync(string bucket, RateLimitRule rule, int permits, bool consume)
     {
         ArgumentNullException.ThrowIfNull(rule);
-        var database = await redis.DatabaseAsync();
+        var database = redis.TryGetDatabase() ?? throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "Redis is not connected");
         var result = (RedisResult[])(await Script.EvaluateAsync(database, new
         {
             key = (RedisKey)("gw:rl:" + bucket),

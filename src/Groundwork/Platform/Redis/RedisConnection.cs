@@ -9,28 +9,35 @@ namespace Groundwork.Platform.Redis;
 /// </summary>
 public sealed class RedisConnection : IAsyncDisposable
 {
-    private readonly Lazy<Task<ConnectionMultiplexer>> _connection;
+    private readonly Task<ConnectionMultiplexer> _connection;
 
     public RedisConnection(string configuration)
     {
         Options = ConfigurationOptions.Parse(configuration);
         Options.AbortOnConnectFail = false;
+        // While disconnected, fail at once instead of queueing commands until a timeout: callers have fallbacks.
+        Options.BacklogPolicy = BacklogPolicy.FailFast;
         Options.ConnectTimeout = Math.Min(Options.ConnectTimeout, 2_000);
-        Options.SyncTimeout = Math.Min(Options.SyncTimeout, 1_000);
-        Options.AsyncTimeout = Math.Min(Options.AsyncTimeout, 1_000);
-        _connection = new(() => ConnectionMultiplexer.ConnectAsync(Options));
+        Options.SyncTimeout = Math.Min(Options.SyncTimeout, 250);
+        Options.AsyncTimeout = Math.Min(Options.AsyncTimeout, 250);
+        // Connect at start, in the background: the first requests do not wait for it.
+        _connection = ConnectionMultiplexer.ConnectAsync(Options);
     }
 
     public ConfigurationOptions Options { get; }
 
-    /// <summary>The database, once connected; callers treat a <see cref="RedisException"/> or timeout as "Redis is down".</summary>
-    public async Task<IDatabase> DatabaseAsync() => (await _connection.Value).GetDatabase();
+    /// <summary>The database while connected, else null (not yet connected, or reconnecting after an outage).</summary>
+    public IDatabase? TryGetDatabase() =>
+        _connection.IsCompletedSuccessfully && _connection.Result.IsConnected ? _connection.Result.GetDatabase() : null;
+
+    /// <summary>The database, waiting for the first connection (health checks); throws while Redis is down.</summary>
+    public async Task<IDatabase> DatabaseAsync() => (await _connection).GetDatabase();
 
     public async ValueTask DisposeAsync()
     {
-        if (_connection.IsValueCreated)
+        if (_connection.IsCompletedSuccessfully)
         {
-            await (await _connection.Value).DisposeAsync();
+            await _connection.Result.DisposeAsync();
         }
     }
 }

@@ -10,7 +10,7 @@ namespace Groundwork.Platform.WriteBehind;
 /// </summary>
 public sealed class LastSeenBuffer
 {
-    private ConcurrentDictionary<(string Kind, Guid Id), DateTime> _pending = new();
+    private readonly ConcurrentDictionary<(string Kind, Guid Id), DateTime> _pending = new();
 
     /// <summary>Records that <paramref name="id"/> of <paramref name="kind"/> was used at <paramref name="at"/>; the latest wins.</summary>
     public void Touch(string kind, Guid id, DateTime at) =>
@@ -18,16 +18,15 @@ public sealed class LastSeenBuffer
 
     public int Count => _pending.Count;
 
-    /// <summary>Takes everything recorded so far, leaving an empty buffer for the requests that follow.</summary>
-    internal IReadOnlyDictionary<(string Kind, Guid Id), DateTime> Drain() =>
-        Interlocked.Exchange(ref _pending, new ConcurrentDictionary<(string Kind, Guid Id), DateTime>());
+    /// <summary>What is buffered now (entries stay until <see cref="Forget"/> says they were written).</summary>
+    internal KeyValuePair<(string Kind, Guid Id), DateTime>[] Snapshot() => _pending.ToArray();
 
-    /// <summary>Puts back what a failed flush could not write, unless newer instants arrived meanwhile.</summary>
-    internal void Restore(IReadOnlyDictionary<(string Kind, Guid Id), DateTime> entries)
+    /// <summary>Drops written entries, unless a newer instant arrived meanwhile (then it waits for the next flush).</summary>
+    internal void Forget(IEnumerable<KeyValuePair<(string Kind, Guid Id), DateTime>> written)
     {
-        foreach (var ((kind, id), at) in entries)
+        foreach (var entry in written)
         {
-            Touch(kind, id, at);
+            _pending.TryRemove(entry);
         }
     }
 }

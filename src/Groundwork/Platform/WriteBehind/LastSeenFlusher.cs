@@ -4,7 +4,8 @@ namespace Groundwork.Platform.WriteBehind;
 
 /// <summary>
 /// Flushes <see cref="LastSeenBuffer"/> every <c>Groundwork:WriteBehind:Interval</c> (default 5 s) and once more when
-/// the host stops gracefully. A failed flush puts its entries back for the next one.
+/// the host stops gracefully, in one transaction. Entries leave the buffer only once written, so a failed (or
+/// interrupted) flush leaves them for the next.
 /// </summary>
 public sealed class LastSeenFlusher(
     LastSeenBuffer buffer, IServiceScopeFactory scopes, GroundworkSettings settings, TimeProvider clock, ILogger<LastSeenFlusher> logger) : BackgroundService
@@ -16,7 +17,8 @@ public sealed class LastSeenFlusher(
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                await FlushAsync(stoppingToken);
+                // Not cancelled by the stop signal: a flush under way finishes, then StopAsync flushes the rest.
+                await FlushAsync(CancellationToken.None);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -34,8 +36,8 @@ public sealed class LastSeenFlusher(
     /// <summary>Writes everything buffered so far; returns how many timestamps were written.</summary>
     public async Task<int> FlushAsync(CancellationToken cancellationToken)
     {
-        var entries = buffer.Drain();
-        if (entries.Count == 0)
+        var entries = buffer.Snapshot();
+        if (entries.Length == 0)
         {
             return 0;
         }
@@ -43,6 +45,8 @@ public sealed class LastSeenFlusher(
         try
         {
             await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<Persistence.GroundworkDbContext>();
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             foreach (var writer in scope.ServiceProvider.GetServices<ILastSeenWriter>())
             {
                 var batch = entries.Where(e => e.Key.Kind == writer.Kind).Select(e => (e.Key.Id, e.Value)).ToList();
@@ -52,13 +56,22 @@ public sealed class LastSeenFlusher(
                 }
             }
 
-            return entries.Count;
+            await transaction.CommitAsync(cancellationToken);
+            buffer.Forget(entries);
+            return entries.Length;
         }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            logger.LogWarning(e, "Could not write {Count} last-seen timestamps; they are kept for the next flush", entries.Count);
-            buffer.Restore(entries);
+            var now = clock.GetTimestamp();
+            if (_lastFailureLog == 0 || clock.GetElapsedTime(_lastFailureLog, now) > TimeSpan.FromSeconds(60))
+            {
+                _lastFailureLog = now;
+                logger.LogWarning("Could not write {Count} last-seen timestamps; they stay buffered for the next flush: {Reason}", entries.Length, e.Message);
+            }
+
             return 0;
         }
     }
+
+    private long _lastFailureLog;
 }
