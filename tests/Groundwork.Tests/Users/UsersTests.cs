@@ -19,6 +19,7 @@ public abstract class UsersTests(GroundworkApp app)
     [Theory]
     [InlineData("lower(name), id", "ix_users_lower_name_id")]
     [InlineData("created_at DESC, id DESC", "ix_users_created_at_id")]
+    [InlineData("normalized_email, id", "ix_users_normalized_email")]
     public async Task Every_users_list_sort_is_served_by_an_index(string orderBy, string index)
     {
         // The plan for the first page of each sort, with sequential scans priced out where the provider allows it:

@@ -41,7 +41,8 @@ internal sealed class UserConfiguration : IEntityTypeConfiguration<User>
         builder.Property(u => u.Version).IsConcurrencyToken();
         builder.HasIndex(u => u.NormalizedEmail).IsUnique().HasFilter("deleted_at IS NULL");
         // Every list sort is index-backed, tie-breaker included: createdAt here; name through the expression index
-        // on (lower(name), id) that the SortIndexes migrations create (EF Core cannot declare expression indexes).
+        // on (lower(name), id) that the SortIndexes migrations create (EF Core cannot declare expression indexes);
+        // email through the unique index on it (unique among live users, so the id tie-breaker never decides).
         builder.HasIndex(u => new { u.CreatedAt, u.Id });
         builder.HasIndex(u => new { u.Role, u.CreatedAt });
         builder.HasQueryFilter(u => u.DeletedAt == null);
