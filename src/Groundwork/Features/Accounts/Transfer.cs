@@ -34,7 +34,11 @@ public sealed class Transfer(GroundworkDbContext db, MoneyMovement money)
 
     public async Task<Result<TransactionDto>> HandleAsync(TransferRequest request, Caller caller, CancellationToken cancellationToken)
     {
-        var from = await db.Accounts.AsNoTracking().FirstOrDefaultAsync(a => a.Id == request.FromAccountId && a.Kind == AccountKind.User, cancellationToken);
+        // Both accounts in one round trip: a transfer's lock hold is short only if its statements are few.
+        var accounts = await db.Accounts.AsNoTracking()
+            .Where(a => (a.Id == request.FromAccountId || a.Id == request.ToAccountId) && a.Kind == AccountKind.User)
+            .ToListAsync(cancellationToken);
+        var from = accounts.Find(a => a.Id == request.FromAccountId);
         if (from is null || !AccountAccess.CanSee(caller, from))
         {
             return Error.NotFound("Account");
@@ -45,7 +49,7 @@ public sealed class Transfer(GroundworkDbContext db, MoneyMovement money)
             return Error.Forbidden("Only the owner may move money out of an account");
         }
 
-        var to = await db.Accounts.AsNoTracking().FirstOrDefaultAsync(a => a.Id == request.ToAccountId && a.Kind == AccountKind.User, cancellationToken);
+        var to = accounts.Find(a => a.Id == request.ToAccountId);
         if (to is null)
         {
             return new Error(ErrorCode.NotFound, "Account not found", [new FieldError("toAccountId", "No such account")]);

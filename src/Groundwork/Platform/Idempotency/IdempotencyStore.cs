@@ -121,13 +121,23 @@ public sealed class IdempotencyStore(TimeProvider clock)
         return new ClaimOutcome.Refused(InFlight);
     }
 
-    /// <summary>Stores the response on the claimed record, in the same transaction as the change.</summary>
-    public static Task CompleteAsync(GroundworkDbContext db, IdempotencyClaim claim, string response, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stages the response on the claimed record: the next SaveChanges writes it in the same batch (and
+    /// transaction) as the change, so completing a key costs no round trip of its own.
+    /// </summary>
+    public static void StageResponse(GroundworkDbContext db, IdempotencyClaim claim, string response)
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(claim);
-        return db.IdempotencyRecords.Where(r => r.Principal == claim.Principal && r.Key == claim.Key)
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.Response, response), cancellationToken);
+        var entry = db.IdempotencyRecords.Attach(new IdempotencyRecord
+        {
+            Principal = claim.Principal,
+            Key = claim.Key,
+            Operation = claim.Operation,
+            Fingerprint = claim.Fingerprint,
+        });
+        entry.Entity.Response = response;
+        entry.Property(r => r.Response).IsModified = true;
     }
 
     /// <summary>Removes the claim inside the transaction (an operation failed but keeps its other changes).</summary>

@@ -177,14 +177,21 @@ public sealed class OperationPipeline(
             return result.Error;
         }
 
-        await db.SaveChangesAsync(cancellationToken);
         if (claim is not null)
         {
-            // A failure that keeps its changes must not keep the claim: a record always holds a response to replay.
-            await (result.IsSuccess
-                ? IdempotencyStore.CompleteAsync(db, claim, JsonSerializer.Serialize(result.Value, Json.Options), cancellationToken)
-                : IdempotencyStore.ForgetAsync(db, claim, cancellationToken));
+            // The response rides in the same SaveChanges batch as the handler's writes (no extra round trip);
+            // a failure that keeps its changes must not keep the claim: a record always holds a response to replay.
+            if (result.IsSuccess)
+            {
+                IdempotencyStore.StageResponse(db, claim, JsonSerializer.Serialize(result.Value, Json.Options));
+            }
+            else
+            {
+                await IdempotencyStore.ForgetAsync(db, claim, cancellationToken);
+            }
         }
+
+        await db.SaveChangesAsync(cancellationToken);
 
         await transaction.CommitAsync(cancellationToken);
         hooks.RunAfterCommit();
