@@ -108,7 +108,7 @@ public sealed class OperationPipeline(
             }
             catch (Exception e) when (DbErrors.Classify(e) is { } expected)
             {
-                // A unique index, a concurrency token or a waiting twin decided: an expected outcome, not a fault.
+                // A unique index or a concurrency token decided: an expected outcome, not a fault.
                 Reset();
                 return expected;
             }
