@@ -8,6 +8,7 @@ public sealed class ApiKeysModule : IFeatureModule
     public void AddServices(IServiceCollection services)
     {
         services.AddScoped<IApiKeyLookup, ApiKeyLookup>();
+        services.AddScoped<ApiKeyStatusEviction>();
         services.AddScoped<Platform.WriteBehind.ILastSeenWriter, ApiKeyLastUsedWriter>();
     }
 

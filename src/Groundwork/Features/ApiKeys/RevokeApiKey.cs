@@ -6,7 +6,7 @@ namespace Groundwork.Features.ApiKeys;
 
 public sealed record RevokeApiKeyRequest(Guid Id);
 
-public sealed class RevokeApiKey(GroundworkDbContext db, TimeProvider clock) : IOperation<RevokeApiKeyRequest, Unit>
+public sealed class RevokeApiKey(GroundworkDbContext db, ApiKeyStatusEviction eviction, TimeProvider clock) : IOperation<RevokeApiKeyRequest, Unit>
 {
     public Policy Policy => Policy.Authenticated();
 
@@ -29,6 +29,7 @@ public sealed class RevokeApiKey(GroundworkDbContext db, TimeProvider clock) : I
 
         await db.ApiKeys.Where(k => k.Id == request.Id && k.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), cancellationToken);
+        await eviction.AfterCommitAsync(k => k.Id == request.Id, cancellationToken);
         return Unit.Value;
     }
 }

@@ -13,7 +13,7 @@ public sealed record DeleteUserRequest(Guid Id, int? ExpectedVersion = null);
 /// Users delete themselves; admins delete anyone. The user row is soft-deleted (its orders and ledger entries
 /// keep their owner) and every session and API key of the user dies in the same transaction.
 /// </summary>
-public sealed class DeleteUser(GroundworkDbContext db, SessionRevocation sessions, TimeProvider clock) : IOperation<DeleteUserRequest, Unit>
+public sealed class DeleteUser(GroundworkDbContext db, SessionRevocation sessions, ApiKeyStatusEviction keys, TimeProvider clock) : IOperation<DeleteUserRequest, Unit>
 {
     public Policy Policy => Policy.Authenticated(Scopes.UsersWrite);
 
@@ -51,6 +51,7 @@ public sealed class DeleteUser(GroundworkDbContext db, SessionRevocation session
             return request.ExpectedVersion is null ? Error.Conflict("The user was changed concurrently, retry", ConflictKind.Concurrency) : Error.PreconditionFailed();
         }
 
+        await keys.AfterCommitAsync(k => k.UserId == request.Id && k.RevokedAt == null, cancellationToken);
         await db.ApiKeys.Where(k => k.UserId == request.Id && k.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), cancellationToken);
         await sessions.RevokeAllAsync(request.Id, keep: null, "user-deleted", cancellationToken);

@@ -1,3 +1,4 @@
+using Groundwork.Features.ApiKeys;
 using Groundwork.Features.Auth;
 using FluentValidation;
 using Groundwork.Platform.Auth;
@@ -22,7 +23,7 @@ public sealed class UpdateUserValidator : AbstractValidator<UpdateUserRequest>
 }
 
 /// <summary>Users edit their own name and email; only admins edit others and roles.</summary>
-public sealed class UpdateUser(GroundworkDbContext db, SessionStatus status, CommitHooks hooks, TimeProvider clock) : IOperation<UpdateUserRequest, UserDto>
+public sealed class UpdateUser(GroundworkDbContext db, SessionStatus status, CommitHooks hooks, ApiKeyStatusEviction keys, TimeProvider clock) : IOperation<UpdateUserRequest, UserDto>
 {
     public Policy Policy => Policy.Authenticated(Scopes.UsersWrite);
 
@@ -75,6 +76,7 @@ public sealed class UpdateUser(GroundworkDbContext db, SessionStatus status, Com
             // answers once the change commits and the new role applies to the user's live sessions at once.
             var sessions = await db.Sessions.Where(s => s.UserId == user.Id && s.RevokedAt == null).Select(s => s.Id).ToListAsync(cancellationToken);
             hooks.AfterCommit(() => sessions.ForEach(status.Forget));
+            await keys.AfterCommitAsync(k => k.UserId == user.Id && k.RevokedAt == null, cancellationToken);
         }
 
         user.UpdatedAt = clock.GetUtcNow().UtcDateTime;

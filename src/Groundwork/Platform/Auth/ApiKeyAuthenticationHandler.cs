@@ -10,8 +10,7 @@ public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
-    IApiKeyLookup keys,
-    TimeProvider clock)
+    ApiKeyStatus keys)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -31,7 +30,7 @@ public sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.Fail("Malformed API key");
         }
 
-        var found = await keys.FindActiveAsync(Secrets.Hash(secret), clock.GetUtcNow().UtcDateTime, Context.RequestAborted);
+        var found = await keys.FindActiveAsync(Secrets.Hash(secret), Context.RequestAborted);
         if (found is null)
         {
             return AuthenticateResult.Fail("Unknown, revoked or expired API key");

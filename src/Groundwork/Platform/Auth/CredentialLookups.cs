@@ -10,7 +10,7 @@ public interface ISessionLookup
 }
 
 /// <summary>Who an API key acts as: its owner, the owner's role now, narrowed to the key's scopes.</summary>
-public sealed record ApiKeyOwner(Guid KeyId, Guid UserId, Role Role, string Scopes);
+public sealed record ApiKeyOwner(Guid KeyId, Guid UserId, Role Role, string Scopes, DateTime? ExpiresAt = null);
 
 /// <summary>Finds usable (not revoked, not expired) API keys by secret hash; implemented by the API-keys feature.</summary>
 public interface IApiKeyLookup
