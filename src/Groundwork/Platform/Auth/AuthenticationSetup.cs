@@ -102,16 +102,13 @@ public static class AuthenticationSetup
             return;
         }
 
-        var services = context.HttpContext.RequestServices;
-        var session = await services.GetRequiredService<SessionStatus>().GetActiveAsync(sessionId, context.HttpContext.RequestAborted);
+        var session = await context.HttpContext.RequestServices.GetRequiredService<SessionStatus>()
+            .GetActiveAsync(sessionId, context.HttpContext.RequestAborted);
         if (session is null || session.UserId != userId)
         {
             context.Fail("Session revoked or expired");
             return;
         }
-
-        services.GetRequiredService<WriteBehind.LastSeenBuffer>()
-            .Touch(LastSeenKinds.Session, sessionId, services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime);
 
         // The role is the user's role now, not when the token was signed: a demotion takes effect at once.
         var identity = (ClaimsIdentity)principal.Identity!;

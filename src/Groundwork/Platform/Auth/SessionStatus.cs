@@ -7,21 +7,26 @@ namespace Groundwork.Platform.Auth;
 /// The answer is cached for at most one second, which bounds how long a revoked session's access tokens keep
 /// working on any node (docs/adr/0003-sessions-and-tokens.md) while sparing the database one lookup per request.
 /// </summary>
-public sealed class SessionStatus(IServiceScopeFactory scopes, IMemoryCache cache, TimeProvider clock)
+public sealed class SessionStatus(IServiceScopeFactory scopes, IMemoryCache cache, WriteBehind.LastSeenBuffer lastSeen, TimeProvider clock)
 {
     public static readonly TimeSpan MaxStaleness = TimeSpan.FromSeconds(1);
 
+    /// <summary>The live session (its use recorded for write-behind), or null when revoked or expired.</summary>
     public async Task<ActiveSession?> GetActiveAsync(Guid sessionId, CancellationToken cancellationToken)
     {
-        if (cache.TryGetValue(CacheKey(sessionId), out ActiveSession? cached))
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (!cache.TryGetValue(CacheKey(sessionId), out ActiveSession? active))
         {
-            return cached;
+            await using var scope = scopes.CreateAsyncScope();
+            active = await scope.ServiceProvider.GetRequiredService<ISessionLookup>().FindActiveAsync(sessionId, now, cancellationToken);
+            cache.Set(CacheKey(sessionId), active, MaxStaleness);
         }
 
-        await using var scope = scopes.CreateAsyncScope();
-        var active = await scope.ServiceProvider.GetRequiredService<ISessionLookup>()
-            .FindActiveAsync(sessionId, clock.GetUtcNow().UtcDateTime, cancellationToken);
-        cache.Set(CacheKey(sessionId), active, MaxStaleness);
+        if (active is not null)
+        {
+            lastSeen.Touch(LastSeenKinds.Session, sessionId, now);
+        }
+
         return active;
     }
 

@@ -21,8 +21,6 @@ public sealed class ResolutionBudget(int maxObjects, long maxTextChars, Cancella
     /// <summary>The error that stopped the request, once the budget ran out.</summary>
     public Error? Exceeded { get; private set; }
 
-    public int Objects => _objects;
-
     public void SpendObject()
     {
         if (++_objects > maxObjects)

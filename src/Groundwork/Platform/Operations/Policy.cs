@@ -8,12 +8,13 @@ namespace Groundwork.Platform.Operations;
 /// </summary>
 public sealed record Policy
 {
-    private Policy(bool requiresAuthentication, IReadOnlySet<Role>? roles, string? scope, bool requiresSession = false)
+    private Policy(bool requiresAuthentication, IReadOnlySet<Role>? roles, string? scope, bool requiresSession = false, bool signIn = false)
     {
         RequiresAuthentication = requiresAuthentication;
         Roles = roles;
         Scope = scope;
         RequiresSession = requiresSession;
+        IgnoresRejectedCredential = signIn;
     }
 
     public bool RequiresAuthentication { get; }
@@ -23,8 +24,14 @@ public sealed record Policy
     /// <summary>Only a signed-in session may call: API keys, whatever their scopes, are refused.</summary>
     public bool RequiresSession { get; }
 
+    /// <summary>
+    /// Sign-in operations (login, refresh, register) ignore a broken credential a client still sends, so a stale
+    /// token never keeps anyone from signing in again; every other policy refuses it.
+    /// </summary>
+    public bool IgnoresRejectedCredential { get; }
+
     /// <summary>Anyone, signed in or not.</summary>
-    public static Policy Anonymous { get; } = new(false, null, null);
+    public static Policy Anonymous { get; } = new(false, null, null, signIn: true);
 
     /// <summary>Any signed-in caller whose credential carries <paramref name="scope"/>.</summary>
     public static Policy Authenticated(string? scope = null) => new(true, null, scope);
@@ -44,9 +51,8 @@ public sealed record Policy
     public Error? Check(Caller caller)
     {
         ArgumentNullException.ThrowIfNull(caller);
-        // A broken credential is refused, not downgraded to anonymous, except by the sign-in operations (login,
-        // refresh, register), which a client with a stale token must still reach.
-        if (caller.CredentialRejected && !ReferenceEquals(this, Anonymous))
+        // A broken credential is refused, not downgraded to anonymous.
+        if (caller.CredentialRejected && !IgnoresRejectedCredential)
         {
             return Error.Unauthenticated("The credential is invalid or expired");
         }

@@ -24,7 +24,7 @@ public sealed class RedisConnection : IAsyncDisposable
         _connection = ConnectionMultiplexer.ConnectAsync(Options);
     }
 
-    public ConfigurationOptions Options { get; }
+    private ConfigurationOptions Options { get; }
 
     /// <summary>The database while connected, else null (not yet connected, or reconnecting after an outage).</summary>
     public IDatabase? TryGetDatabase() =>

@@ -16,8 +16,6 @@ public sealed class LastSeenBuffer
     public void Touch(string kind, Guid id, DateTime at) =>
         _pending.AddOrUpdate((kind, id), at, (_, previous) => at > previous ? at : previous);
 
-    public int Count => _pending.Count;
-
     /// <summary>What is buffered now (entries stay until <see cref="Forget"/> says they were written).</summary>
     internal KeyValuePair<(string Kind, Guid Id), DateTime>[] Snapshot() => _pending.ToArray();
 
