@@ -35,7 +35,7 @@ public abstract class AuthFlowTests(GroundworkApp app)
             await transaction.CommitAsync();
         }
 
-        hooks.RunAfterCommit();
+        await hooks.RunAfterCommitAsync();
         Assert.False(status.IsCached(sessionId));
         await (await user.Client().GetAsync("/api/v1/auth/me")).AssertError(401, "AUTHENTICATION_ERROR");
     }

@@ -1,3 +1,4 @@
+using Groundwork.Platform.Caching;
 using FluentValidation;
 using Groundwork.Features.Users;
 using Groundwork.Platform.Auth;
@@ -24,7 +25,7 @@ public sealed class ChangePassword(
     PasswordHasher hasher,
     SessionRevocation revocation,
     TimeProvider clock,
-    ILogger<ChangePassword> logger) : IOperation<ChangePasswordRequest, Unit>
+    ILogger<ChangePassword> logger, CacheWrites cache) : IOperation<ChangePasswordRequest, Unit>
 {
     public Policy Policy => Policy.SessionOnly;
 
@@ -51,6 +52,7 @@ public sealed class ChangePassword(
         user.PasswordHash = hasher.Hash(request.NewPassword!);
         user.UpdatedAt = clock.GetUtcNow().UtcDateTime;
         user.Version++;
+        cache.Put(UserCache.Kind, user.Id, UserDto.From(user));
         await revocation.RevokeAllAsync(user.Id, keep: caller.SessionId, "password-changed", cancellationToken);
         logger.LogInformation("Password changed for user {UserId}", user.Id);
         return Unit.Value;

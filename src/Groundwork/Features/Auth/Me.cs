@@ -1,19 +1,18 @@
 using Groundwork.Features.Users;
 using Groundwork.Platform.Operations;
-using Groundwork.Platform.Persistence;
-using Microsoft.EntityFrameworkCore;
+using Groundwork.Platform.Caching;
 
 namespace Groundwork.Features.Auth;
 
 public sealed record MeRequest;
 
-public sealed class Me(GroundworkDbContext db) : IOperation<MeRequest, UserDto>
+public sealed class Me(EntityCache cache) : IOperation<MeRequest, UserDto>
 {
     public Policy Policy => Policy.Authenticated();
 
     public async Task<Result<UserDto>> HandleAsync(MeRequest request, Caller caller, CancellationToken cancellationToken)
     {
-        var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == caller.UserId, cancellationToken);
-        return user is null ? Error.Unauthenticated() : UserDto.From(user);
+        var user = caller.UserId is { } id ? await cache.GetUserAsync(id, cancellationToken) : null;
+        return user is null ? Error.Unauthenticated() : user;
     }
 }

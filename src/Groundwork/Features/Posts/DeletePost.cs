@@ -1,3 +1,4 @@
+using Groundwork.Platform.Caching;
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Operations;
 using Groundwork.Platform.Persistence;
@@ -8,7 +9,7 @@ namespace Groundwork.Features.Posts;
 public sealed record DeletePostRequest(Guid Id, int? ExpectedVersion = null);
 
 /// <summary>The author, moderators and admins delete a post.</summary>
-public sealed class DeletePost(GroundworkDbContext db, TimeProvider clock) : IOperation<DeletePostRequest, Unit>
+public sealed class DeletePost(GroundworkDbContext db, TimeProvider clock, CacheWrites cache) : IOperation<DeletePostRequest, Unit>
 {
     public Policy Policy => Policy.Authenticated(Scopes.PostsWrite);
 
@@ -33,6 +34,7 @@ public sealed class DeletePost(GroundworkDbContext db, TimeProvider clock) : IOp
         }
 
         db.Posts.Remove(post);
+        cache.Remove(PostCache.Kind, post.Id);
         PostEvents.Deleted(db, clock, post);
         return Unit.Value;
     }

@@ -1,19 +1,18 @@
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Operations;
-using Groundwork.Platform.Persistence;
-using Microsoft.EntityFrameworkCore;
+using Groundwork.Platform.Caching;
 
 namespace Groundwork.Features.Posts;
 
 public sealed record GetPostRequest(Guid Id);
 
-public sealed class GetPost(GroundworkDbContext db) : IOperation<GetPostRequest, PostDto>
+public sealed class GetPost(EntityCache cache) : IOperation<GetPostRequest, PostDto>
 {
     public Policy Policy => Policy.AnonymousOrScoped(Scopes.PostsRead);
 
     public async Task<Result<PostDto>> HandleAsync(GetPostRequest request, Caller caller, CancellationToken cancellationToken)
     {
-        var post = await db.Posts.AsNoTracking().FirstOrDefaultAsync(p => p.Id == request.Id, cancellationToken);
-        return post is null || !PostAccess.CanSee(caller, post) ? Error.NotFound("Post") : PostDto.From(post);
+        var post = await cache.GetPostAsync(request.Id, cancellationToken);
+        return post is null || !PostAccess.CanSee(caller, post) ? Error.NotFound("Post") : post;
     }
 }

@@ -7,9 +7,20 @@ public static class PostAccess
 {
     public static bool CanSee(Caller caller, Post post)
     {
-        ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(post);
-        return post.Published || caller.Is(post.AuthorId) || caller.IsStaff;
+        return CanSee(caller, post.Published, post.AuthorId);
+    }
+
+    public static bool CanSee(Caller caller, PostDto post)
+    {
+        ArgumentNullException.ThrowIfNull(post);
+        return CanSee(caller, post.Published, post.AuthorId);
+    }
+
+    private static bool CanSee(Caller caller, bool published, Guid authorId)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        return published || caller.Is(authorId) || caller.IsStaff;
     }
 
     /// <summary>Visibility as a query filter, so lists never carry what the caller may not see.</summary>

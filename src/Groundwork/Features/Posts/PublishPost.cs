@@ -1,3 +1,4 @@
+using Groundwork.Platform.Caching;
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Operations;
 using Groundwork.Platform.Persistence;
@@ -10,7 +11,7 @@ public sealed record PublishPostRequest(Guid Id);
 public sealed record UnpublishPostRequest(Guid Id);
 
 /// <summary>The author publishes; publishing a published post is a no-op that still answers the post.</summary>
-public sealed class PublishPost(GroundworkDbContext db, TimeProvider clock) : IOperation<PublishPostRequest, PostDto>
+public sealed class PublishPost(GroundworkDbContext db, TimeProvider clock, CacheWrites cache) : IOperation<PublishPostRequest, PostDto>
 {
     public Policy Policy => Policy.Authenticated(Scopes.PostsWrite);
 
@@ -39,12 +40,14 @@ public sealed class PublishPost(GroundworkDbContext db, TimeProvider clock) : IO
             PostEvents.Published(db, clock, post);
         }
 
-        return PostDto.From(post);
+        var result = PostDto.From(post);
+        cache.Put(PostCache.Kind, post.Id, result);
+        return result;
     }
 }
 
 /// <summary>The author, moderators and admins take a post down.</summary>
-public sealed class UnpublishPost(GroundworkDbContext db, TimeProvider clock) : IOperation<UnpublishPostRequest, PostDto>
+public sealed class UnpublishPost(GroundworkDbContext db, TimeProvider clock, CacheWrites cache) : IOperation<UnpublishPostRequest, PostDto>
 {
     public Policy Policy => Policy.Authenticated(Scopes.PostsWrite);
 
@@ -71,6 +74,8 @@ public sealed class UnpublishPost(GroundworkDbContext db, TimeProvider clock) : 
             PostEvents.Unpublished(db, clock, post);
         }
 
-        return PostDto.From(post);
+        var result = PostDto.From(post);
+        cache.Put(PostCache.Kind, post.Id, result);
+        return result;
     }
 }

@@ -1,3 +1,4 @@
+using Groundwork.Platform.Caching;
 using FluentValidation;
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Operations;
@@ -19,7 +20,7 @@ public sealed class UpdatePostValidator : AbstractValidator<UpdatePostRequest>
 }
 
 /// <summary>Only the author edits a post.</summary>
-public sealed class UpdatePost(GroundworkDbContext db, TimeProvider clock) : IOperation<UpdatePostRequest, PostDto>
+public sealed class UpdatePost(GroundworkDbContext db, TimeProvider clock, CacheWrites cache) : IOperation<UpdatePostRequest, PostDto>
 {
     public Policy Policy => Policy.Authenticated(Scopes.PostsWrite);
 
@@ -47,6 +48,8 @@ public sealed class UpdatePost(GroundworkDbContext db, TimeProvider clock) : IOp
         post.Content = request.Content ?? post.Content;
         post.UpdatedAt = clock.GetUtcNow().UtcDateTime;
         post.Version++;
-        return PostDto.From(post);
+        var updated = PostDto.From(post);
+        cache.Put(PostCache.Kind, post.Id, updated);
+        return updated;
     }
 }

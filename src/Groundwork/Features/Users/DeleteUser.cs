@@ -1,3 +1,4 @@
+using Groundwork.Platform.Caching;
 using Groundwork.Features.Auth;
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Operations;
@@ -13,7 +14,7 @@ public sealed record DeleteUserRequest(Guid Id, int? ExpectedVersion = null);
 /// Users delete themselves; admins delete anyone. The user row is soft-deleted (its orders and ledger entries
 /// keep their owner) and every session and API key of the user dies in the same transaction.
 /// </summary>
-public sealed class DeleteUser(GroundworkDbContext db, SessionRevocation sessions, ApiKeyStatusEviction keys, TimeProvider clock) : IOperation<DeleteUserRequest, Unit>
+public sealed class DeleteUser(GroundworkDbContext db, SessionRevocation sessions, ApiKeyStatusEviction keys, CacheWrites cache, TimeProvider clock) : IOperation<DeleteUserRequest, Unit>
 {
     public Policy Policy => Policy.Authenticated(Scopes.UsersWrite);
 
@@ -51,6 +52,9 @@ public sealed class DeleteUser(GroundworkDbContext db, SessionRevocation session
             return request.ExpectedVersion is null ? Error.Conflict("The user was changed concurrently, retry", ConflictKind.Concurrency) : Error.PreconditionFailed();
         }
 
+        // The user's posts, orders and accounts stay as they are (soft delete keeps their owner), so only the
+        // user's own entry goes; sessions and keys die below and their cached statuses with them.
+        cache.Remove(UserCache.Kind, request.Id);
         await keys.AfterCommitAsync(k => k.UserId == request.Id && k.RevokedAt == null, cancellationToken);
         await db.ApiKeys.Where(k => k.UserId == request.Id && k.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, now), cancellationToken);

@@ -1,14 +1,13 @@
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Operations;
-using Groundwork.Platform.Persistence;
-using Microsoft.EntityFrameworkCore;
+using Groundwork.Platform.Caching;
 
 namespace Groundwork.Features.Users;
 
 public sealed record GetUserRequest(Guid Id);
 
 /// <summary>Self, moderators and admins may read a user; anyone else is told it does not exist.</summary>
-public sealed class GetUser(GroundworkDbContext db) : IOperation<GetUserRequest, UserDto>
+public sealed class GetUser(EntityCache cache) : IOperation<GetUserRequest, UserDto>
 {
     public Policy Policy => Policy.Authenticated(Scopes.UsersRead);
 
@@ -19,7 +18,7 @@ public sealed class GetUser(GroundworkDbContext db) : IOperation<GetUserRequest,
             return Error.NotFound("User");
         }
 
-        var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == request.Id, cancellationToken);
-        return user is null ? Error.NotFound("User") : UserDto.From(user);
+        var user = await cache.GetUserAsync(request.Id, cancellationToken);
+        return user is null ? Error.NotFound("User") : user;
     }
 }

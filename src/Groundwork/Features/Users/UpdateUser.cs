@@ -1,3 +1,4 @@
+using Groundwork.Platform.Caching;
 using Groundwork.Features.ApiKeys;
 using Groundwork.Features.Auth;
 using FluentValidation;
@@ -23,7 +24,7 @@ public sealed class UpdateUserValidator : AbstractValidator<UpdateUserRequest>
 }
 
 /// <summary>Users edit their own name and email; only admins edit others and roles.</summary>
-public sealed class UpdateUser(GroundworkDbContext db, SessionStatus status, CommitHooks hooks, ApiKeyStatusEviction keys, TimeProvider clock) : IOperation<UpdateUserRequest, UserDto>
+public sealed class UpdateUser(GroundworkDbContext db, SessionStatus status, CommitHooks hooks, CacheWrites cache, ApiKeyStatusEviction keys, TimeProvider clock) : IOperation<UpdateUserRequest, UserDto>
 {
     public Policy Policy => Policy.Authenticated(Scopes.UsersWrite);
 
@@ -82,6 +83,8 @@ public sealed class UpdateUser(GroundworkDbContext db, SessionStatus status, Com
         user.UpdatedAt = clock.GetUtcNow().UtcDateTime;
         // Version is a concurrency token: a change between our read and the pipeline's save answers 409.
         user.Version++;
-        return UserDto.From(user);
+        var updated = UserDto.From(user);
+        cache.Put(UserCache.Kind, user.Id, updated);
+        return updated;
     }
 }

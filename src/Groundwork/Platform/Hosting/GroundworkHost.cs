@@ -75,6 +75,7 @@ public static class GroundworkHost
         {
             services.AddSingleton(_ => new Redis.RedisConnection(redis));
             services.AddSingleton<RedisRateLimitStore>();
+            services.AddSingleton<Caching.RedisEntityStore>();
             health.AddCheck<Redis.RedisHealthCheck>("redis", tags: ["ready"]);
         }
 

@@ -16,6 +16,9 @@ public static class ServiceRegistration
         ValidatorOptions.Global.DefaultRuleLevelCascadeMode = CascadeMode.Stop;
         services.AddScoped<OperationPipeline>();
         services.AddScoped<CommitHooks>();
+        services.AddSingleton<Caching.CacheStats>();
+        services.AddSingleton<Caching.EntityCache>();
+        services.AddScoped<Caching.CacheWrites>();
         services.AddSingleton<WriteBehind.LastSeenBuffer>();
         services.AddSingleton<WriteBehind.LastSeenFlusher>();
         services.AddHostedService(sp => sp.GetRequiredService<WriteBehind.LastSeenFlusher>());

@@ -1,23 +1,38 @@
 namespace Groundwork.Platform.Operations;
 
 /// <summary>
-/// Work that must wait until the pipeline's transaction has committed, such as dropping a cached answer the
-/// change invalidates: done earlier, a concurrent read could cache the old state again before the commit.
-/// Scoped to the request; discarded when the transaction rolls back.
+/// Work that must wait until the pipeline's transaction has committed and finish before the caller is answered,
+/// such as writing the new value through to the cache or dropping a cached status the change invalidates: done
+/// earlier, a concurrent read could cache the old state again before the commit; done later, a client could read
+/// the old value after its write was acknowledged. Scoped to the request; discarded when the transaction rolls back.
+/// A hook that throws is logged and does not fail the request: its change is committed.
 /// </summary>
-public sealed class CommitHooks
+public sealed class CommitHooks(ILogger<CommitHooks> logger)
 {
-    private readonly List<Action> _afterCommit = [];
+    private readonly List<Func<Task>> _afterCommit = [];
 
-    public void AfterCommit(Action action) => _afterCommit.Add(action);
+    public void AfterCommit(Action action) => _afterCommit.Add(() =>
+    {
+        action();
+        return Task.CompletedTask;
+    });
 
-    internal void RunAfterCommit()
+    public void AfterCommit(Func<Task> action) => _afterCommit.Add(action);
+
+    internal async Task RunAfterCommitAsync()
     {
         var actions = _afterCommit.ToArray();
         _afterCommit.Clear();
         foreach (var action in actions)
         {
-            action();
+            try
+            {
+                await action();
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "An after-commit step failed; the change itself is committed");
+            }
         }
     }
 

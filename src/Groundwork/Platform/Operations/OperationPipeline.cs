@@ -194,7 +194,7 @@ public sealed class OperationPipeline(
         await db.SaveChangesAsync(cancellationToken);
 
         await transaction.CommitAsync(cancellationToken);
-        hooks.RunAfterCommit();
+        await hooks.RunAfterCommitAsync();
         return result.IsSuccess ? new Completed<TResponse>(result.Value, false) : result.Error;
     }
 

@@ -1,0 +1,17 @@
+using Groundwork.Platform.Caching;
+using Groundwork.Platform.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Groundwork.Features.Posts;
+
+/// <summary>Posts in the entity cache (<c>post:{id}</c>), drafts included: visibility is checked after the read.</summary>
+public static class PostCache
+{
+    public static readonly CacheKind<PostDto> Kind = new("post", 1, p => p.Version, (p, version) => p with { Version = (int)version });
+
+    public static Task<PostDto?> GetPostAsync(this EntityCache cache, Guid id, CancellationToken cancellationToken) =>
+        cache.GetAsync(Kind, id, LoadAsync, cancellationToken);
+
+    private static async Task<PostDto?> LoadAsync(GroundworkDbContext db, Guid id, CancellationToken cancellationToken) =>
+        await db.Posts.AsNoTracking().FirstOrDefaultAsync(p => p.Id == id, cancellationToken) is { } post ? PostDto.From(post) : null;
+}

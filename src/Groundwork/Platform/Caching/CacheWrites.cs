@@ -1,0 +1,17 @@
+using Groundwork.Platform.Operations;
+
+namespace Groundwork.Platform.Caching;
+
+/// <summary>
+/// Write-through from inside an operation: the new value (or a deletion's tombstone) is stored once the
+/// pipeline's transaction commits and before the caller is answered, so no read after the acknowledgement, on
+/// any node, sees the old value. Nothing is stored when the transaction rolls back.
+/// </summary>
+public sealed class CacheWrites(EntityCache cache, CommitHooks hooks)
+{
+    public void Put<T>(CacheKind<T> kind, Guid id, T value)
+        where T : class => hooks.AfterCommit(() => cache.PutAsync(kind, id, value));
+
+    public void Remove<T>(CacheKind<T> kind, Guid id)
+        where T : class => hooks.AfterCommit(() => cache.RemoveAsync(kind, id));
+}

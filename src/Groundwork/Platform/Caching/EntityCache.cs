@@ -1,0 +1,278 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Groundwork.Platform.Http;
+using Groundwork.Platform.Persistence;
+using Microsoft.Extensions.Caching.Memory;
+using StackExchange.Redis;
+
+namespace Groundwork.Platform.Caching;
+
+/// <summary>
+/// Cache-aside reads and write-through writes of single entities (users, posts, orders, accounts), strict enough
+/// that no read after an acknowledged write sees the old value, on any node:
+/// <list type="bullet">
+/// <item>Every entry carries its row version and every store is compare-and-set on it (fills and writes alike),
+/// so the cache only moves forward; a deletion stores a tombstone above every version.</item>
+/// <item>Writers store the new value after their commit and before the response (<see cref="CommitHooks"/>).</item>
+/// <item>Without Redis (one node), entries live in this process's memory. With <c>Groundwork:Redis</c>, they live
+/// in Redis only: a node-local copy could not be invalidated on every node before the writer answers.</item>
+/// <item>Concurrent misses of one key on a node share one database query (single flight).</item>
+/// <item>While Redis is unreachable, reads go to the database (no request fails for it); keys written meanwhile
+/// are deleted from Redis before this node reads it again. See docs/adr/0013-entity-cache.md.</item>
+/// </list>
+/// Authorization is the caller's job after the read: entries are the entity, never a caller's view of it.
+/// </summary>
+public sealed class EntityCache : IDisposable
+{
+    /// <summary>How long an entry lives without being written again.</summary>
+    public static readonly TimeSpan Lifetime = TimeSpan.FromHours(1);
+
+    /// <summary>The version of a deletion's tombstone: above any row version, so no late fill revives the entity.</summary>
+    internal const long TombstoneVersion = 1_000_000_000_000_000;
+
+    private const int MaxLocalEntries = 100_000;
+    private const int MaxUnsyncedKeys = 100_000;
+    private static readonly TimeSpan RedisBackoff = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan OutageLogInterval = TimeSpan.FromSeconds(30);
+
+    private readonly MemoryCache _local = new(new MemoryCacheOptions { SizeLimit = MaxLocalEntries });
+    private readonly Lock[] _stripes = Enumerable.Range(0, 64).Select(_ => new Lock()).ToArray();
+    private readonly ConcurrentDictionary<string, Lazy<Task<Entry?>>> _loading = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _unsynced = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _resync = new(1, 1);
+    private readonly IServiceScopeFactory _scopes;
+    private readonly CacheStats _stats;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<EntityCache> _logger;
+    private readonly RedisEntityStore? _shared;
+    private long _redisFailedAt;
+    private long _lastOutageLog;
+    private volatile bool _unsyncedOverflow;
+
+    public EntityCache(IServiceScopeFactory scopes, CacheStats stats, TimeProvider clock, ILogger<EntityCache> logger, RedisEntityStore? shared = null)
+    {
+        _scopes = scopes;
+        _stats = stats;
+        _clock = clock;
+        _logger = logger;
+        _shared = shared;
+    }
+
+    private sealed record Entry(long Version, object? Value);
+
+    /// <summary>
+    /// The entity from the cache, else from <paramref name="load"/> (run in its own scope, once per key however
+    /// many requests miss together) and stored. Null when it does not exist or was deleted.
+    /// </summary>
+    public async Task<T?> GetAsync<T>(CacheKind<T> kind, Guid id, Func<GroundworkDbContext, Guid, CancellationToken, Task<T?>> load, CancellationToken cancellationToken)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(kind);
+        var key = kind.Key(id);
+        if (await TryReadAsync(kind, key) is { } hit)
+        {
+            _stats.Hit(kind.Name, redis: _shared is not null);
+            return (T?)hit.Value;
+        }
+
+        _stats.Miss(kind.Name);
+        var loading = _loading.GetOrAdd(key, _ => new Lazy<Task<Entry?>>(() => LoadAndStoreAsync(kind, key, id, load)));
+        try
+        {
+            var entry = await loading.Value.WaitAsync(cancellationToken);
+            return (T?)entry?.Value;
+        }
+        finally
+        {
+            if (loading.Value.IsCompleted)
+            {
+                _loading.TryRemove(KeyValuePair.Create(key, loading));
+            }
+        }
+    }
+
+    /// <summary>Write-through: stores the committed value (call it after the commit, before answering).</summary>
+    public Task PutAsync<T>(CacheKind<T> kind, Guid id, T value)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(kind);
+        ArgumentNullException.ThrowIfNull(value);
+        return StoreAsync(kind, kind.Key(id), new Entry(kind.VersionOf(value), value), isWrite: true);
+    }
+
+    /// <summary>Marks a deleted entity: reads answer "not found" without a query, and no late fill revives it.</summary>
+    public Task RemoveAsync<T>(CacheKind<T> kind, Guid id)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(kind);
+        return StoreAsync(kind, kind.Key(id), new Entry(TombstoneVersion, null), isWrite: true);
+    }
+
+    private async Task<Entry?> LoadAndStoreAsync<T>(CacheKind<T> kind, string key, Guid id, Func<GroundworkDbContext, Guid, CancellationToken, Task<T?>> load)
+        where T : class
+    {
+        // Shared by every request that missed: it must not die with the first one's scope or cancellation.
+        await using var scope = _scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<GroundworkDbContext>();
+        var value = await load(db, id, CancellationToken.None);
+        // Absent rows are not cached: ids are server-made, and a miss costs one indexed lookup.
+        return value is null ? null : await StoreAsync(kind, key, new Entry(kind.VersionOf(value), value), isWrite: false);
+    }
+
+    private async Task<Entry?> TryReadAsync<T>(CacheKind<T> kind, string key)
+        where T : class
+    {
+        if (_shared is null)
+        {
+            return _local.TryGetValue(key, out Entry? local) ? local : null;
+        }
+
+        if (!await RedisUsableAsync())
+        {
+            return null;
+        }
+
+        try
+        {
+            return await _shared.GetAsync(key) is { } found ? ToEntry(kind, found) : null;
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            RedisFailed(e);
+            return null;
+        }
+    }
+
+    /// <returns>What the cache holds afterwards: this entry, or a newer one that was already there.</returns>
+    private async Task<Entry> StoreAsync<T>(CacheKind<T> kind, string key, Entry entry, bool isWrite)
+        where T : class
+    {
+        if (_shared is null)
+        {
+            return StoreLocal(key, entry);
+        }
+
+        if (await RedisUsableAsync())
+        {
+            try
+            {
+                var json = entry.Value is null ? "" : JsonSerializer.Serialize((T)entry.Value, Json.Options);
+                return await _shared.PutAsync(key, entry.Version, json, Lifetime) is { } newer ? ToEntry(kind, newer) : entry;
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException)
+            {
+                RedisFailed(e);
+            }
+        }
+
+        if (isWrite)
+        {
+            // Redis may still hold the old value: delete it before this node reads Redis again.
+            if (_unsynced.Count < MaxUnsyncedKeys)
+            {
+                _unsynced.TryAdd(key, 0);
+            }
+            else
+            {
+                _unsyncedOverflow = true;
+            }
+        }
+
+        return entry;
+    }
+
+    private Entry StoreLocal(string key, Entry entry)
+    {
+        lock (_stripes[(key.GetHashCode(StringComparison.Ordinal) & int.MaxValue) % _stripes.Length])
+        {
+            if (_local.TryGetValue(key, out Entry? current) && current!.Version >= entry.Version)
+            {
+                return current;
+            }
+
+            _local.Set(key, entry, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = Lifetime });
+            return entry;
+        }
+    }
+
+    private static Entry ToEntry<T>(CacheKind<T> kind, (long Version, string Json) found)
+        where T : class
+    {
+        if (found.Version >= TombstoneVersion)
+        {
+            return new Entry(found.Version, null);
+        }
+
+        var value = JsonSerializer.Deserialize<T>(found.Json, Json.Options)
+            ?? throw new JsonException($"Cached {kind.Name} is null");
+        return new Entry(found.Version, kind.Restore(value, found.Version));
+    }
+
+    /// <summary>Redis is tried unless it failed within the back-off; keys written during an outage go first.</summary>
+    private async ValueTask<bool> RedisUsableAsync()
+    {
+        var failedAt = Interlocked.Read(ref _redisFailedAt);
+        if (failedAt != 0 && _clock.GetElapsedTime(failedAt) < RedisBackoff)
+        {
+            return false;
+        }
+
+        if (_unsynced.IsEmpty && !_unsyncedOverflow)
+        {
+            return true;
+        }
+
+        await _resync.WaitAsync();
+        try
+        {
+            if (_unsyncedOverflow)
+            {
+                // Too many writes during the outage to remember them one by one: drop every cached entity.
+                _logger.LogWarning("Redis was unreachable during more than {Count} writes; dropping the whole entity cache", MaxUnsyncedKeys);
+                await _shared!.DeleteAllAsync();
+                _unsynced.Clear();
+                _unsyncedOverflow = false;
+            }
+
+            var keys = _unsynced.Keys.ToArray();
+            foreach (var chunk in keys.Chunk(500))
+            {
+                await _shared!.DeleteAsync(chunk.Select(k => (RedisKey)k).ToArray());
+                foreach (var key in chunk)
+                {
+                    _unsynced.TryRemove(key, out _);
+                }
+            }
+
+            Interlocked.Exchange(ref _redisFailedAt, 0);
+            return true;
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            RedisFailed(e);
+            return false;
+        }
+        finally
+        {
+            _resync.Release();
+        }
+    }
+
+    private void RedisFailed(Exception e)
+    {
+        _stats.Error();
+        var now = _clock.GetTimestamp();
+        Interlocked.Exchange(ref _redisFailedAt, now);
+        var last = Interlocked.Read(ref _lastOutageLog);
+        if ((last == 0 || _clock.GetElapsedTime(last, now) > OutageLogInterval) && Interlocked.CompareExchange(ref _lastOutageLog, now, last) == last)
+        {
+            _logger.LogWarning("Redis is unreachable or failing; entity reads go to the database: {Reason}", e.Message);
+        }
+    }
+
+    public void Dispose()
+    {
+        _local.Dispose();
+        _resync.Dispose();
+    }
+}

@@ -1,0 +1,82 @@
+using System.Globalization;
+using Groundwork.Platform.Redis;
+using StackExchange.Redis;
+
+namespace Groundwork.Platform.Caching;
+
+/// <summary>
+/// The shared level of <see cref="EntityCache"/>: one Redis string per entity, <c>{version}:{json}</c>. Writes are
+/// compare-and-set on the version in one Lua call, so whatever order concurrent writers and fillers reach Redis in,
+/// the entry ends at the newest version (a slow fill that read the row before a commit cannot overwrite the value
+/// that commit wrote through).
+/// </summary>
+public sealed class RedisEntityStore(RedisConnection redis)
+{
+    /// <summary>Every entity key starts so (rate-limit buckets use <c>gw:rl:</c>).</summary>
+    public const string Prefix = "gw:e:";
+
+    // Returns nil when stored, else the current (newer or equal) entry, which the caller uses instead.
+    private static readonly LuaScript PutScript = LuaScript.Prepare("""
+        local current = redis.call('GET', @key)
+        if current then
+            local version = tonumber(string.match(current, '^(%d+):'))
+            if version and version >= tonumber(@version) then return current end
+        end
+        redis.call('SET', @key, @version .. ':' .. @value, 'PX', @ttl)
+        return false
+        """);
+
+    /// <summary>The entry under <paramref name="key"/>, or null. Throws while Redis is down or slow (250 ms).</summary>
+    public async Task<(long Version, string Json)?> GetAsync(string key)
+    {
+        var value = await Database().StringGetAsync(key);
+        return value.IsNull ? null : Parse(value.ToString());
+    }
+
+    /// <summary>Stores the entry unless Redis holds the same or a newer version, which is then returned.</summary>
+    public async Task<(long Version, string Json)?> PutAsync(string key, long version, string json, TimeSpan lifetime)
+    {
+        var current = await PutScript.EvaluateAsync(Database(), new
+        {
+            key = (RedisKey)key,
+            version = version.ToString(CultureInfo.InvariantCulture),
+            value = json,
+            ttl = (long)lifetime.TotalMilliseconds,
+        });
+        return current.IsNull ? null : Parse(current.ToString());
+    }
+
+    public Task<long> DeleteAsync(RedisKey[] keys) => Database().KeyDeleteAsync(keys);
+
+    /// <summary>Deletes every entity entry (after an outage too long to remember which keys went stale).</summary>
+    public async Task DeleteAllAsync()
+    {
+        var database = Database();
+        foreach (var server in database.Multiplexer.GetServers().Where(s => s.IsConnected && !s.IsReplica))
+        {
+            var batch = new List<RedisKey>(500);
+            await foreach (var key in server.KeysAsync(database.Database, Prefix + "*", pageSize: 500))
+            {
+                batch.Add(key);
+                if (batch.Count == 500)
+                {
+                    await database.KeyDeleteAsync([.. batch]);
+                    batch.Clear();
+                }
+            }
+
+            await database.KeyDeleteAsync([.. batch]);
+        }
+    }
+
+    private IDatabase Database() =>
+        redis.TryGetDatabase() ?? throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "Redis is not connected");
+
+    private static (long Version, string Json)? Parse(string entry)
+    {
+        var colon = entry.IndexOf(':', StringComparison.Ordinal);
+        return colon > 0 && long.TryParse(entry.AsSpan(0, colon), NumberStyles.None, CultureInfo.InvariantCulture, out var version)
+            ? (version, entry[(colon + 1)..])
+            : null;
+    }
+}
