@@ -28,6 +28,9 @@ public sealed class Account
     /// <summary>Minor units. Kept on the row for cheap reads; always equal to the sum of the account's entries.</summary>
     public long Balance { get; set; }
     public DateTime CreatedAt { get; init; }
+
+    /// <summary>Bumped by every balance change, so the entity cache keeps the newest balance it was given.</summary>
+    public int Version { get; set; } = 1;
 }
 
 internal sealed class AccountConfiguration : IEntityTypeConfiguration<Account>

@@ -1,3 +1,4 @@
+using Groundwork.Platform.Caching;
 using Groundwork.Features.Accounts;
 using Groundwork.Platform.Messaging;
 using Groundwork.Platform.Operations;
@@ -13,7 +14,7 @@ namespace Groundwork.Features.Ledger;
 /// impossible, and the fixed order means two opposite transfers queue instead of deadlocking
 /// (docs/adr/0006-race-free-money.md).
 /// </summary>
-public sealed class MoneyMovement(GroundworkDbContext db, TimeProvider clock)
+public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, TimeProvider clock)
 {
     public async Task<Result<LedgerTransaction>> MoveAsync(
         TransactionType type, Account from, Account to, long amount, Guid? orderId, string? description, CancellationToken cancellationToken)
@@ -38,15 +39,22 @@ public sealed class MoneyMovement(GroundworkDbContext db, TimeProvider clock)
             // Lower bound 0 (only the external account may go below zero, down to -MaxBalance); upper bound
             // MaxBalance: checked under the row lock the UPDATE takes, so no balance can overdraw or overflow.
             var floor = account.Kind == AccountKind.External ? -Money.MaxBalance : 0;
-            var changed = await db.Accounts
-                .Where(a => a.Id == id && a.Balance + delta >= floor && a.Balance + delta <= Money.MaxBalance)
-                .ExecuteUpdateAsync(s => s.SetProperty(a => a.Balance, a => a.Balance + delta), cancellationToken);
-            if (changed == 0)
+            // RETURNING gives the balance and version as committed (the row stays locked until then) in the same
+            // round trip, for the write-through below.
+            var changed = await db.Database.SqlQuery<BalanceAfter>($"""
+                UPDATE accounts SET balance = balance + {delta}, version = version + 1
+                WHERE id = {id} AND balance + {delta} >= {floor} AND balance + {delta} <= {Money.MaxBalance}
+                RETURNING balance AS "Balance", version AS "Version"
+                """).ToListAsync(cancellationToken);
+            if (changed.Count == 0)
             {
                 return delta < 0
                     ? new Error(ErrorCode.InsufficientFunds, "The account balance is too low for this amount")
                     : Error.Validation("amount", $"The receiving account would exceed the maximum balance of {Money.MaxBalance} minor units");
             }
+
+            var after = AccountDto.From(account) with { Balance = changed[0].Balance, Version = changed[0].Version };
+            cache.Put(AccountCache.Kind, id, after);
         }
 
         var now = clock.GetUtcNow().UtcDateTime;
@@ -84,3 +92,5 @@ public sealed class MoneyMovement(GroundworkDbContext db, TimeProvider clock)
         return transaction;
     }
 }
+
+internal sealed record BalanceAfter(long Balance, int Version);

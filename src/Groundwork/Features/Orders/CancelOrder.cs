@@ -1,3 +1,4 @@
+using Groundwork.Platform.Caching;
 using Groundwork.Features.Accounts;
 using Groundwork.Features.Ledger;
 using Groundwork.Platform.Auth;
@@ -11,7 +12,7 @@ namespace Groundwork.Features.Orders;
 public sealed record CancelOrderRequest(Guid OrderId);
 
 /// <summary>Pending → cancelled; paid → refunded, with the money back on the paying account in the same transaction.</summary>
-public sealed class CancelOrder(GroundworkDbContext db, SystemAccounts system, MoneyMovement money, TimeProvider clock)
+public sealed class CancelOrder(GroundworkDbContext db, SystemAccounts system, MoneyMovement money, CacheWrites cache, TimeProvider clock)
     : IOperation<CancelOrderRequest, OrderDto>
 {
     public Policy Policy => Policy.Authenticated(Scopes.OrdersWrite);
@@ -39,7 +40,8 @@ public sealed class CancelOrder(GroundworkDbContext db, SystemAccounts system, M
         }
 
         var changed = await db.Orders.Where(o => o.Id == order.Id && o.Status == from)
-            .ExecuteUpdateAsync(s => s.SetProperty(o => o.Status, to).SetProperty(o => o.UpdatedAt, now), cancellationToken);
+            .ExecuteUpdateAsync(s => s.SetProperty(o => o.Status, to).SetProperty(o => o.UpdatedAt, now)
+                .SetProperty(o => o.Version, o => o.Version + 1), cancellationToken);
         if (changed == 0)
         {
             return Error.Conflict("The order changed state concurrently; reload it", ConflictKind.Concurrency);
@@ -58,6 +60,7 @@ public sealed class CancelOrder(GroundworkDbContext db, SystemAccounts system, M
 
         var updated = await db.Orders.AsNoTracking().FirstAsync(o => o.Id == order.Id, cancellationToken);
         var dto = OrderDto.From(updated);
+        cache.Put(OrderCache.Kind, order.Id, dto);
         Outbox.Add(db, clock, to == OrderStatus.Refunded ? "order.refunded" : "order.cancelled", order.Id, dto);
         return dto;
     }

@@ -28,6 +28,9 @@ public sealed class Order
 
     /// <summary>The account that paid, where a refund goes back to.</summary>
     public Guid? PaidFromAccountId { get; set; }
+
+    /// <summary>Bumped by every status change, so the entity cache keeps the newest state it was given.</summary>
+    public int Version { get; set; } = 1;
 }
 
 public sealed class OrderItem

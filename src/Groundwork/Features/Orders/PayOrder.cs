@@ -1,3 +1,4 @@
+using Groundwork.Platform.Caching;
 using FluentValidation;
 using Groundwork.Features.Accounts;
 using Groundwork.Features.Ledger;
@@ -15,7 +16,7 @@ public sealed record PayOrderRequest(Guid OrderId, Guid AccountId);
 /// The owner pays a pending order from one of their accounts: the total moves to the house account and the
 /// order becomes paid in the same transaction.
 /// </summary>
-public sealed class PayOrder(GroundworkDbContext db, SystemAccounts system, MoneyMovement money, TimeProvider clock)
+public sealed class PayOrder(GroundworkDbContext db, SystemAccounts system, MoneyMovement money, CacheWrites cache, TimeProvider clock)
     : IOperation<PayOrderRequest, OrderDto>
 {
     public Policy Policy => Policy.Authenticated(Scopes.OrdersWrite);
@@ -55,7 +56,8 @@ public sealed class PayOrder(GroundworkDbContext db, SystemAccounts system, Mone
         // Conditional on 'pending' so two concurrent payments cannot both pass.
         var claimed = await db.Orders.Where(o => o.Id == order.Id && o.Status == OrderStatus.Pending)
             .ExecuteUpdateAsync(s => s.SetProperty(o => o.Status, OrderStatus.Paid).SetProperty(o => o.PaidAt, now)
-                .SetProperty(o => o.UpdatedAt, now).SetProperty(o => o.PaidFromAccountId, account.Id), cancellationToken);
+                .SetProperty(o => o.UpdatedAt, now).SetProperty(o => o.PaidFromAccountId, account.Id)
+                .SetProperty(o => o.Version, o => o.Version + 1), cancellationToken);
         if (claimed == 0)
         {
             return Error.Conflict("The order is no longer pending");
@@ -74,6 +76,7 @@ public sealed class PayOrder(GroundworkDbContext db, SystemAccounts system, Mone
         await db.Entry(order).ReloadAsync(cancellationToken);
         var dto = OrderDto.From(order);
         Outbox.Add(db, clock, "order.paid", order.Id, dto);
+        cache.Put(OrderCache.Kind, order.Id, dto);
         return dto;
     }
 }

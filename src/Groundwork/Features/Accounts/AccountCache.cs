@@ -1,0 +1,17 @@
+using Groundwork.Platform.Caching;
+using Groundwork.Platform.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Groundwork.Features.Accounts;
+
+/// <summary>Accounts in the entity cache (<c>account:{id}</c>), balances included; every balance change writes through.</summary>
+public static class AccountCache
+{
+    public static readonly CacheKind<AccountDto> Kind = new("account", 1, a => a.Version, (a, version) => a with { Version = (int)version });
+
+    public static Task<AccountDto?> GetAccountAsync(this EntityCache cache, Guid id, CancellationToken cancellationToken) =>
+        cache.GetAsync(Kind, id, LoadAsync, cancellationToken);
+
+    private static async Task<AccountDto?> LoadAsync(GroundworkDbContext db, Guid id, CancellationToken cancellationToken) =>
+        await db.Accounts.AsNoTracking().FirstOrDefaultAsync(a => a.Id == id, cancellationToken) is { } account ? AccountDto.From(account) : null;
+}

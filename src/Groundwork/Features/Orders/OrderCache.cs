@@ -1,0 +1,17 @@
+using Groundwork.Platform.Caching;
+using Groundwork.Platform.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Groundwork.Features.Orders;
+
+/// <summary>Orders in the entity cache (<c>order:{id}</c>); every status change writes through.</summary>
+public static class OrderCache
+{
+    public static readonly CacheKind<OrderDto> Kind = new("order", 1, o => o.Version, (o, version) => o with { Version = (int)version });
+
+    public static Task<OrderDto?> GetOrderAsync(this EntityCache cache, Guid id, CancellationToken cancellationToken) =>
+        cache.GetAsync(Kind, id, LoadAsync, cancellationToken);
+
+    private static async Task<OrderDto?> LoadAsync(GroundworkDbContext db, Guid id, CancellationToken cancellationToken) =>
+        await db.Orders.AsNoTracking().FirstOrDefaultAsync(o => o.Id == id, cancellationToken) is { } order ? OrderDto.From(order) : null;
+}
