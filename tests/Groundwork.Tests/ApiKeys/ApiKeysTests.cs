@@ -97,7 +97,7 @@ public abstract class ApiKeysTests(GroundworkApp app)
 
         var id = Guid.Parse(key["data"]!["id"]!.GetValue<string>());
         // Recorded in memory on use, written by the write-behind flush (every few seconds; here, now).
-        await app.Service<Groundwork.Platform.WriteBehind.LastSeenFlusher>().FlushAsync(CancellationToken.None);
+        await app.Service<Groundwork.Platform.WriteBehind.WriteBehindFlusher>().FlushAsync(CancellationToken.None);
         var lastUsed = await app.WithScopeAsync(sp => sp.GetRequiredService<GroundworkDbContext>().ApiKeys.Where(k => k.Id == id).Select(k => k.LastUsedAt).SingleAsync());
         Assert.NotNull(lastUsed);
     }

@@ -38,7 +38,7 @@ public abstract class GroundworkApp : WebApplicationFactory<Program>, IAsyncLife
         ["Groundwork:RateLimits:Transfers"] = "100000",
     };
 
-    public string KeysPath => Path.Combine(_folder, "keys");
+    public virtual string KeysPath => Path.Combine(_folder, "keys");
 
     /// <summary>Every SQL statement this app runs passes through here (statement-count tests).</summary>
     public SqlStatementCounter Sql { get; } = new();

@@ -22,7 +22,7 @@ public abstract class HttpConventionsTests(GroundworkApp app)
         "GET /.well-known/jwks.json", "GET /.well-known/openid-configuration",
         "* /health/live", "* /health/ready", "GET /openapi/{documentName}.json",
         "GET /docs/{documentName?}", "GET /docs/{**path}", "GET /docs/", "GET /",
-        "GET /api/v1/posts/", "GET /api/v1/posts/{id:guid}", "GET /api/v1/users/{userId:guid}/posts",
+        "GET /api/v1/posts/", "GET /api/v1/posts/{id:guid}", "GET /api/v1/posts/{id:guid}/views", "GET /api/v1/users/{userId:guid}/posts",
         // GraphQL and gRPC authorize per field / per method in the operation pipeline (GraphQL*Tests,
         // Grpc*Tests and the cross-transport table prove it); the HTTP route itself is open.
         "GET /graphql", "POST /graphql",

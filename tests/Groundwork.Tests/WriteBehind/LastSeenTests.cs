@@ -24,7 +24,7 @@ public sealed class LastSeenTests(SlowFlushApp app) : IClassFixture<SlowFlushApp
         var user = await app.ActorAsync();
         var key = await (await user.Client().PostAsJsonAsync("/api/v1/api-keys", new { name = "reader", scopes = new[] { "users:read" } })).AssertStatus(201);
         var keyId = Guid.Parse(key["data"]!["id"]!.GetValue<string>());
-        await app.Service<LastSeenFlusher>().FlushAsync(CancellationToken.None);
+        await app.Service<WriteBehindFlusher>().FlushAsync(CancellationToken.None);
         await app.Db(db => db.Sessions.Where(s => s.UserId == user.Id).ExecuteUpdateAsync(s => s.SetProperty(x => x.LastSeenAt, LongAgo)));
 
         var started = DateTime.UtcNow;
@@ -37,7 +37,7 @@ public sealed class LastSeenTests(SlowFlushApp app) : IClassFixture<SlowFlushApp
         Assert.Equal(LongAgo, await app.Db(db => db.Sessions.Where(s => s.UserId == user.Id).Select(s => s.LastSeenAt).SingleAsync()));
         Assert.Null(await app.Db(db => db.ApiKeys.Where(k => k.Id == keyId).Select(k => k.LastUsedAt).SingleAsync()));
 
-        Assert.Equal(2, await app.Service<LastSeenFlusher>().FlushAsync(CancellationToken.None));
+        Assert.Equal(2, await app.Service<WriteBehindFlusher>().FlushAsync(CancellationToken.None));
         Assert.True(await app.Db(db => db.Sessions.Where(s => s.UserId == user.Id).Select(s => s.LastSeenAt).SingleAsync()) >= started.AddSeconds(-1));
         Assert.True(await app.Db(db => db.ApiKeys.Where(k => k.Id == keyId).Select(k => k.LastUsedAt).SingleAsync()) >= started.AddSeconds(-1));
         // Visible where users look: the session list.
@@ -53,7 +53,7 @@ public sealed class LastSeenShutdownTests(PostgresServer postgres) : IAsyncDispo
     private ServerProcess? _server;
 
     [Fact]
-    public async Task SIGTERM_flushes_the_buffered_last_seen_timestamps()
+    public async Task SIGTERM_flushes_the_buffered_last_seen_timestamps_and_view_counts()
     {
         Directory.CreateDirectory(_folder);
         var connectionString = await postgres.CreateDatabaseAsync();
@@ -71,6 +71,13 @@ public sealed class LastSeenShutdownTests(PostgresServer postgres) : IAsyncDispo
 
         http.DefaultRequestHeaders.Authorization = new("Bearer", login["accessToken"]!.GetValue<string>());
         await (await http.GetAsync("/api/v1/auth/me")).AssertStatus(200);
+        var post = await (await http.PostAsJsonAsync("/api/v1/posts", new { title = "Viewed", content = "C" })).AssertStatus(201);
+        var postId = post["data"]!["id"]!.GetValue<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            await (await http.GetAsync($"/api/v1/posts/{postId}")).AssertStatus(200);
+        }
+
         Assert.Equal(0, await _server.StopGracefullyAsync());
 
         await using var check = new NpgsqlConnection(connectionString);
@@ -78,6 +85,8 @@ public sealed class LastSeenShutdownTests(PostgresServer postgres) : IAsyncDispo
         await using var read = new NpgsqlCommand("SELECT last_seen_at FROM sessions", check);
         var lastSeen = (DateTime)(await read.ExecuteScalarAsync())!;
         Assert.True(lastSeen > new DateTime(2021, 1, 1, 0, 0, 0, DateTimeKind.Utc), $"last_seen_at is still {lastSeen:O}");
+        await using var views = new NpgsqlCommand("SELECT view_count FROM posts", check);
+        Assert.Equal(3L, (long)(await views.ExecuteScalarAsync())!);
     }
 
     public async ValueTask DisposeAsync()

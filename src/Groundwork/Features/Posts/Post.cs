@@ -15,6 +15,9 @@ public sealed class Post
     public DateTime CreatedAt { get; init; }
     public DateTime UpdatedAt { get; set; }
     public int Version { get; set; } = 1;
+
+    /// <summary>Views written so far by the write-behind flush (<see cref="PostViews"/>); not part of the version.</summary>
+    public long ViewCount { get; set; }
 }
 
 internal sealed class PostConfiguration : IEntityTypeConfiguration<Post>

@@ -24,6 +24,10 @@ public static class PostsEndpoints
                 Rest.RunAsync(http, op, new GetPostRequest(id), post => Rest.DataWithETag(http, post, post.Version)))
             .AllowAnonymous().WithName("GetPost").Produces<DataEnvelope<PostDto>>().Produces(StatusCodes.Status304NotModified).ProducesErrors(404);
 
+        posts.MapGet("/{id:guid}/views", (HttpContext http, GetPostViews op, Guid id) =>
+                Rest.RunAsync(http, op, new GetPostViewsRequest(id), views => Rest.Data(views)))
+            .AllowAnonymous().WithName("GetPostViews").Produces<DataEnvelope<PostViewsDto>>().ProducesErrors(404);
+
         posts.MapPatch("/{id:guid}", (HttpContext http, UpdatePost op, Guid id, UpdatePostBody body) =>
                 Rest.RunAsync(http, op, new UpdatePostRequest(id, body.Title, body.Content, Rest.IfMatchVersion(http)),
                     post => Rest.DataWithETag(http, post, post.Version)))

@@ -5,6 +5,8 @@ namespace Groundwork.Features.Posts;
 
 public sealed class PostsModule : IFeatureModule
 {
+    public void AddServices(IServiceCollection services) => services.AddScoped<Platform.WriteBehind.ICounterWriter, PostViewsWriter>();
+
     public void MapEndpoints(IEndpointRouteBuilder app, RouteGroupBuilder api) => api.MapPosts();
 
     public void AddGraphQLQueries(ObjectGraphType query)

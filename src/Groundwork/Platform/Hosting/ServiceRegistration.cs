@@ -20,8 +20,9 @@ public static class ServiceRegistration
         services.AddSingleton<Caching.EntityCache>();
         services.AddScoped<Caching.CacheWrites>();
         services.AddSingleton<WriteBehind.LastSeenBuffer>();
-        services.AddSingleton<WriteBehind.LastSeenFlusher>();
-        services.AddHostedService(sp => sp.GetRequiredService<WriteBehind.LastSeenFlusher>());
+        services.AddSingleton<WriteBehind.CounterBuffer>();
+        services.AddSingleton<WriteBehind.WriteBehindFlusher>();
+        services.AddHostedService(sp => sp.GetRequiredService<WriteBehind.WriteBehindFlusher>());
         services.AddSingleton<IdempotencyStore>();
         services.AddSingleton<IdempotencyReaper>();
         services.AddHostedService(sp => sp.GetRequiredService<IdempotencyReaper>());

@@ -5,7 +5,7 @@ namespace Groundwork.Platform.WriteBehind;
 /// <summary>
 /// Write-behind for "last seen" timestamps (a session's <c>lastSeenAt</c>, an API key's <c>lastUsedAt</c>): frequent,
 /// loss-tolerant updates that must not turn every authenticated read into a database write. Requests record the
-/// newest instant per object in memory; <see cref="LastSeenFlusher"/> writes them in batches every interval and on
+/// newest instant per object in memory; <see cref="WriteBehindFlusher"/> writes them in batches every interval and on
 /// graceful shutdown. A crash loses at most one interval of these timestamps (docs/adr/0012-write-behind.md).
 /// </summary>
 public sealed class LastSeenBuffer

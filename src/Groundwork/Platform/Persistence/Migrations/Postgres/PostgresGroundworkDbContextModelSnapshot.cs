@@ -422,6 +422,10 @@ namespace Groundwork.Platform.Persistence.Migrations.Postgres
                         .HasColumnType("integer")
                         .HasColumnName("version");
 
+                    b.Property<long>("ViewCount")
+                        .HasColumnType("bigint")
+                        .HasColumnName("view_count");
+
                     b.HasKey("Id")
                         .HasName("pk_posts");
 

@@ -415,6 +415,10 @@ namespace Groundwork.Platform.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("version");
 
+                    b.Property<long>("ViewCount")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("view_count");
+
                     b.HasKey("Id")
                         .HasName("pk_posts");
 

@@ -3,12 +3,12 @@ using Groundwork.Platform.Configuration;
 namespace Groundwork.Platform.WriteBehind;
 
 /// <summary>
-/// Flushes <see cref="LastSeenBuffer"/> every <c>Groundwork:WriteBehind:Interval</c> (default 5 s) and once more when
+/// Flushes <see cref="LastSeenBuffer"/> and <see cref="CounterBuffer"/> every <c>Groundwork:WriteBehind:Interval</c> (default 5 s) and once more when
 /// the host stops gracefully, in one transaction. Entries leave the buffer only once written, so a failed (or
 /// interrupted) flush leaves them for the next.
 /// </summary>
-public sealed class LastSeenFlusher(
-    LastSeenBuffer buffer, IServiceScopeFactory scopes, GroundworkSettings settings, TimeProvider clock, ILogger<LastSeenFlusher> logger) : BackgroundService
+public sealed class WriteBehindFlusher(
+    LastSeenBuffer buffer, CounterBuffer counters, IServiceScopeFactory scopes, GroundworkSettings settings, TimeProvider clock, ILogger<WriteBehindFlusher> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -33,11 +33,12 @@ public sealed class LastSeenFlusher(
         await FlushAsync(cancellationToken);
     }
 
-    /// <summary>Writes everything buffered so far; returns how many timestamps were written.</summary>
+    /// <summary>Writes everything buffered so far; returns how many timestamps and counters were written.</summary>
     public async Task<int> FlushAsync(CancellationToken cancellationToken)
     {
         var entries = buffer.Snapshot();
-        if (entries.Length == 0)
+        var deltas = counters.Snapshot();
+        if (entries.Length == 0 && deltas.Length == 0)
         {
             return 0;
         }
@@ -56,9 +57,19 @@ public sealed class LastSeenFlusher(
                 }
             }
 
+            foreach (var writer in scope.ServiceProvider.GetServices<ICounterWriter>())
+            {
+                var batch = deltas.Where(e => e.Key.Kind == writer.Kind).Select(e => (e.Key.Id, e.Value)).ToList();
+                if (batch.Count > 0)
+                {
+                    await writer.WriteAsync(batch, cancellationToken);
+                }
+            }
+
             await transaction.CommitAsync(cancellationToken);
             buffer.Forget(entries);
-            return entries.Length;
+            counters.Written(deltas);
+            return entries.Length + deltas.Length;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -66,7 +77,8 @@ public sealed class LastSeenFlusher(
             if (_lastFailureLog == 0 || clock.GetElapsedTime(_lastFailureLog, now) > TimeSpan.FromSeconds(60))
             {
                 _lastFailureLog = now;
-                logger.LogWarning("Could not write {Count} last-seen timestamps; they stay buffered for the next flush: {Reason}", entries.Length, e.Message);
+                logger.LogWarning("Could not write {Count} buffered timestamps and counters; they stay buffered for the next flush: {Reason}",
+                    entries.Length + deltas.Length, e.Message);
             }
 
             return 0;

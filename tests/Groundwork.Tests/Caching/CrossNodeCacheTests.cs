@@ -1,0 +1,212 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Groundwork.Features.Posts;
+using Groundwork.Platform.Auth;
+using Groundwork.Platform.Caching;
+using Groundwork.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Groundwork.Tests.Caching;
+
+/// <summary>Two nodes on one PostgreSQL database and one Redis (the production topology), sharing signing keys.</summary>
+public sealed class CacheCluster(PostgresServer postgres) : IAsyncLifetime
+{
+    private readonly string _keys = Path.Combine(Path.GetTempPath(), "gw-keys-" + Guid.NewGuid().ToString("N")[..12]);
+
+    public RedisServer Redis { get; } = new();
+
+    public GroundworkApp A { get; private set; } = null!;
+
+    public GroundworkApp B { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        await Redis.InitializeAsync();
+        var database = await postgres.CreateDatabaseAsync();
+        A = new Node(database, _keys, Redis.Configuration);
+        await A.InitializeAsync();
+        B = new Node(database, _keys, Redis.Configuration);
+        await B.InitializeAsync();
+        await RedisReady.WaitAsync(A, B);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await A.DisposeAsync();
+        await B.DisposeAsync();
+        await Redis.DisposeAsync();
+        Directory.Delete(_keys, recursive: true);
+    }
+
+    private sealed class Node(string database, string keys, string redis) : GroundworkApp
+    {
+        public override Provider Provider => Provider.Postgres;
+
+        public override string KeysPath => keys;
+
+        protected override IReadOnlyDictionary<string, string?> Settings =>
+            new Dictionary<string, string?>(base.Settings) { ["Groundwork:Redis"] = redis };
+
+        protected override Task<string> CreateDatabaseAsync(string folder) => Task.FromResult(database);
+    }
+}
+
+public sealed class CrossNodeCacheTests(CacheCluster cluster) : IClassFixture<CacheCluster>
+{
+    private static HttpClient On(GroundworkApp node, Actor actor)
+    {
+        var client = node.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", actor.AccessToken);
+        return client;
+    }
+
+    [Fact]
+    public async Task A_write_acknowledged_by_one_node_is_read_by_the_other_every_time_from_the_cache()
+    {
+        var user = await cluster.A.ActorAsync();
+        var onA = On(cluster.A, user);
+        var onB = On(cluster.B, user);
+        await (await onB.GetAsync($"/api/v1/users/{user.Id}")).AssertStatus(200);
+        cluster.B.Sql.Counted = sql => sql.Contains("FROM users", StringComparison.Ordinal);
+        cluster.B.Sql.Reset();
+        var redisHits = cluster.B.Service<CacheStats>().RedisHits;
+
+        for (var i = 0; i < 200; i++)
+        {
+            await (await onA.PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { name = $"Name {i}" })).AssertStatus(200);
+            var read = await onB.GetAsync($"/api/v1/users/{user.Id}");
+            var body = await read.AssertStatus(200);
+            Assert.Equal($"Name {i}", body["data"]!["name"]!.GetValue<string>());
+            Assert.Equal($"\"v{i + 2}\"", read.Headers.ETag!.Tag);
+        }
+
+        // Node B answered all 200 reads from Redis, never from the database.
+        Assert.Equal(0, cluster.B.Sql.Count);
+        Assert.True(cluster.B.Service<CacheStats>().RedisHits - redisHits >= 200);
+    }
+
+    [Fact]
+    public async Task Posts_and_balances_written_on_one_node_are_current_on_the_other()
+    {
+        var author = await cluster.A.ActorAsync();
+        var admin = await cluster.A.ActorAsync(Role.Admin);
+        var created = await (await On(cluster.B, author).PostAsJsonAsync("/api/v1/posts", new { title = "T0", content = "C" })).AssertStatus(201);
+        var postId = created["data"]!["id"]!.GetValue<string>();
+        await (await On(cluster.A, author).PostAsync($"/api/v1/posts/{postId}/publish", null)).AssertStatus(200);
+        var anonymousOnA = cluster.A.CreateClient();
+        var anonymousOnB = cluster.B.CreateClient();
+        for (var i = 1; i <= 50; i++)
+        {
+            var (writer, reader) = i % 2 == 0 ? (cluster.A, anonymousOnB) : (cluster.B, anonymousOnA);
+            await (await On(writer, author).PatchAsJsonAsync($"/api/v1/posts/{postId}", new { title = $"T{i}" })).AssertStatus(200);
+            Assert.Equal($"T{i}", (await (await reader.GetAsync($"/api/v1/posts/{postId}")).AssertStatus(200))["data"]!["title"]!.GetValue<string>());
+        }
+
+        var account = await author.OpenAccountAsync();
+        for (var i = 1; i <= 20; i++)
+        {
+            var writer = i % 2 == 0 ? cluster.A : cluster.B;
+            await (await On(writer, admin).SendAsync(MoneyHelpers.Post($"/api/v1/accounts/{account}/deposits", new { amount = 10 }, Guid.NewGuid().ToString()))).AssertStatus(201);
+            var reader = i % 2 == 0 ? cluster.B : cluster.A;
+            Assert.Equal(i * 10, (await (await On(reader, author).GetAsync($"/api/v1/accounts/{account}")).AssertStatus(200))["data"]!["balance"]!.GetValue<long>());
+        }
+
+        Assert.Equal(200, await cluster.A.BalanceAsync(account));
+    }
+
+    [Fact]
+    public async Task A_deleted_user_is_not_found_on_either_node_and_their_posts_stay_as_stored()
+    {
+        var user = await cluster.A.ActorAsync();
+        var admin = await cluster.A.ActorAsync(Role.Admin);
+        var post = await (await On(cluster.A, user).PostAsJsonAsync("/api/v1/posts", new { title = "Kept", content = "C" })).AssertStatus(201);
+        var postId = Guid.Parse(post["data"]!["id"]!.GetValue<string>());
+        foreach (var node in new[] { cluster.A, cluster.B })
+        {
+            await (await On(node, admin).GetAsync($"/api/v1/users/{user.Id}")).AssertStatus(200);
+            await (await On(node, admin).GetAsync($"/api/v1/posts/{postId}")).AssertStatus(200);
+        }
+
+        await (await On(cluster.B, user).DeleteAsync($"/api/v1/users/{user.Id}")).AssertStatus(204);
+
+        foreach (var node in new[] { cluster.A, cluster.B })
+        {
+            await (await On(node, admin).GetAsync($"/api/v1/users/{user.Id}")).AssertError(404, "NOT_FOUND");
+            var kept = await (await On(node, admin).GetAsync($"/api/v1/posts/{postId}")).AssertStatus(200);
+            var stored = await cluster.A.Db(db => db.Posts.AsNoTracking().SingleAsync(p => p.Id == postId));
+            Assert.Equal((stored.Title, stored.AuthorId), (kept["data"]!["title"]!.GetValue<string>(), Guid.Parse(kept["data"]!["authorId"]!.GetValue<string>())));
+        }
+    }
+
+    [Fact]
+    public async Task Redis_stopping_under_load_fails_no_request_and_the_cache_is_used_again_when_it_returns()
+    {
+        var user = await cluster.A.ActorAsync();
+        var nodes = new[] { cluster.A, cluster.B };
+        var failures = new List<string>();
+        var done = 0;
+        var stopped = new TaskCompletionSource();
+        var restarted = new TaskCompletionSource();
+
+        // Two clients keep writing and reading through both nodes; Redis stops after 100 rounds and comes back
+        // after 100 more (counted in requests, not seconds).
+        async Task LoadAsync(int client)
+        {
+            for (var i = 0; i < 400; i++)
+            {
+                var writer = On(nodes[(i + client) % 2], user);
+                var reader = On(nodes[(i + client + 1) % 2], user);
+                var name = $"c{client}-{i}";
+                var write = await writer.PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { name });
+                if (!write.IsSuccessStatusCode && (int)write.StatusCode != 409)
+                {
+                    var text = await write.Content.ReadAsStringAsync();
+                    lock (failures)
+                    {
+                        failures.Add($"PATCH {(int)write.StatusCode}: {text}");
+                    }
+                }
+
+                var read = await reader.GetAsync($"/api/v1/users/{user.Id}");
+                if (!read.IsSuccessStatusCode)
+                {
+                    var text = await read.Content.ReadAsStringAsync();
+                    lock (failures)
+                    {
+                        failures.Add($"GET {(int)read.StatusCode}: {text}");
+                    }
+                }
+
+                var round = Interlocked.Increment(ref done);
+                if (round == 100)
+                {
+                    await cluster.Redis.StopAsync();
+                    stopped.SetResult();
+                }
+                else if (round == 300)
+                {
+                    await stopped.Task;
+                    await cluster.Redis.StartAsync();
+                    restarted.SetResult();
+                }
+            }
+        }
+
+        await Task.WhenAll(LoadAsync(0), LoadAsync(1));
+        Assert.Empty(failures);
+        await restarted.Task;
+
+        // Back: reads are answered by Redis again (after the node's back-off), and still current.
+        var stats = cluster.B.Service<CacheStats>();
+        var hits = stats.RedisHits;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var i = 0;
+        while (stats.RedisHits == hits)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "node B never read Redis again");
+            await (await On(cluster.A, user).PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { name = $"after {++i}" })).AssertStatus(200);
+            Assert.Equal($"after {i}", (await (await On(cluster.B, user).GetAsync($"/api/v1/users/{user.Id}")).AssertStatus(200))["data"]!["name"]!.GetValue<string>());
+            await Task.Delay(100);
+        }
+    }
+}
