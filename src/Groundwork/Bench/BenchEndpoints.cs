@@ -26,6 +26,7 @@ public static class BenchEndpoints
         var now = DateTime.UtcNow;
         var user = new UserDto(Guid.CreateVersion7(), "bench@example.com", "Bench User", Role.User, now, now);
         bench.MapGet("/bare-user", () => Rest.Data(user));
+        bench.MapGet("/cache-stats", (Platform.Caching.CacheStats stats) => new { stats.Hits, stats.RedisHits, stats.Misses, stats.Errors });
 
         if (settings.Provider == DatabaseProvider.Postgres)
         {
@@ -61,10 +62,17 @@ public static class BenchEndpoints
                 foreach (var (id, delta) in legs)
                 {
                     await using var update = new NpgsqlCommand(
-                        "UPDATE accounts SET balance = balance + @d WHERE id = @id AND (@d > 0 OR balance + @d >= 0)", connection, tx);
+                        "UPDATE accounts SET balance = balance + @d, version = version + 1 WHERE id = @id AND (@d > 0 OR balance + @d >= 0) RETURNING balance, version",
+                        connection, tx);
                     update.Parameters.AddWithValue("d", delta);
                     update.Parameters.AddWithValue("id", id);
-                    if (await update.ExecuteNonQueryAsync(ct) == 0)
+                    bool updated;
+                    await using (var reader = await update.ExecuteReaderAsync(ct))
+                    {
+                        updated = await reader.ReadAsync(ct);
+                    }
+
+                    if (!updated)
                     {
                         await tx.RollbackAsync(ct);
                         return Results.StatusCode(422);

@@ -209,4 +209,24 @@ public sealed class CrossNodeCacheTests(CacheCluster cluster) : IClassFixture<Ca
             await Task.Delay(100);
         }
     }
+
+    [Fact]
+    public async Task A_session_revoked_on_one_node_is_refused_there_at_once_and_on_the_other_after_at_most_a_second()
+    {
+        var user = await cluster.A.ActorAsync();
+        await (await On(cluster.B, user).GetAsync("/api/v1/auth/me")).AssertStatus(200);
+
+        await (await On(cluster.A, user).PostAsync("/api/v1/auth/logout", null)).AssertStatus(204);
+        var revoked = DateTime.UtcNow;
+
+        await (await On(cluster.A, user).GetAsync("/api/v1/auth/me")).AssertError(401, "AUTHENTICATION_ERROR");
+        // Node B may answer from its one-second session cache until then; from then on, never.
+        var wait = revoked.AddSeconds(1.05) - DateTime.UtcNow;
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait);
+        }
+
+        await (await On(cluster.B, user).GetAsync("/api/v1/auth/me")).AssertError(401, "AUTHENTICATION_ERROR");
+    }
 }
