@@ -69,6 +69,17 @@ public sealed class CachedTokenHandler : JsonWebTokenHandler, IDisposable
         return result;
     }
 
+    /// <summary>
+    /// Whether this exact bearer token was validated here and is still within its cached validity (signature,
+    /// lifetime, key still present): checking it again costs a hash and a lookup, nothing worth refusing early.
+    /// </summary>
+    public bool IsKnownValid(string token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        var key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+        return _validated.TryGetValue(key, out Validated? hit) && hit!.Expires > _clock.GetUtcNow() && _keys.Keys().Any(k => k.KeyId == hit.KeyId);
+    }
+
     public void Dispose() => _validated.Dispose();
 
     /// <summary>The rules a token was validated under; JwtBearer clones its parameters per request, so compare by value.</summary>
