@@ -55,7 +55,7 @@ public sealed class Transfer(GroundworkDbContext db, MoneyMovement money)
             return new Error(ErrorCode.NotFound, "Account not found", [new FieldError("toAccountId", "No such account")]);
         }
 
-        var moved = money.Move(TransactionType.Transfer, from, to, request.Amount, null, request.Description);
+        var moved = await money.MoveAsync(TransactionType.Transfer, from, to, request.Amount, null, request.Description, cancellationToken);
         return moved.IsSuccess ? TransactionDto.From(moved.Value) : moved.Error;
     }
 }

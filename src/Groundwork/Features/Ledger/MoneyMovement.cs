@@ -8,17 +8,16 @@ using Microsoft.EntityFrameworkCore;
 namespace Groundwork.Features.Ledger;
 
 /// <summary>
-/// The only code that changes balances. Must run inside the pipeline's transaction. It stages the ledger rows and
-/// events with the operation's other changes, and leaves the two balance updates for last (a before-commit step):
-/// each is a conditional set-based UPDATE, in a fixed order (by id), so the row lock taken by the first serializes
-/// concurrent movers of the same account, the condition re-checked under the lock makes overdraft impossible, the
-/// fixed order means two opposite transfers queue instead of deadlocking, and the locks are held only for those
-/// two statements and the COMMIT (docs/adr/0006-race-free-money.md). A failed condition rolls everything back.
+/// The only code that changes balances. Must run inside the pipeline's transaction. Both accounts are updated
+/// in a fixed order (by id), each with a conditional set-based UPDATE: the row lock taken by the first UPDATE
+/// serializes concurrent movers of the same account, the condition re-checked under the lock makes overdraft
+/// impossible, and the fixed order means two opposite transfers queue instead of deadlocking
+/// (docs/adr/0006-race-free-money.md).
 /// </summary>
-public sealed class MoneyMovement(GroundworkDbContext db, CommitHooks hooks, CacheWrites cache, TimeProvider clock)
+public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, TimeProvider clock)
 {
-    public Result<LedgerTransaction> Move(
-        TransactionType type, Account from, Account to, long amount, Guid? orderId, string? description)
+    public async Task<Result<LedgerTransaction>> MoveAsync(
+        TransactionType type, Account from, Account to, long amount, Guid? orderId, string? description, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(from);
         ArgumentNullException.ThrowIfNull(to);
@@ -33,8 +32,30 @@ public sealed class MoneyMovement(GroundworkDbContext db, CommitHooks hooks, Cac
             return Error.Validation("amount", $"Must be 1 to {Money.MaxAmount} minor units");
         }
 
-        var legs = new[] { (Account: from, Delta: -amount), (Account: to, Delta: amount) }.OrderBy(l => l.Account.Id).ToArray();
-        hooks.BeforeCommit(cancellationToken => ApplyBalancesAsync(legs, cancellationToken));
+        var legs = new[] { (Account: from, Delta: -amount), (Account: to, Delta: amount) }.OrderBy(l => l.Account.Id);
+        foreach (var (account, delta) in legs)
+        {
+            var id = account.Id;
+            // Lower bound 0 (only the external account may go below zero, down to -MaxBalance); upper bound
+            // MaxBalance: checked under the row lock the UPDATE takes, so no balance can overdraw or overflow.
+            var floor = account.Kind == AccountKind.External ? -Money.MaxBalance : 0;
+            // RETURNING gives the balance and version as committed (the row stays locked until then) in the same
+            // round trip, for the write-through below.
+            var changed = await db.Database.SqlQuery<BalanceAfter>($"""
+                UPDATE accounts SET balance = balance + {delta}, version = version + 1
+                WHERE id = {id} AND balance + {delta} >= {floor} AND balance + {delta} <= {Money.MaxBalance}
+                RETURNING balance AS "Balance", version AS "Version"
+                """).ToListAsync(cancellationToken);
+            if (changed.Count == 0)
+            {
+                return delta < 0
+                    ? new Error(ErrorCode.InsufficientFunds, "The account balance is too low for this amount")
+                    : Error.Validation("amount", $"The receiving account would exceed the maximum balance of {Money.MaxBalance} minor units");
+            }
+
+            var after = AccountDto.From(account) with { Balance = changed[0].Balance, Version = changed[0].Version };
+            cache.Put(AccountCache.Kind, id, after);
+        }
 
         var now = clock.GetUtcNow().UtcDateTime;
         var transaction = new LedgerTransaction
@@ -69,34 +90,6 @@ public sealed class MoneyMovement(GroundworkDbContext db, CommitHooks hooks, Cac
         }
 
         return transaction;
-    }
-
-    private async Task<Error?> ApplyBalancesAsync((Account Account, long Delta)[] legs, CancellationToken cancellationToken)
-    {
-        foreach (var (account, delta) in legs)
-        {
-            var id = account.Id;
-            // Lower bound 0 (only the external account may go below zero, down to -MaxBalance); upper bound
-            // MaxBalance: checked under the row lock the UPDATE takes, so no balance can overdraw or overflow.
-            // RETURNING gives the balance and version as committed (the row stays locked until then) in the same
-            // round trip, for the write-through.
-            var floor = account.Kind == AccountKind.External ? -Money.MaxBalance : 0;
-            var changed = await db.Database.SqlQuery<BalanceAfter>($"""
-                UPDATE accounts SET balance = balance + {delta}, version = version + 1
-                WHERE id = {id} AND balance + {delta} >= {floor} AND balance + {delta} <= {Money.MaxBalance}
-                RETURNING balance AS "Balance", version AS "Version"
-                """).ToListAsync(cancellationToken);
-            if (changed.Count == 0)
-            {
-                return delta < 0
-                    ? new Error(ErrorCode.InsufficientFunds, "The account balance is too low for this amount")
-                    : Error.Validation("amount", $"The receiving account would exceed the maximum balance of {Money.MaxBalance} minor units");
-            }
-
-            cache.Put(AccountCache.Kind, id, AccountDto.From(account) with { Balance = changed[0].Balance, Version = changed[0].Version });
-        }
-
-        return null;
     }
 }
 

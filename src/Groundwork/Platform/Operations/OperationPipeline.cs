@@ -192,12 +192,6 @@ public sealed class OperationPipeline(
         }
 
         await db.SaveChangesAsync(cancellationToken);
-        if (await hooks.RunBeforeCommitAsync(cancellationToken) is { } lastStepFailed)
-        {
-            await transaction.RollbackAsync(cancellationToken);
-            Reset();
-            return lastStepFailed;
-        }
 
         await transaction.CommitAsync(cancellationToken);
         await hooks.RunAfterCommitAsync();
