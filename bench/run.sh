@@ -6,6 +6,8 @@
 #   DURATION=30 bench/run.sh     # longer runs
 #   PG_EXTRA_OPTS='-c synchronous_commit=off' bench/run.sh   # experiments on the server's settings
 #   ONLY_TRANSPORTS=1 bench/run.sh   # just REST vs GraphQL vs gRPC
+#   ONLY_READS=1 bench/run.sh        # just the reads (bare, user, list, me, login)
+#   NO_REDIS=1 bench/run.sh          # the embedded cache and limits instead of Redis
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -145,7 +147,7 @@ run me -H "$AUTH" "$BASE/api/v1/auth/me"
 run login -s "$WORK/login.lua" "$BASE/api/v1/auth/login"
 }
 
-if [ -z "${ONLY_TRANSPORTS:-}" ]; then
+if [ -z "${ONLY_TRANSPORTS:-}${ONLY_READS:-}" ]; then
 echo "== money: transfers on a hot pair of accounts vs raw Npgsql, order create+pay, history depth"
 ACCOUNTS=()
 for i in $(seq 1 8); do
@@ -216,6 +218,7 @@ run history-page-10000 -H "$AUTH" "$BASE/api/v1/accounts/$DEEP/transactions?limi
 
 fi
 
+if [ -z "${ONLY_READS:-}" ]; then
 # One list, three transports, one load tool (h2load: HTTP/1.1 for REST and GraphQL, h2c for gRPC), same clients.
 echo "== transports: REST vs GraphQL vs gRPC, same list of 20 users"
 printf '%s' '{"query":"{ users(limit: 20) { nodes { id name posts { id } } } }"}' > "$WORK/graphql.json"
@@ -246,6 +249,7 @@ for step in rest graphql grpc grpc graphql rest; do
   SUM[$n]=$(python3 -c "print(${SUM[$n]:-0} + ${RPS[$n]})")
 done
 for n in rest-users-h1 graphql-users-h1 grpc-users-h2c; do RPS[$n]=$(python3 -c "print(round(${SUM[$n]} / 2, 2))"); done
+fi
 
 RSS_KB=$(awk '/VmHWM/ {print $2}' /proc/$APP_PID/status)
 ratio() { if [ -n "$1" ] && [ -n "$2" ]; then python3 -c "print(f'{100*float(\"$1\")/float(\"$2\"):.0f} %')"; else echo "n/a"; fi; }
@@ -258,7 +262,7 @@ ratio() { if [ -n "$1" ] && [ -n "$2" ]; then python3 -c "print(f'{100*float(\"$
     printf '%-34s %12s %10s %10s\n' "$name" "${RPS[$name]}" "${P50[$name]:-}" "${P99[$name]:-}"
   done
   echo
-  echo "cache: ${NO_REDIS:+in-process only}${NO_REDIS:-Redis on 127.0.0.1:$REDIS_PORT}"
+  if [ -n "${NO_REDIS:-}" ]; then echo "cache and limits: in-process"; else echo "cache and limits: Redis on 127.0.0.1:$REDIS_PORT"; fi
   echo "GET /users/{id} (owner) vs bare endpoint: $(ratio "${RPS[get-user]:-}" "${RPS[bare-user]:-}")  (target ≥ 40 %)"
   [ -z "${CACHE_BEFORE:-}" ] || python3 -c "
 import json; b=json.loads('$CACHE_BEFORE'); a=json.loads('$CACHE_AFTER')

@@ -14,6 +14,11 @@ public sealed record RateLimitDecision(bool Allowed, string Policy, RateLimitRul
 /// <c>Permits / Window</c>, so bursts up to the limit pass and the sustained rate is the limit. With
 /// <c>Groundwork:Redis</c> set, the buckets live in Redis and every node shares them; while Redis is unreachable,
 /// each node falls back to its own in-process buckets (the limits hold per node), so no request fails for it.
+/// A node may take tokens from a shared bucket in leases it spends locally for up to a second, so a busy principal
+/// costs one Redis call per lease, not per request. A lease starts at one token (exact: one call per request) and
+/// doubles while the principal keeps spending whole leases, up to 1 % of the limit; one that lapses unused halves
+/// the next. Leased tokens are already taken from the shared bucket, so all nodes together never pass more than
+/// the limit; a lapsed lease's leftovers (at most 1 % of the limit) make them pass slightly fewer.
 /// </summary>
 public sealed class RateLimiter(TimeProvider clock, ILogger<RateLimiter> logger, RedisRateLimitStore? shared = null)
 {
@@ -22,7 +27,9 @@ public sealed class RateLimiter(TimeProvider clock, ILogger<RateLimiter> logger,
     /// <summary>After a Redis failure, requests use local buckets for this long before Redis is tried again.</summary>
     private static readonly TimeSpan RedisBackoff = TimeSpan.FromSeconds(5);
     private long _redisFailedAt;
+    private static readonly TimeSpan LeaseLifetime = TimeSpan.FromSeconds(1);
     private readonly ConcurrentDictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lease> _leases = new(StringComparer.Ordinal);
     private long _lastSweep;
     private long _lastOutageLog;
 
@@ -39,11 +46,32 @@ public sealed class RateLimiter(TimeProvider clock, ILogger<RateLimiter> logger,
         var failedAt = Interlocked.Read(ref _redisFailedAt);
         if (shared is not null && (failedAt == 0 || clock.GetElapsedTime(failedAt) > RedisBackoff))
         {
+            var bucket = $"{policy}|{key}";
+            SweepIdleBuckets(clock.GetTimestamp());
+            if (TakeLeased(bucket, policy, rule, permits, consume) is { } local)
+            {
+                return local;
+            }
+
             try
             {
-                var (allowed, tokens) = await shared.TakeAsync($"{policy}|{key}", rule, permits, consume);
+                var lease = consume ? _leases.GetOrAdd(bucket, _ => new Lease()) : null;
+                var wanted = lease is null ? permits : Math.Clamp(lease.NextSize, permits, Math.Max(permits, rule.Permits / 100));
+                var (granted, tokens) = await shared.TakeAsync(bucket, rule, permits, wanted, consume);
                 Interlocked.Exchange(ref _redisFailedAt, 0);
-                return Decide(policy, rule, allowed, tokens);
+                if (lease is not null && granted >= permits)
+                {
+                    // Even a lease of just the tokens this call spends starts the clock: another call within the
+                    // lease's lifetime finds it spent in time and asks for twice as many.
+                    lock (lease)
+                    {
+                        lease.Tokens += granted - permits;
+                        lease.RemoteTokens = tokens;
+                        lease.ExpiresAt = clock.GetTimestamp() + (long)(LeaseLifetime.TotalSeconds * clock.TimestampFrequency);
+                    }
+                }
+
+                return Decide(policy, rule, granted >= permits, tokens + (lease?.Tokens ?? 0));
             }
             catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
             {
@@ -60,6 +88,45 @@ public sealed class RateLimiter(TimeProvider clock, ILogger<RateLimiter> logger,
         }
 
         return TakeLocal(policy, key, rule, consume, permits);
+    }
+
+    /// <summary>Spends (or, for a peek, counts) tokens this node leased from the shared bucket; null when it holds too few.</summary>
+    private RateLimitDecision? TakeLeased(string bucket, string policy, RateLimitRule rule, int permits, bool consume)
+    {
+        if (!_leases.TryGetValue(bucket, out var lease))
+        {
+            return null;
+        }
+
+        lock (lease)
+        {
+            var now = clock.GetTimestamp();
+            if (lease.Tokens > 0 && now >= lease.ExpiresAt)
+            {
+                // Lapsed with tokens left: the principal is slower than the lease assumed; the next one is smaller.
+                lease.Tokens = 0;
+                lease.NextSize = Math.Max(1, lease.NextSize / 2);
+                return null;
+            }
+
+            if (lease.Tokens < permits)
+            {
+                // Spent in time: the principal is busy; the next lease is larger.
+                if (lease.Tokens < 1 && now < lease.ExpiresAt)
+                {
+                    lease.NextSize = Math.Min(int.MaxValue / 2, lease.NextSize * 2);
+                }
+
+                return null;
+            }
+
+            if (consume)
+            {
+                lease.Tokens -= permits;
+            }
+
+            return Decide(policy, rule, true, lease.Tokens + lease.RemoteTokens);
+        }
     }
 
     private RateLimitDecision TakeLocal(string policy, string key, RateLimitRule rule, bool consume, int permits)
@@ -110,6 +177,27 @@ public sealed class RateLimiter(TimeProvider clock, ILogger<RateLimiter> logger,
                 _buckets.TryRemove(key, out _);
             }
         }
+
+        foreach (var (key, lease) in _leases)
+        {
+            if (now - lease.ExpiresAt > (long)(600 * clock.TimestampFrequency))
+            {
+                _leases.TryRemove(KeyValuePair.Create(key, lease));
+            }
+        }
+    }
+
+    private sealed class Lease
+    {
+        public double Tokens { get; set; }
+
+        /// <summary>How many tokens the next Redis call asks for (then capped at 1 % of the limit).</summary>
+        public int NextSize { get; set; } = 1;
+
+        /// <summary>What the shared bucket held when this lease was taken (for the headers' "remaining").</summary>
+        public double RemoteTokens { get; set; }
+
+        public long ExpiresAt { get; set; }
     }
 
     private sealed class Bucket(double tokens, long updatedAt)

@@ -11,12 +11,13 @@ namespace Groundwork.Platform.RateLimiting;
 /// </summary>
 public sealed class RedisRateLimitStore(RedisConnection redis)
 {
-    // KEYS[1] bucket; ARGV: capacity, window in ms, permits requested, consume (1/0).
-    // Returns { allowed (1/0), tokens left × 1000 }.
+    // KEYS[1] bucket; ARGV: capacity, window in ms, permits requested, tokens wanted (≥ requested: the rest is
+    // leased to the calling node), consume (1/0). Returns { tokens granted (0 = refused), tokens left × 1000 }.
     private static readonly LuaScript Script = LuaScript.Prepare("""
         local capacity = tonumber(@capacity)
         local window = tonumber(@window)
         local requested = tonumber(@requested)
+        local wanted = tonumber(@wanted)
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         local state = redis.call('HMGET', @key, 'tokens', 'ts')
@@ -24,21 +25,26 @@ public sealed class RedisRateLimitStore(RedisConnection redis)
         local ts = tonumber(state[2])
         if tokens == nil then tokens = capacity; ts = now end
         tokens = math.min(capacity, tokens + (math.max(0, now - ts) * capacity / window))
-        local allowed = 0
+        local granted = 0
         if tokens >= requested then
-            allowed = 1
-            if tonumber(@consume) == 1 then tokens = tokens - requested end
+            granted = requested
+            if tonumber(@consume) == 1 then
+                granted = math.max(requested, math.min(wanted, math.floor(tokens)))
+                tokens = tokens - granted
+            end
         end
         redis.call('HSET', @key, 'tokens', tostring(tokens), 'ts', tostring(now))
         redis.call('PEXPIRE', @key, window + 1000)
-        return { allowed, math.floor(tokens * 1000) }
+        return { granted, math.floor(tokens * 1000) }
         """);
 
     /// <summary>
-    /// Takes (or peeks at) tokens; throws <see cref="RedisException"/> or <see cref="TimeoutException"/> when Redis is
-    /// down, slow (250 ms) or not connected yet.
+    /// Takes (or peeks at) <paramref name="permits"/> tokens, and up to <paramref name="wanted"/> when there are
+    /// more (the caller leases the rest); returns how many were granted (0 when refused) and what is left. Throws
+    /// <see cref="RedisException"/> or <see cref="TimeoutException"/> when Redis is down, slow (250 ms) or not
+    /// connected yet.
     /// </summary>
-    public async Task<(bool Allowed, double Tokens)> TakeAsync(string bucket, RateLimitRule rule, int permits, bool consume)
+    public async Task<(int Granted, double Tokens)> TakeAsync(string bucket, RateLimitRule rule, int permits, int wanted, bool consume)
     {
         ArgumentNullException.ThrowIfNull(rule);
         var database = redis.TryGetDatabase() ?? throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "Redis is not connected");
@@ -48,8 +54,9 @@ public sealed class RedisRateLimitStore(RedisConnection redis)
             capacity = rule.Permits,
             window = (long)rule.Window.TotalMilliseconds,
             requested = permits,
+            wanted = Math.Max(permits, wanted),
             consume = consume ? 1 : 0,
         }))!;
-        return ((int)result[0] == 1, (long)result[1] / 1000.0);
+        return ((int)result[0], (long)result[1] / 1000.0);
     }
 }
