@@ -88,8 +88,11 @@ public static class AdminCommands
             return 65;
         }
 
-        // Not an operation (no caller, no transport): the command saves what the registration staged.
+        // Not an operation (no caller, no transport): the command saves what the registration staged, then runs its
+        // after-commit steps (with Redis, the running nodes' cached user totals go stale; without Redis they live
+        // in the server's memory, out of this process's reach, and expire within ten minutes).
         await scope.ServiceProvider.GetRequiredService<GroundworkDbContext>().SaveChangesAsync(CancellationToken.None);
+        await scope.ServiceProvider.GetRequiredService<Platform.Operations.CommitHooks>().RunAfterCommitAsync();
 
         await stdout.WriteLineAsync($"Created admin {created.Value.Email} ({created.Value.Id}).");
         return 0;

@@ -229,4 +229,22 @@ public sealed class CrossNodeCacheTests(CacheCluster cluster) : IClassFixture<Ca
 
         await (await On(cluster.B, user).GetAsync("/api/v1/auth/me")).AssertError(401, "AUTHENTICATION_ERROR");
     }
+
+    [Fact]
+    public async Task A_list_total_read_on_one_node_counts_what_the_other_just_created()
+    {
+        var admin = await cluster.A.ActorAsync(Role.Admin);
+        var onB = On(cluster.B, admin);
+        async Task<int> TotalAsync() => (await (await onB.GetAsync("/api/v1/users?limit=1")).AssertStatus(200))["meta"]!["total"]!.GetValue<int>();
+
+        var total = await TotalAsync();
+        for (var i = 0; i < 20; i++)
+        {
+            var register = await cluster.A.CreateClient().PostAsJsonAsync("/api/v1/auth/register",
+                new { email = GroundworkApp.UniqueEmail("cross-total"), name = "T", password = "long-enough-1" });
+            await register.AssertStatus(201);
+            Assert.Equal(++total, await TotalAsync());
+            Assert.Equal(total, await TotalAsync());
+        }
+    }
 }

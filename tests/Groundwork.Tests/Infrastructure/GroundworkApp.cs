@@ -129,6 +129,7 @@ public abstract class GroundworkApp : WebApplicationFactory<Program>, IAsyncLife
         {
             var created = (await sp.GetRequiredService<UserRegistration>().CreateAsync(email, name, password, role, CancellationToken.None)).Value;
             await sp.GetRequiredService<GroundworkDbContext>().SaveChangesAsync();
+            await sp.GetRequiredService<Groundwork.Platform.Operations.CommitHooks>().RunAfterCommitAsync();
             return created;
         });
 

@@ -7,6 +7,9 @@ namespace Groundwork.Features.Accounts;
 /// <summary>Accounts in the entity cache (<c>account:{id}</c>), balances included; every balance change writes through.</summary>
 public static class AccountCache
 {
+    /// <summary>The account lists, for cached totals (opening an account is the only change to their rows).</summary>
+    public const string List = "accounts";
+
     public static readonly CacheKind<AccountDto> Kind = new("account", 1, a => a.Version, (a, version) => a with { Version = (int)version });
 
     public static Task<AccountDto?> GetAccountAsync(this EntityCache cache, Guid id, CancellationToken cancellationToken) =>

@@ -1,3 +1,4 @@
+using Groundwork.Platform.Caching;
 using FluentValidation;
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Messaging;
@@ -15,7 +16,7 @@ public sealed class CreateAccountValidator : AbstractValidator<CreateAccountRequ
 }
 
 /// <summary>Opens an empty account for the caller.</summary>
-public sealed class CreateAccount(GroundworkDbContext db, TimeProvider clock) : IOperation<CreateAccountRequest, AccountDto>
+public sealed class CreateAccount(GroundworkDbContext db, CacheWrites cache, TimeProvider clock) : IOperation<CreateAccountRequest, AccountDto>
 {
     public Policy Policy => Policy.Authenticated(Scopes.TransfersWrite);
 
@@ -25,6 +26,7 @@ public sealed class CreateAccount(GroundworkDbContext db, TimeProvider clock) : 
     {
         var account = new Account { OwnerId = caller.UserId, Kind = AccountKind.User, Currency = request.Currency!, CreatedAt = clock.GetUtcNow().UtcDateTime };
         db.Accounts.Add(account);
+        cache.ListChanged(AccountCache.List);
         return Task.FromResult<Result<AccountDto>>(AccountDto.From(account));
     }
 }

@@ -1,3 +1,4 @@
+using Groundwork.Platform.Caching;
 using FluentValidation;
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Operations;
@@ -18,7 +19,7 @@ public sealed class ListAccountsValidator : AbstractValidator<ListAccountsReques
 }
 
 /// <summary>The caller's accounts; admins list anyone's (filter <c>ownerId</c>).</summary>
-public sealed class ListAccounts(GroundworkDbContext db) : IOperation<ListAccountsRequest, PagedList<AccountDto>>
+public sealed class ListAccounts(GroundworkDbContext db, EntityCache cache) : IOperation<ListAccountsRequest, PagedList<AccountDto>>
 {
     public static readonly IReadOnlyList<string> SortFields = ["createdAt", "balance"];
 
@@ -48,7 +49,7 @@ public sealed class ListAccounts(GroundworkDbContext db) : IOperation<ListAccoun
         query = PageRules.CanonicalSort(page.Sort, SortFields) == "balance"
             ? desc ? query.OrderByDescending(a => a.Balance).ThenByDescending(a => a.Id) : query.OrderBy(a => a.Balance).ThenBy(a => a.Id)
             : desc ? query.OrderByDescending(a => a.Id) : query.OrderBy(a => a.Id);
-        var total = await query.TotalAsync(request.Page, cancellationToken);
+        var total = await query.TotalAsync(request.Page, cache, AccountCache.List, $"{owner}|{request.Currency}", cancellationToken);
         var items = await query.Skip(page.Skip).Take(page.Limit)
             .Select(a => new AccountDto(a.Id, a.OwnerId, a.Currency, a.Balance, a.CreatedAt)).ToListAsync(cancellationToken);
         return new PagedList<AccountDto>(items, page.Page, page.Limit, total);

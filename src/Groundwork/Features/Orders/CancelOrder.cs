@@ -61,6 +61,7 @@ public sealed class CancelOrder(GroundworkDbContext db, SystemAccounts system, M
         var updated = await db.Orders.AsNoTracking().FirstAsync(o => o.Id == order.Id, cancellationToken);
         var dto = OrderDto.From(updated);
         cache.Put(OrderCache.Kind, order.Id, dto);
+        cache.ListChanged(OrderCache.ListOf(order.UserId));
         Outbox.Add(db, clock, to == OrderStatus.Refunded ? "order.refunded" : "order.cancelled", order.Id, dto);
         return dto;
     }

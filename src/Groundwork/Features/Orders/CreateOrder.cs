@@ -1,3 +1,4 @@
+using Groundwork.Platform.Caching;
 using FluentValidation;
 using Groundwork.Features.Accounts;
 using Groundwork.Features.Ledger;
@@ -44,7 +45,7 @@ public sealed class CreateOrderValidator : AbstractValidator<CreateOrderRequest>
 }
 
 /// <summary>A user orders for themselves (admins for anyone); the total is computed here.</summary>
-public sealed class CreateOrder(GroundworkDbContext db, TimeProvider clock) : IOperation<CreateOrderRequest, OrderDto>
+public sealed class CreateOrder(GroundworkDbContext db, CacheWrites cache, TimeProvider clock) : IOperation<CreateOrderRequest, OrderDto>
 {
     public Policy Policy => Policy.Authenticated(Scopes.OrdersWrite);
 
@@ -75,6 +76,7 @@ public sealed class CreateOrder(GroundworkDbContext db, TimeProvider clock) : IO
             UpdatedAt = now,
         };
         db.Orders.Add(order);
+        cache.ListChanged(OrderCache.ListOf(order.UserId));
         var dto = OrderDto.From(order);
         Outbox.Add(db, clock, "order.created", order.Id, dto);
         return dto;

@@ -1,3 +1,4 @@
+using Groundwork.Platform.Caching;
 using FluentValidation;
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Operations;
@@ -14,7 +15,7 @@ public sealed class ListOrdersValidator : AbstractValidator<ListOrdersRequest>
     public ListOrdersValidator() => RuleFor(r => r.Page).ValidPage(ListOrders.SortFields);
 }
 
-public sealed class ListOrders(GroundworkDbContext db) : IOperation<ListOrdersRequest, PagedList<OrderDto>>
+public sealed class ListOrders(GroundworkDbContext db, EntityCache cache) : IOperation<ListOrdersRequest, PagedList<OrderDto>>
 {
     public static readonly IReadOnlyList<string> SortFields = ["createdAt", "total"];
 
@@ -39,7 +40,7 @@ public sealed class ListOrders(GroundworkDbContext db) : IOperation<ListOrdersRe
         query = PageRules.CanonicalSort(page.Sort, SortFields) == "total"
             ? desc ? query.OrderByDescending(o => o.Total).ThenByDescending(o => o.Id) : query.OrderBy(o => o.Total).ThenBy(o => o.Id)
             : desc ? query.OrderByDescending(o => o.CreatedAt).ThenByDescending(o => o.Id) : query.OrderBy(o => o.CreatedAt).ThenBy(o => o.Id);
-        var total = await query.TotalAsync(request.Page, cancellationToken);
+        var total = await query.TotalAsync(request.Page, cache, OrderCache.ListOf(userId), $"{request.Status}", cancellationToken);
         var orders = await query.Skip(page.Skip).Take(page.Limit).ToListAsync(cancellationToken);
         return new PagedList<OrderDto>(orders.Select(OrderDto.From).ToList(), page.Page, page.Limit, total);
     }

@@ -7,6 +7,9 @@ namespace Groundwork.Features.Orders;
 /// <summary>Orders in the entity cache (<c>order:{id}</c>); every status change writes through.</summary>
 public static class OrderCache
 {
+    /// <summary>One user's orders, for cached totals (each user's list changes on its own).</summary>
+    public static string ListOf(Guid userId) => $"orders:{userId:N}";
+
     public static readonly CacheKind<OrderDto> Kind = new("order", 1, o => o.Version, (o, version) => o with { Version = (int)version });
 
     public static Task<OrderDto?> GetOrderAsync(this EntityCache cache, Guid id, CancellationToken cancellationToken) =>

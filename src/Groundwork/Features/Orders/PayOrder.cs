@@ -77,6 +77,7 @@ public sealed class PayOrder(GroundworkDbContext db, SystemAccounts system, Mone
         var dto = OrderDto.From(order);
         Outbox.Add(db, clock, "order.paid", order.Id, dto);
         cache.Put(OrderCache.Kind, order.Id, dto);
+        cache.ListChanged(OrderCache.ListOf(order.UserId));
         return dto;
     }
 }

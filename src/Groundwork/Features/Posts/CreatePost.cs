@@ -1,3 +1,4 @@
+using Groundwork.Platform.Caching;
 using FluentValidation;
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Operations;
@@ -18,7 +19,7 @@ public sealed class CreatePostValidator : AbstractValidator<CreatePostRequest>
 }
 
 /// <summary>Any signed-in user writes a post, a draft unless <c>published</c> is true.</summary>
-public sealed class CreatePost(GroundworkDbContext db, TimeProvider clock) : IOperation<CreatePostRequest, PostDto>
+public sealed class CreatePost(GroundworkDbContext db, TimeProvider clock, CacheWrites cache) : IOperation<CreatePostRequest, PostDto>
 {
     public Policy Policy => Policy.Authenticated(Scopes.PostsWrite);
 
@@ -39,6 +40,7 @@ public sealed class CreatePost(GroundworkDbContext db, TimeProvider clock) : IOp
             UpdatedAt = now,
         };
         db.Posts.Add(post);
+        cache.ListChanged(PostCache.List);
         if (published)
         {
             PostEvents.Published(db, clock, post);

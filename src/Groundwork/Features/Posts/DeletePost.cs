@@ -35,6 +35,7 @@ public sealed class DeletePost(GroundworkDbContext db, TimeProvider clock, Cache
 
         db.Posts.Remove(post);
         cache.Remove(PostCache.Kind, post.Id);
+        cache.ListChanged(PostCache.List);
         PostEvents.Deleted(db, clock, post);
         return Unit.Value;
     }

@@ -1,3 +1,4 @@
+using Groundwork.Platform.Caching;
 using FluentValidation;
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Operations;
@@ -18,7 +19,7 @@ public sealed class ListPostsValidator : AbstractValidator<ListPostsRequest>
 }
 
 /// <summary>Posts the caller may see: published ones, plus own drafts, plus everything for staff.</summary>
-public sealed class ListPosts(GroundworkDbContext db) : IOperation<ListPostsRequest, PagedList<PostDto>>
+public sealed class ListPosts(GroundworkDbContext db, EntityCache cache) : IOperation<ListPostsRequest, PagedList<PostDto>>
 {
     public static readonly IReadOnlyList<string> SortFields = ["createdAt", "publishedAt", "title"];
 
@@ -42,7 +43,10 @@ public sealed class ListPosts(GroundworkDbContext db) : IOperation<ListPostsRequ
             "publishedAt" => desc ? query.OrderByDescending(p => p.PublishedAt).ThenByDescending(p => p.Id) : query.OrderBy(p => p.PublishedAt).ThenBy(p => p.Id),
             _ => desc ? query.OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id) : query.OrderBy(p => p.CreatedAt).ThenBy(p => p.Id),
         };
-        var total = await query.TotalAsync(page, cancellationToken);
+        // Totals depend on what the caller may see: staff everything, others published posts and their own.
+        var visibility = caller.IsStaff ? "all" : caller.UserId is { } me ? $"public+{me:N}" : "public";
+        var filter = string.Join('|', visibility, request.Published, request.AuthorId, request.Q?.Trim().ToLowerInvariant());
+        var total = await query.TotalAsync(page, cache, PostCache.List, filter, cancellationToken);
         var items = await query.Skip(page.Skip).Take(page.Limit)
             .Select(p => new PostDto(p.Id, p.AuthorId, p.Title, p.Content, p.Published, p.PublishedAt, p.CreatedAt, p.UpdatedAt) { Version = p.Version })
             .ToListAsync(cancellationToken);

@@ -7,6 +7,9 @@ namespace Groundwork.Features.Posts;
 /// <summary>Posts in the entity cache (<c>post:{id}</c>), drafts included: visibility is checked after the read.</summary>
 public static class PostCache
 {
+    /// <summary>The post lists, for cached totals.</summary>
+    public const string List = "posts";
+
     public static readonly CacheKind<PostDto> Kind = new("post", 1, p => p.Version, (p, version) => p with { Version = (int)version });
 
     public static Task<PostDto?> GetPostAsync(this EntityCache cache, Guid id, CancellationToken cancellationToken) =>

@@ -42,6 +42,7 @@ public sealed class PublishPost(GroundworkDbContext db, TimeProvider clock, Cach
 
         var result = PostDto.From(post);
         cache.Put(PostCache.Kind, post.Id, result);
+        cache.ListChanged(PostCache.List);
         return result;
     }
 }
@@ -76,6 +77,7 @@ public sealed class UnpublishPost(GroundworkDbContext db, TimeProvider clock, Ca
 
         var result = PostDto.From(post);
         cache.Put(PostCache.Kind, post.Id, result);
+        cache.ListChanged(PostCache.List);
         return result;
     }
 }

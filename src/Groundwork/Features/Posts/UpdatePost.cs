@@ -50,6 +50,7 @@ public sealed class UpdatePost(GroundworkDbContext db, TimeProvider clock, Cache
         post.Version++;
         var updated = PostDto.From(post);
         cache.Put(PostCache.Kind, post.Id, updated);
+        cache.ListChanged(PostCache.List);
         return updated;
     }
 }

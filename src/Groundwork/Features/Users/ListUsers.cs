@@ -1,3 +1,4 @@
+using Groundwork.Platform.Caching;
 using FluentValidation;
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Operations;
@@ -22,7 +23,7 @@ public sealed class ListUsersValidator : AbstractValidator<ListUsersRequest>
     }
 }
 
-public sealed class ListUsers(GroundworkDbContext db) : IOperation<ListUsersRequest, PagedList<UserDto>>
+public sealed class ListUsers(GroundworkDbContext db, EntityCache cache) : IOperation<ListUsersRequest, PagedList<UserDto>>
 {
     public static readonly IReadOnlyList<string> SortFields = ["createdAt", "name", "email"];
 
@@ -63,7 +64,8 @@ public sealed class ListUsers(GroundworkDbContext db) : IOperation<ListUsersRequ
             _ => desc ? query.OrderByDescending(u => u.CreatedAt).ThenByDescending(u => u.Id) : query.OrderBy(u => u.CreatedAt).ThenBy(u => u.Id),
         };
 
-        var total = await query.TotalAsync(page, cancellationToken);
+        var filter = string.Join('|', request.Role, request.Q?.Trim().ToLowerInvariant(), request.CreatedAfter?.ToString("O"), request.CreatedBefore?.ToString("O"));
+        var total = await query.TotalAsync(page, cache, UserCache.List, filter, cancellationToken);
         var items = await query.Skip(page.Skip).Take(page.Limit)
             .Select(u => new UserDto(u.Id, u.Email, u.Name, u.Role, u.CreatedAt, u.UpdatedAt) { Version = u.Version })
             .ToListAsync(cancellationToken);

@@ -85,6 +85,7 @@ public sealed class UpdateUser(GroundworkDbContext db, SessionStatus status, Com
         user.Version++;
         var updated = UserDto.From(user);
         cache.Put(UserCache.Kind, user.Id, updated);
+        cache.ListChanged(UserCache.List);
         return updated;
     }
 }

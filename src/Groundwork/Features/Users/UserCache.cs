@@ -7,6 +7,9 @@ namespace Groundwork.Features.Users;
 /// <summary>Users in the entity cache (<c>user:{id}</c>); soft-deleted users are not found.</summary>
 public static class UserCache
 {
+    /// <summary>The user list, for cached totals.</summary>
+    public const string List = "users";
+
     public static readonly CacheKind<UserDto> Kind = new("user", 1, u => u.Version, (u, version) => u with { Version = (int)version });
 
     public static Task<UserDto?> GetUserAsync(this EntityCache cache, Guid id, CancellationToken cancellationToken) =>

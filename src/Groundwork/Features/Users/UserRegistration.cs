@@ -1,3 +1,4 @@
+using Groundwork.Platform.Caching;
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Operations;
 using Groundwork.Platform.Persistence;
@@ -9,7 +10,7 @@ namespace Groundwork.Features.Users;
 /// Stages a new user on the DbContext; shared by self-registration, admin creation and the CLI's create-admin.
 /// The caller's transaction saves it; a concurrent twin with the same email loses on the unique index (409).
 /// </summary>
-public sealed class UserRegistration(GroundworkDbContext db, PasswordHasher hasher, TimeProvider clock)
+public sealed class UserRegistration(GroundworkDbContext db, PasswordHasher hasher, CacheWrites cache, TimeProvider clock)
 {
     public async Task<Result<User>> CreateAsync(string email, string name, string password, Role role, CancellationToken cancellationToken)
     {
@@ -31,6 +32,7 @@ public sealed class UserRegistration(GroundworkDbContext db, PasswordHasher hash
             UpdatedAt = now,
         };
         db.Users.Add(user);
+        cache.ListChanged(UserCache.List);
         return user;
     }
 

@@ -14,4 +14,7 @@ public sealed class CacheWrites(EntityCache cache, CommitHooks hooks)
 
     public void Remove<T>(CacheKind<T> kind, Guid id)
         where T : class => hooks.AfterCommit(() => cache.RemoveAsync(kind, id));
+
+    /// <summary>The change can alter which rows <paramref name="list"/> holds: its cached totals go stale.</summary>
+    public void ListChanged(string list) => hooks.AfterCommit(() => cache.ListChangedAsync(list));
 }

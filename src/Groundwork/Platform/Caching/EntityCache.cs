@@ -22,7 +22,7 @@ namespace Groundwork.Platform.Caching;
 /// </list>
 /// Authorization is the caller's job after the read: entries are the entity, never a caller's view of it.
 /// </summary>
-public sealed class EntityCache : IDisposable
+public sealed partial class EntityCache : IDisposable
 {
     /// <summary>How long an entry lives without being written again.</summary>
     public static readonly TimeSpan Lifetime = TimeSpan.FromHours(1);
@@ -32,6 +32,8 @@ public sealed class EntityCache : IDisposable
 
     private const int MaxLocalEntries = 100_000;
     private const int MaxUnsyncedKeys = 100_000;
+    private const byte DeleteKey = 0;
+    private const byte BumpGeneration = 1;
     private static readonly TimeSpan RedisBackoff = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan OutageLogInterval = TimeSpan.FromSeconds(30);
 
@@ -168,17 +170,22 @@ public sealed class EntityCache : IDisposable
         if (isWrite)
         {
             // Redis may still hold the old value: delete it before this node reads Redis again.
-            if (_unsynced.Count < MaxUnsyncedKeys)
-            {
-                _unsynced.TryAdd(key, 0);
-            }
-            else
-            {
-                _unsyncedOverflow = true;
-            }
+            RememberUnsynced(key, DeleteKey);
         }
 
         return entry;
+    }
+
+    private void RememberUnsynced(string key, byte action)
+    {
+        if (_unsynced.Count < MaxUnsyncedKeys)
+        {
+            _unsynced[key] = action;
+        }
+        else
+        {
+            _unsyncedOverflow = true;
+        }
     }
 
     private Entry StoreLocal(string key, Entry entry)
@@ -230,18 +237,29 @@ public sealed class EntityCache : IDisposable
                 // Too many writes during the outage to remember them one by one: drop every cached entity.
                 _logger.LogWarning("Redis was unreachable during more than {Count} writes; dropping the whole entity cache", MaxUnsyncedKeys);
                 await _shared!.DeleteAllAsync();
+                foreach (var generation in _unsynced.Where(p => p.Value == BumpGeneration).Select(p => p.Key).ToArray())
+                {
+                    await _shared.IncrementAsync(generation);
+                }
+
                 _unsynced.Clear();
                 _unsyncedOverflow = false;
             }
 
-            var keys = _unsynced.Keys.ToArray();
-            foreach (var chunk in keys.Chunk(500))
+            var pending = _unsynced.ToArray();
+            foreach (var chunk in pending.Where(p => p.Value == DeleteKey).Select(p => p.Key).Chunk(500))
             {
                 await _shared!.DeleteAsync(chunk.Select(k => (RedisKey)k).ToArray());
                 foreach (var key in chunk)
                 {
                     _unsynced.TryRemove(key, out _);
                 }
+            }
+
+            foreach (var generation in pending.Where(p => p.Value == BumpGeneration).Select(p => p.Key))
+            {
+                await _shared!.IncrementAsync(generation);
+                _unsynced.TryRemove(generation, out _);
             }
 
             Interlocked.Exchange(ref _redisFailedAt, 0);

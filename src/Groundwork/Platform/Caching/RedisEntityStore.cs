@@ -48,6 +48,17 @@ public sealed class RedisEntityStore(RedisConnection redis)
 
     public Task<long> DeleteAsync(RedisKey[] keys) => Database().KeyDeleteAsync(keys);
 
+    public Task<long> IncrementAsync(string key) => Database().StringIncrementAsync(key);
+
+    /// <summary>Both values in one round trip (null where absent).</summary>
+    public async Task<(string? First, string? Second)> GetBothAsync(string first, string second)
+    {
+        var values = await Database().StringGetAsync([first, second]);
+        return (values[0].IsNull ? null : values[0].ToString(), values[1].IsNull ? null : values[1].ToString());
+    }
+
+    public Task SetAsync(string key, string value, TimeSpan lifetime) => Database().StringSetAsync(key, value, lifetime);
+
     /// <summary>Deletes every entity entry (after an outage too long to remember which keys went stale).</summary>
     public async Task DeleteAllAsync()
     {

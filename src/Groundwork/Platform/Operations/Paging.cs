@@ -41,6 +41,19 @@ public static class PageRules
         return page.CountTotal ? await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.CountAsync(query, cancellationToken) : -1;
     }
 
+    /// <summary>
+    /// The list's total when the request asked for it, else -1, from the cache while no write changed
+    /// <paramref name="list"/> since it was counted under the same <paramref name="filter"/> (exact either way).
+    /// </summary>
+    public static async Task<int> TotalAsync<T>(this IQueryable<T> query, PageRequest page, Caching.EntityCache cache, string list, string filter, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        ArgumentNullException.ThrowIfNull(cache);
+        return page.CountTotal
+            ? await cache.GetTotalAsync(list, filter, ct => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.CountAsync(query, ct), cancellationToken)
+            : -1;
+    }
+
     /// <summary>Accepts the listed field names in camelCase or snake_case; returns the canonical camelCase name.</summary>
     public static string? CanonicalSort(string sort, IReadOnlyCollection<string> allowed)
     {

@@ -1,0 +1,108 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Caching.Memory;
+using StackExchange.Redis;
+
+namespace Groundwork.Platform.Caching;
+
+/// <summary>
+/// Exact list totals without a count per request. Each list (<c>users</c>, <c>posts</c>, …) has a generation that
+/// every write to it bumps after its commit and before its answer (<see cref="CacheWrites.ListChanged"/>). A total
+/// is stored per filter with the generation read before counting, and used only while the generation is still the
+/// same: a count that raced a write is never used after that write was acknowledged.
+/// </summary>
+public sealed partial class EntityCache
+{
+    /// <summary>How long a total is kept when nothing changes the list.</summary>
+    public static readonly TimeSpan TotalLifetime = TimeSpan.FromMinutes(10);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _generations = new(StringComparer.Ordinal);
+
+    /// <summary>The total of <paramref name="list"/> under <paramref name="filter"/>, from the cache or from <paramref name="count"/>.</summary>
+    public async Task<int> GetTotalAsync(string list, string filter, Func<CancellationToken, Task<int>> count, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(count);
+        var generationKey = $"{RedisEntityStore.Prefix}gen:{list}";
+        var totalKey = $"{RedisEntityStore.Prefix}total:{list}:{Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(filter)), 0, 16)}";
+        if (_shared is null)
+        {
+            var generation = _generations.GetOrAdd(list, 0);
+            if (_local.TryGetValue(totalKey, out (long Generation, int Total) local) && local.Generation == generation)
+            {
+                _stats.Hit("total:" + list, redis: false);
+                return local.Total;
+            }
+
+            _stats.Miss("total:" + list);
+            var counted = await count(cancellationToken);
+            _local.Set(totalKey, (generation, counted), new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = TotalLifetime });
+            return counted;
+        }
+
+        string? generationRead = null;
+        if (await RedisUsableAsync())
+        {
+            try
+            {
+                var (currentGeneration, stored) = await _shared.GetBothAsync(generationKey, totalKey);
+                generationRead = currentGeneration ?? "0";
+                var colon = stored?.IndexOf(':', StringComparison.Ordinal) ?? -1;
+                if (colon > 0 && stored.AsSpan(0, colon).SequenceEqual(generationRead)
+                    && int.TryParse(stored.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var cached))
+                {
+                    _stats.Hit("total:" + list, redis: true);
+                    return cached;
+                }
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException)
+            {
+                RedisFailed(e);
+                generationRead = null;
+            }
+        }
+
+        _stats.Miss("total:" + list);
+        var total = await count(cancellationToken);
+        if (generationRead is not null)
+        {
+            try
+            {
+                await _shared.SetAsync(totalKey, $"{generationRead}:{total.ToString(CultureInfo.InvariantCulture)}", TotalLifetime);
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException)
+            {
+                RedisFailed(e);
+            }
+        }
+
+        return total;
+    }
+
+    /// <summary>Makes every stored total of <paramref name="list"/> stale (call it after the commit, before answering).</summary>
+    public async Task ListChangedAsync(string list)
+    {
+        if (_shared is null)
+        {
+            _generations.AddOrUpdate(list, 1, (_, generation) => generation + 1);
+            return;
+        }
+
+        var generationKey = $"{RedisEntityStore.Prefix}gen:{list}";
+        if (await RedisUsableAsync())
+        {
+            try
+            {
+                await _shared.IncrementAsync(generationKey);
+                return;
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException)
+            {
+                RedisFailed(e);
+            }
+        }
+
+        // Bumped once Redis is reachable again, before this node reads it.
+        RememberUnsynced(generationKey, BumpGeneration);
+    }
+}
