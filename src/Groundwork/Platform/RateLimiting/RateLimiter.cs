@@ -48,33 +48,50 @@ public sealed class RateLimiter(TimeProvider clock, ILogger<RateLimiter> logger,
         {
             var bucket = $"{policy}|{key}";
             SweepIdleBuckets(clock.GetTimestamp());
-            if (TakeLeased(bucket, policy, rule, permits, consume) is { } local)
+            var lease = _leases.GetOrAdd(bucket, _ => new Lease());
+            int wanted;
+            bool refill;
+            lock (lease)
             {
-                return local;
+                if (TakeLeased(lease, permits, consume) is { } left)
+                {
+                    return Decide(policy, rule, true, left);
+                }
+
+                // One refill per bucket at a time: concurrent callers pay their own call meanwhile, so a burst
+                // cannot multiply the lease.
+                refill = consume && !lease.Refilling;
+                lease.Refilling |= refill;
+                wanted = refill ? lease.NextSize(rule, permits, clock.GetTimestamp()) : permits;
             }
 
             try
             {
-                var lease = consume ? _leases.GetOrAdd(bucket, _ => new Lease()) : null;
-                var wanted = lease is null ? permits : Math.Clamp(lease.NextSize, permits, Math.Max(permits, rule.Permits / 100));
                 var (granted, tokens) = await shared.TakeAsync(bucket, rule, permits, wanted, consume);
                 Interlocked.Exchange(ref _redisFailedAt, 0);
-                if (lease is not null && granted >= permits)
+                double held;
+                lock (lease)
                 {
-                    // Even a lease of just the tokens this call spends starts the clock: another call within the
-                    // lease's lifetime finds it spent in time and asks for twice as many.
-                    lock (lease)
+                    if (refill)
                     {
-                        lease.Tokens += granted - permits;
-                        lease.RemoteTokens = tokens;
-                        lease.ExpiresAt = clock.GetTimestamp() + (long)(LeaseLifetime.TotalSeconds * clock.TimestampFrequency);
+                        lease.Refilled(granted >= permits ? granted - permits : 0, tokens, clock.GetTimestamp() + (long)(LeaseLifetime.TotalSeconds * clock.TimestampFrequency));
                     }
+
+                    held = lease.Tokens;
                 }
 
-                return Decide(policy, rule, granted >= permits, tokens + (lease?.Tokens ?? 0));
+                return Decide(policy, rule, granted >= permits, tokens + held);
             }
             catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
             {
+                if (refill)
+                {
+                    lock (lease)
+                    {
+                        lease.Refilling = false;
+                    }
+                }
+
                 // One failure sends the next few seconds of calls straight to local buckets: an outage costs one
                 // slow call per node every few seconds, not one per request.
                 var now = clock.GetTimestamp();
@@ -90,43 +107,30 @@ public sealed class RateLimiter(TimeProvider clock, ILogger<RateLimiter> logger,
         return TakeLocal(policy, key, rule, consume, permits);
     }
 
-    /// <summary>Spends (or, for a peek, counts) tokens this node leased from the shared bucket; null when it holds too few.</summary>
-    private RateLimitDecision? TakeLeased(string bucket, string policy, RateLimitRule rule, int permits, bool consume)
+    /// <summary>
+    /// Spends (or, for a peek, only counts) tokens this node leased from the shared bucket; returns what the lease
+    /// and the shared bucket hold afterwards, or null when the lease holds too few (or lapsed). Call under the lease's lock.
+    /// </summary>
+    private double? TakeLeased(Lease lease, int permits, bool consume)
     {
-        if (!_leases.TryGetValue(bucket, out var lease))
+        if (lease.Tokens > 0 && clock.GetTimestamp() >= lease.ExpiresAt)
+        {
+            // Lapsed with tokens left: the principal is slower than the lease assumed; the next one is smaller.
+            lease.Tokens = 0;
+            lease.Size = Math.Max(1, lease.Size / 2);
+        }
+
+        if (lease.Tokens < permits)
         {
             return null;
         }
 
-        lock (lease)
+        if (consume)
         {
-            var now = clock.GetTimestamp();
-            if (lease.Tokens > 0 && now >= lease.ExpiresAt)
-            {
-                // Lapsed with tokens left: the principal is slower than the lease assumed; the next one is smaller.
-                lease.Tokens = 0;
-                lease.NextSize = Math.Max(1, lease.NextSize / 2);
-                return null;
-            }
-
-            if (lease.Tokens < permits)
-            {
-                // Spent in time: the principal is busy; the next lease is larger.
-                if (lease.Tokens < 1 && now < lease.ExpiresAt)
-                {
-                    lease.NextSize = Math.Min(int.MaxValue / 2, lease.NextSize * 2);
-                }
-
-                return null;
-            }
-
-            if (consume)
-            {
-                lease.Tokens -= permits;
-            }
-
-            return Decide(policy, rule, true, lease.Tokens + lease.RemoteTokens);
+            lease.Tokens -= permits;
         }
+
+        return lease.Tokens + lease.RemoteTokens;
     }
 
     private RateLimitDecision TakeLocal(string policy, string key, RateLimitRule rule, bool consume, int permits)
@@ -187,17 +191,41 @@ public sealed class RateLimiter(TimeProvider clock, ILogger<RateLimiter> logger,
         }
     }
 
+    /// <summary>Tokens one node took from a shared bucket ahead of use, and how many to take next time.</summary>
     private sealed class Lease
     {
         public double Tokens { get; set; }
 
-        /// <summary>How many tokens the next Redis call asks for (then capped at 1 % of the limit).</summary>
-        public int NextSize { get; set; } = 1;
-
         /// <summary>What the shared bucket held when this lease was taken (for the headers' "remaining").</summary>
-        public double RemoteTokens { get; set; }
+        public double RemoteTokens { get; private set; }
 
         public long ExpiresAt { get; set; }
+
+        public int Size { get; set; } = 1;
+
+        public bool Refilling { get; set; }
+
+        /// <summary>
+        /// Tokens to ask for: twice the last lease if it was spent before it lapsed (a busy principal), capped at
+        /// 1 % of the limit; never fewer than this call needs.
+        /// </summary>
+        public int NextSize(RateLimitRule rule, int permits, long now)
+        {
+            if (now < ExpiresAt)
+            {
+                Size = Math.Min(Size * 2, Math.Max(1, rule.Permits / 100));
+            }
+
+            return Math.Max(permits, Math.Min(Size, Math.Max(1, rule.Permits / 100)));
+        }
+
+        public void Refilled(int extra, double remote, long expiresAt)
+        {
+            Refilling = false;
+            Tokens += extra;
+            RemoteTokens = remote;
+            ExpiresAt = expiresAt;
+        }
     }
 
     private sealed class Bucket(double tokens, long updatedAt)
