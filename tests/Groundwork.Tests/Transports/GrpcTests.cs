@@ -110,6 +110,27 @@ public abstract class GrpcTests(GroundworkApp app)
     }
 
     [Fact]
+    public async Task A_post_read_on_every_transport_counts_a_view_each_and_every_transport_reports_the_count()
+    {
+        using var channel = app.GrpcChannel();
+        var posts = new PostService.PostServiceClient(channel);
+        var author = await app.ActorAsync();
+        var created = await posts.CreatePostAsync(new CreatePostRequest { Title = "Counted", Content = "Body", Published = true }, Bearer(author.AccessToken));
+
+        await posts.GetPostAsync(new GetPostRequest { Id = created.Id });
+        (await app.CreateClient().GraphQLAsync($"{{ post(id: \"{created.Id}\") {{ title }} }}")).AssertData();
+        await (await app.CreateClient().GetAsync($"/api/v1/posts/{created.Id}")).AssertStatus(200);
+
+        Assert.Equal(3, (await posts.GetPostViewsAsync(new GetPostRequest { Id = created.Id })).Views);
+        var viaGraphQL = (await app.CreateClient().GraphQLAsync($"{{ postViews(id: \"{created.Id}\") {{ postId views }} }}")).AssertData();
+        Assert.Equal(3, viaGraphQL["postViews"]!["views"]!.GetValue<long>());
+        Assert.Equal(3, (await (await app.CreateClient().GetAsync($"/api/v1/posts/{created.Id}/views")).AssertStatus(200))["data"]!["views"]!.GetValue<long>());
+
+        var draft = await posts.CreatePostAsync(new CreatePostRequest { Title = "Hidden", Content = "Body" }, Bearer(author.AccessToken));
+        await AssertRpcError(async () => await posts.GetPostViewsAsync(new GetPostRequest { Id = draft.Id }), StatusCode.NotFound, "NOT_FOUND");
+    }
+
+    [Fact]
     public async Task PostService_writes_publishes_and_hides_drafts_from_others()
     {
         using var channel = app.GrpcChannel();

@@ -19,6 +19,11 @@ public static class PostsGraphQL
             .Argument<NonNullGraphType<IdGraphType>>("id")
             .ResolveAsync(async ctx => await ctx.RunAsync(ctx.Operation<GetPost>(), new GetPostRequest(ctx.GetId())));
 
+        query.Field<PostViewsType>("postViews")
+            .Description("How often a post was read; written in batches, so it may lag by the write-behind interval across nodes.")
+            .Argument<NonNullGraphType<IdGraphType>>("id")
+            .ResolveAsync(async ctx => await ctx.RunAsync(ctx.Operation<GetPostViews>(), new GetPostViewsRequest(ctx.GetId())));
+
         query.Field<NonNullGraphType<ListGraphType<NonNullGraphType<PostType>>>>("posts")
             .Description($"Posts the caller may see, newest first, at most {MaxListed}; null `published` lists drafts the caller may see too.")
             .Argument<BooleanGraphType>("published", a => a.DefaultValue = true)
@@ -144,5 +149,15 @@ public sealed class UpdatePostInputType : InputObjectGraphType<UpdatePostInput>
         Name = "UpdatePostInput";
         Field<StringGraphType>("title");
         Field<StringGraphType>("content");
+    }
+}
+
+public sealed class PostViewsType : ObjectGraphType<PostViewsDto>
+{
+    public PostViewsType()
+    {
+        Name = "PostViews";
+        Field<NonNullGraphType<IdGraphType>>("postId").Resolve(ctx => ctx.Source.PostId);
+        Field<NonNullGraphType<LongGraphType>>("views").Resolve(ctx => ctx.Source.Views);
     }
 }

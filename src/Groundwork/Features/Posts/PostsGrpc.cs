@@ -9,8 +9,14 @@ namespace Groundwork.Features.Posts;
 /// <summary>gRPC adapter for posts (api/protos/groundwork/v1/posts.proto): translation only.</summary>
 public sealed class PostsGrpc(
     GetPost getPost, ListPosts listPosts, CreatePost createPost, UpdatePost updatePost, DeletePost deletePost,
-    PublishPost publishPost, UnpublishPost unpublishPost) : PostService.PostServiceBase
+    PublishPost publishPost, UnpublishPost unpublishPost, GetPostViews getPostViews) : PostService.PostServiceBase
 {
+    public override async Task<Api.V1.PostViews> GetPostViews(Api.V1.GetPostRequest request, ServerCallContext context)
+    {
+        var views = await context.RunAsync(getPostViews, new GetPostViewsRequest(GrpcOperations.ParseId(request.Id, "id")));
+        return new Api.V1.PostViews { PostId = views.PostId.ToString(), Views = views.Views };
+    }
+
     public override async Task<PostMessage> GetPost(Api.V1.GetPostRequest request, ServerCallContext context) =>
         ToMessage(await context.RunAsync(getPost, new GetPostRequest(GrpcOperations.ParseId(request.Id, "id"))));
 

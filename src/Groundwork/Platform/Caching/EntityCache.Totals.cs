@@ -10,48 +10,51 @@ namespace Groundwork.Platform.Caching;
 /// Exact list totals without a count per request. Each list (<c>users</c>, <c>posts</c>, …) has a generation that
 /// every write to it bumps after its commit and before its answer (<see cref="CacheWrites.ListChanged"/>). A total
 /// is stored per filter with the generation read before counting, and used only while the generation is still the
-/// same: a count that raced a write is never used after that write was acknowledged.
+/// same: a count that raced a write is never used after that write was acknowledged. A generation starts at a
+/// random number, so one that is lost (evicted, dropped) and started again never matches an old total.
 /// </summary>
 public sealed partial class EntityCache
 {
     /// <summary>How long a total is kept when nothing changes the list.</summary>
     public static readonly TimeSpan TotalLifetime = TimeSpan.FromMinutes(10);
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _generations = new(StringComparer.Ordinal);
-
     /// <summary>The total of <paramref name="list"/> under <paramref name="filter"/>, from the cache or from <paramref name="count"/>.</summary>
     public async Task<int> GetTotalAsync(string list, string filter, Func<CancellationToken, Task<int>> count, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(list);
+        ArgumentNullException.ThrowIfNull(filter);
         ArgumentNullException.ThrowIfNull(count);
-        var generationKey = $"{RedisEntityStore.Prefix}gen:{list}";
+        // Metrics name the kind of list (orders), never one user's list.
+        var metricKind = "total:" + list.Split(':')[0];
         var totalKey = $"{RedisEntityStore.Prefix}total:{list}:{Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(filter)), 0, 16)}";
         if (_shared is null)
         {
-            var generation = _generations.GetOrAdd(list, 0);
+            var generation = LocalGeneration(list, bump: false);
             if (_local.TryGetValue(totalKey, out (long Generation, int Total) local) && local.Generation == generation)
             {
-                _stats.Hit("total:" + list, redis: false);
+                _stats.Hit(metricKind, redis: false);
                 return local.Total;
             }
 
-            _stats.Miss("total:" + list);
+            _stats.Miss(metricKind);
             var counted = await count(cancellationToken);
             _local.Set(totalKey, (generation, counted), new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = TotalLifetime });
             return counted;
         }
 
+        var generationKey = RedisEntityStore.GenerationPrefix + list;
         string? generationRead = null;
         if (await RedisUsableAsync())
         {
             try
             {
                 var (currentGeneration, stored) = await _shared.GetBothAsync(generationKey, totalKey);
-                generationRead = currentGeneration ?? "0";
+                generationRead = currentGeneration ?? await _shared.StartGenerationAsync(generationKey);
                 var colon = stored?.IndexOf(':', StringComparison.Ordinal) ?? -1;
                 if (colon > 0 && stored.AsSpan(0, colon).SequenceEqual(generationRead)
                     && int.TryParse(stored.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var cached))
                 {
-                    _stats.Hit("total:" + list, redis: true);
+                    _stats.Hit(metricKind, redis: true);
                     return cached;
                 }
             }
@@ -62,7 +65,7 @@ public sealed partial class EntityCache
             }
         }
 
-        _stats.Miss("total:" + list);
+        _stats.Miss(metricKind);
         var total = await count(cancellationToken);
         if (generationRead is not null)
         {
@@ -82,18 +85,19 @@ public sealed partial class EntityCache
     /// <summary>Makes every stored total of <paramref name="list"/> stale (call it after the commit, before answering).</summary>
     public async Task ListChangedAsync(string list)
     {
+        ArgumentNullException.ThrowIfNull(list);
         if (_shared is null)
         {
-            _generations.AddOrUpdate(list, 1, (_, generation) => generation + 1);
+            LocalGeneration(list, bump: true);
             return;
         }
 
-        var generationKey = $"{RedisEntityStore.Prefix}gen:{list}";
+        var generationKey = RedisEntityStore.GenerationPrefix + list;
         if (await RedisUsableAsync())
         {
             try
             {
-                await _shared.IncrementAsync(generationKey);
+                await _shared.BumpGenerationAsync(generationKey);
                 return;
             }
             catch (Exception e) when (e is RedisException or TimeoutException)
@@ -104,5 +108,30 @@ public sealed partial class EntityCache
 
         // Bumped once Redis is reachable again, before this node reads it.
         RememberUnsynced(generationKey, BumpGeneration);
+    }
+
+    /// <summary>
+    /// This process's generation of a list (kept in the bounded memory cache for an hour after its last use; a
+    /// new one starts at a random number).
+    /// </summary>
+    private long LocalGeneration(string list, bool bump)
+    {
+        var key = "gen:" + list;
+        if (!bump && _local.TryGetValue(key, out long current))
+        {
+            return current;
+        }
+
+        lock (_stripes[(key.GetHashCode(StringComparison.Ordinal) & int.MaxValue) % _stripes.Length])
+        {
+            var generation = _local.TryGetValue(key, out long existing) ? existing : Random.Shared.NextInt64(1, long.MaxValue / 2);
+            if (bump)
+            {
+                generation++;
+            }
+
+            _local.Set(key, generation, new MemoryCacheEntryOptions { Size = 1, SlidingExpiration = TimeSpan.FromHours(1) });
+            return generation;
+        }
     }
 }

@@ -77,20 +77,11 @@ public sealed partial class EntityCache : IDisposable
             return (T?)hit.Value;
         }
 
-        _stats.Miss(kind.Name);
         var loading = _loading.GetOrAdd(key, _ => new Lazy<Task<Entry?>>(() => LoadAndStoreAsync(kind, key, id, load)));
-        try
-        {
-            var entry = await loading.Value.WaitAsync(cancellationToken);
-            return (T?)entry?.Value;
-        }
-        finally
-        {
-            if (loading.Value.IsCompleted)
-            {
-                _loading.TryRemove(KeyValuePair.Create(key, loading));
-            }
-        }
+        // Counted once joined: every counted miss shares the load under way (or starts it).
+        _stats.Miss(kind.Name);
+        var entry = await loading.Value.WaitAsync(cancellationToken);
+        return (T?)entry?.Value;
     }
 
     /// <summary>Write-through: stores the committed value (call it after the commit, before answering).</summary>
@@ -113,12 +104,20 @@ public sealed partial class EntityCache : IDisposable
     private async Task<Entry?> LoadAndStoreAsync<T>(CacheKind<T> kind, string key, Guid id, Func<GroundworkDbContext, Guid, CancellationToken, Task<T?>> load)
         where T : class
     {
-        // Shared by every request that missed: it must not die with the first one's scope or cancellation.
-        await using var scope = _scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<GroundworkDbContext>();
-        var value = await load(db, id, CancellationToken.None);
-        // Absent rows are not cached: ids are server-made, and a miss costs one indexed lookup.
-        return value is null ? null : await StoreAsync(kind, key, new Entry(kind.VersionOf(value), value), isWrite: false);
+        try
+        {
+            // Shared by every request that missed: it must not die with the first one's scope or cancellation.
+            await using var scope = _scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<GroundworkDbContext>();
+            var value = await load(db, id, CancellationToken.None);
+            // Absent rows are not cached: ids are server-made, and a miss costs one indexed lookup.
+            return value is null ? null : await StoreAsync(kind, key, new Entry(kind.VersionOf(value), value), isWrite: false);
+        }
+        finally
+        {
+            // Done (or failed): the next miss loads afresh, whether or not anyone was still waiting for this one.
+            _loading.TryRemove(key, out _);
+        }
     }
 
     private async Task<Entry?> TryReadAsync<T>(CacheKind<T> kind, string key)
@@ -239,7 +238,7 @@ public sealed partial class EntityCache : IDisposable
                 await _shared!.DeleteAllAsync();
                 foreach (var generation in _unsynced.Where(p => p.Value == BumpGeneration).Select(p => p.Key).ToArray())
                 {
-                    await _shared.IncrementAsync(generation);
+                    await _shared.BumpGenerationAsync(generation);
                 }
 
                 _unsynced.Clear();
@@ -258,7 +257,7 @@ public sealed partial class EntityCache : IDisposable
 
             foreach (var generation in pending.Where(p => p.Value == BumpGeneration).Select(p => p.Key))
             {
-                await _shared!.IncrementAsync(generation);
+                await _shared!.BumpGenerationAsync(generation);
                 _unsynced.TryRemove(generation, out _);
             }
 

@@ -48,7 +48,29 @@ public sealed class RedisEntityStore(RedisConnection redis)
 
     public Task<long> DeleteAsync(RedisKey[] keys) => Database().KeyDeleteAsync(keys);
 
-    public Task<long> IncrementAsync(string key) => Database().StringIncrementAsync(key);
+    /// <summary>Where list generations live: outside <see cref="Prefix"/>, so dropping every entry keeps them.</summary>
+    public const string GenerationPrefix = "gw:g:";
+
+    // A generation starts at a random value, so a generation lost (evicted, deleted) and started again cannot meet
+    // a total stored under its old value.
+    private static readonly LuaScript BumpScript = LuaScript.Prepare("""
+        if redis.call('EXISTS', @key) == 0 then redis.call('SET', @key, @start) end
+        return redis.call('INCR', @key)
+        """);
+
+    private static readonly LuaScript StartScript = LuaScript.Prepare("""
+        redis.call('SET', @key, @start, 'NX')
+        return redis.call('GET', @key)
+        """);
+
+    public async Task BumpGenerationAsync(string key) =>
+        await BumpScript.EvaluateAsync(Database(), new { key = (RedisKey)key, start = RandomStart() });
+
+    /// <summary>The generation, started at a random value when there is none.</summary>
+    public async Task<string> StartGenerationAsync(string key) =>
+        (await StartScript.EvaluateAsync(Database(), new { key = (RedisKey)key, start = RandomStart() })).ToString();
+
+    private static long RandomStart() => Random.Shared.NextInt64(1, long.MaxValue / 2);
 
     /// <summary>Both values in one round trip (null where absent).</summary>
     public async Task<(string? First, string? Second)> GetBothAsync(string first, string second)

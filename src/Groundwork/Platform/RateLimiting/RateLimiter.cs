@@ -72,9 +72,14 @@ public sealed class RateLimiter(TimeProvider clock, ILogger<RateLimiter> logger,
                 double held;
                 lock (lease)
                 {
-                    if (refill)
+                    if (refill && granted >= permits)
                     {
-                        lease.Refilled(granted >= permits ? granted - permits : 0, tokens, clock.GetTimestamp() + (long)(LeaseLifetime.TotalSeconds * clock.TimestampFrequency));
+                        lease.Refilled(granted - permits, tokens, clock.GetTimestamp() + (long)(LeaseLifetime.TotalSeconds * clock.TimestampFrequency));
+                    }
+                    else if (refill)
+                    {
+                        // Refused: nothing was leased, so the lease's clock does not start (nor its size grow).
+                        lease.Refilling = false;
                     }
 
                     held = lease.Tokens;
