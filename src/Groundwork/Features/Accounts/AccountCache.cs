@@ -4,10 +4,10 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Groundwork.Features.Accounts;
 
-/// <summary>Accounts in the entity cache (<c>account:{id}</c>), balances included; every balance change writes through.</summary>
+/// <summary>Accounts in the entity cache (<c>gw:e:account:v1:{id}</c>), balances included; every balance change writes through.</summary>
 public static class AccountCache
 {
-    /// <summary>The account lists, for cached totals (opening an account is the only change to their rows).</summary>
+    /// <summary>The account lists, for cached totals (only opening an account changes which rows they hold).</summary>
     public const string List = "accounts";
 
     public static readonly CacheKind<AccountDto> Kind = new("account", 1, a => a.Version, (a, version) => a with { Version = (int)version });

@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Groundwork.Features.Orders;
 
-/// <summary>Orders in the entity cache (<c>order:{id}</c>); every status change writes through.</summary>
+/// <summary>Orders in the entity cache (<c>gw:e:order:v1:{id}</c>); every status change writes through.</summary>
 public static class OrderCache
 {
     /// <summary>One user's orders, for cached totals (each user's list changes on its own).</summary>

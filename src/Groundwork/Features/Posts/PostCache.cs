@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Groundwork.Features.Posts;
 
-/// <summary>Posts in the entity cache (<c>post:{id}</c>), drafts included: visibility is checked after the read.</summary>
+/// <summary>Posts in the entity cache (<c>gw:e:post:v1:{id}</c>), drafts included: visibility is checked after the read.</summary>
 public static class PostCache
 {
     /// <summary>The post lists, for cached totals.</summary>

@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Groundwork.Features.Users;
 
-/// <summary>Users in the entity cache (<c>user:{id}</c>); soft-deleted users are not found.</summary>
+/// <summary>Users in the entity cache (<c>gw:e:user:v1:{id}</c>); soft-deleted users are not found.</summary>
 public static class UserCache
 {
     /// <summary>The user list, for cached totals.</summary>

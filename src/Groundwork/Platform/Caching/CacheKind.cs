@@ -16,6 +16,6 @@ public sealed class CacheKind<T>(string name, int schema, Func<T, long> versionO
     /// <summary>The row version, bumped by every write: the cache keeps the newest version it was given.</summary>
     public long VersionOf(T value) => versionOf(value);
 
-    /// <summary>Restores what JSON leaves out (a DTO's <c>[JsonIgnore]</c> version) after an L2 read.</summary>
+    /// <summary>Restores what JSON leaves out (a DTO's <c>[JsonIgnore]</c> version) after a read from Redis.</summary>
     internal T Restore(T value, long version) => withVersion is null ? value : withVersion(value, version);
 }

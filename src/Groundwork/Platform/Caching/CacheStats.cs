@@ -28,7 +28,7 @@ public sealed class CacheStats : IDisposable
 
     public long Hits => Interlocked.Read(ref _hitCount);
 
-    /// <summary>Hits answered by Redis (L2); the rest of <see cref="Hits"/> came from this node's memory.</summary>
+    /// <summary>Hits answered by Redis; without Redis every hit comes from this node's memory instead.</summary>
     public long RedisHits => Interlocked.Read(ref _l2HitCount);
 
     public long Misses => Interlocked.Read(ref _missCount);

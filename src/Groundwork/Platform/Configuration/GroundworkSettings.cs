@@ -55,7 +55,7 @@ public sealed record GroundworkSettings
 
     /// <summary>
     /// StackExchange.Redis configuration (<c>host:port,...</c>, <c>Groundwork:Redis</c>); null runs without Redis:
-    /// rate limits (and, later, caches) in process only.
+    /// rate limits and the entity cache in process only (right for a single node).
     /// </summary>
     public string? Redis { get; init; }
 
