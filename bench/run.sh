@@ -7,6 +7,7 @@
 #   PG_EXTRA_OPTS='-c synchronous_commit=off' bench/run.sh   # experiments on the server's settings
 #   ONLY_TRANSPORTS=1 bench/run.sh   # just REST vs GraphQL vs gRPC
 #   ONLY_READS=1 bench/run.sh        # just the reads (bare, user, list, me, login)
+#   ONLY_MONEY=1 bench/run.sh        # just transfers (hot pair) vs raw, and order create+pay
 #   NO_REDIS=1 bench/run.sh          # the embedded cache and limits instead of Redis
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -136,7 +137,7 @@ wrk -t"$THREADS" -c"$CONNECTIONS" -d"$(( WARMUP / 5 + 1 ))s" -H "$OWNER" "$BASE/
 wrk -t1 -c4 -d2s -s "$WORK/login.lua" "$BASE/api/v1/auth/login" >/dev/null
 
 echo "== measure (${DURATION}s each, $CONNECTIONS connections)"
-[ -n "${ONLY_TRANSPORTS:-}" ] || {
+[ -n "${ONLY_TRANSPORTS:-}${ONLY_MONEY:-}" ] || {
 run bare-user "$BASE/bench/bare-user"
 CACHE_BEFORE=$(cache_stats)
 run get-user -H "$OWNER" "$BASE/api/v1/users/$USER_ID"
@@ -203,6 +204,7 @@ run transfers -H "$AUTH" -s "$WORK/transfers.lua" "$BASE"
 run raw-transfer -s "$WORK/raw-transfer.lua" "$BASE"
 run order-create-pay -H "$AUTH" -s "$WORK/orders.lua" "$BASE"
 
+if [ -z "${ONLY_MONEY:-}" ]; then
 # A 1,000,000-entry history on one account (seeded in SQL), read at page 1 and at page 10,000 (20 per page).
 DEEP=$(echo "${ACCOUNTS[1]}" | tr -d '"\\')
 psql -d groundwork -c "
@@ -216,10 +218,11 @@ CURSOR=$(python3 -c "import base64,struct; print(base64.urlsafe_b64encode(struct
 wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -H "$AUTH" "$BASE/api/v1/accounts/$DEEP/transactions?limit=20" >/dev/null
 run history-page-1 -H "$AUTH" "$BASE/api/v1/accounts/$DEEP/transactions?limit=20"
 run history-page-10000 -H "$AUTH" "$BASE/api/v1/accounts/$DEEP/transactions?limit=20&cursor=$CURSOR"
+fi
 
 fi
 
-if [ -z "${ONLY_READS:-}" ]; then
+if [ -z "${ONLY_READS:-}${ONLY_MONEY:-}" ]; then
 # One list, three transports, one load tool (h2load: HTTP/1.1 for REST and GraphQL, h2c for gRPC), same clients.
 echo "== transports: REST vs GraphQL vs gRPC, same list of 20 users"
 printf '%s' '{"query":"{ users(limit: 20) { nodes { id name posts { id } } } }"}' > "$WORK/graphql.json"

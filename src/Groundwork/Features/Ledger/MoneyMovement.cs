@@ -32,31 +32,8 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Tim
             return Error.Validation("amount", $"Must be 1 to {Money.MaxAmount} minor units");
         }
 
-        var legs = new[] { (Account: from, Delta: -amount), (Account: to, Delta: amount) }.OrderBy(l => l.Account.Id);
-        foreach (var (account, delta) in legs)
-        {
-            var id = account.Id;
-            // Lower bound 0 (only the external account may go below zero, down to -MaxBalance); upper bound
-            // MaxBalance: checked under the row lock the UPDATE takes, so no balance can overdraw or overflow.
-            var floor = account.Kind == AccountKind.External ? -Money.MaxBalance : 0;
-            // RETURNING gives the balance and version as committed (the row stays locked until then) in the same
-            // round trip, for the write-through below.
-            var changed = await db.Database.SqlQuery<BalanceAfter>($"""
-                UPDATE accounts SET balance = balance + {delta}, version = version + 1
-                WHERE id = {id} AND balance + {delta} >= {floor} AND balance + {delta} <= {Money.MaxBalance}
-                RETURNING balance AS "Balance", version AS "Version"
-                """).ToListAsync(cancellationToken);
-            if (changed.Count == 0)
-            {
-                return delta < 0
-                    ? new Error(ErrorCode.InsufficientFunds, "The account balance is too low for this amount")
-                    : Error.Validation("amount", $"The receiving account would exceed the maximum balance of {Money.MaxBalance} minor units");
-            }
-
-            var after = AccountDto.From(account) with { Balance = changed[0].Balance, Version = changed[0].Version };
-            cache.Put(AccountCache.Kind, id, after);
-        }
-
+        // The rows and events are staged first (nothing is sent yet: they go in the pipeline's one SaveChanges
+        // batch), so the work done while the UPDATEs below hold the account rows locked is as small as it can be.
         var now = clock.GetUtcNow().UtcDateTime;
         var transaction = new LedgerTransaction
         {
@@ -87,6 +64,32 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Tim
         if (to.Kind == AccountKind.User)
         {
             Outbox.Add(db, clock, "account.credited", to.Id, new { accountId = to.Id, ownerId = to.OwnerId, amount, currency = to.Currency, transactionId = transaction.Id, type });
+        }
+
+
+        var legs = new[] { (Account: from, Delta: -amount), (Account: to, Delta: amount) }.OrderBy(l => l.Account.Id);
+        foreach (var (account, delta) in legs)
+        {
+            var id = account.Id;
+            // Lower bound 0 (only the external account may go below zero, down to -MaxBalance); upper bound
+            // MaxBalance: checked under the row lock the UPDATE takes, so no balance can overdraw or overflow.
+            var floor = account.Kind == AccountKind.External ? -Money.MaxBalance : 0;
+            // RETURNING gives the balance and version as committed (the row stays locked until then) in the same
+            // round trip, for the write-through below.
+            var changed = await db.Database.SqlQuery<BalanceAfter>($"""
+                UPDATE accounts SET balance = balance + {delta}, version = version + 1
+                WHERE id = {id} AND balance + {delta} >= {floor} AND balance + {delta} <= {Money.MaxBalance}
+                RETURNING balance AS "Balance", version AS "Version"
+                """).ToListAsync(cancellationToken);
+            if (changed.Count == 0)
+            {
+                return delta < 0
+                    ? new Error(ErrorCode.InsufficientFunds, "The account balance is too low for this amount")
+                    : Error.Validation("amount", $"The receiving account would exceed the maximum balance of {Money.MaxBalance} minor units");
+            }
+
+            var after = AccountDto.From(account) with { Balance = changed[0].Balance, Version = changed[0].Version };
+            cache.Put(AccountCache.Kind, id, after);
         }
 
         return transaction;
