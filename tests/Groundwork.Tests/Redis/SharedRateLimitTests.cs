@@ -43,25 +43,12 @@ public sealed class SharedRateLimitTests(TwoNodes nodes) : IClassFixture<TwoNode
     private static Task<HttpResponseMessage> RegisterAsync(GroundworkApp node) =>
         node.CreateClient().PostAsJsonAsync("/api/v1/auth/register", new { email = GroundworkApp.UniqueEmail("shared"), name = "N", password = "long-enough-1" });
 
-    private static async Task WaitUntilConnectedAsync(params GroundworkApp[] apps)
-    {
-        foreach (var node in apps)
-        {
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (await (await node.CreateClient().GetAsync("/health/ready")).Content.ReadAsStringAsync() != "Healthy")
-            {
-                Assert.True(DateTime.UtcNow < deadline, "the node did not connect to Redis");
-                await Task.Delay(100);
-            }
-        }
-    }
-
     [Fact]
     public async Task With_Redis_every_node_draws_on_one_bucket_and_an_outage_degrades_to_per_node_buckets()
     {
         // Six sign-ups from one address, alternating between the nodes: the shared limit (2) lets exactly two
         // through in total, not two per node.
-        await WaitUntilConnectedAsync(nodes.A, nodes.B);
+        await Caching.RedisReady.WaitAsync(nodes.A, nodes.B);
         var statuses = new List<int>();
         for (var i = 0; i < 6; i++)
         {
@@ -90,7 +77,7 @@ public sealed class SharedRateLimitTests(TwoNodes nodes) : IClassFixture<TwoNode
 
         // Back: once both nodes see Redis again (a condition, not a delay) and their few seconds of local fallback
         // have passed, they share it again; the restarted server is empty, so the bucket starts full.
-        await WaitUntilConnectedAsync(nodes.A, nodes.B);
+        await Caching.RedisReady.WaitAsync(nodes.A, nodes.B);
         await Task.Delay(TimeSpan.FromSeconds(6)); // the limiter's back-off after a failure (5 s) must run out
         var after = new List<int>();
         for (var i = 0; i < 6; i++)
