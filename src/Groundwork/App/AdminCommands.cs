@@ -92,6 +92,20 @@ public static class AdminCommands
         // after-commit steps (with Redis, the running nodes' cached user totals go stale; without Redis they live
         // in the server's memory, out of this process's reach, and expire within ten minutes).
         await scope.ServiceProvider.GetRequiredService<GroundworkDbContext>().SaveChangesAsync(CancellationToken.None);
+        if (scope.ServiceProvider.GetService<Platform.Redis.RedisConnection>() is { } redis)
+        {
+            // The connection opens in the background: wait for it (briefly), or the invalidation would only be
+            // remembered by this short-lived process.
+            try
+            {
+                await redis.DatabaseAsync().WaitAsync(TimeSpan.FromSeconds(5));
+            }
+            catch (Exception e) when (e is TimeoutException or StackExchange.Redis.RedisException)
+            {
+                await stderr.WriteLineAsync("Redis is unreachable: running nodes may count the new admin in user totals only after ten minutes.");
+            }
+        }
+
         await scope.ServiceProvider.GetRequiredService<Platform.Operations.CommitHooks>().RunAfterCommitAsync();
 
         await stdout.WriteLineAsync($"Created admin {created.Value.Email} ({created.Value.Id}).");

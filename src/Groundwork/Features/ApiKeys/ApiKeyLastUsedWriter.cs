@@ -13,7 +13,8 @@ public sealed class ApiKeyLastUsedWriter(GroundworkDbContext db) : ILastSeenWrit
     public async Task WriteAsync(IReadOnlyCollection<(Guid Id, DateTime At)> entries, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entries);
-        foreach (var (id, at) in entries)
+        // In id order: nodes flushing overlapping rows lock them in the same order, so they queue, never deadlock.
+        foreach (var (id, at) in entries.OrderBy(e => e.Id))
         {
             await db.ApiKeys.Where(k => k.Id == id && (k.LastUsedAt == null || k.LastUsedAt < at))
                 .ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, at), cancellationToken);

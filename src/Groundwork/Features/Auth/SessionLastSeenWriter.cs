@@ -13,7 +13,8 @@ public sealed class SessionLastSeenWriter(GroundworkDbContext db) : ILastSeenWri
     public async Task WriteAsync(IReadOnlyCollection<(Guid Id, DateTime At)> entries, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entries);
-        foreach (var (id, at) in entries)
+        // In id order: nodes flushing overlapping rows lock them in the same order, so they queue, never deadlock.
+        foreach (var (id, at) in entries.OrderBy(e => e.Id))
         {
             await db.Sessions.Where(s => s.Id == id && s.LastSeenAt < at)
                 .ExecuteUpdateAsync(s => s.SetProperty(x => x.LastSeenAt, at), cancellationToken);

@@ -45,8 +45,11 @@ public sealed class ListPosts(GroundworkDbContext db, EntityCache cache) : IOper
         };
         // Totals depend on what the caller may see: staff everything, others published posts and their own.
         var visibility = caller.IsStaff ? "all" : caller.UserId is { } me ? $"public+{me:N}" : "public";
-        var filter = string.Join('|', visibility, request.Published, request.AuthorId, request.Q?.Trim().ToLowerInvariant());
-        var total = await query.TotalAsync(page, cache, PostCache.List, filter, cancellationToken);
+        // Free-text searches are counted every time: caching one total per search text would let anyone fill the cache.
+        var filter = string.Join('|', visibility, request.Published, request.AuthorId);
+        var total = string.IsNullOrWhiteSpace(request.Q)
+            ? await query.TotalAsync(page, cache, PostCache.List, filter, cancellationToken)
+            : await query.TotalAsync(page, cancellationToken);
         var items = await query.Skip(page.Skip).Take(page.Limit)
             .Select(p => new PostDto(p.Id, p.AuthorId, p.Title, p.Content, p.Published, p.PublishedAt, p.CreatedAt, p.UpdatedAt) { Version = p.Version })
             .ToListAsync(cancellationToken);

@@ -41,7 +41,8 @@ public sealed class PostViewsWriter(GroundworkDbContext db) : ICounterWriter
     public async Task WriteAsync(IReadOnlyCollection<(Guid Id, long Delta)> entries, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entries);
-        foreach (var (id, delta) in entries)
+        // In id order: nodes flushing the same hot posts lock them in the same order, so they queue, never deadlock.
+        foreach (var (id, delta) in entries.OrderBy(e => e.Id))
         {
             await db.Posts.Where(p => p.Id == id).ExecuteUpdateAsync(s => s.SetProperty(p => p.ViewCount, p => p.ViewCount + delta), cancellationToken);
         }

@@ -64,8 +64,11 @@ public sealed class ListUsers(GroundworkDbContext db, EntityCache cache) : IOper
             _ => desc ? query.OrderByDescending(u => u.CreatedAt).ThenByDescending(u => u.Id) : query.OrderBy(u => u.CreatedAt).ThenBy(u => u.Id),
         };
 
-        var filter = string.Join('|', request.Role, request.Q?.Trim().ToLowerInvariant(), request.CreatedAfter?.ToString("O"), request.CreatedBefore?.ToString("O"));
-        var total = await query.TotalAsync(page, cache, UserCache.List, filter, cancellationToken);
+        // Free-text searches are counted every time: caching one total per search text would let anyone fill the cache.
+        var filter = string.Join('|', request.Role, request.CreatedAfter?.ToString("O"), request.CreatedBefore?.ToString("O"));
+        var total = string.IsNullOrWhiteSpace(request.Q)
+            ? await query.TotalAsync(page, cache, UserCache.List, filter, cancellationToken)
+            : await query.TotalAsync(page, cancellationToken);
         var items = await query.Skip(page.Skip).Take(page.Limit)
             .Select(u => new UserDto(u.Id, u.Email, u.Name, u.Role, u.CreatedAt, u.UpdatedAt) { Version = u.Version })
             .ToListAsync(cancellationToken);

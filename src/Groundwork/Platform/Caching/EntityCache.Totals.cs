@@ -26,11 +26,12 @@ public sealed partial class EntityCache
         ArgumentNullException.ThrowIfNull(count);
         // Metrics name the kind of list (orders), never one user's list.
         var metricKind = "total:" + list.Split(':')[0];
-        var totalKey = $"{RedisEntityStore.Prefix}total:{list}:{Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(filter)), 0, 16)}";
+        // {list} is a hash tag: the total and its generation share a cluster slot, so one MGET reads both.
+        var totalKey = $"{RedisEntityStore.Prefix}total:{{{list}}}:{Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(filter)), 0, 16)}";
         if (_shared is null)
         {
             var generation = LocalGeneration(list, bump: false);
-            if (_local.TryGetValue(totalKey, out (long Generation, int Total) local) && local.Generation == generation)
+            if (_localTotals.TryGetValue(totalKey, out (long Generation, int Total) local) && local.Generation == generation)
             {
                 _stats.Hit(metricKind, redis: false);
                 return local.Total;
@@ -38,13 +39,13 @@ public sealed partial class EntityCache
 
             _stats.Miss(metricKind);
             var counted = await count(cancellationToken);
-            _local.Set(totalKey, (generation, counted), new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = TotalLifetime });
+            _localTotals.Set(totalKey, (generation, counted), new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = TotalLifetime });
             return counted;
         }
 
-        var generationKey = RedisEntityStore.GenerationPrefix + list;
+        var generationKey = GenerationKey(list);
         string? generationRead = null;
-        if (await RedisUsableAsync())
+        if (RedisUsable())
         {
             try
             {
@@ -58,7 +59,7 @@ public sealed partial class EntityCache
                     return cached;
                 }
             }
-            catch (Exception e) when (e is RedisException or TimeoutException)
+            catch (Exception e) when (IsRedisFailure(e))
             {
                 RedisFailed(e);
                 generationRead = null;
@@ -73,7 +74,7 @@ public sealed partial class EntityCache
             {
                 await _shared.SetAsync(totalKey, $"{generationRead}:{total.ToString(CultureInfo.InvariantCulture)}", TotalLifetime);
             }
-            catch (Exception e) when (e is RedisException or TimeoutException)
+            catch (Exception e) when (IsRedisFailure(e))
             {
                 RedisFailed(e);
             }
@@ -92,15 +93,15 @@ public sealed partial class EntityCache
             return;
         }
 
-        var generationKey = RedisEntityStore.GenerationPrefix + list;
-        if (await RedisUsableAsync())
+        var generationKey = GenerationKey(list);
+        if (RedisUsable())
         {
             try
             {
                 await _shared.BumpGenerationAsync(generationKey);
                 return;
             }
-            catch (Exception e) when (e is RedisException or TimeoutException)
+            catch (Exception e) when (IsRedisFailure(e))
             {
                 RedisFailed(e);
             }
@@ -110,6 +111,8 @@ public sealed partial class EntityCache
         RememberUnsynced(generationKey, BumpGeneration);
     }
 
+    private static string GenerationKey(string list) => $"{RedisEntityStore.GenerationPrefix}{{{list}}}";
+
     /// <summary>
     /// This process's generation of a list (kept in the bounded memory cache for an hour after its last use; a
     /// new one starts at a random number).
@@ -117,20 +120,20 @@ public sealed partial class EntityCache
     private long LocalGeneration(string list, bool bump)
     {
         var key = "gen:" + list;
-        if (!bump && _local.TryGetValue(key, out long current))
+        if (!bump && _localTotals.TryGetValue(key, out long current))
         {
             return current;
         }
 
         lock (_stripes[(key.GetHashCode(StringComparison.Ordinal) & int.MaxValue) % _stripes.Length])
         {
-            var generation = _local.TryGetValue(key, out long existing) ? existing : Random.Shared.NextInt64(1, long.MaxValue / 2);
+            var generation = _localTotals.TryGetValue(key, out long existing) ? existing : Random.Shared.NextInt64(1, long.MaxValue / 2);
             if (bump)
             {
                 generation++;
             }
 
-            _local.Set(key, generation, new MemoryCacheEntryOptions { Size = 1, SlidingExpiration = TimeSpan.FromHours(1) });
+            _localTotals.Set(key, generation, new MemoryCacheEntryOptions { Size = 1, SlidingExpiration = TimeSpan.FromHours(1) });
             return generation;
         }
     }

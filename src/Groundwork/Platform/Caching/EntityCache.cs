@@ -35,13 +35,17 @@ public sealed partial class EntityCache : IDisposable
     private const byte DeleteKey = 0;
     private const byte BumpGeneration = 1;
     private static readonly TimeSpan RedisBackoff = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan ResyncRetry = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan OutageLogInterval = TimeSpan.FromSeconds(30);
 
     private readonly MemoryCache _local = new(new MemoryCacheOptions { SizeLimit = MaxLocalEntries });
+
+    /// <summary>List totals and generations, apart from entities: a flood of totals cannot crowd out an entity write.</summary>
+    private readonly MemoryCache _localTotals = new(new MemoryCacheOptions { SizeLimit = MaxLocalEntries / 5 });
     private readonly Lock[] _stripes = Enumerable.Range(0, 64).Select(_ => new Lock()).ToArray();
     private readonly ConcurrentDictionary<string, Lazy<Task<Entry?>>> _loading = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _unsynced = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim _resync = new(1, 1);
+    private int _resyncRunning;
     private readonly IServiceScopeFactory _scopes;
     private readonly CacheStats _stats;
     private readonly TimeProvider _clock;
@@ -49,6 +53,7 @@ public sealed partial class EntityCache : IDisposable
     private readonly RedisEntityStore? _shared;
     private long _redisFailedAt;
     private long _lastOutageLog;
+    private long _lastBadEntryLog;
     private volatile bool _unsyncedOverflow;
 
     public EntityCache(IServiceScopeFactory scopes, CacheStats stats, TimeProvider clock, ILogger<EntityCache> logger, RedisEntityStore? shared = null)
@@ -128,7 +133,7 @@ public sealed partial class EntityCache : IDisposable
             return _local.TryGetValue(key, out Entry? local) ? local : null;
         }
 
-        if (!await RedisUsableAsync())
+        if (!RedisUsable())
         {
             return null;
         }
@@ -137,9 +142,15 @@ public sealed partial class EntityCache : IDisposable
         {
             return await _shared.GetAsync(key) is { } found ? ToEntry(kind, found) : null;
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (IsRedisFailure(e))
         {
             RedisFailed(e);
+            return null;
+        }
+        catch (JsonException e)
+        {
+            // An entry of another shape (a release that changed the DTO without bumping the schema number): a miss.
+            BadEntry(key, e);
             return null;
         }
     }
@@ -153,16 +164,22 @@ public sealed partial class EntityCache : IDisposable
             return StoreLocal(key, entry);
         }
 
-        if (await RedisUsableAsync())
+        if (RedisUsable())
         {
+            var json = entry.Value is null ? "" : JsonSerializer.Serialize((T)entry.Value, Json.Options);
             try
             {
-                var json = entry.Value is null ? "" : JsonSerializer.Serialize((T)entry.Value, Json.Options);
                 return await _shared.PutAsync(key, entry.Version, json, Lifetime) is { } newer ? ToEntry(kind, newer) : entry;
             }
-            catch (Exception e) when (e is RedisException or TimeoutException)
+            catch (Exception e) when (IsRedisFailure(e))
             {
                 RedisFailed(e);
+            }
+            catch (JsonException e)
+            {
+                // Redis holds a newer entry of another shape: this value is right for now; leave Redis alone.
+                BadEntry(key, e);
+                return entry;
             }
         }
 
@@ -175,6 +192,10 @@ public sealed partial class EntityCache : IDisposable
         return entry;
     }
 
+    /// <summary>
+    /// Notes a change Redis could not take. Until it is applied (by a background loop, as soon as Redis answers),
+    /// this node neither reads nor writes Redis: its reads go to the database.
+    /// </summary>
     private void RememberUnsynced(string key, byte action)
     {
         if (_unsynced.Count < MaxUnsyncedKeys)
@@ -185,6 +206,8 @@ public sealed partial class EntityCache : IDisposable
         {
             _unsyncedOverflow = true;
         }
+
+        StartResync();
     }
 
     private Entry StoreLocal(string key, Entry entry)
@@ -196,7 +219,16 @@ public sealed partial class EntityCache : IDisposable
                 return current;
             }
 
-            _local.Set(key, entry, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = Lifetime });
+            var options = new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = Lifetime };
+            _local.Set(key, entry, options);
+            if (!_local.TryGetValue(key, out _))
+            {
+                // A full cache refuses new entries until it has compacted; a write (or tombstone) must not be lost
+                // that way, or a racing fill could store the old value after it.
+                _local.Compact(0.1);
+                _local.Set(key, entry, options);
+            }
+
             return entry;
         }
     }
@@ -214,64 +246,114 @@ public sealed partial class EntityCache : IDisposable
         return new Entry(found.Version, kind.Restore(value, found.Version));
     }
 
-    /// <summary>Redis is tried unless it failed within the back-off; keys written during an outage go first.</summary>
-    private async ValueTask<bool> RedisUsableAsync()
+    /// <summary>Redis is used unless it failed within the back-off or changes it missed are still being applied.</summary>
+    private bool RedisUsable()
     {
         var failedAt = Interlocked.Read(ref _redisFailedAt);
-        if (failedAt != 0 && _clock.GetElapsedTime(failedAt) < RedisBackoff)
+        return (failedAt == 0 || _clock.GetElapsedTime(failedAt) >= RedisBackoff) && _unsynced.IsEmpty && !_unsyncedOverflow;
+    }
+
+    private static bool IsRedisFailure(Exception e) => e is RedisException or RedisCommandException or TimeoutException;
+
+    /// <summary>
+    /// Applies what Redis missed, retrying every half second (whatever the back-off) until Redis answers: deletes
+    /// the keys written meanwhile (every entity key after too many) and bumps the list generations.
+    /// </summary>
+    private void StartResync()
+    {
+        if (Interlocked.CompareExchange(ref _resyncRunning, 1, 0) != 0)
         {
-            return false;
+            return;
         }
 
-        if (_unsynced.IsEmpty && !_unsyncedOverflow)
+        _ = Task.Run(async () =>
         {
-            return true;
-        }
+            try
+            {
+                while (!_unsynced.IsEmpty || _unsyncedOverflow)
+                {
+                    if (!await TryResyncAsync())
+                    {
+                        await Task.Delay(ResyncRetry, _clock);
+                    }
+                }
+            }
+            finally
+            {
+                Volatile.Write(ref _resyncRunning, 0);
+                if (!_unsynced.IsEmpty || _unsyncedOverflow)
+                {
+                    StartResync();
+                }
+            }
+        });
+    }
 
-        await _resync.WaitAsync();
+    private async Task<bool> TryResyncAsync()
+    {
         try
         {
             if (_unsyncedOverflow)
             {
-                // Too many writes during the outage to remember them one by one: drop every cached entity.
                 _logger.LogWarning("Redis was unreachable during more than {Count} writes; dropping the whole entity cache", MaxUnsyncedKeys);
-                await _shared!.DeleteAllAsync();
-                foreach (var generation in _unsynced.Where(p => p.Value == BumpGeneration).Select(p => p.Key).ToArray())
-                {
-                    await _shared.BumpGenerationAsync(generation);
-                }
-
-                _unsynced.Clear();
                 _unsyncedOverflow = false;
-            }
-
-            var pending = _unsynced.ToArray();
-            foreach (var chunk in pending.Where(p => p.Value == DeleteKey).Select(p => p.Key).Chunk(500))
-            {
-                await _shared!.DeleteAsync(chunk.Select(k => (RedisKey)k).ToArray());
-                foreach (var key in chunk)
+                try
                 {
-                    _unsynced.TryRemove(key, out _);
+                    await _shared!.DeleteAllAsync();
+                }
+                catch
+                {
+                    _unsyncedOverflow = true;
+                    throw;
                 }
             }
 
-            foreach (var generation in pending.Where(p => p.Value == BumpGeneration).Select(p => p.Key))
+            foreach (var (key, action) in _unsynced.ToArray())
             {
-                await _shared!.BumpGenerationAsync(generation);
-                _unsynced.TryRemove(generation, out _);
+                if (action == DeleteKey)
+                {
+                    await _shared!.DeleteAsync(key);
+                }
+                else
+                {
+                    await _shared!.BumpGenerationAsync(key);
+                }
+
+                _unsynced.TryRemove(KeyValuePair.Create(key, action));
             }
 
             Interlocked.Exchange(ref _redisFailedAt, 0);
             return true;
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (IsRedisFailure(e))
         {
             RedisFailed(e);
             return false;
         }
-        finally
+    }
+
+    private void BadEntry(string key, JsonException e)
+    {
+        _stats.Error();
+        var now = _clock.GetTimestamp();
+        var last = Interlocked.Read(ref _lastBadEntryLog);
+        if ((last == 0 || _clock.GetElapsedTime(last, now) > OutageLogInterval) && Interlocked.CompareExchange(ref _lastBadEntryLog, now, last) == last)
         {
-            _resync.Release();
+            _logger.LogWarning("A cached entry ({Key}) has an unexpected shape and is dropped; bump its CacheKind schema when a DTO changes: {Reason}", key, e.Message);
+        }
+
+        _ = DropQuietlyAsync(key);
+    }
+
+    private async Task DropQuietlyAsync(string key)
+    {
+        try
+        {
+            await _shared!.DeleteAsync(key);
+        }
+        catch (Exception e) when (IsRedisFailure(e))
+        {
+            RedisFailed(e);
         }
     }
 
@@ -290,6 +372,6 @@ public sealed partial class EntityCache : IDisposable
     public void Dispose()
     {
         _local.Dispose();
-        _resync.Dispose();
+        _localTotals.Dispose();
     }
 }

@@ -46,7 +46,8 @@ public sealed class RedisEntityStore(RedisConnection redis)
         return current.IsNull ? null : Parse(current.ToString());
     }
 
-    public Task<long> DeleteAsync(RedisKey[] keys) => Database().KeyDeleteAsync(keys);
+    /// <summary>One key per call: keys of different cluster slots cannot share a command.</summary>
+    public Task<bool> DeleteAsync(string key) => Database().KeyDeleteAsync(key);
 
     /// <summary>Where list generations live: outside <see cref="Prefix"/>, so dropping every entry keeps them.</summary>
     public const string GenerationPrefix = "gw:g:";
@@ -72,7 +73,7 @@ public sealed class RedisEntityStore(RedisConnection redis)
 
     private static long RandomStart() => Random.Shared.NextInt64(1, long.MaxValue / 2);
 
-    /// <summary>Both values in one round trip (null where absent).</summary>
+    /// <summary>Both values in one round trip (null where absent); the keys must share a cluster slot (a hash tag).</summary>
     public async Task<(string? First, string? Second)> GetBothAsync(string first, string second)
     {
         var values = await Database().StringGetAsync([first, second]);
@@ -87,18 +88,18 @@ public sealed class RedisEntityStore(RedisConnection redis)
         var database = Database();
         foreach (var server in database.Multiplexer.GetServers().Where(s => s.IsConnected && !s.IsReplica))
         {
-            var batch = new List<RedisKey>(500);
+            var batch = new List<Task>(500);
             await foreach (var key in server.KeysAsync(database.Database, Prefix + "*", pageSize: 500))
             {
-                batch.Add(key);
+                batch.Add(database.KeyDeleteAsync(key));
                 if (batch.Count == 500)
                 {
-                    await database.KeyDeleteAsync([.. batch]);
+                    await Task.WhenAll(batch);
                     batch.Clear();
                 }
             }
 
-            await database.KeyDeleteAsync([.. batch]);
+            await Task.WhenAll(batch);
         }
     }
 

@@ -48,50 +48,57 @@ public sealed class RateLimiter(TimeProvider clock, ILogger<RateLimiter> logger,
         {
             var bucket = $"{policy}|{key}";
             SweepIdleBuckets(clock.GetTimestamp());
-            var lease = _leases.GetOrAdd(bucket, _ => new Lease());
-            int wanted;
-            bool refill;
-            lock (lease)
+            // Limits under 200 a minute would lease one token at a time: no lease, one call per request (exact).
+            var lease = rule.Permits >= 200 ? _leases.GetOrAdd(bucket, _ => new Lease()) : null;
+            var wanted = permits;
+            var refill = false;
+            if (lease is not null)
             {
-                if (TakeLeased(lease, permits, consume) is { } left)
+                lock (lease)
                 {
-                    return Decide(policy, rule, true, left);
-                }
+                    if (TakeLeased(lease, permits, consume) is { } left)
+                    {
+                        return Decide(policy, rule, true, left);
+                    }
 
-                // One refill per bucket at a time: concurrent callers pay their own call meanwhile, so a burst
-                // cannot multiply the lease.
-                refill = consume && !lease.Refilling;
-                lease.Refilling |= refill;
-                wanted = refill ? lease.NextSize(rule, permits, clock.GetTimestamp()) : permits;
+                    // One refill per bucket at a time: concurrent callers pay their own call meanwhile, so a burst
+                    // cannot multiply the lease.
+                    refill = consume && !lease.Refilling;
+                    lease.Refilling |= refill;
+                    wanted = refill ? lease.NextSize(rule, permits, clock.GetTimestamp()) : permits;
+                }
             }
 
             try
             {
                 var (granted, tokens) = await shared.TakeAsync(bucket, rule, permits, wanted, consume);
                 Interlocked.Exchange(ref _redisFailedAt, 0);
-                double held;
-                lock (lease)
+                double held = 0;
+                if (lease is not null)
                 {
-                    if (refill && granted >= permits)
+                    lock (lease)
                     {
-                        lease.Refilled(granted - permits, tokens, clock.GetTimestamp() + (long)(LeaseLifetime.TotalSeconds * clock.TimestampFrequency));
-                    }
-                    else if (refill)
-                    {
-                        // Refused: nothing was leased, so the lease's clock does not start (nor its size grow).
-                        lease.Refilling = false;
-                    }
+                        if (refill && granted >= permits)
+                        {
+                            lease.Refilled(granted - permits, tokens, clock.GetTimestamp() + (long)(LeaseLifetime.TotalSeconds * clock.TimestampFrequency));
+                        }
+                        else if (refill)
+                        {
+                            // Refused: nothing was leased, so the lease's clock does not start (nor its size grow).
+                            lease.Refilling = false;
+                        }
 
-                    held = lease.Tokens;
+                        held = lease.Tokens;
+                    }
                 }
 
                 return Decide(policy, rule, granted >= permits, tokens + held);
             }
-            catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+            catch (Exception e) when (e is StackExchange.Redis.RedisException or StackExchange.Redis.RedisCommandException or TimeoutException)
             {
                 if (refill)
                 {
-                    lock (lease)
+                    lock (lease!)
                     {
                         lease.Refilling = false;
                     }

@@ -36,6 +36,20 @@ public sealed class WriteBehindFlusher(
     /// <summary>Writes everything buffered so far; returns how many timestamps and counters were written.</summary>
     public async Task<int> FlushAsync(CancellationToken cancellationToken)
     {
+        // One flush at a time (the timer's and the shutdown's may meet): two would both add the same view deltas.
+        await _flushing.WaitAsync(cancellationToken);
+        try
+        {
+            return await FlushOnceAsync(cancellationToken);
+        }
+        finally
+        {
+            _flushing.Release();
+        }
+    }
+
+    private async Task<int> FlushOnceAsync(CancellationToken cancellationToken)
+    {
         var entries = buffer.Snapshot();
         var deltas = counters.Snapshot();
         if (entries.Length == 0 && deltas.Length == 0)
@@ -85,5 +99,8 @@ public sealed class WriteBehindFlusher(
         }
     }
 
+    // Not disposed: the host may dispose this service before its last StopAsync flush, and a SemaphoreSlim
+    // whose wait handle is never asked for holds nothing to release.
+    private readonly SemaphoreSlim _flushing = new(1, 1);
     private long _lastFailureLog;
 }
