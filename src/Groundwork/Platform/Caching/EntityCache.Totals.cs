@@ -93,22 +93,19 @@ public sealed partial class EntityCache
             return;
         }
 
-        var generationKey = GenerationKey(list);
-        if (RedisUsable())
+        // Always tried, whatever this node's back-off says: other nodes may be reading Redis already.
+        try
         {
-            try
-            {
-                await _shared.BumpGenerationAsync(generationKey);
-                return;
-            }
-            catch (Exception e) when (IsRedisFailure(e))
-            {
-                RedisFailed(e);
-            }
+            await _shared.BumpGenerationAsync(GenerationKey(list));
+            return;
+        }
+        catch (Exception e) when (IsRedisFailure(e))
+        {
+            RedisFailed(e);
         }
 
         // Bumped once Redis is reachable again, before this node reads it.
-        RememberUnsynced(generationKey, BumpGeneration);
+        RememberUnsynced(GenerationKey(list), BumpGeneration);
     }
 
     private static string GenerationKey(string list) => $"{RedisEntityStore.GenerationPrefix}{{{list}}}";

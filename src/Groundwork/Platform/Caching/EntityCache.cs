@@ -164,7 +164,9 @@ public sealed partial class EntityCache : IDisposable
             return StoreLocal(key, entry);
         }
 
-        if (RedisUsable())
+        // A write always tries Redis, whatever this node's back-off says: other nodes may be reading Redis already,
+        // and only this write can take the old value out of it. A fill only tries when reads do.
+        if (isWrite || RedisUsable())
         {
             var json = entry.Value is null ? "" : JsonSerializer.Serialize((T)entry.Value, Json.Options);
             try
@@ -246,12 +248,18 @@ public sealed partial class EntityCache : IDisposable
         return new Entry(found.Version, kind.Restore(value, found.Version));
     }
 
-    /// <summary>Redis is used unless it failed within the back-off or changes it missed are still being applied.</summary>
+    /// <summary>
+    /// Whether reads (and fills) use Redis: not within the back-off after a failure, nor while changes it missed
+    /// are still being applied. Writes always try.
+    /// </summary>
     private bool RedisUsable()
     {
         var failedAt = Interlocked.Read(ref _redisFailedAt);
         return (failedAt == 0 || _clock.GetElapsedTime(failedAt) >= RedisBackoff) && _unsynced.IsEmpty && !_unsyncedOverflow;
     }
+
+    /// <summary>Changes Redis has yet to receive from this node (tests).</summary>
+    internal int PendingResync => _unsynced.Count + (_unsyncedOverflow ? 1 : 0);
 
     private static bool IsRedisFailure(Exception e) => e is RedisException or RedisCommandException or TimeoutException;
 
