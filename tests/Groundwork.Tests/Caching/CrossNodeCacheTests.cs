@@ -269,12 +269,20 @@ public sealed class CrossNodeCacheTests(CacheCluster cluster) : IClassFixture<Ca
             Assert.Equal("Before", (await (await node.CreateClient().GetAsync($"/api/v1/posts/{postId}")).AssertStatus(200))["data"]!["title"]!.GetValue<string>());
         }
 
-        // Redis stops answering but keeps its data (as in a network partition or a stalled server): the old entry
-        // is still there when it comes back.
-        await RedisCliAsync("CLIENT", "PAUSE", "3000", "ALL");
-        await (await On(cluster.A, author).PatchAsJsonAsync($"/api/v1/posts/{postId}", new { title = "During" })).AssertStatus(200);
-        Assert.True(cluster.A.Service<EntityCache>().PendingResync > 0);
-        Assert.Equal("During", (await (await cluster.B.CreateClient().GetAsync($"/api/v1/posts/{postId}")).AssertStatus(200))["data"]!["title"]!.GetValue<string>());
+        // Redis stops answering but keeps its data (as a stalled server or a network partition does): the old
+        // entry is still there when it comes back. Stopped and resumed by the test, however long the steps take.
+        var pid = (await RedisCliAsync("INFO", "server")).Split('\n').Single(l => l.StartsWith("process_id:", StringComparison.Ordinal))["process_id:".Length..].Trim();
+        await RunAsync("kill", "-STOP", pid);
+        try
+        {
+            await (await On(cluster.A, author).PatchAsJsonAsync($"/api/v1/posts/{postId}", new { title = "During" })).AssertStatus(200);
+            Assert.True(cluster.A.Service<EntityCache>().PendingResync > 0);
+            Assert.Equal("During", (await (await cluster.B.CreateClient().GetAsync($"/api/v1/posts/{postId}")).AssertStatus(200))["data"]!["title"]!.GetValue<string>());
+        }
+        finally
+        {
+            await RunAsync("kill", "-CONT", pid);
+        }
 
         // Once Redis answers again, node A deletes what it could not overwrite, by itself (no request needed).
         var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -291,9 +299,14 @@ public sealed class CrossNodeCacheTests(CacheCluster cluster) : IClassFixture<Ca
         }
     }
 
-    private async Task RedisCliAsync(params string[] args)
+    private Task<string> RedisCliAsync(params string[] args) =>
+        RunAsync("redis-cli", ["-p", cluster.Redis.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. args]);
+
+    private static async Task<string> RunAsync(string program, params string[] args)
     {
-        using var process = System.Diagnostics.Process.Start("redis-cli", ["-p", cluster.Redis.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. args])!;
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(program, args) { RedirectStandardOutput = true })!;
+        var output = await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync();
+        return output;
     }
 }
