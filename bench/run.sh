@@ -117,7 +117,8 @@ wrk.body = '{"email":"admin@bench.local","password":"bench-admin-password"}'
 wrk.headers["Content-Type"] = "application/json"
 LUA
 
-declare -A RPS P50 P99
+declare -A RPS P50 P99 RSS
+rss_now() { awk '/VmRSS/ {print int($2/1024)}' "/proc/$APP_PID/status"; }
 run() { # name, extra wrk args..., url
   local name=$1; shift
   local log="$WORK/wrk-$name.txt"
@@ -125,6 +126,7 @@ run() { # name, extra wrk args..., url
   RPS[$name]=$(awk '/^Requests\/sec/ {print $2}' "$log")
   P50[$name]=$(awk '$1=="50%" {print $2}' "$log")
   P99[$name]=$(awk '$1=="99%" {print $2}' "$log")
+  RSS[$name]=$(rss_now)
   local errors; errors=$(awk '/Non-2xx/ {print $5}' "$log")
   [ -z "$errors" ] || echo "   ($name: $errors non-2xx responses)"
 }
@@ -239,6 +241,7 @@ h2run() { # name, h2load args...
   # h2load reports mean and max, not percentiles: the table shows them in the p50 and p99 columns, marked.
   P50[$name]="$(awk '/^time for request:/ {print $6}' "$log")~"
   P99[$name]="$(awk '/^time for request:/ {print $5}' "$log")^"
+  RSS[$name]=$(rss_now)
   local failed; failed=$(awk '/^requests:/ {f=$10+$12} /^status codes:/ {f+=$7+$9} END {print f}' "$log")
   [ "${failed:-0}" = 0 ] || echo "   ($name: $failed failed/errored requests)"
 }
@@ -260,10 +263,10 @@ ratio() { if [ -n "$1" ] && [ -n "$2" ]; then python3 -c "print(f'{100*float(\"$
 
 {
   echo
-  printf '%-34s %12s %10s %10s\n' scenario "req/s" p50 p99
+  printf '%-34s %12s %10s %10s %8s\n' scenario "req/s" p50 p99 "RSS MB"
   for name in bare-user get-user raw-users raw-users-page list-users me login transfers raw-transfer order-create-pay history-page-1 history-page-10000 rest-users-h1 graphql-users-h1 grpc-users-h2c; do
     [ -n "${RPS[$name]:-}" ] || continue
-    printf '%-34s %12s %10s %10s\n' "$name" "${RPS[$name]}" "${P50[$name]:-}" "${P99[$name]:-}"
+    printf '%-34s %12s %10s %10s %8s\n' "$name" "${RPS[$name]}" "${P50[$name]:-}" "${P99[$name]:-}" "${RSS[$name]:-}"
   done
   echo
   if [ -n "${NO_REDIS:-}" ]; then echo "cache and limits: in-process"; else echo "cache and limits: Redis on 127.0.0.1:$REDIS_PORT"; fi
