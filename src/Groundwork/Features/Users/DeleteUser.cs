@@ -54,6 +54,7 @@ public sealed class DeleteUser(GroundworkDbContext db, SessionRevocation session
 
         // The user's posts, orders and accounts stay as they are (soft delete keeps their owner), so only the
         // user's own entry goes; sessions and keys die below and their cached statuses with them.
+        UserEvents.Deleted(db, clock, request.Id);
         cache.Remove(UserCache.Kind, request.Id);
         cache.ListChanged(UserCache.List);
         await keys.AfterCommitAsync(k => k.UserId == request.Id && k.RevokedAt == null, cancellationToken);

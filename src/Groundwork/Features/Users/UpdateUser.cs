@@ -84,6 +84,7 @@ public sealed class UpdateUser(GroundworkDbContext db, SessionStatus status, Com
         // Version is a concurrency token: a change between our read and the pipeline's save answers 409.
         user.Version++;
         var updated = UserDto.From(user);
+        UserEvents.Updated(db, clock, updated);
         cache.Put(UserCache.Kind, user.Id, updated);
         cache.ListChanged(UserCache.List);
         return updated;

@@ -32,6 +32,7 @@ public sealed class UserRegistration(GroundworkDbContext db, PasswordHasher hash
             UpdatedAt = now,
         };
         db.Users.Add(user);
+        UserEvents.Created(db, clock, user);
         cache.ListChanged(UserCache.List);
         return user;
     }
