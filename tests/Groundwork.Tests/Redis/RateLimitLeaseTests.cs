@@ -3,7 +3,6 @@ using Groundwork.Platform.Configuration;
 using Groundwork.Platform.RateLimiting;
 using Groundwork.Platform.Redis;
 using Groundwork.Tests.Infrastructure;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Groundwork.Tests.Redis;
 
@@ -25,7 +24,7 @@ public sealed class RateLimitLeaseTests(RedisServer redis) : IClassFixture<Redis
             await Task.Delay(20);
         }
 
-        return new RateLimiter(clock, NullLogger<RateLimiter>.Instance, new RedisRateLimitStore(connection));
+        return new RateLimiter(clock, new RedisRateLimitStore(connection));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Groundwork.Platform.Redis;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Groundwork.Platform.Http;
@@ -34,7 +35,6 @@ public sealed partial class EntityCache : IDisposable
     private const int MaxUnsyncedKeys = 100_000;
     private const byte DeleteKey = 0;
     private const byte BumpGeneration = 1;
-    private static readonly TimeSpan RedisBackoff = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ResyncRetry = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan OutageLogInterval = TimeSpan.FromSeconds(30);
 
@@ -51,8 +51,6 @@ public sealed partial class EntityCache : IDisposable
     private readonly TimeProvider _clock;
     private readonly ILogger<EntityCache> _logger;
     private readonly RedisEntityStore? _shared;
-    private long _redisFailedAt;
-    private long _lastOutageLog;
     private long _lastBadEntryLog;
     private volatile bool _unsyncedOverflow;
 
@@ -254,14 +252,13 @@ public sealed partial class EntityCache : IDisposable
     /// </summary>
     private bool RedisUsable()
     {
-        var failedAt = Interlocked.Read(ref _redisFailedAt);
-        return (failedAt == 0 || _clock.GetElapsedTime(failedAt) >= RedisBackoff) && _unsynced.IsEmpty && !_unsyncedOverflow;
+        return !_shared!.Connection.RecentlyFailed && _unsynced.IsEmpty && !_unsyncedOverflow;
     }
 
     /// <summary>Changes Redis has yet to receive from this node (tests).</summary>
     internal int PendingResync => _unsynced.Count + (_unsyncedOverflow ? 1 : 0);
 
-    private static bool IsRedisFailure(Exception e) => e is RedisException or RedisCommandException or TimeoutException;
+    private static bool IsRedisFailure(Exception e) => RedisConnection.IsFailure(e);
 
     /// <summary>
     /// Applies what Redis missed, retrying every half second (whatever the back-off) until Redis answers: deletes
@@ -330,7 +327,7 @@ public sealed partial class EntityCache : IDisposable
                 _unsynced.TryRemove(KeyValuePair.Create(key, action));
             }
 
-            Interlocked.Exchange(ref _redisFailedAt, 0);
+            _shared!.Connection.Succeeded();
             return true;
         }
         catch (Exception e) when (IsRedisFailure(e))
@@ -368,13 +365,7 @@ public sealed partial class EntityCache : IDisposable
     private void RedisFailed(Exception e)
     {
         _stats.Error();
-        var now = _clock.GetTimestamp();
-        Interlocked.Exchange(ref _redisFailedAt, now);
-        var last = Interlocked.Read(ref _lastOutageLog);
-        if ((last == 0 || _clock.GetElapsedTime(last, now) > OutageLogInterval) && Interlocked.CompareExchange(ref _lastOutageLog, now, last) == last)
-        {
-            _logger.LogWarning("Redis is unreachable or failing; entity reads go to the database: {Reason}", e.Message);
-        }
+        _shared!.Connection.Failed(e);
     }
 
     public void Dispose()

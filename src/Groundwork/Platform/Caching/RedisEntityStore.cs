@@ -12,6 +12,9 @@ namespace Groundwork.Platform.Caching;
 /// </summary>
 public sealed class RedisEntityStore(RedisConnection redis)
 {
+    /// <summary>The connection, whose back-off every user of Redis on this node shares.</summary>
+    public RedisConnection Connection => redis;
+
     /// <summary>Every entity key starts so (rate-limit buckets use <c>gw:rl:</c>).</summary>
     public const string Prefix = "gw:e:";
 

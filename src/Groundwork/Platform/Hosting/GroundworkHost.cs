@@ -73,7 +73,7 @@ public static class GroundworkHost
         var health = services.AddHealthChecks().AddDbContextCheck<GroundworkDbContext>("database", tags: ["ready"]);
         if (settings.Redis is { } redis)
         {
-            services.AddSingleton(_ => new Redis.RedisConnection(redis));
+            services.AddSingleton(sp => new Redis.RedisConnection(redis, sp.GetRequiredService<ILogger<Redis.RedisConnection>>()));
             services.AddSingleton<RedisRateLimitStore>();
             services.AddSingleton<Caching.RedisEntityStore>();
             health.AddCheck<Redis.RedisHealthCheck>("redis", tags: ["ready"]);

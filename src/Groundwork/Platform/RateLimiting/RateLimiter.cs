@@ -1,3 +1,4 @@
+using Groundwork.Platform.Redis;
 using System.Collections.Concurrent;
 using Groundwork.Platform.Configuration;
 
@@ -20,18 +21,12 @@ public sealed record RateLimitDecision(bool Allowed, string Policy, RateLimitRul
 /// the next. Leased tokens are already taken from the shared bucket, so all nodes together never pass more than
 /// the limit; a lapsed lease's leftovers (at most 1 % of the limit) make them pass slightly fewer.
 /// </summary>
-public sealed class RateLimiter(TimeProvider clock, ILogger<RateLimiter> logger, RedisRateLimitStore? shared = null)
+public sealed class RateLimiter(TimeProvider clock, RedisRateLimitStore? shared = null)
 {
-    private static readonly TimeSpan OutageLogInterval = TimeSpan.FromSeconds(30);
-
-    /// <summary>After a Redis failure, requests use local buckets for this long before Redis is tried again.</summary>
-    private static readonly TimeSpan RedisBackoff = TimeSpan.FromSeconds(5);
-    private long _redisFailedAt;
     private static readonly TimeSpan LeaseLifetime = TimeSpan.FromSeconds(1);
     private readonly ConcurrentDictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lease> _leases = new(StringComparer.Ordinal);
     private long _lastSweep;
-    private long _lastOutageLog;
 
     public ValueTask<RateLimitDecision> TryAcquireAsync(string policy, string key, RateLimitRule rule, int permits = 1) =>
         TakeAsync(policy, key, rule, consume: true, permits);
@@ -43,8 +38,7 @@ public sealed class RateLimiter(TimeProvider clock, ILogger<RateLimiter> logger,
     private async ValueTask<RateLimitDecision> TakeAsync(string policy, string key, RateLimitRule rule, bool consume, int permits)
     {
         ArgumentNullException.ThrowIfNull(rule);
-        var failedAt = Interlocked.Read(ref _redisFailedAt);
-        if (shared is not null && (failedAt == 0 || clock.GetElapsedTime(failedAt) > RedisBackoff))
+        if (shared is not null && !shared.Connection.RecentlyFailed)
         {
             var bucket = $"{policy}|{key}";
             SweepIdleBuckets(clock.GetTimestamp());
@@ -72,7 +66,7 @@ public sealed class RateLimiter(TimeProvider clock, ILogger<RateLimiter> logger,
             try
             {
                 var (granted, tokens) = await shared.TakeAsync(bucket, rule, permits, wanted, consume);
-                Interlocked.Exchange(ref _redisFailedAt, 0);
+                shared.Connection.Succeeded();
                 double held = 0;
                 if (lease is not null)
                 {
@@ -94,7 +88,7 @@ public sealed class RateLimiter(TimeProvider clock, ILogger<RateLimiter> logger,
 
                 return Decide(policy, rule, granted >= permits, tokens + held);
             }
-            catch (Exception e) when (e is StackExchange.Redis.RedisException or StackExchange.Redis.RedisCommandException or TimeoutException)
+            catch (Exception e) when (RedisConnection.IsFailure(e))
             {
                 if (refill)
                 {
@@ -104,15 +98,8 @@ public sealed class RateLimiter(TimeProvider clock, ILogger<RateLimiter> logger,
                     }
                 }
 
-                // One failure sends the next few seconds of calls straight to local buckets: an outage costs one
-                // slow call per node every few seconds, not one per request.
-                var now = clock.GetTimestamp();
-                Interlocked.Exchange(ref _redisFailedAt, now);
-                var last = Interlocked.Read(ref _lastOutageLog);
-                if ((last == 0 || clock.GetElapsedTime(last, now) > OutageLogInterval) && Interlocked.CompareExchange(ref _lastOutageLog, now, last) == last)
-                {
-                    logger.LogWarning("Redis is unreachable or failing; rate limits fall back to this node's own buckets: {Reason}", e.Message);
-                }
+                // One failure sends the next few seconds of calls straight to local buckets.
+                shared.Connection.Failed(e);
             }
         }
 

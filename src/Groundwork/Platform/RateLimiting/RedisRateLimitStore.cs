@@ -11,6 +11,9 @@ namespace Groundwork.Platform.RateLimiting;
 /// </summary>
 public sealed class RedisRateLimitStore(RedisConnection redis)
 {
+    /// <summary>The connection, whose back-off every user of Redis on this node shares.</summary>
+    public RedisConnection Connection => redis;
+
     // KEYS[1] bucket; ARGV: capacity, window in ms, permits requested, tokens wanted (≥ requested: the rest is
     // leased to the calling node), consume (1/0). Returns { tokens granted (0 = refused), tokens left × 1000 }.
     private static readonly LuaScript Script = LuaScript.Prepare("""

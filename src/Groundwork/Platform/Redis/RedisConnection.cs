@@ -9,10 +9,18 @@ namespace Groundwork.Platform.Redis;
 /// </summary>
 public sealed class RedisConnection : IAsyncDisposable
 {
-    private readonly Task<ConnectionMultiplexer> _connection;
+    /// <summary>After a failure, callers skip Redis for this long (their fallbacks serve), then try again.</summary>
+    public static readonly TimeSpan Backoff = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan OutageLogInterval = TimeSpan.FromSeconds(30);
 
-    public RedisConnection(string configuration)
+    private readonly Task<ConnectionMultiplexer> _connection;
+    private readonly ILogger? _logger;
+    private long _failedAt;
+    private long _lastOutageLog;
+
+    public RedisConnection(string configuration, ILogger<RedisConnection>? logger = null)
     {
+        _logger = logger;
         Options = ConfigurationOptions.Parse(configuration);
         Options.AbortOnConnectFail = false;
         // While disconnected, fail at once instead of queueing commands until a timeout: callers have fallbacks.
@@ -29,6 +37,42 @@ public sealed class RedisConnection : IAsyncDisposable
     /// <summary>The database while connected, else null (not yet connected, or reconnecting after an outage).</summary>
     public IDatabase? TryGetDatabase() =>
         _connection.IsCompletedSuccessfully && _connection.Result.IsConnected ? _connection.Result.GetDatabase() : null;
+
+    /// <summary>
+    /// Whether a caller with a fallback should skip Redis now: it failed (for any caller on this node, so the rate
+    /// limiter and the cache agree) within <see cref="Backoff"/>. An outage costs one slow call every few seconds,
+    /// not one per request.
+    /// </summary>
+    public bool RecentlyFailed
+    {
+        get
+        {
+            var failedAt = Interlocked.Read(ref _failedAt);
+            return failedAt != 0 && TimeProvider.System.GetElapsedTime(failedAt) < Backoff;
+        }
+    }
+
+    /// <summary>
+    /// What counts as Redis failing: unreachable, refusing the command, slower than the timeout, or a command the
+    /// client cancelled while reconnecting (callers pass no cancellation token, so any cancellation is Redis's).
+    /// </summary>
+    public static bool IsFailure(Exception e) => e is RedisException or RedisCommandException or TimeoutException or OperationCanceledException;
+
+    /// <summary>Starts the back-off; logs at most every 30 s, naming what the callers fall back to.</summary>
+    public void Failed(Exception e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        var now = TimeProvider.System.GetTimestamp();
+        Interlocked.Exchange(ref _failedAt, now);
+        var last = Interlocked.Read(ref _lastOutageLog);
+        if ((last == 0 || TimeProvider.System.GetElapsedTime(last, now) > OutageLogInterval) && Interlocked.CompareExchange(ref _lastOutageLog, now, last) == last)
+        {
+            _logger?.LogWarning("Redis is unreachable or failing; rate limits fall back to this node's own buckets and cached reads to the database: {Reason}", e.Message);
+        }
+    }
+
+    /// <summary>Ends the back-off early (a call went through).</summary>
+    public void Succeeded() => Interlocked.Exchange(ref _failedAt, 0);
 
     /// <summary>The database, waiting for the first connection (health checks); throws while Redis is down.</summary>
     public async Task<IDatabase> DatabaseAsync() => (await _connection).GetDatabase();
