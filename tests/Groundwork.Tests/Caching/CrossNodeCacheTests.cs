@@ -47,10 +47,17 @@ public sealed class CacheCluster(PostgresServer postgres) : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        await A.DisposeAsync();
-        await B.DisposeAsync();
-        await Redis.DisposeAsync();
-        Directory.Delete(_keys, recursive: true);
+        try
+        {
+            await A.DisposeAsync();
+            await B.DisposeAsync();
+        }
+        finally
+        {
+            // Whatever the apps' shutdown did, the redis-server process must not outlive the tests.
+            await Redis.DisposeAsync();
+            Directory.Delete(_keys, recursive: true);
+        }
     }
 
     private sealed class Node(string database, string keys, string redis) : GroundworkApp

@@ -129,8 +129,14 @@ public sealed class RedisCacheApp : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        await App.DisposeAsync();
-        await Redis.DisposeAsync();
+        try
+        {
+            await App.DisposeAsync();
+        }
+        finally
+        {
+            await Redis.DisposeAsync();
+        }
     }
 
     private sealed class Node(string redis) : SqliteAppWith(new Dictionary<string, string?> { ["Groundwork:Redis"] = redis });

@@ -25,9 +25,16 @@ public sealed class TwoNodes : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        await A.DisposeAsync();
-        await B.DisposeAsync();
-        await Redis.DisposeAsync();
+        try
+        {
+            await A.DisposeAsync();
+            await B.DisposeAsync();
+        }
+        finally
+        {
+            // Whatever the apps' shutdown did, the redis-server process must not outlive the tests.
+            await Redis.DisposeAsync();
+        }
     }
 
     private sealed class Node(string redis) : SqliteAppWith(new Dictionary<string, string?>

@@ -140,15 +140,15 @@ public sealed partial class EntityCache : IDisposable
         {
             return await _shared.GetAsync(key) is { } found ? ToEntry(kind, found) : null;
         }
-        catch (Exception e) when (IsRedisFailure(e))
-        {
-            RedisFailed(e);
-            return null;
-        }
         catch (JsonException e)
         {
             // An entry of another shape (a release that changed the DTO without bumping the schema number): a miss.
             BadEntry(key, e);
+            return null;
+        }
+        catch (Exception e) when (IsRedisFailure(e))
+        {
+            RedisFailed(e);
             return null;
         }
     }
@@ -171,15 +171,15 @@ public sealed partial class EntityCache : IDisposable
             {
                 return await _shared.PutAsync(key, entry.Version, json, Lifetime) is { } newer ? ToEntry(kind, newer) : entry;
             }
-            catch (Exception e) when (IsRedisFailure(e))
-            {
-                RedisFailed(e);
-            }
             catch (JsonException e)
             {
                 // Redis holds a newer entry of another shape: this value is right for now; leave Redis alone.
                 BadEntry(key, e);
                 return entry;
+            }
+            catch (Exception e) when (IsRedisFailure(e))
+            {
+                RedisFailed(e);
             }
         }
 

@@ -53,10 +53,11 @@ public sealed class RedisConnection : IAsyncDisposable
     }
 
     /// <summary>
-    /// What counts as Redis failing: unreachable, refusing the command, slower than the timeout, or a command the
-    /// client cancelled while reconnecting (callers pass no cancellation token, so any cancellation is Redis's).
+    /// What counts as Redis failing, for callers that fall back instead of failing the request: whatever a Redis
+    /// call throws (unreachable, refused, timed out, cancelled while reconnecting, or the client's own pipe torn
+    /// down mid-read, all seen in outage tests), except a cached value that does not parse, which callers handle.
     /// </summary>
-    public static bool IsFailure(Exception e) => e is RedisException or RedisCommandException or TimeoutException or OperationCanceledException;
+    public static bool IsFailure(Exception e) => e is not System.Text.Json.JsonException;
 
     /// <summary>Starts the back-off; logs at most every 30 s, naming what the callers fall back to.</summary>
     public void Failed(Exception e)
