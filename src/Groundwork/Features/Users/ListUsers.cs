@@ -70,7 +70,7 @@ public sealed class ListUsers(GroundworkDbContext db, EntityCache cache) : IOper
             ? await query.TotalAsync(page, cache, UserCache.List, filter, cancellationToken)
             : await query.TotalAsync(page, cancellationToken);
         var items = await query.Skip(page.Skip).Take(page.Limit)
-            .Select(u => new UserDto(u.Id, u.Email, u.Name, u.Role, u.CreatedAt, u.UpdatedAt) { Version = u.Version })
+            .Select(UserDto.Projection)
             .ToListAsync(cancellationToken);
         return new PagedList<UserDto>(items, page.Page, page.Limit, total);
     }

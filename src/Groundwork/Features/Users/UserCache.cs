@@ -15,6 +15,9 @@ public static class UserCache
     public static Task<UserDto?> GetUserAsync(this EntityCache cache, Guid id, CancellationToken cancellationToken) =>
         cache.GetAsync(Kind, id, LoadAsync, cancellationToken);
 
-    private static async Task<UserDto?> LoadAsync(GroundworkDbContext db, Guid id, CancellationToken cancellationToken) =>
-        await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == id, cancellationToken) is { } user ? UserDto.From(user) : null;
+    // Only the columns the DTO shows: the password hash never leaves the database on this path.
+    private static Task<UserDto?> LoadAsync(GroundworkDbContext db, Guid id, CancellationToken cancellationToken) =>
+        db.Users.AsNoTracking().Where(u => u.Id == id)
+            .Select(UserDto.Projection)
+            .FirstOrDefaultAsync(cancellationToken);
 }

@@ -9,6 +9,10 @@ public sealed record UserDto(Guid Id, string Email, string Name, Role Role, Date
     [System.Text.Json.Serialization.JsonIgnore]
     public int Version { get; init; }
 
+    /// <summary>The same mapping as a query projection: only the columns the DTO shows are read.</summary>
+    public static readonly System.Linq.Expressions.Expression<Func<User, UserDto>> Projection =
+        u => new UserDto(u.Id, u.Email, u.Name, u.Role, u.CreatedAt, u.UpdatedAt) { Version = u.Version };
+
     public static UserDto From(User user)
     {
         ArgumentNullException.ThrowIfNull(user);
