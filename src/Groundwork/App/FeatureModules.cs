@@ -3,6 +3,7 @@ using Groundwork.Features.Accounts;
 using Groundwork.Features.ApiKeys;
 using Groundwork.Features.Auth;
 using Groundwork.Features.Discovery;
+using Groundwork.Features.Events;
 using Groundwork.Features.Ledger;
 using Groundwork.Features.Orders;
 using Groundwork.Features.Posts;
@@ -27,6 +28,7 @@ public static class FeatureModules
         new OrdersModule(),
         new AccountsModule(),
         new LedgerModule(),
+        new EventsModule(),
         new DiscoveryModule(),
         new BenchModule(),
     ];

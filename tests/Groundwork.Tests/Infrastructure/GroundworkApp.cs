@@ -36,6 +36,8 @@ public abstract class GroundworkApp : WebApplicationFactory<Program>, IAsyncLife
         ["Groundwork:RateLimits:LoginPerIp"] = "100000",
         ["Groundwork:RateLimits:RegisterPerIp"] = "100000",
         ["Groundwork:RateLimits:Transfers"] = "100000",
+        // Event streams send keep-alives and re-check credentials this often (tests of both need not wait 15 s).
+        ["Groundwork:Events:Heartbeat"] = "00:00:00.300",
     };
 
     public virtual string KeysPath => Path.Combine(_folder, "keys");

@@ -83,7 +83,7 @@ public abstract class OrderTests(GroundworkApp app)
         Assert.Equal(0, await app.BalanceAsync(await HouseAsync("EUR")));
         await (await buyer.Client().PostAsync($"/api/v1/orders/{order}/cancel", null)).AssertError(409, "CONFLICT");
 
-        var types = await app.Db(db => db.OutboxMessages.Where(m => m.Subject == order).OrderBy(m => m.Sequence).Select(m => m.Type).ToListAsync());
+        var types = await app.Db(db => db.OutboxMessages.Where(m => m.Subject == order).OrderBy(m => m.Number).Select(m => m.Type).ToListAsync());
         Assert.Equal(["order.created", "order.paid", "order.refunded"], types);
         var ledger = await app.Db(db => db.LedgerTransactions.Where(t => t.OrderId == order).OrderBy(t => t.CreatedAt).Select(t => t.Type).ToListAsync());
         Assert.Equal([Groundwork.Features.Ledger.TransactionType.Payment, Groundwork.Features.Ledger.TransactionType.Refund], ledger);

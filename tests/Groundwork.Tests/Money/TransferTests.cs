@@ -191,7 +191,7 @@ public abstract class TransferTests(GroundworkApp app)
     public async Task Transfers_write_their_events_to_the_outbox_in_order()
     {
         var (_, alice, bob, a, b) = await SetupAsync();
-        var before = await app.Db(db => db.OutboxMessages.MaxAsync(m => (long?)m.Sequence)) ?? 0;
+        var before = await app.Db(db => db.OutboxMessages.MaxAsync(m => (long?)m.Number)) ?? 0;
         var transfers = new List<(Guid Id, long Amount)>();
         foreach (var amount in new long[] { 42, 17 })
         {
@@ -200,14 +200,14 @@ public abstract class TransferTests(GroundworkApp app)
         }
 
         var subjects = new[] { a, b, transfers[0].Id, transfers[1].Id };
-        var events = await app.Db(db => db.OutboxMessages.Where(m => m.Sequence > before && subjects.Contains(m.Subject)).OrderBy(m => m.Sequence).ToListAsync());
+        var events = await app.Db(db => db.OutboxMessages.Where(m => m.Number > before && subjects.Contains(m.Subject)).OrderBy(m => m.Number).ToListAsync());
 
         // Per transfer, in the order they happened: the transfer, then its debit, then its credit; the second
         // transfer's events all come after the first's (sequence is the commit order readers replay by).
         Assert.Equal(
             ["transfer.completed", "account.debited", "account.credited", "transfer.completed", "account.debited", "account.credited"],
             events.Select(e => e.Type));
-        Assert.True(events.Zip(events.Skip(1)).All(p => p.First.Sequence < p.Second.Sequence));
+        Assert.True(events.Zip(events.Skip(1)).All(p => p.First.Number < p.Second.Number));
         for (var i = 0; i < transfers.Count; i++)
         {
             var (id, amount) = transfers[i];

@@ -47,7 +47,7 @@ public abstract class PostsTests(GroundworkApp app)
         await (await app.CreateClient().GetAsync($"/api/v1/posts/{id}")).AssertError(404, "NOT_FOUND");
 
         var postId = Guid.Parse(id);
-        var types = await app.Db(db => db.OutboxMessages.Where(m => m.Subject == postId).OrderBy(m => m.Sequence).Select(m => m.Type).ToListAsync());
+        var types = await app.Db(db => db.OutboxMessages.Where(m => m.Subject == postId).OrderBy(m => m.Number).Select(m => m.Type).ToListAsync());
         Assert.Equal(["post.published", "post.unpublished"], types);
     }
 

@@ -10,7 +10,7 @@ namespace Groundwork.Tests.Users;
 public abstract class UserEventsTests(GroundworkApp app)
 {
     private Task<List<OutboxMessage>> EventsOfAsync(Guid userId) =>
-        app.Db(db => db.Set<OutboxMessage>().Where(m => m.Subject == userId && m.Type.StartsWith("user.")).OrderBy(m => m.Sequence).ToListAsync());
+        app.Db(db => db.Set<OutboxMessage>().Where(m => m.Subject == userId && m.Type.StartsWith("user.")).OrderBy(m => m.Number).ToListAsync());
 
     [Fact]
     public async Task Sign_up_edit_and_deletion_each_write_their_event_in_the_same_transaction()
@@ -25,7 +25,7 @@ public abstract class UserEventsTests(GroundworkApp app)
 
         var events = await EventsOfAsync(id);
         Assert.Equal(["user.created", "user.updated", "user.deleted"], events.Select(e => e.Type));
-        Assert.True(events[0].Sequence < events[1].Sequence && events[1].Sequence < events[2].Sequence);
+        Assert.True(events[0].Number < events[1].Number && events[1].Number < events[2].Number);
         var createdData = JsonNode.Parse(events[0].Data)!;
         Assert.Equal((email, "Eve"), (createdData["email"]!.GetValue<string>(), createdData["name"]!.GetValue<string>()));
         Assert.DoesNotContain("password", events[0].Data, StringComparison.OrdinalIgnoreCase);

@@ -8,10 +8,16 @@ namespace Groundwork.Features.ApiKeys;
 /// <summary>Resolves an <c>X-API-Key</c> secret (by hash) to a live key's owner (cached by <c>ApiKeyStatus</c>).</summary>
 public sealed class ApiKeyLookup(GroundworkDbContext db) : IApiKeyLookup
 {
-    public async Task<ApiKeyOwner?> FindActiveAsync(string secretHash, DateTime now, CancellationToken cancellationToken)
+    public Task<ApiKeyOwner?> FindActiveAsync(string secretHash, DateTime now, CancellationToken cancellationToken) =>
+        FindAsync(db.ApiKeys.Where(k => k.SecretHash == secretHash), now, cancellationToken);
+
+    public Task<ApiKeyOwner?> FindActiveByIdAsync(Guid keyId, DateTime now, CancellationToken cancellationToken) =>
+        FindAsync(db.ApiKeys.Where(k => k.Id == keyId), now, cancellationToken);
+
+    private async Task<ApiKeyOwner?> FindAsync(IQueryable<ApiKey> keys, DateTime now, CancellationToken cancellationToken)
     {
-        var found = await db.ApiKeys.AsNoTracking()
-            .Where(k => k.SecretHash == secretHash && k.RevokedAt == null && (k.ExpiresAt == null || k.ExpiresAt > now))
+        var found = await keys.AsNoTracking()
+            .Where(k => k.RevokedAt == null && (k.ExpiresAt == null || k.ExpiresAt > now))
             .Join(db.Users, k => k.UserId, u => u.Id, (k, u) => new { k.Id, k.UserId, k.Scopes, k.ExpiresAt, u.Role })
             .FirstOrDefaultAsync(cancellationToken);
         if (found is null)

@@ -53,17 +53,17 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Tim
         var data = TransactionDto.From(transaction);
         if (type == TransactionType.Transfer)
         {
-            Outbox.Add(db, clock, "transfer.completed", transaction.Id, data);
+            Outbox.Add(db, clock, "transfer.completed", transaction.Id, data, EventAudience.OwnersAndAdmins(from.OwnerId, to.OwnerId));
         }
 
         if (from.Kind == AccountKind.User)
         {
-            Outbox.Add(db, clock, "account.debited", from.Id, new { accountId = from.Id, ownerId = from.OwnerId, amount, currency = from.Currency, transactionId = transaction.Id, type });
+            Outbox.Add(db, clock, "account.debited", from.Id, new { accountId = from.Id, ownerId = from.OwnerId, amount, currency = from.Currency, transactionId = transaction.Id, type }, EventAudience.OwnersAndAdmins(from.OwnerId));
         }
 
         if (to.Kind == AccountKind.User)
         {
-            Outbox.Add(db, clock, "account.credited", to.Id, new { accountId = to.Id, ownerId = to.OwnerId, amount, currency = to.Currency, transactionId = transaction.Id, type });
+            Outbox.Add(db, clock, "account.credited", to.Id, new { accountId = to.Id, ownerId = to.OwnerId, amount, currency = to.Currency, transactionId = transaction.Id, type }, EventAudience.OwnersAndAdmins(to.OwnerId));
         }
 
 

@@ -62,7 +62,7 @@ public sealed class CancelOrder(GroundworkDbContext db, SystemAccounts system, M
         var dto = OrderDto.From(updated);
         cache.Put(OrderCache.Kind, order.Id, dto);
         cache.ListChanged(OrderCache.ListOf(order.UserId));
-        Outbox.Add(db, clock, to == OrderStatus.Refunded ? "order.refunded" : "order.cancelled", order.Id, dto);
+        Outbox.Add(db, clock, to == OrderStatus.Refunded ? "order.refunded" : "order.cancelled", order.Id, dto, EventAudience.OwnersAndAdmins(order.UserId));
         return dto;
     }
 }

@@ -78,7 +78,7 @@ public sealed class CreateOrder(GroundworkDbContext db, CacheWrites cache, TimeP
         db.Orders.Add(order);
         cache.ListChanged(OrderCache.ListOf(order.UserId));
         var dto = OrderDto.From(order);
-        Outbox.Add(db, clock, "order.created", order.Id, dto);
+        Outbox.Add(db, clock, "order.created", order.Id, dto, EventAudience.OwnersAndAdmins(order.UserId));
         return dto;
     }
 }

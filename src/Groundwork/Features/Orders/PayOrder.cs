@@ -75,7 +75,7 @@ public sealed class PayOrder(GroundworkDbContext db, SystemAccounts system, Mone
 
         await db.Entry(order).ReloadAsync(cancellationToken);
         var dto = OrderDto.From(order);
-        Outbox.Add(db, clock, "order.paid", order.Id, dto);
+        Outbox.Add(db, clock, "order.paid", order.Id, dto, EventAudience.OwnersAndAdmins(order.UserId));
         cache.Put(OrderCache.Kind, order.Id, dto);
         cache.ListChanged(OrderCache.ListOf(order.UserId));
         return dto;

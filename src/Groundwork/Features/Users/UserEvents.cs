@@ -7,11 +7,11 @@ namespace Groundwork.Features.Users;
 internal static class UserEvents
 {
     public static void Created(GroundworkDbContext db, TimeProvider clock, User user) =>
-        Outbox.Add(db, clock, "user.created", user.Id, UserDto.From(user));
+        Outbox.Add(db, clock, "user.created", user.Id, UserDto.From(user), EventAudience.OwnersAndAdmins(user.Id));
 
     public static void Updated(GroundworkDbContext db, TimeProvider clock, UserDto user) =>
-        Outbox.Add(db, clock, "user.updated", user.Id, user);
+        Outbox.Add(db, clock, "user.updated", user.Id, user, EventAudience.OwnersAndAdmins(user.Id));
 
     public static void Deleted(GroundworkDbContext db, TimeProvider clock, Guid userId) =>
-        Outbox.Add(db, clock, "user.deleted", userId, new { id = userId });
+        Outbox.Add(db, clock, "user.deleted", userId, new { id = userId }, EventAudience.OwnersAndAdmins(userId));
 }

@@ -19,6 +19,7 @@ public static class AuthenticationSetup
         services.AddSingleton<AccessTokenIssuer>();
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton<SessionStatus>();
+        services.AddSingleton<CredentialCheck>();
         services.AddSingleton<ApiKeyStatus>();
 
         services.AddAuthentication(SelectorScheme)

@@ -16,6 +16,9 @@ public sealed record ApiKeyOwner(Guid KeyId, Guid UserId, Role Role, string Scop
 public interface IApiKeyLookup
 {
     Task<ApiKeyOwner?> FindActiveAsync(string secretHash, DateTime now, CancellationToken cancellationToken);
+
+    /// <summary>The same by key id: whether a key that opened a long-lived stream is still usable.</summary>
+    Task<ApiKeyOwner?> FindActiveByIdAsync(Guid keyId, DateTime now, CancellationToken cancellationToken);
 }
 
 /// <summary>The write-behind kinds authentication records (see <c>LastSeenBuffer</c>).</summary>

@@ -15,6 +15,12 @@ public sealed class ConfigurationException(string key, string problem)
     public string Key { get; } = key;
 }
 
+public enum MessageBroker
+{
+    InProcess,
+    RabbitMq,
+}
+
 public sealed record RateLimitRule(int Permits, TimeSpan Window)
 {
     public override string ToString() => $"{Permits}/{Window.TotalSeconds:0}s";
@@ -68,6 +74,27 @@ public sealed record GroundworkSettings
     /// <summary>How often buffered "last seen" timestamps are written (<c>Groundwork:WriteBehind:Interval</c>): the most a crash loses.</summary>
     public TimeSpan WriteBehindInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Where the outbox relay publishes events (<c>Groundwork:Messaging:Broker</c>): in process (one node) or RabbitMQ.</summary>
+    public MessageBroker Broker { get; init; } = MessageBroker.InProcess;
+
+    /// <summary><c>Groundwork:Messaging:RabbitMq:Uri</c> (<c>amqp://user:pass@host:port/vhost</c>); required with the RabbitMQ broker.</summary>
+    public Uri? RabbitMqUri { get; init; }
+
+    /// <summary>How long published events stay for replay (<c>Groundwork:Messaging:Retention</c>, at least 24 h).</summary>
+    public TimeSpan EventRetention { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// How often the relay looks for events committed by other nodes (<c>Groundwork:Messaging:PollInterval</c>);
+    /// this node's own commits wake it at once.
+    /// </summary>
+    public TimeSpan RelayPollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How long an idle event stream waits before a keep-alive, and how often it re-checks its credential (<c>Groundwork:Events:Heartbeat</c>).</summary>
+    public TimeSpan EventHeartbeat { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Event streams one user (or API key) may hold open at once on one node (<c>Groundwork:Events:MaxStreamsPerUser</c>).</summary>
+    public int MaxStreamsPerUser { get; init; } = 5;
+
     /// <summary>Maps the benchmark baseline endpoints (never in Production).</summary>
     public bool BenchEndpoints { get; init; }
 
@@ -115,8 +142,33 @@ public sealed record GroundworkSettings
             throw new ConfigurationException("Groundwork:Auth:AccessTokenLifetime", "must be at most 1 day");
         }
 
+        var brokerText = configuration["Groundwork:Messaging:Broker"] ?? "inprocess";
+        var broker = brokerText.Trim().ToLowerInvariant() switch
+        {
+            "inprocess" or "" => MessageBroker.InProcess,
+            "rabbitmq" => MessageBroker.RabbitMq,
+            _ => throw new ConfigurationException("Groundwork:Messaging:Broker", $"must be 'inprocess' or 'rabbitmq' (got '{brokerText}')"),
+        };
+        var rabbitUri = RabbitUri(configuration, "Groundwork:Messaging:RabbitMq:Uri");
+        if (broker == MessageBroker.RabbitMq && rabbitUri is null)
+        {
+            throw new ConfigurationException("Groundwork:Messaging:RabbitMq:Uri", "is required when Groundwork:Messaging:Broker is 'rabbitmq'");
+        }
+
+        var retention = Span(configuration, "Groundwork:Messaging:Retention", TimeSpan.FromHours(24));
+        if (retention < TimeSpan.FromHours(24))
+        {
+            throw new ConfigurationException("Groundwork:Messaging:Retention", "must be at least 1.00:00:00 (24 h): clients replay missed events from it");
+        }
+
         return new GroundworkSettings
         {
+            Broker = broker,
+            RabbitMqUri = rabbitUri,
+            EventRetention = retention,
+            RelayPollInterval = Span(configuration, "Groundwork:Messaging:PollInterval", TimeSpan.FromMilliseconds(250)),
+            EventHeartbeat = Span(configuration, "Groundwork:Events:Heartbeat", TimeSpan.FromSeconds(15)),
+            MaxStreamsPerUser = Positive(configuration, "Groundwork:Events:MaxStreamsPerUser", 5),
             Provider = provider,
             ConnectionString = connectionString,
             MigrateOnStart = Bool(configuration, "Groundwork:Database:MigrateOnStart", true),
@@ -221,6 +273,20 @@ public sealed record GroundworkSettings
         {
             throw new ConfigurationException(key, "must be a Redis configuration such as 'localhost:6379'");
         }
+    }
+
+    private static Uri? RabbitUri(IConfiguration c, string key)
+    {
+        var value = c[key];
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        // The message never repeats the value: it usually carries a password.
+        return Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri) && uri.Scheme is "amqp" or "amqps" && uri.Host.Length > 0
+            ? uri
+            : throw new ConfigurationException(key, "must be an amqp://user:pass@host:port/vhost URI");
     }
 
     private static int Positive(IConfiguration c, string key, int fallback) =>

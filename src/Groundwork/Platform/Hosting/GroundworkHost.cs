@@ -3,6 +3,7 @@ using Groundwork.Platform.Configuration;
 using Groundwork.Platform.GraphQLServer;
 using Groundwork.Platform.GrpcServer;
 using Groundwork.Platform.Http;
+using Groundwork.Platform.Messaging;
 using Groundwork.Platform.Persistence;
 using Groundwork.Platform.RateLimiting;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -80,6 +81,7 @@ public static class GroundworkHost
         }
 
         services.AddGroundworkDatabase(settings);
+        services.AddGroundworkMessaging(settings);
         services.AddGroundworkAuthentication(settings);
         services.AddOperations();
         foreach (var feature in features)

@@ -32,18 +32,41 @@ public sealed class QueryReader
     /// <summary>A cursor-paged list: <c>limit</c> plus the given parameters; offset paging parameters are unknown here.</summary>
     public static QueryReader ForCursor(HttpContext context, params string[] allowed) => new(context, allowed.Append("limit"));
 
+    /// <summary>Exactly the given parameters (no paging).</summary>
+    public static QueryReader Only(HttpContext context, params string[] allowed) => new(context, allowed);
+
     public IReadOnlyList<FieldError> Errors => _errors;
 
-    public string? String(string name)
+    /// <summary>Reports a bad value found outside the query string (a header), with the query's own errors.</summary>
+    public void Fail(string field, string message) => _errors.Add(new FieldError(field, message));
+
+    public string? String(string name, int maxLength = 200)
     {
         var value = Raw(name);
-        if (value is not null && value.Length > 200)
+        if (value is not null && value.Length > maxLength)
         {
-            _errors.Add(new FieldError(name, "Must be at most 200 characters"));
+            _errors.Add(new FieldError(name, $"Must be at most {maxLength} characters"));
             return null;
         }
 
         return value;
+    }
+
+    public long? Long(string name)
+    {
+        var value = Raw(name);
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n))
+        {
+            return n;
+        }
+
+        _errors.Add(new FieldError(name, "Must be an integer"));
+        return null;
     }
 
     public int? Int(string name)

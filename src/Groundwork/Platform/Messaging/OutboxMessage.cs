@@ -6,13 +6,15 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 namespace Groundwork.Platform.Messaging;
 
 /// <summary>
-/// A domain event waiting to be published, written in the same transaction as the change that caused it, so
-/// an event exists exactly when its change committed. <see cref="Sequence"/> is the database's monotonically
-/// increasing row number (SSE ids and replay use it).
+/// A domain event, written in the same transaction as the change that caused it, so an event exists exactly
+/// when its change committed. <see cref="Number"/> is the order rows were written in; <see cref="Sequence"/> is
+/// the public, gap-free order the relay gives events when it takes them (SSE ids and replay use it). They differ
+/// because transactions commit in another order than they write: a sequence handed out only to committed rows,
+/// one batch at a time, never lets a reader see event 12 before event 11 exists.
 /// </summary>
 public sealed class OutboxMessage
 {
-    public long Sequence { get; init; }
+    public long Number { get; init; }
     public Guid Id { get; init; } = Guid.CreateVersion7();
     public required string Type { get; init; }
     public DateTime OccurredAt { get; init; }
@@ -20,7 +22,17 @@ public sealed class OutboxMessage
 
     /// <summary>The event's <c>data</c> as JSON.</summary>
     public required string Data { get; init; }
+
+    /// <summary>Who may see the event (streams filter on it; it never leaves the server).</summary>
+    public EventVisibility Visibility { get; init; }
+    public Guid? Owner { get; init; }
+    public Guid? OtherOwner { get; init; }
+
+    /// <summary>Given by the relay once the row is committed; null until then.</summary>
+    public long? Sequence { get; set; }
     public DateTime? PublishedAt { get; set; }
+
+    public EventAudience Audience => new(Visibility, Owner, OtherOwner);
 }
 
 internal sealed class OutboxMessageConfiguration : IEntityTypeConfiguration<OutboxMessage>
@@ -28,10 +40,16 @@ internal sealed class OutboxMessageConfiguration : IEntityTypeConfiguration<Outb
     public void Configure(EntityTypeBuilder<OutboxMessage> builder)
     {
         builder.ToTable("outbox");
-        builder.HasKey(m => m.Sequence);
-        builder.Property(m => m.Sequence).ValueGeneratedOnAdd();
+        builder.HasKey(m => m.Number);
+        builder.Property(m => m.Number).ValueGeneratedOnAdd();
         builder.Property(m => m.Type).HasMaxLength(64);
+        builder.Ignore(m => m.Audience);
         builder.HasIndex(m => m.Id).IsUnique();
+        builder.HasIndex(m => m.Sequence, "ix_outbox_sequence").IsUnique();
+        // What the relay looks for on every pass: rows still waiting for a sequence, and numbered rows not yet
+        // published. Partial indexes keep both lookups small however many published rows are retained.
+        builder.HasIndex(m => m.Number, "ix_outbox_unsequenced").HasFilter("sequence IS NULL");
+        builder.HasIndex(m => m.Sequence, "ix_outbox_unpublished").HasFilter("published_at IS NULL");
         builder.HasIndex(m => m.PublishedAt);
         builder.HasIndex(m => new { m.Type, m.Subject });
     }
@@ -40,7 +58,8 @@ internal sealed class OutboxMessageConfiguration : IEntityTypeConfiguration<Outb
 /// <summary>Stages events on the current DbContext; they are saved by the same SaveChanges as the change.</summary>
 public static class Outbox
 {
-    public static void Add(DbContext db, TimeProvider clock, string type, Guid subject, object data)
+    /// <param name="audience">Who may receive it on a stream (docs/api/events.md); declared where the event is made.</param>
+    public static void Add(DbContext db, TimeProvider clock, string type, Guid subject, object data, EventAudience audience)
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(clock);
@@ -50,6 +69,9 @@ public static class Outbox
             Subject = subject,
             OccurredAt = clock.GetUtcNow().UtcDateTime,
             Data = JsonSerializer.Serialize(data, data.GetType(), Json.Options),
+            Visibility = audience.Visibility,
+            Owner = audience.Owner,
+            OtherOwner = audience.OtherOwner,
         });
     }
 }

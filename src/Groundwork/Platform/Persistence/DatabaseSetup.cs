@@ -15,10 +15,10 @@ public static class DatabaseSetup
         {
             case DatabaseProvider.Sqlite:
                 var sqlite = PrepareSqlite(settings.ConnectionString);
-                services.AddDbContextPool<GroundworkDbContext, SqliteGroundworkDbContext>(o => ConfigureSqlite(o, sqlite));
+                services.AddDbContextPool<GroundworkDbContext, SqliteGroundworkDbContext>((sp, o) => ConfigureSqlite(o, sqlite).AddInterceptors(Interceptors(sp)));
                 break;
             case DatabaseProvider.Postgres:
-                services.AddDbContextPool<GroundworkDbContext, PostgresGroundworkDbContext>(o => ConfigurePostgres(o, settings.ConnectionString));
+                services.AddDbContextPool<GroundworkDbContext, PostgresGroundworkDbContext>((sp, o) => ConfigurePostgres(o, settings.ConnectionString).AddInterceptors(Interceptors(sp)));
                 break;
             default:
                 throw new ConfigurationException("Groundwork:Database:Provider", "is not supported");
@@ -27,13 +27,17 @@ public static class DatabaseSetup
         return services;
     }
 
-    internal static void ConfigureSqlite(DbContextOptionsBuilder options, string connectionString) =>
+    /// <summary>A commit that wrote events wakes the outbox relay.</summary>
+    private static Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor[] Interceptors(IServiceProvider services) =>
+        [new Messaging.OutboxCommitInterceptor(services.GetRequiredService<Messaging.OutboxSignal>())];
+
+    internal static DbContextOptionsBuilder ConfigureSqlite(DbContextOptionsBuilder options, string connectionString) =>
         Common(options.UseSqlite(connectionString));
 
-    internal static void ConfigurePostgres(DbContextOptionsBuilder options, string connectionString) =>
+    internal static DbContextOptionsBuilder ConfigurePostgres(DbContextOptionsBuilder options, string connectionString) =>
         Common(options.UseNpgsql(connectionString));
 
-    private static void Common(DbContextOptionsBuilder options) =>
+    private static DbContextOptionsBuilder Common(DbContextOptionsBuilder options) =>
         options.UseSnakeCaseNamingConvention()
             // Sessions and keys of a soft-deleted user are meant to vanish with it (they are revoked anyway).
             .ConfigureWarnings(w => w.Ignore(CoreEventId.PossibleIncorrectRequiredNavigationWithQueryFilterInteractionWarning));

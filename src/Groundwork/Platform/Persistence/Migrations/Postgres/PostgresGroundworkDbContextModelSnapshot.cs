@@ -562,12 +562,12 @@ namespace Groundwork.Platform.Persistence.Migrations.Postgres
 
             modelBuilder.Entity("Groundwork.Platform.Messaging.OutboxMessage", b =>
                 {
-                    b.Property<long>("Sequence")
+                    b.Property<long>("Number")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("bigint")
-                        .HasColumnName("sequence");
+                        .HasColumnName("number");
 
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Sequence"));
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Number"));
 
                     b.Property<string>("Data")
                         .IsRequired()
@@ -582,9 +582,21 @@ namespace Groundwork.Platform.Persistence.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("occurred_at");
 
+                    b.Property<Guid?>("OtherOwner")
+                        .HasColumnType("uuid")
+                        .HasColumnName("other_owner");
+
+                    b.Property<Guid?>("Owner")
+                        .HasColumnType("uuid")
+                        .HasColumnName("owner");
+
                     b.Property<DateTime?>("PublishedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("published_at");
+
+                    b.Property<long?>("Sequence")
+                        .HasColumnType("bigint")
+                        .HasColumnName("sequence");
 
                     b.Property<Guid>("Subject")
                         .HasColumnType("uuid")
@@ -596,7 +608,11 @@ namespace Groundwork.Platform.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(64)")
                         .HasColumnName("type");
 
-                    b.HasKey("Sequence")
+                    b.Property<int>("Visibility")
+                        .HasColumnType("integer")
+                        .HasColumnName("visibility");
+
+                    b.HasKey("Number")
                         .HasName("pk_outbox");
 
                     b.HasIndex("Id")
@@ -608,6 +624,18 @@ namespace Groundwork.Platform.Persistence.Migrations.Postgres
 
                     b.HasIndex("Type", "Subject")
                         .HasDatabaseName("ix_outbox_type_subject");
+
+                    b.HasIndex(new[] { "Sequence" }, "ix_outbox_sequence")
+                        .IsUnique()
+                        .HasDatabaseName("ix_outbox_sequence");
+
+                    b.HasIndex(new[] { "Sequence" }, "ix_outbox_unpublished")
+                        .HasDatabaseName("ix_outbox_sequence1")
+                        .HasFilter("published_at IS NULL");
+
+                    b.HasIndex(new[] { "Number" }, "ix_outbox_unsequenced")
+                        .HasDatabaseName("ix_outbox_number")
+                        .HasFilter("sequence IS NULL");
 
                     b.ToTable("outbox", (string)null);
                 });

@@ -555,10 +555,10 @@ namespace Groundwork.Platform.Persistence.Migrations.Sqlite
 
             modelBuilder.Entity("Groundwork.Platform.Messaging.OutboxMessage", b =>
                 {
-                    b.Property<long>("Sequence")
+                    b.Property<long>("Number")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER")
-                        .HasColumnName("sequence");
+                        .HasColumnName("number");
 
                     b.Property<string>("Data")
                         .IsRequired()
@@ -573,9 +573,21 @@ namespace Groundwork.Platform.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("occurred_at");
 
+                    b.Property<Guid?>("OtherOwner")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("other_owner");
+
+                    b.Property<Guid?>("Owner")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("owner");
+
                     b.Property<DateTime?>("PublishedAt")
                         .HasColumnType("TEXT")
                         .HasColumnName("published_at");
+
+                    b.Property<long?>("Sequence")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("sequence");
 
                     b.Property<Guid>("Subject")
                         .HasColumnType("TEXT")
@@ -587,7 +599,11 @@ namespace Groundwork.Platform.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("type");
 
-                    b.HasKey("Sequence")
+                    b.Property<int>("Visibility")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("visibility");
+
+                    b.HasKey("Number")
                         .HasName("pk_outbox");
 
                     b.HasIndex("Id")
@@ -599,6 +615,18 @@ namespace Groundwork.Platform.Persistence.Migrations.Sqlite
 
                     b.HasIndex("Type", "Subject")
                         .HasDatabaseName("ix_outbox_type_subject");
+
+                    b.HasIndex(new[] { "Sequence" }, "ix_outbox_sequence")
+                        .IsUnique()
+                        .HasDatabaseName("ix_outbox_sequence");
+
+                    b.HasIndex(new[] { "Sequence" }, "ix_outbox_unpublished")
+                        .HasDatabaseName("ix_outbox_sequence1")
+                        .HasFilter("published_at IS NULL");
+
+                    b.HasIndex(new[] { "Number" }, "ix_outbox_unsequenced")
+                        .HasDatabaseName("ix_outbox_number")
+                        .HasFilter("sequence IS NULL");
 
                     b.ToTable("outbox", (string)null);
                 });

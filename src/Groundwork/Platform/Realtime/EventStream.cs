@@ -1,0 +1,170 @@
+using System.Runtime.CompilerServices;
+using Groundwork.Platform.Auth;
+using Groundwork.Platform.Configuration;
+using Groundwork.Platform.Messaging;
+using Groundwork.Platform.Operations;
+using Groundwork.Platform.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Groundwork.Platform.Realtime;
+
+/// <summary>
+/// What one stream receives: the events of <see cref="Types"/> its caller may see, after <see cref="After"/>
+/// (null: from now on). It holds one of the caller's stream slots (<see cref="StreamLimits"/>) until disposed.
+/// </summary>
+public sealed record EventSelection(Caller Caller, IReadOnlySet<string> Types, long? After, IDisposable? Slot = null) : IDisposable
+{
+    public void Dispose() => Slot?.Dispose();
+}
+
+/// <summary>
+/// One subscriber's events in sequence order, the same for every transport (SSE, GraphQL subscriptions, gRPC):
+/// what was missed since <c>After</c> (from the database), then live events from this node's <see cref="EventHub"/>.
+/// It tracks the last sequence it has accounted for; any hole (it subscribed while replaying, its queue
+/// overflowed, the broker reconnected) is filled from the database, so nothing is skipped and nothing is sent twice.
+/// </summary>
+public sealed class EventStream(EventHub hub, IServiceScopeFactory scopes, CredentialCheck credentials, GroundworkSettings settings, TimeProvider clock)
+{
+    /// <summary>How many sequence numbers one database read spans, so a long replay is many small reads, never one big scan.</summary>
+    private const int ReadWindow = 1_000;
+
+    /// <summary>The newest sequence given so far (0 when there is none).</summary>
+    public async Task<long> LatestSequenceAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<GroundworkDbContext>();
+        return await db.OutboxMessages.MaxAsync(m => m.Sequence, cancellationToken) ?? 0;
+    }
+
+    /// <summary>The oldest sequence still stored (null when none is): replay from before it is impossible.</summary>
+    public async Task<long?> OldestRetainedAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<GroundworkDbContext>();
+        return await db.OutboxMessages.MinAsync(m => m.Sequence, cancellationToken);
+    }
+
+    /// <summary>
+    /// The selected events, in sequence order; a null item means nothing arrived for a heartbeat interval (send a
+    /// keep-alive). Ends when <paramref name="cancellationToken"/> fires or the caller's credential no longer stands.
+    /// </summary>
+    public async IAsyncEnumerable<EventEnvelope?> ReadAsync(EventSelection selection, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(selection);
+        // Subscribe before reading the position: whatever is published meanwhile is queued, and skipped if the
+        // database read already covered it.
+        using var subscription = hub.Subscribe();
+        var position = selection.After ?? await LatestSequenceAsync(cancellationToken);
+        if (selection.After is not null)
+        {
+            var latest = await LatestSequenceAsync(cancellationToken);
+            await foreach (var stored in ReadStoredAsync(selection, position, latest, cancellationToken))
+            {
+                yield return stored;
+            }
+
+            position = Math.Max(position, latest);
+        }
+
+        var nextCheck = clock.GetUtcNow() + settings.EventHeartbeat;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var ready = await WaitAsync(subscription, cancellationToken);
+            if (clock.GetUtcNow() >= nextCheck)
+            {
+                nextCheck = clock.GetUtcNow() + settings.EventHeartbeat;
+                if (!await credentials.IsStillValidAsync(selection.Caller, cancellationToken))
+                {
+                    yield break;
+                }
+            }
+
+            if (!ready)
+            {
+                yield return null;
+                continue;
+            }
+
+            while (subscription.Events.TryRead(out var e))
+            {
+                if (e.Sequence <= position)
+                {
+                    continue;
+                }
+
+                if (e.Sequence > position + 1)
+                {
+                    await foreach (var stored in ReadStoredAsync(selection, position, e.Sequence - 1, cancellationToken))
+                    {
+                        yield return stored;
+                    }
+                }
+
+                position = e.Sequence;
+                if (Selects(selection, e))
+                {
+                    yield return e;
+                }
+            }
+
+            if (subscription.TakeBehind())
+            {
+                var latest = await LatestSequenceAsync(cancellationToken);
+                await foreach (var stored in ReadStoredAsync(selection, position, latest, cancellationToken))
+                {
+                    yield return stored;
+                }
+
+                position = Math.Max(position, latest);
+            }
+        }
+    }
+
+    private static bool Selects(EventSelection selection, EventEnvelope e) =>
+        selection.Types.Contains(e.Type) && e.Audience.Allows(selection.Caller);
+
+    private async Task<bool> WaitAsync(EventHub.Subscription subscription, CancellationToken cancellationToken)
+    {
+        using var heartbeat = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        heartbeat.CancelAfter(settings.EventHeartbeat);
+        try
+        {
+            return await subscription.Events.WaitToReadAsync(heartbeat.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Stored events in (<paramref name="after"/>, <paramref name="through"/>] the selection may see, read one window at a time.</summary>
+    private async IAsyncEnumerable<EventEnvelope> ReadStoredAsync(
+        EventSelection selection, long after, long through, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var caller = selection.Caller;
+        var me = caller.UserId;
+        var staff = caller.IsStaff;
+        var admin = caller.IsAdmin;
+        var types = selection.Types.ToList();
+        for (var from = after; from < through; from += ReadWindow)
+        {
+            var to = Math.Min(from + ReadWindow, through);
+            List<OutboxMessage> rows;
+            await using (var scope = scopes.CreateAsyncScope())
+            {
+                var db = scope.ServiceProvider.GetRequiredService<GroundworkDbContext>();
+                rows = await db.OutboxMessages.AsNoTracking()
+                    .Where(m => m.Sequence > from && m.Sequence <= to && types.Contains(m.Type))
+                    .Where(m => admin || m.Visibility == EventVisibility.Everyone || (me != null && (m.Owner == me || m.OtherOwner == me))
+                        || (staff && m.Visibility == EventVisibility.OwnersAndStaff))
+                    .OrderBy(m => m.Sequence)
+                    .ToListAsync(cancellationToken);
+            }
+
+            foreach (var row in rows)
+            {
+                yield return EventEnvelope.From(row);
+            }
+        }
+    }
+}
