@@ -141,6 +141,20 @@ public sealed class CliAndConfigurationTests : IDisposable
         var (code4, _, err4) = await Run("", env: new() { ["ASPNETCORE_ENVIRONMENT"] = "Production", ["Groundwork__Bench__Enabled"] = "true", ["Groundwork__Auth__BcryptWorkFactor"] = "12" });
         Assert.Equal(2, code4);
         Assert.Contains("Groundwork:Bench:Enabled", err4, StringComparison.Ordinal);
+
+        var (code5, _, err5) = await Run("", env: new() { ["Groundwork__Messaging__Broker"] = "rabbitmq" });
+        Assert.Equal(2, code5);
+        Assert.Contains("Groundwork:Messaging:RabbitMq:Uri", err5, StringComparison.Ordinal);
+
+        // A malformed URI is named, its content (a password, usually) is not repeated.
+        var (code6, _, err6) = await Run("", env: new() { ["Groundwork__Messaging__Broker"] = "rabbitmq", ["Groundwork__Messaging__RabbitMq__Uri"] = "http://u:s3cret-pw@host" });
+        Assert.Equal(2, code6);
+        Assert.Contains("Groundwork:Messaging:RabbitMq:Uri", err6, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret-pw", err6, StringComparison.Ordinal);
+
+        var (code7, _, err7) = await Run("", env: new() { ["Groundwork__Messaging__Retention"] = "01:00:00" });
+        Assert.Equal(2, code7);
+        Assert.Contains("Groundwork:Messaging:Retention", err7, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -28,10 +28,10 @@ public sealed class EventStreamResult(EventSelection selection) : IResult
         response.Headers.CacheControl = "no-cache, no-store";
         // Proxies (nginx) must pass events through as they come, not buffer them.
         response.Headers["X-Accel-Buffering"] = "no";
-        await WriteAsync(response, $"retry: {ReconnectMilliseconds}\n: connected\n\n", ended.Token);
         try
         {
-            await foreach (var e in stream.ReadAsync(selection, ended.Token))
+            var opened = () => WriteAsync(response, $"retry: {ReconnectMilliseconds}\n: connected\n\n", ended.Token);
+            await foreach (var e in stream.ReadAsync(selection, opened, ended.Token))
             {
                 var frame = e is null
                     ? ": keep-alive\n\n"

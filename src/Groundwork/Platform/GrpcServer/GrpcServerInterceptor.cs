@@ -12,15 +12,32 @@ namespace Groundwork.Platform.GrpcServer;
 /// </summary>
 public sealed class GrpcServerInterceptor(ILogger<GrpcServerInterceptor> logger) : Interceptor
 {
-    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
-        ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(continuation);
+        return GuardAsync(context, () => continuation(request, context));
+    }
+
+    /// <summary>Streams (EventService.Subscribe) fail the same way unary calls do.</summary>
+    public override Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        ArgumentNullException.ThrowIfNull(continuation);
+        return GuardAsync(context, async () =>
+        {
+            await continuation(request, responseStream, context);
+            return true;
+        });
+    }
+
+    private async Task<T> GuardAsync<T>(ServerCallContext context, Func<Task<T>> call)
+    {
+        ArgumentNullException.ThrowIfNull(context);
         var http = context.GetHttpContext();
         try
         {
-            return await continuation(request, context);
+            return await call();
         }
         catch (RpcException)
         {

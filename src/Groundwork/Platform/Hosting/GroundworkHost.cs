@@ -81,7 +81,7 @@ public static class GroundworkHost
         }
 
         services.AddGroundworkDatabase(settings);
-        services.AddGroundworkMessaging(settings);
+        services.AddGroundworkMessaging(settings, health);
         services.AddGroundworkAuthentication(settings);
         services.AddOperations();
         foreach (var feature in features)

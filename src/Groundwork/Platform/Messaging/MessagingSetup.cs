@@ -6,14 +6,25 @@ namespace Groundwork.Platform.Messaging;
 public static class MessagingSetup
 {
     /// <summary>The outbox relay, the configured broker and this node's event fan-out.</summary>
-    public static IServiceCollection AddGroundworkMessaging(this IServiceCollection services, GroundworkSettings settings)
+    public static IServiceCollection AddGroundworkMessaging(this IServiceCollection services, GroundworkSettings settings, IHealthChecksBuilder health)
     {
         ArgumentNullException.ThrowIfNull(settings);
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<EventHub>();
         services.AddSingleton<EventStream>();
         services.AddSingleton<StreamLimits>();
-        services.AddSingleton<IEventBroker, InProcessBroker>();
+        if (settings.Broker == MessageBroker.RabbitMq)
+        {
+            services.AddSingleton<RabbitMqConnection>();
+            services.AddSingleton<IEventBroker, RabbitMqBroker>();
+            services.AddHostedService<RabbitMqFanOut>();
+            health.AddCheck<RabbitMqHealthCheck>("rabbitmq", tags: ["ready"]);
+        }
+        else
+        {
+            services.AddSingleton<IEventBroker, InProcessBroker>();
+        }
+
         services.AddSingleton<OutboxRelay>();
         services.AddHostedService(sp => sp.GetRequiredService<OutboxRelay>());
         services.AddHostedService<EventHubWatchdog>();

@@ -48,13 +48,20 @@ public sealed class EventStream(EventHub hub, IServiceScopeFactory scopes, Crede
     /// The selected events, in sequence order; a null item means nothing arrived for a heartbeat interval (send a
     /// keep-alive). Ends when <paramref name="cancellationToken"/> fires or the caller's credential no longer stands.
     /// </summary>
-    public async IAsyncEnumerable<EventEnvelope?> ReadAsync(EventSelection selection, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <param name="opened">
+    /// Runs once the stream is subscribed and knows its starting position, before anything is read: a transport
+    /// answers its headers there, so a client that saw them cannot miss an event it causes afterwards.
+    /// </param>
+    public async IAsyncEnumerable<EventEnvelope?> ReadAsync(
+        EventSelection selection, Func<Task> opened, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(selection);
+        ArgumentNullException.ThrowIfNull(opened);
         // Subscribe before reading the position: whatever is published meanwhile is queued, and skipped if the
         // database read already covered it.
         using var subscription = hub.Subscribe();
         var position = selection.After ?? await LatestSequenceAsync(cancellationToken);
+        await opened();
         if (selection.After is not null)
         {
             var latest = await LatestSequenceAsync(cancellationToken);

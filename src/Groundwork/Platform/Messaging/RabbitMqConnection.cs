@@ -1,0 +1,119 @@
+using Groundwork.Platform.Configuration;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using RabbitMQ.Client;
+
+namespace Groundwork.Platform.Messaging;
+
+/// <summary>
+/// This node's one AMQP connection (<c>Groundwork:Messaging:RabbitMq:Uri</c>), opened on first use. Once open, the
+/// client recovers it (and the channels, queues and consumers on it) by itself after a network failure or a broker
+/// restart; until then every use throws and callers retry later. Events are never lost meanwhile: they wait in the
+/// outbox.
+/// </summary>
+public sealed class RabbitMqConnection(GroundworkSettings settings, ILogger<RabbitMqConnection> logger) : IAsyncDisposable
+{
+    /// <summary>The durable topic exchange every event is published to, routed by its type (<c>order.paid</c>).</summary>
+    public const string Exchange = "groundwork.events";
+
+    private readonly SemaphoreSlim _opening = new(1, 1);
+    private IConnection? _connection;
+
+    public bool IsOpen => _connection?.IsOpen == true;
+
+    /// <summary>Raised after the client restored a lost connection (subscribers may have missed deliveries meanwhile).</summary>
+    public event Func<Task>? Recovered;
+
+    public async Task<IConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        if (_connection is { } existing)
+        {
+            return existing.IsOpen ? existing : throw new InvalidOperationException("RabbitMQ is unreachable; the client is reconnecting");
+        }
+
+        await _opening.WaitAsync(cancellationToken);
+        try
+        {
+            if (_connection is { } opened)
+            {
+                return opened;
+            }
+
+            var factory = new ConnectionFactory
+            {
+                Uri = settings.RabbitMqUri ?? throw new InvalidOperationException("Groundwork:Messaging:RabbitMq:Uri is not set"),
+                AutomaticRecoveryEnabled = true,
+                TopologyRecoveryEnabled = true,
+                NetworkRecoveryInterval = TimeSpan.FromSeconds(2),
+                RequestedConnectionTimeout = TimeSpan.FromSeconds(5),
+                ClientProvidedName = $"groundwork@{Environment.MachineName}",
+            };
+            var connection = await factory.CreateConnectionAsync(cancellationToken);
+            await using (var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken))
+            {
+                await channel.ExchangeDeclareAsync(Exchange, ExchangeType.Topic, durable: true, autoDelete: false, cancellationToken: cancellationToken);
+            }
+
+            connection.ConnectionShutdownAsync += (_, e) =>
+            {
+                if (e.Initiator != ShutdownInitiator.Application)
+                {
+                    logger.LogWarning("Lost the RabbitMQ connection ({Reason}); events wait in the outbox until it is back", e.ReplyText);
+                }
+
+                return Task.CompletedTask;
+            };
+            connection.RecoverySucceededAsync += async (_, _) =>
+            {
+                logger.LogInformation("RabbitMQ connection recovered");
+                if (Recovered is { } recovered)
+                {
+                    await recovered();
+                }
+            };
+            _connection = connection;
+            // The URI's password never reaches the log.
+            logger.LogInformation("Connected to RabbitMQ at {Host}:{Port}", settings.RabbitMqUri.Host, settings.RabbitMqUri.Port);
+            return connection;
+        }
+        finally
+        {
+            _opening.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_connection is { } connection)
+        {
+            try
+            {
+                await connection.CloseAsync();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                logger.LogDebug(e, "Closing the RabbitMQ connection failed");
+            }
+
+            connection.Dispose();
+        }
+    }
+}
+
+/// <summary>Reports RabbitMQ on <c>/health/ready</c>: degraded (still ready) while it is unreachable, since requests are served and events wait.</summary>
+public sealed class RabbitMqHealthCheck(RabbitMqConnection rabbit) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(2));
+            await rabbit.OpenAsync(timeout.Token);
+            return HealthCheckResult.Healthy("connected");
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return HealthCheckResult.Degraded("RabbitMQ is unreachable; events wait in the outbox until it is back");
+        }
+    }
+}

@@ -1,0 +1,201 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Groundwork.Platform.Messaging;
+using Groundwork.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
+
+namespace Groundwork.Tests.Events;
+
+/// <summary>Two nodes on one PostgreSQL database and one private RabbitMQ, with the RabbitMQ broker configured.</summary>
+public sealed class EventCluster(PostgresServer postgres) : IAsyncLifetime
+{
+    private readonly string _keys = Path.Combine(Path.GetTempPath(), "gw-keys-" + Guid.NewGuid().ToString("N")[..12]);
+
+    public RabbitMqServer Rabbit { get; } = new();
+
+    public GroundworkApp A { get; private set; } = null!;
+
+    public GroundworkApp B { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        await Rabbit.InitializeAsync();
+        var database = await postgres.CreateDatabaseAsync();
+        A = new Node(database, _keys, Rabbit.Uri);
+        await A.InitializeAsync();
+        B = new Node(database, _keys, Rabbit.Uri);
+        await B.InitializeAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await A.DisposeAsync();
+            await B.DisposeAsync();
+        }
+        finally
+        {
+            await Rabbit.DisposeAsync();
+            if (Directory.Exists(_keys))
+            {
+                Directory.Delete(_keys, recursive: true);
+            }
+        }
+    }
+
+    private sealed class Node(string database, string keys, string rabbit) : GroundworkApp
+    {
+        public override Provider Provider => Provider.Postgres;
+
+        public override string KeysPath => keys;
+
+        protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>(base.Settings)
+        {
+            ["Groundwork:Messaging:Broker"] = "rabbitmq",
+            ["Groundwork:Messaging:RabbitMq:Uri"] = rabbit,
+        };
+
+        protected override Task<string> CreateDatabaseAsync(string folder) => Task.FromResult(database);
+    }
+}
+
+/// <summary>An outside consumer of the exchange: a durable queue of its own bound to every event, recording what arrives.</summary>
+internal sealed class ExchangeObserver : IAsyncDisposable
+{
+    private readonly IConnection _connection;
+    private readonly IChannel _channel;
+
+    private ExchangeObserver(IConnection connection, IChannel channel)
+    {
+        _connection = connection;
+        _channel = channel;
+    }
+
+    public ConcurrentQueue<(string Type, long Sequence, JsonObject Event, string? MessageId)> Received { get; } = new();
+
+    public static async Task<ExchangeObserver> StartAsync(string uri)
+    {
+        var factory = new ConnectionFactory { Uri = new Uri(uri), AutomaticRecoveryEnabled = true, TopologyRecoveryEnabled = true, NetworkRecoveryInterval = TimeSpan.FromSeconds(1) };
+        var connection = await factory.CreateConnectionAsync();
+        var channel = await connection.CreateChannelAsync();
+        var queue = "observer-" + Guid.NewGuid().ToString("N");
+        await channel.ExchangeDeclareAsync(RabbitMqConnection.Exchange, ExchangeType.Topic, durable: true, autoDelete: false);
+        await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false);
+        await channel.QueueBindAsync(queue, RabbitMqConnection.Exchange, "#");
+        var observer = new ExchangeObserver(connection, channel);
+        var consumer = new AsyncEventingBasicConsumer(channel);
+        consumer.ReceivedAsync += async (_, delivery) =>
+        {
+            var json = JsonNode.Parse(Encoding.UTF8.GetString(delivery.Body.Span))!.AsObject();
+            observer.Received.Enqueue((delivery.RoutingKey, json["sequence"]!.GetValue<long>(), json, delivery.BasicProperties.MessageId));
+            await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false);
+        };
+        await channel.BasicConsumeAsync(queue, autoAck: false, consumer);
+        return observer;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _channel.DisposeAsync();
+        await _connection.CloseAsync();
+        _connection.Dispose();
+    }
+}
+
+public sealed class RabbitMqEventsTests(EventCluster cluster) : IClassFixture<EventCluster>
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
+
+    [Fact]
+    public async Task A_stream_on_one_node_receives_what_another_node_commits()
+    {
+        var user = await cluster.A.ActorAsync();
+        var onB = user with { App = cluster.B };
+        await using var stream = await SseClient.OpenAsync(onB.Client(), "?types=user.updated");
+
+        await (await user.Client().PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { name = "Renamed on A" })).AssertStatus(200);
+
+        var received = await stream.NextAsync();
+        Assert.Equal(("user.updated", user.Id.ToString(), "Renamed on A"),
+            (received.Type, received.Data["subject"]!.GetValue<string>(), received.Data["data"]!["name"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task Events_committed_while_the_broker_is_down_wait_in_the_outbox_and_all_arrive_in_order_when_it_returns()
+    {
+        const int users = 10, renamesEach = 100;
+        await using var observer = await ExchangeObserver.StartAsync(cluster.Rabbit.Uri);
+        var actors = new List<Actor>();
+        for (var i = 0; i < users; i++)
+        {
+            actors.Add(await cluster.A.ActorAsync());
+        }
+
+        await cluster.Rabbit.StopAsync();
+        try
+        {
+            // 1,000 acknowledged changes, spread over both nodes, while nothing can be published.
+            await Parallel.ForEachAsync(actors.Select((actor, i) => (actor: i % 2 == 0 ? actor : actor with { App = cluster.B }, i)),
+                new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (item, ct) =>
+                {
+                    var client = item.actor.Client();
+                    for (var n = 1; n <= renamesEach; n++)
+                    {
+                        await (await client.PatchAsJsonAsync($"/api/v1/users/{item.actor.Id}", new { name = $"name {n}" }, ct)).AssertStatus(200);
+                    }
+                });
+
+            var ids = actors.Select(a => a.Id).ToList();
+            var waiting = await cluster.A.Db(db => db.OutboxMessages.CountAsync(m => ids.Contains(m.Subject) && m.Type == "user.updated" && m.PublishedAt == null));
+            Assert.Equal(users * renamesEach, waiting);
+
+            // Still ready (requests are served), and saying what is missing.
+            var health = await cluster.A.CreateClient().GetAsync("/health/ready", TestContext.Current.CancellationToken);
+            Assert.Equal(System.Net.HttpStatusCode.OK, health.StatusCode);
+            Assert.Equal("Degraded", await health.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        }
+        finally
+        {
+            await cluster.Rabbit.StartAsync();
+        }
+
+        var deadline = DateTime.UtcNow + Patience;
+        var subjects = actors.Select(a => a.Id.ToString()).ToHashSet();
+        List<(string Type, long Sequence, JsonObject Event, string? MessageId)> renames;
+        while (true)
+        {
+            renames = observer.Received.Where(r => r.Type == "user.updated" && subjects.Contains(r.Event["subject"]!.GetValue<string>())).ToList();
+            if (renames.Select(r => r.Event["id"]!.GetValue<string>()).Distinct().Count() == users * renamesEach)
+            {
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"only {renames.Count} of {users * renamesEach} events arrived within {Patience.TotalSeconds} s of the broker's return");
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+
+        // At least once, and per subject in commit order (first arrivals; a batch the broker half-took may come twice).
+        foreach (var subject in subjects)
+        {
+            var names = renames.Where(r => r.Event["subject"]!.GetValue<string>() == subject)
+                .DistinctBy(r => r.Event["id"]!.GetValue<string>())
+                .Select(r => r.Event["data"]!["name"]!.GetValue<string>());
+            Assert.Equal(Enumerable.Range(1, renamesEach).Select(n => $"name {n}"), names);
+        }
+
+        Assert.All(renames, r => Assert.Equal(r.Event["id"]!.GetValue<string>(), r.MessageId));
+        var sequences = renames.DistinctBy(r => r.Sequence).Select(r => r.Sequence).ToList();
+        Assert.Equal(users * renamesEach, sequences.Count);
+        // And the outbox knows they left (marked right after the broker's confirms).
+        while (await cluster.A.Db(db => db.OutboxMessages.CountAsync(m => m.PublishedAt == null)) > 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "events were delivered but never marked published");
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+    }
+}

@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+
+namespace Groundwork.Tests.Infrastructure;
+
+/// <summary>
+/// A private RabbitMQ node on free loopback ports, for one test class; tests may stop and start it (same data
+/// folder, so durable exchanges and queues survive) to play an outage. A missing rabbitmq-server fails the tests,
+/// never skips them (./test.sh installs it).
+/// </summary>
+public sealed class RabbitMqServer : IAsyncLifetime
+{
+    private const string Server = "/usr/lib/rabbitmq/bin/rabbitmq-server";
+    // Not the /usr/sbin wrapper: it switches to the rabbitmq user, whose Erlang cookie is not this node's.
+    private const string Control = "/usr/lib/rabbitmq/bin/rabbitmqctl";
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "gw-rabbit-" + Guid.NewGuid().ToString("N")[..12]);
+    private readonly int _distPort = PostgresServer.FreePort();
+    private readonly int _epmdPort = PostgresServer.FreePort();
+
+    public int Port { get; } = PostgresServer.FreePort();
+
+    /// <summary>What <c>Groundwork:Messaging:RabbitMq:Uri</c> is set to (the default guest user may connect over loopback).</summary>
+    public string Uri => $"amqp://guest:guest@127.0.0.1:{Port}/";
+
+    public async ValueTask InitializeAsync()
+    {
+        if (!File.Exists(Server))
+        {
+            throw new InvalidOperationException($"{Server} not found; run ./test.sh (it installs rabbitmq-server) or apt-get install rabbitmq-server");
+        }
+
+        Directory.CreateDirectory(Path.Combine(_folder, "home"));
+        await File.WriteAllTextAsync(Path.Combine(_folder, "enabled_plugins"), "[].");
+        await File.WriteAllTextAsync(Path.Combine(_folder, "rabbitmq.conf"), $"listeners.tcp.default = 127.0.0.1:{Port}\n");
+        await File.WriteAllTextAsync(Path.Combine(_folder, "none.conf"), "");
+        await StartAsync();
+    }
+
+    public async Task StartAsync()
+    {
+        // Detached (setsid, its own output file): the node must outlive neither more nor less than this fixture wants.
+        var start = new ProcessStartInfo("sh", ["-c", $"setsid {Server} > '{_folder}/server.out' 2>&1 < /dev/null &"]);
+        Configure(start);
+        using (var shell = Process.Start(start)!)
+        {
+            await shell.WaitForExitAsync();
+        }
+
+        // await_startup fails at once while the node is not yet reachable at all: ask again until it answers.
+        var answer = "";
+        for (var attempt = 0; attempt < 120; attempt++)
+        {
+            answer = await RunAsync(Control, "-q await_startup --timeout 30", check: false);
+            if (await IsListeningAsync())
+            {
+                return;
+            }
+
+            await Task.Delay(250);
+        }
+
+        var log = File.Exists(Path.Combine(_folder, "server.out")) ? await File.ReadAllTextAsync(Path.Combine(_folder, "server.out")) : "";
+        throw new InvalidOperationException($"rabbitmq-server did not start on port {Port}: {answer} {log}");
+    }
+
+    /// <summary>Stops the node (an outage); <see cref="StartAsync"/> brings it back with its durable state.</summary>
+    public async Task StopAsync()
+    {
+        await RunAsync(Control, "-q stop", check: false);
+        for (var attempt = 0; attempt < 200 && await IsListeningAsync(); attempt++)
+        {
+            await Task.Delay(50);
+        }
+
+        // epmd refuses to quit while the node is still registered, so only once the node is gone.
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            var answer = await RunAsync("epmd", $"-port {_epmdPort} -kill", check: false);
+            if (answer.Contains("Killed", StringComparison.Ordinal) || answer.Contains("Cannot connect", StringComparison.Ordinal))
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        if (await IsListeningAsync())
+        {
+            throw new InvalidOperationException($"rabbitmq-server on port {Port} did not stop");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private void Configure(ProcessStartInfo info)
+    {
+        var env = info.Environment;
+        env["HOME"] = Path.Combine(_folder, "home");
+        env["RABBITMQ_NODENAME"] = $"gw{Port}@localhost";
+        env["RABBITMQ_NODE_IP_ADDRESS"] = "127.0.0.1";
+        env["RABBITMQ_NODE_PORT"] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        env["RABBITMQ_DIST_PORT"] = _distPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        env["ERL_EPMD_ADDRESS"] = "127.0.0.1";
+        env["ERL_EPMD_PORT"] = _epmdPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        env["RABBITMQ_MNESIA_BASE"] = Path.Combine(_folder, "mnesia");
+        env["RABBITMQ_LOG_BASE"] = Path.Combine(_folder, "log");
+        env["RABBITMQ_CONFIG_FILE"] = Path.Combine(_folder, "rabbitmq.conf");
+        env["RABBITMQ_ENABLED_PLUGINS_FILE"] = Path.Combine(_folder, "enabled_plugins");
+        env["RABBITMQ_PID_FILE"] = Path.Combine(_folder, "rabbit.pid");
+        env["RABBITMQ_CONF_ENV_FILE"] = Path.Combine(_folder, "none.conf");
+        env["RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"] = "-kernel inet_dist_use_interface {127,0,0,1}";
+    }
+
+    private async Task<bool> IsListeningAsync()
+    {
+        try
+        {
+            using var client = new TcpClient();
+            await client.ConnectAsync("127.0.0.1", Port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private async Task<string> RunAsync(string file, string arguments, bool check = true)
+    {
+        var info = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+        Configure(info);
+        using var process = Process.Start(info)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (check && process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{file} {arguments} failed: {error}");
+        }
+
+        return output + error;
+    }
+}
