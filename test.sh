@@ -20,13 +20,13 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
-# The GraphQL-over-HTTP audits (npm graphql-http) run against a live server from the test suite.
+# The GraphQL-over-HTTP audits (npm graphql-http) and the graphql-ws client run against a live server from the test suite.
 command -v node >/dev/null 2>&1 || need_node=1
 if [ "${need_node:-0}" = 1 ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "test.sh: installing nodejs and npm"
   apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 fi
-if [ ! -d tests/graphql-audit/node_modules/graphql-http ]; then
+if [ ! -d tests/graphql-audit/node_modules/graphql-http ] || [ ! -d tests/graphql-audit/node_modules/graphql-ws ]; then
   (cd tests/graphql-audit && npm ci --no-audit --no-fund --loglevel=error) || echo "test.sh: npm ci failed; the GraphQL audit test will fail" >&2
 fi
 

@@ -38,6 +38,23 @@ public static class AccountsGraphQL
             .ResolveAsync(async ctx => await ctx.RunAsync(ctx.Operation<GetTransfer>(), new GetTransferRequest(ctx.GetId())));
     }
 
+    public static void AddSubscriptions(ObjectGraphType subscription)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        subscription.Field<NonNullGraphType<AccountActivityType>>("accountActivity")
+            .Description("Each credit and debit of an account the caller owns (admins: any account).")
+            .Argument<NonNullGraphType<IdGraphType>>("accountId")
+            .ResolveStreamAsync(async ctx =>
+            {
+                var accountId = ctx.GetId("accountId");
+                // The account must be the caller's to see (NOT_FOUND otherwise), exactly as the account query.
+                await ctx.RunAsync(ctx.Operation<GetAccount>(), new GetAccountRequest(accountId));
+                return await Events.EventSubscriptions.OpenAsync(ctx, ["account.credited", "account.debited"], e =>
+                    e.Subject == accountId ? new AccountActivity(e.Type == "account.credited" ? "CREDIT" : "DEBIT", e.OccurredAt, Events.EventSubscriptions.Data<AccountMovement>(e)) : null);
+            })
+            .Resolve(ctx => ctx.Source);
+    }
+
     public static void AddMutations(ObjectGraphType mutation)
     {
         ArgumentNullException.ThrowIfNull(mutation);
@@ -126,5 +143,25 @@ public sealed class TransferInputType : InputObjectGraphType<TransferInput>
         Field<NonNullGraphType<IdGraphType>>("toAccountId");
         Field<NonNullGraphType<LongGraphType>>("amount").Description("Minor units (cents), positive.");
         Field<StringGraphType>("description");
+    }
+}
+
+/// <summary>The <c>data</c> of <c>account.credited</c> / <c>account.debited</c> events.</summary>
+public sealed record AccountMovement(Guid AccountId, Guid? OwnerId, long Amount, string Currency, Guid TransactionId, Ledger.TransactionType Type);
+
+public sealed record AccountActivity(string Direction, DateTime OccurredAt, AccountMovement Movement);
+
+public sealed class AccountActivityType : ObjectGraphType<AccountActivity>
+{
+    public AccountActivityType()
+    {
+        Name = "AccountActivity";
+        Field<NonNullGraphType<IdGraphType>>("accountId").Resolve(ctx => ctx.Source.Movement.AccountId);
+        Field<NonNullGraphType<StringGraphType>>("direction").Description("CREDIT (money in) or DEBIT (money out).").Resolve(ctx => ctx.Source.Direction);
+        Field<NonNullGraphType<LongGraphType>>("amount").Description("Minor units (cents).").Resolve(ctx => ctx.Source.Movement.Amount);
+        Field<NonNullGraphType<StringGraphType>>("currency").Resolve(ctx => ctx.Source.Movement.Currency);
+        Field<NonNullGraphType<IdGraphType>>("transactionId").Resolve(ctx => ctx.Source.Movement.TransactionId);
+        Field<NonNullGraphType<TransactionTypeEnum>>("transactionType").Resolve(ctx => ctx.Source.Movement.Type);
+        Field<NonNullGraphType<UtcDateTimeGraphType>>("occurredAt").Resolve(ctx => ctx.Source.OccurredAt);
     }
 }

@@ -13,5 +13,7 @@ public sealed class AccountsModule : IFeatureModule
 
     public void AddGraphQLMutations(ObjectGraphType mutation) => AccountsGraphQL.AddMutations(mutation);
 
+    public void AddGraphQLSubscriptions(ObjectGraphType subscription) => AccountsGraphQL.AddSubscriptions(subscription);
+
     public void MapGrpc(IEndpointRouteBuilder app) => app.MapGrpcService<AccountsGrpc>().AllowAnonymous();
 }

@@ -25,6 +25,30 @@ public static class OrdersGraphQL
                 ctx.GetOptionalId("userId"), ctx.PageRequest(), ctx.GetArgument<OrderStatus?>("status"))));
     }
 
+    public static readonly IReadOnlyList<string> OrderEventTypes = ["order.created", "order.paid", "order.cancelled", "order.refunded"];
+
+    public static void AddSubscriptions(ObjectGraphType subscription)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        subscription.Field<NonNullGraphType<OrderType>>("orderUpdated")
+            .Description("The user's orders as each change leaves them (created, paid, cancelled, refunded). `userId` defaults to the caller; only admins may follow someone else.")
+            .Argument<IdGraphType>("userId")
+            .ResolveStreamAsync(async ctx =>
+            {
+                var caller = ctx.Caller();
+                var userId = ctx.GetOptionalId("userId") ?? caller.UserId;
+                if (userId is { } other && caller.IsAuthenticated && !caller.Is(other) && !caller.IsAdmin)
+                {
+                    // As GET /orders?userId=: someone else's orders do not exist for a non-admin.
+                    throw new OperationException(caller.IsStaff ? Error.Forbidden("Only admins may follow other users' orders") : Error.NotFound("User"));
+                }
+
+                return await Events.EventSubscriptions.OpenAsync(ctx, OrderEventTypes, e =>
+                    Events.EventSubscriptions.Data<OrderDto>(e) is var order && order.UserId == userId ? order : null);
+            })
+            .Resolve(ctx => ctx.Source);
+    }
+
     public static void AddMutations(ObjectGraphType mutation)
     {
         ArgumentNullException.ThrowIfNull(mutation);

@@ -11,5 +11,7 @@ public sealed class OrdersModule : IFeatureModule
 
     public void AddGraphQLMutations(ObjectGraphType mutation) => OrdersGraphQL.AddMutations(mutation);
 
+    public void AddGraphQLSubscriptions(ObjectGraphType subscription) => OrdersGraphQL.AddSubscriptions(subscription);
+
     public void MapGrpc(IEndpointRouteBuilder app) => app.MapGrpcService<OrdersGrpc>().AllowAnonymous();
 }

@@ -61,6 +61,15 @@ public static class PostsGraphQL
                 ctx.GetArgument("first", 20), ctx.GetArgument<string?>("after"), AuthorId: ctx.Source.Id)));
     }
 
+    public static void AddSubscriptions(ObjectGraphType subscription)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        subscription.Field<NonNullGraphType<PostType>>("postPublished")
+            .Description("Every post as it is published (signed-in callers).")
+            .ResolveStreamAsync(async ctx => await Events.EventSubscriptions.OpenAsync(ctx, ["post.published"], Events.EventSubscriptions.Data<PostDto>))
+            .Resolve(ctx => ctx.Source);
+    }
+
     public static void AddMutations(ObjectGraphType mutation)
     {
         ArgumentNullException.ThrowIfNull(mutation);

@@ -21,5 +21,7 @@ public sealed class PostsModule : IFeatureModule
         PostsGraphQL.AddPublishing(mutation);
     }
 
+    public void AddGraphQLSubscriptions(ObjectGraphType subscription) => PostsGraphQL.AddSubscriptions(subscription);
+
     public void MapGrpc(IEndpointRouteBuilder app) => app.MapGrpcService<PostsGrpc>().AllowAnonymous();
 }

@@ -71,6 +71,9 @@ public sealed record GroundworkSettings
     /// <summary>The most characters of text one GraphQL response may carry (<c>Groundwork:GraphQL:MaxResponseChars</c>).</summary>
     public long GraphQLMaxResponseChars { get; init; } = 8_000_000;
 
+    /// <summary>How long a GraphQL WebSocket may stay open without <c>connection_init</c> (<c>Groundwork:GraphQL:ConnectionInitTimeout</c>).</summary>
+    public TimeSpan GraphQLConnectionInitTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How often buffered "last seen" timestamps are written (<c>Groundwork:WriteBehind:Interval</c>): the most a crash loses.</summary>
     public TimeSpan WriteBehindInterval { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -193,6 +196,7 @@ public sealed record GroundworkSettings
             BenchEndpoints = bench,
             WriteBehindInterval = Span(configuration, "Groundwork:WriteBehind:Interval", TimeSpan.FromSeconds(5)),
             GraphQLMaxResolvedObjects = Positive(configuration, "Groundwork:GraphQL:MaxResolvedObjects", 5_000),
+            GraphQLConnectionInitTimeout = Span(configuration, "Groundwork:GraphQL:ConnectionInitTimeout", TimeSpan.FromSeconds(10)),
             GraphQLMaxResponseChars = Positive(configuration, "Groundwork:GraphQL:MaxResponseChars", 8_000_000),
             HttpUrls = Urls(configuration, "Urls", "http://localhost:5080"),
             GrpcUrl = configuration["Groundwork:Urls:Grpc"] is { } grpc && string.IsNullOrWhiteSpace(grpc)

@@ -35,6 +35,12 @@ public static class GraphQLEndpoint
 
     private static async Task HandleAsync(HttpContext http)
     {
+        if (http.WebSockets.IsWebSocketRequest)
+        {
+            await GraphQLWebSocket.AcceptAsync(http);
+            return;
+        }
+
         var execution = http.RequestServices.GetRequiredService<GraphQLExecution>();
         var mediaType = ResponseMediaType(http.Request);
         var strict = mediaType == GraphQLResponse;
@@ -72,7 +78,7 @@ public static class GraphQLEndpoint
         if (selected?.Operation == OperationType.Subscription)
         {
             await WriteErrorAsync(http, mediaType, strict ? 400 : 200,
-                Error.Validation("query", "Subscriptions are not served over HTTP"));
+                Error.Validation("query", $"Subscriptions are served over WebSocket ({GraphQLWebSocket.SubProtocol}) at {Path}, not over HTTP"));
             return;
         }
 
@@ -166,7 +172,7 @@ public static class GraphQLEndpoint
         }
     }
 
-    private static Inputs? ParseJsonMap(string raw, GraphQLExecution execution)
+    internal static Inputs? ParseJsonMap(string raw, GraphQLExecution execution)
     {
         if (raw.Length == 0)
         {
@@ -292,7 +298,7 @@ public static class GraphQLEndpoint
     }
 
     /// <summary>Fields at the operation's root, through inline fragments and fragment spreads (cycles are cut).</summary>
-    private static int RootFieldCount(GraphQLOperationDefinition operation, GraphQLDocument document)
+    internal static int RootFieldCount(GraphQLOperationDefinition operation, GraphQLDocument document)
     {
         var fragments = document.Definitions.OfType<GraphQLFragmentDefinition>().ToList();
         int Count(GraphQLSelectionSet? set, int depth) => depth > 3 || set is null ? 0 : set.Selections.Sum(s => s switch
@@ -305,7 +311,7 @@ public static class GraphQLEndpoint
         return Count(operation.SelectionSet, 0);
     }
 
-    private static GraphQLOperationDefinition? SelectedOperation(GraphQLDocument document, string? operationName)
+    internal static GraphQLOperationDefinition? SelectedOperation(GraphQLDocument document, string? operationName)
     {
         var operations = document.Definitions.OfType<GraphQLOperationDefinition>().ToList();
         return operationName is null

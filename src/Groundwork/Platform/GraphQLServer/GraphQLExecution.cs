@@ -34,6 +34,7 @@ public sealed class GraphQLExecution
             [
                 new ExecutionStrategyRegistration(BudgetedSerialExecutionStrategy.Instance, OperationType.Query),
                 new ExecutionStrategyRegistration(BudgetedSerialExecutionStrategy.Instance, OperationType.Mutation),
+                new ExecutionStrategyRegistration(new SubscriptionExecutionStrategy(), OperationType.Subscription),
             ]),
             []);
         _rules = [.. DocumentValidator.CoreRules, .. GraphQLLimits.Rules(environment.IsProduction())];

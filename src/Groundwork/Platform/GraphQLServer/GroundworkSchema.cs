@@ -16,14 +16,20 @@ public sealed class GroundworkSchema : Schema
         ArgumentNullException.ThrowIfNull(features);
         var query = new ObjectGraphType { Name = "Query" };
         var mutation = new ObjectGraphType { Name = "Mutation" };
+        var subscription = new ObjectGraphType { Name = "Subscription" };
         foreach (var feature in features)
         {
             feature.AddGraphQLQueries(query);
             feature.AddGraphQLMutations(mutation);
+            feature.AddGraphQLSubscriptions(subscription);
         }
 
         Query = query;
         Mutation = mutation;
+        if (subscription.Fields.Count > 0)
+        {
+            Subscription = subscription;
+        }
 
         // Text is charged as it is resolved, so a few huge strings cannot build a response of gigabytes. Field
         // middleware is applied when the schema initializes, which the introspection setting below already

@@ -145,6 +145,7 @@ public static class GroundworkHost
         app.UseUnmatchedRouteAnswers();
         app.UseAuthorization();
         app.UseRequestTimeouts();
+        app.UseWebSockets();
         app.UseOutputCache();
 
         var features = app.Services.GetServices<IFeatureModule>().ToList();

@@ -26,6 +26,11 @@ public interface IFeatureModule
     {
     }
 
+    /// <summary>Subscription fields (served over the graphql-transport-ws WebSocket at <c>/graphql</c>).</summary>
+    void AddGraphQLSubscriptions(ObjectGraphType subscription)
+    {
+    }
+
     /// <summary>Maps the feature's gRPC service; open at the HTTP level, every method authorizes in the pipeline.</summary>
     void MapGrpc(IEndpointRouteBuilder app)
     {

@@ -1,0 +1,57 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using GraphQL;
+using Groundwork.Platform.GraphQLServer;
+using Groundwork.Platform.Messaging;
+using Groundwork.Platform.Realtime;
+
+namespace Groundwork.Features.Events;
+
+/// <summary>
+/// The source stream behind a GraphQL subscription field (<c>orderUpdated</c>, <c>postPublished</c>,
+/// <c>accountActivity</c>): the pipeline authorizes it with the same <see cref="SubscribeToEvents"/> operation as
+/// SSE and gRPC, each event's stored audience decides who gets it, and the field maps (or skips, with null) what
+/// is left. The stream starts at the newest event when the field subscribes.
+/// </summary>
+public static class EventSubscriptions
+{
+    public static async Task<IObservable<T?>> OpenAsync<T>(IResolveFieldContext context, IReadOnlyList<string> types, Func<EventEnvelope, T?> map)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var stream = context.RequestServices!.GetRequiredService<EventStream>();
+        var selection = await context.RunAsync(context.Operation<SubscribeToEvents>(), new SubscribeToEventsRequest(types, null));
+        try
+        {
+            // Fixed now, not when the stream is first read: what the subscriber causes after subscribing is never skipped.
+            selection = selection with { After = await stream.LatestSequenceAsync(context.CancellationToken) };
+        }
+        catch
+        {
+            selection.Dispose();
+            throw;
+        }
+
+        return new ObservableStream<T?>(ct => SelectAsync(stream.ReadAsync(selection, () => Task.CompletedTask, ct), map, ct), selection.Dispose);
+    }
+
+    /// <summary>An event's <c>data</c> as the API's own DTO.</summary>
+    public static T Data<T>(EventEnvelope e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return JsonSerializer.Deserialize<T>(e.Data, Platform.Http.Json.Options) ?? throw new JsonException($"{e.Type} {e.Id} has no data");
+    }
+
+    private static async IAsyncEnumerable<T?> SelectAsync<T>(
+        IAsyncEnumerable<EventEnvelope?> events, Func<EventEnvelope, T?> map, [EnumeratorCancellation] CancellationToken cancellationToken)
+        where T : class
+    {
+        await foreach (var e in events.WithCancellation(cancellationToken))
+        {
+            if (e is not null && map(e) is { } value)
+            {
+                yield return value;
+            }
+        }
+    }
+}

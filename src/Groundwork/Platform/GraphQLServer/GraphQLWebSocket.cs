@@ -1,0 +1,551 @@
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using GraphQL;
+using GraphQLParser.AST;
+using GraphQLParser.Exceptions;
+using Groundwork.Platform.Auth;
+using Groundwork.Platform.Configuration;
+using Groundwork.Platform.Http;
+using Groundwork.Platform.Operations;
+using Microsoft.AspNetCore.Http.Timeouts;
+
+namespace Groundwork.Platform.GraphQLServer;
+
+/// <summary>
+/// GraphQL over WebSocket at <c>/graphql</c>, the <c>graphql-transport-ws</c> protocol (the one the npm
+/// <c>graphql-ws</c> client speaks): <c>connection_init</c> (credentials in its payload) → <c>connection_ack</c>,
+/// then <c>subscribe</c>/<c>next</c>/<c>error</c>/<c>complete</c> per operation id, <c>ping</c>/<c>pong</c> either way.
+/// Protocol violations close the socket with the protocol's codes (4400 bad message, 4401 subscribe before init,
+/// 4403 credential refused, 4408 no init in time, 4409 duplicate id, 4429 second init); the server closes with 1001
+/// when it stops. Every operation runs through the same executer, limits and pipeline as HTTP.
+/// </summary>
+public sealed class GraphQLWebSocket
+{
+    public const string SubProtocol = "graphql-transport-ws";
+
+    /// <summary>The largest message a client may send (a query document is at most <see cref="GraphQLLimits.MaxDocumentLength"/>).</summary>
+    public const int MaxMessageBytes = 64 * 1024;
+
+    /// <summary>Operations one connection may run at once (each subscription also holds one of its user's stream slots).</summary>
+    public const int MaxOperations = 10;
+
+    /// <summary>Results an operation may have waiting for a slow client before it is ended (never silently thinned out).</summary>
+    private const int MaxPendingResults = 256;
+
+    private readonly HttpContext _http;
+    private readonly WebSocket _socket;
+    private readonly GraphQLExecution _execution;
+    private readonly GroundworkSettings _settings;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _sending = new(1, 1);
+    private readonly ConcurrentDictionary<string, CancellationTokenSource> _operations = new(StringComparer.Ordinal);
+    private readonly ConcurrentBag<Task> _running = [];
+    private readonly CancellationTokenSource _closed = new();
+
+    /// <summary>Ends a receive only when the client does not answer our close within 5 s (cancelling a receive aborts the socket).</summary>
+    private readonly CancellationTokenSource _receiving = new();
+    private volatile bool _closing;
+    private Caller? _caller;
+    private bool _initReceived;
+
+    private GraphQLWebSocket(HttpContext http, WebSocket socket)
+    {
+        _http = http;
+        _socket = socket;
+        _execution = http.RequestServices.GetRequiredService<GraphQLExecution>();
+        _settings = http.RequestServices.GetRequiredService<GroundworkSettings>();
+        _logger = http.RequestServices.GetRequiredService<ILogger<GraphQLWebSocket>>();
+    }
+
+    /// <summary>Refuses (in the error format) or upgrades a WebSocket request to <c>/graphql</c> and serves it until it closes.</summary>
+    public static async Task AcceptAsync(HttpContext http)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        if (!OriginAllowed(http))
+        {
+            // A page on another site must not ride the browser's connection (WebSockets are not covered by CORS).
+            await RestErrors.WriteAsync(http, Error.Forbidden("WebSocket connections from this origin are not allowed"));
+            return;
+        }
+
+        if (!http.WebSockets.WebSocketRequestedProtocols.Contains(SubProtocol))
+        {
+            await RestErrors.WriteAsync(http, Error.Validation("Sec-WebSocket-Protocol", $"Use the {SubProtocol} subprotocol"));
+            return;
+        }
+
+        // A connection lives as long as the client keeps it; the 30 s limit is for requests that answer once.
+        http.Features.Get<IHttpRequestTimeoutFeature>()?.DisableTimeout();
+        using var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { SubProtocol = SubProtocol, KeepAliveInterval = TimeSpan.FromSeconds(15) });
+        await new GraphQLWebSocket(http, socket).RunAsync();
+    }
+
+    private static bool OriginAllowed(HttpContext http)
+    {
+        var origin = http.Request.Headers.Origin.ToString();
+        if (origin.Length == 0)
+        {
+            return true; // not a browser
+        }
+
+        var settings = http.RequestServices.GetRequiredService<GroundworkSettings>();
+        return string.Equals(origin, $"{http.Request.Scheme}://{http.Request.Host}", StringComparison.OrdinalIgnoreCase)
+            || settings.CorsOrigins.Contains(origin, StringComparer.OrdinalIgnoreCase);
+    }
+
+    private async Task RunAsync()
+    {
+        var stopping = _http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        using var onStop = stopping.Register(() => _ = CloseAsync(WebSocketCloseStatus.EndpointUnavailable, "Server shutting down"));
+        var watch = WatchAsync();
+        try
+        {
+            // After a close we sent, keep reading until the client answers it, so the close handshake completes.
+            while (await ReceiveAsync() is { } message)
+            {
+                if (!_closing)
+                {
+                    await HandleAsync(message);
+                }
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
+        {
+            // The client went away.
+        }
+        finally
+        {
+            await _closed.CancelAsync();
+            foreach (var operation in _operations.Values)
+            {
+                await operation.CancelAsync();
+            }
+
+            // Nothing may still write to the socket once this returns (it is disposed then).
+            await Task.WhenAll(_running);
+            await watch;
+            _closed.Dispose();
+            _receiving.Dispose();
+        }
+    }
+
+    /// <summary>Closes a connection that never initialises, and one whose credential stops standing (revoked, expired, role changed).</summary>
+    private async Task WatchAsync()
+    {
+        try
+        {
+            await Task.Delay(_settings.GraphQLConnectionInitTimeout, _closed.Token);
+            if (!_initReceived)
+            {
+                await CloseAsync((WebSocketCloseStatus)4408, "Connection initialisation timeout");
+                return;
+            }
+
+            var credentials = _http.RequestServices.GetRequiredService<CredentialCheck>();
+            while (true)
+            {
+                await Task.Delay(_settings.EventHeartbeat, _closed.Token);
+                if (_caller is { IsAuthenticated: true } caller && !await credentials.IsStillValidAsync(caller, _closed.Token))
+                {
+                    await CloseAsync((WebSocketCloseStatus)4403, "Forbidden");
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception e)
+        {
+            _logger.LogWarning(e, "GraphQL WebSocket watch failed");
+        }
+    }
+
+    /// <summary>Returns false when the connection was closed for a protocol violation.</summary>
+    private async Task<bool> HandleAsync(JsonElement message)
+    {
+        var type = message.ValueKind == JsonValueKind.Object && message.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+        var id = message.ValueKind == JsonValueKind.Object && message.TryGetProperty("id", out var i) && i.ValueKind == JsonValueKind.String ? i.GetString() : null;
+        switch (type)
+        {
+            case "connection_init":
+                if (_initReceived)
+                {
+                    return await CloseAsync((WebSocketCloseStatus)4429, "Too many initialisation requests");
+                }
+
+                _initReceived = true;
+                var payload = message.TryGetProperty("payload", out var p) && p.ValueKind == JsonValueKind.Object ? p : default;
+                var authorization = Text(payload, "Authorization") ?? Text(payload, "authorization");
+                var apiKey = Text(payload, ApiKeyAuthenticationHandler.HeaderName) ?? Text(payload, "x-api-key");
+                var caller = await CredentialAuthenticator.AuthenticateAsync(_http, authorization, apiKey);
+                if (caller.CredentialRejected)
+                {
+                    return await CloseAsync((WebSocketCloseStatus)4403, "Forbidden");
+                }
+
+                _caller = caller;
+                await SendAsync(new { type = "connection_ack" });
+                return true;
+
+            case "ping":
+                await SendAsync(new { type = "pong" });
+                return true;
+
+            case "pong":
+                return true;
+
+            case "subscribe" when id is { Length: > 0 and <= 128 } && message.TryGetProperty("payload", out var request) && request.ValueKind == JsonValueKind.Object:
+                if (_caller is null)
+                {
+                    return await CloseAsync((WebSocketCloseStatus)4401, "Unauthorized");
+                }
+
+                if (_operations.ContainsKey(id))
+                {
+                    return await CloseAsync((WebSocketCloseStatus)4409, $"Subscriber for {id} already exists");
+                }
+
+                if (_operations.Count >= MaxOperations)
+                {
+                    await SendErrorAsync(id, new Error(ErrorCode.RateLimited, $"At most {MaxOperations} operations may run at once on one connection"));
+                    return true;
+                }
+
+                var cancel = CancellationTokenSource.CreateLinkedTokenSource(_closed.Token);
+                _operations[id] = cancel;
+                _running.Add(RunOperationAsync(id, request.Clone(), _caller, cancel));
+                return true;
+
+            case "complete" when id is not null:
+                if (_operations.TryRemove(id, out var running))
+                {
+                    await running.CancelAsync();
+                }
+
+                return true;
+
+            default:
+                return await CloseAsync((WebSocketCloseStatus)4400, "Invalid message received");
+        }
+    }
+
+    private async Task RunOperationAsync(string id, JsonElement request, Caller caller, CancellationTokenSource cancel)
+    {
+        try
+        {
+            await using var scope = _http.RequestServices.CreateAsyncScope();
+            if (await PrepareAsync(request, caller, scope.ServiceProvider) is not { } prepared)
+            {
+                return;
+            }
+
+            var (document, operationName, variables, extensions, subscription) = prepared;
+            var result = await _execution.ExecuteAsync(document, operationName, variables, extensions, new GraphQLRequestContext(caller), scope.ServiceProvider, cancel.Token);
+            Stamp(result);
+            if (result.Streams is { Count: > 0 } streams)
+            {
+                await StreamAsync(id, streams.Values.First(), cancel.Token);
+            }
+            else if (!result.Executed || subscription)
+            {
+                // Nothing ran (a bad document) or no stream opened (a refused subscription): the protocol's error message.
+                await SendAsync(id, "error", ErrorsJson(result));
+            }
+            else
+            {
+                await SendAsync(id, "next", _execution.Serializer.Serialize(result));
+                await SendAsync(new { id, type = "complete" });
+            }
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            // The client completed the operation or left.
+        }
+        catch (Exception e) when (e is WebSocketException or IOException)
+        {
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "GraphQL WebSocket operation failed");
+            await SendErrorAsync(id, new Error(ErrorCode.InternalError, "Internal server error"));
+        }
+        finally
+        {
+            _operations.TryRemove(new KeyValuePair<string, CancellationTokenSource>(id, cancel));
+            cancel.Dispose();
+        }
+
+        async Task<(GraphQLDocument, string?, Inputs?, Inputs?, bool)?> PrepareAsync(JsonElement payload, Caller who, IServiceProvider services)
+        {
+            var query = Text(payload, "query");
+            if (query is null)
+            {
+                await SendErrorAsync(id, Error.Validation("query", "A query string is required"));
+                return null;
+            }
+
+            if (query.Length > GraphQLLimits.MaxDocumentLength)
+            {
+                await SendErrorAsync(id, Error.Validation("query", $"The document exceeds {GraphQLLimits.MaxDocumentLength} characters"));
+                return null;
+            }
+
+            GraphQLDocument document;
+            Inputs? variables;
+            Inputs? extensions;
+            try
+            {
+                document = GraphQLParser.Parser.Parse(query);
+                variables = Map(payload, "variables");
+                extensions = Map(payload, "extensions");
+            }
+            catch (GraphQLParserException e)
+            {
+                await SendErrorAsync(id, Error.Validation("query", e.Description));
+                return null;
+            }
+            catch (JsonException)
+            {
+                await SendErrorAsync(id, Error.Validation("variables", "Must be a JSON object"));
+                return null;
+            }
+
+            var operationName = Text(payload, "operationName");
+            var subscription = GraphQLEndpoint.SelectedOperation(document, operationName) is { Operation: OperationType.Subscription };
+            // The default limit, as for every HTTP request: one token per operation, plus one per extra root
+            // mutation field (aliases must not turn one token into many writes).
+            var extra = GraphQLEndpoint.SelectedOperation(document, operationName) is { Operation: OperationType.Mutation } mutation
+                ? Math.Max(0, GraphQLEndpoint.RootFieldCount(mutation, document) - 1)
+                : 0;
+            var decision = await services.GetRequiredService<RateLimiting.RateLimiter>()
+                .TryAcquireAsync("default", who.PrincipalKey, _settings.RateLimits.Default, 1 + extra);
+            if (!decision.Allowed)
+            {
+                await SendErrorAsync(id, Error.RateLimited(decision));
+                return null;
+            }
+
+            return (document, operationName, variables, extensions, subscription);
+        }
+    }
+
+    /// <summary>Sends a subscription's results in order until it ends, the client completes it or falls too far behind.</summary>
+    private async Task StreamAsync(string id, IObservable<ExecutionResult> stream, CancellationToken cancellationToken)
+    {
+        var results = Channel.CreateBounded<ExecutionResult>(new BoundedChannelOptions(MaxPendingResults) { SingleReader = true });
+        var observer = new ChannelObserver(results.Writer);
+        using (stream.Subscribe(observer))
+        {
+            await foreach (var result in results.Reader.ReadAllAsync(cancellationToken))
+            {
+                Stamp(result);
+                await SendAsync(id, "next", _execution.Serializer.Serialize(result));
+            }
+        }
+
+        if (observer.Overflowed)
+        {
+            await SendAsync(id, "next", _execution.Serializer.Serialize(new ExecutionResult
+            {
+                Errors = [new OperationException(new Error(ErrorCode.ServiceUnavailable, "The client fell too far behind this subscription; subscribe again"))],
+            }));
+        }
+        else if (observer.Failure is not null)
+        {
+            _logger.LogError(observer.Failure, "A GraphQL subscription's stream failed");
+            await SendAsync(id, "next", _execution.Serializer.Serialize(new ExecutionResult
+            {
+                Errors = [new OperationException(new Error(ErrorCode.InternalError, "Internal server error"))],
+            }));
+        }
+
+        await SendAsync(new { id, type = "complete" });
+    }
+
+    private void Stamp(ExecutionResult result)
+    {
+        foreach (var error in result.Errors ?? [])
+        {
+            error.Data[GraphQLErrors.RequestIdKey] = _http.TraceIdentifier;
+        }
+    }
+
+    private string ErrorsJson(ExecutionResult result)
+    {
+        using var json = JsonDocument.Parse(_execution.Serializer.Serialize(new ExecutionResult { Errors = result.Errors }));
+        return json.RootElement.TryGetProperty("errors", out var errors) ? errors.GetRawText() : "[]";
+    }
+
+    private Task SendErrorAsync(string id, Error error)
+    {
+        var executionError = new OperationException(error);
+        executionError.Data[GraphQLErrors.RequestIdKey] = _http.TraceIdentifier;
+        return SendAsync(id, "error", ErrorsJson(new ExecutionResult { Errors = [executionError] }));
+    }
+
+    private Task SendAsync(string id, string type, string payloadJson)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("id", id);
+            writer.WriteString("type", type);
+            writer.WritePropertyName("payload");
+            writer.WriteRawValue(payloadJson, skipInputValidation: true);
+            writer.WriteEndObject();
+        }
+
+        return SendBytesAsync(buffer.ToArray());
+    }
+
+    private Task SendAsync(object message) => SendBytesAsync(JsonSerializer.SerializeToUtf8Bytes(message, Json.Options));
+
+    private async Task SendBytesAsync(byte[] bytes)
+    {
+        await _sending.WaitAsync(CancellationToken.None);
+        try
+        {
+            if (_socket.State == WebSocketState.Open)
+            {
+                await _socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, _closed.Token);
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
+        {
+            // The connection is going away; the receive loop ends it.
+        }
+        finally
+        {
+            _sending.Release();
+        }
+    }
+
+    /// <summary>Closes with a protocol code and stops every operation; returns false (handled, nothing more to do).</summary>
+    private async Task<bool> CloseAsync(WebSocketCloseStatus status, string reason)
+    {
+        _closing = true;
+        foreach (var operation in _operations.Values)
+        {
+            await operation.CancelAsync();
+        }
+
+        await _sending.WaitAsync(CancellationToken.None);
+        try
+        {
+            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await _socket.CloseOutputAsync(status, reason, timeout.Token);
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
+        {
+        }
+        finally
+        {
+            _sending.Release();
+        }
+
+        _receiving.CancelAfter(TimeSpan.FromSeconds(5));
+        return false;
+    }
+
+    /// <summary>
+    /// The next whole text message as JSON, or null once the client's close arrived. A message that breaks the
+    /// protocol (not JSON, binary, larger than <see cref="MaxMessageBytes"/>) closes the connection; reading goes on
+    /// (discarding) until the client answers that close.
+    /// </summary>
+    private async Task<JsonElement?> ReceiveAsync()
+    {
+        var buffer = new byte[MaxMessageBytes];
+        while (true)
+        {
+            var length = 0;
+            var broken = false;
+            while (true)
+            {
+                var received = await _socket.ReceiveAsync(length < buffer.Length ? buffer.AsMemory(length) : buffer.AsMemory(0), _receiving.Token);
+                if (received.MessageType == WebSocketMessageType.Close)
+                {
+                    // The client's close (or its answer to ours): answer in turn if we have not closed yet.
+                    await CloseAsync(WebSocketCloseStatus.NormalClosure, "");
+                    return null;
+                }
+
+                if (length == buffer.Length && !broken)
+                {
+                    broken = true;
+                    await CloseAsync(WebSocketCloseStatus.MessageTooBig, $"Messages are limited to {MaxMessageBytes} bytes");
+                }
+                else if (!broken)
+                {
+                    length += received.Count;
+                }
+
+                if (received.MessageType != WebSocketMessageType.Text && !broken)
+                {
+                    broken = true;
+                    await CloseAsync((WebSocketCloseStatus)4400, "Invalid message received");
+                }
+
+                if (received.EndOfMessage)
+                {
+                    break;
+                }
+            }
+
+            if (broken || _closing)
+            {
+                continue;
+            }
+
+            try
+            {
+                using var document = JsonDocument.Parse(buffer.AsMemory(0, length), new JsonDocumentOptions { MaxDepth = 32 });
+                return document.RootElement.Clone();
+            }
+            catch (JsonException)
+            {
+                await CloseAsync((WebSocketCloseStatus)4400, "Invalid message received");
+            }
+        }
+    }
+
+    private static string? Text(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private Inputs? Map(JsonElement payload, string name) =>
+        payload.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null
+            ? GraphQLEndpoint.ParseJsonMap(value.GetRawText(), _execution)
+            : null;
+
+    /// <summary>Hands a subscription's results to the sending loop; never blocks the stream that produces them.</summary>
+    private sealed class ChannelObserver(ChannelWriter<ExecutionResult> results) : IObserver<ExecutionResult>
+    {
+        public bool Overflowed { get; private set; }
+
+        public Exception? Failure { get; private set; }
+
+        public void OnNext(ExecutionResult value)
+        {
+            if (!results.TryWrite(value))
+            {
+                Overflowed = true;
+                results.TryComplete();
+            }
+        }
+
+        public void OnError(Exception error)
+        {
+            Failure = error;
+            results.TryComplete();
+        }
+
+        public void OnCompleted() => results.TryComplete();
+    }
+}

@@ -1,0 +1,54 @@
+namespace Groundwork.Platform.Realtime;
+
+/// <summary>
+/// An <see cref="IAsyncEnumerable{T}"/> as the <see cref="IObservable{T}"/> GraphQL.NET subscriptions consume:
+/// each subscriber enumerates on its own task, one item at a time (so order is kept), until it unsubscribes or
+/// the source ends; <paramref name="ended"/> runs once either way (it returns the stream's slot).
+/// </summary>
+public sealed class ObservableStream<T>(Func<CancellationToken, IAsyncEnumerable<T>> source, Action? ended = null) : IObservable<T>
+{
+    public IDisposable Subscribe(IObserver<T> observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        var stop = new CancellationTokenSource();
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var item in source(stop.Token))
+                {
+                    observer.OnNext(item);
+                }
+
+                observer.OnCompleted();
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                // Unsubscribed: nobody is listening for a completion.
+            }
+            catch (Exception e)
+            {
+                observer.OnError(e);
+            }
+            finally
+            {
+                ended?.Invoke();
+            }
+        }, CancellationToken.None);
+        return new Unsubscriber(stop);
+    }
+
+    private sealed class Unsubscriber(CancellationTokenSource stop) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                stop.Cancel();
+                stop.Dispose();
+            }
+        }
+    }
+}
