@@ -8,6 +8,7 @@ using Groundwork.Features.Ledger;
 using Groundwork.Features.Orders;
 using Groundwork.Features.Posts;
 using Groundwork.Features.Users;
+using Groundwork.Features.Webhooks;
 using Groundwork.Platform.Hosting;
 
 namespace Groundwork.App;
@@ -29,6 +30,7 @@ public static class FeatureModules
         new AccountsModule(),
         new LedgerModule(),
         new EventsModule(),
+        new WebhooksModule(),
         new DiscoveryModule(),
         new BenchModule(),
     ];

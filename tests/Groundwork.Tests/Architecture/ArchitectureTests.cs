@@ -124,8 +124,9 @@ public sealed class ArchitectureTests(SqliteApp app) : IClassFixture<SqliteApp>
         foreach (var (route, _, operation, creates) in posts)
         {
             var execution = Execution(scope, operation);
-            // Credentials (tokens, API-key secrets) are never stored for replay, so those routes take no key.
-            var carriesCredentials = route.StartsWith("/api/v1/auth", StringComparison.Ordinal) || route.StartsWith("/api/v1/api-keys", StringComparison.Ordinal);
+            // Credentials (tokens, API-key and webhook secrets) are never stored for replay, so those routes take no key.
+            var carriesCredentials = route.StartsWith("/api/v1/auth", StringComparison.Ordinal) || route.StartsWith("/api/v1/api-keys", StringComparison.Ordinal)
+                || route == "/api/v1/webhooks/" || route.EndsWith("/rotate-secret", StringComparison.Ordinal);
             if (carriesCredentials && execution.Idempotency != IdempotencyMode.None)
             {
                 problems.Add($"POST {route} ({operation.Name}) would store credentials for replay");

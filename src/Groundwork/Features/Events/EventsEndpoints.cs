@@ -32,6 +32,11 @@ public static class EventsEndpoints
             .ProducesErrors(400, 401, 403, 409, 429)
             // A stream lives as long as the client stays; the 30 s limit is for requests that answer once.
             .DisableRequestTimeout();
+
+        api.MapGet("/admin/dead-letters", (HttpContext http, ListDeadLetters op) => Rest.RunAsync(http, op, new ListDeadLettersRequest(), Rest.Data))
+            .RequireAuthorization().WithTags("Events")
+            .WithName("ListDeadLetters").WithSummary("Events a consumer (webhooks) gave up on after 5 attempts (admins)")
+            .Produces<DataEnvelope<IReadOnlyList<DeadLetterDto>>>().ProducesErrors(401, 403);
     }
 
     private static long? LastEventId(string value, QueryReader query)

@@ -5,6 +5,7 @@ using Groundwork.Platform.Operations;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Groundwork.Platform.Auth;
@@ -21,6 +22,11 @@ public static class AuthenticationSetup
         services.AddSingleton<SessionStatus>();
         services.AddSingleton<CredentialCheck>();
         services.AddSingleton<ApiKeyStatus>();
+        // Secrets the service must read back (webhook signing secrets) are encrypted with keys kept beside the
+        // signing keys, so every node that shares KeysPath can read them.
+        services.AddDataProtection()
+            .SetApplicationName("groundwork")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(settings.KeysPath, "data-protection")));
 
         services.AddAuthentication(SelectorScheme)
             .AddPolicyScheme(SelectorScheme, SelectorScheme, o =>

@@ -12,8 +12,11 @@ public static class Scopes
     public const string AccountsRead = "accounts:read";
     public const string TransfersWrite = "transfers:write";
 
+    /// <summary>Managing webhooks (admins only, whatever the key's other scopes).</summary>
+    public const string WebhooksManage = "webhooks:manage";
+
     public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
     {
-        UsersRead, UsersWrite, PostsRead, PostsWrite, OrdersRead, OrdersWrite, AccountsRead, TransfersWrite,
+        UsersRead, UsersWrite, PostsRead, PostsWrite, OrdersRead, OrdersWrite, AccountsRead, TransfersWrite, WebhooksManage,
     };
 }

@@ -21,6 +21,24 @@ public enum MessageBroker
     RabbitMq,
 }
 
+/// <param name="AllowPrivateTargets">Deliver to private, loopback and link-local addresses (<c>AllowPrivateTargets</c>; off: an SSRF guard).</param>
+/// <param name="Timeout">How long one delivery attempt may take (<c>Timeout</c>).</param>
+/// <param name="FirstRetry">The wait before the first retry; each next one doubles, up to an hour, with ±20 % jitter (<c>FirstRetry</c>).</param>
+/// <param name="RetryFor">How long a delivery is retried before it is marked failed (<c>RetryFor</c>).</param>
+/// <param name="SecretGrace">How long the previous secret still signs after a rotation (<c>SecretGrace</c>).</param>
+public sealed record WebhookSettings(
+    bool AllowPrivateTargets = false,
+    TimeSpan? Timeout = null,
+    TimeSpan? FirstRetry = null,
+    TimeSpan? RetryFor = null,
+    TimeSpan? SecretGrace = null)
+{
+    public TimeSpan AttemptTimeout => Timeout ?? TimeSpan.FromSeconds(10);
+    public TimeSpan FirstRetryDelay => FirstRetry ?? TimeSpan.FromSeconds(10);
+    public TimeSpan RetryWindow => RetryFor ?? TimeSpan.FromHours(24);
+    public TimeSpan PreviousSecretGrace => SecretGrace ?? TimeSpan.FromHours(24);
+}
+
 public sealed record RateLimitRule(int Permits, TimeSpan Window)
 {
     public override string ToString() => $"{Permits}/{Window.TotalSeconds:0}s";
@@ -98,6 +116,9 @@ public sealed record GroundworkSettings
     /// <summary>Event streams one user (or API key) may hold open at once on one node (<c>Groundwork:Events:MaxStreamsPerUser</c>).</summary>
     public int MaxStreamsPerUser { get; init; } = 5;
 
+    /// <summary>Webhook delivery (<c>Groundwork:Webhooks:*</c>).</summary>
+    public WebhookSettings Webhooks { get; init; } = new();
+
     /// <summary>Maps the benchmark baseline endpoints (never in Production).</summary>
     public bool BenchEndpoints { get; init; }
 
@@ -172,6 +193,12 @@ public sealed record GroundworkSettings
             RelayPollInterval = Span(configuration, "Groundwork:Messaging:PollInterval", TimeSpan.FromMilliseconds(250)),
             EventHeartbeat = Span(configuration, "Groundwork:Events:Heartbeat", TimeSpan.FromSeconds(15)),
             MaxStreamsPerUser = Positive(configuration, "Groundwork:Events:MaxStreamsPerUser", 5),
+            Webhooks = new WebhookSettings(
+                Bool(configuration, "Groundwork:Webhooks:AllowPrivateTargets", false),
+                Span(configuration, "Groundwork:Webhooks:Timeout", TimeSpan.FromSeconds(10)),
+                Span(configuration, "Groundwork:Webhooks:FirstRetry", TimeSpan.FromSeconds(10)),
+                Span(configuration, "Groundwork:Webhooks:RetryFor", TimeSpan.FromHours(24)),
+                Span(configuration, "Groundwork:Webhooks:SecretGrace", TimeSpan.FromHours(24))),
             Provider = provider,
             ConnectionString = connectionString,
             MigrateOnStart = Bool(configuration, "Groundwork:Database:MigrateOnStart", true),

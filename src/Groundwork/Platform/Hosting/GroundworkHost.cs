@@ -34,6 +34,8 @@ public static class GroundworkHost
                 ["Logging:LogLevel:Default"] = "Information",
                 ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
                 ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Warning",
+                // Its keys sit in KeysPath, a 0700 folder like the signing keys; "not encrypted at rest" is expected.
+                ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
                 // A malformed gRPC message is the client's fault; service failures are logged by our interceptor.
                 ["Logging:LogLevel:Grpc.AspNetCore.Server.ServerCallHandler"] = "Critical",
             },

@@ -28,6 +28,8 @@ public static class MessagingSetup
         services.AddSingleton<OutboxRelay>();
         services.AddHostedService(sp => sp.GetRequiredService<OutboxRelay>());
         services.AddHostedService<EventHubWatchdog>();
+        services.AddSingleton<ConsumerRunner>();
+        services.AddHostedService(sp => sp.GetRequiredService<ConsumerRunner>());
         return services;
     }
 }

@@ -178,7 +178,8 @@ public sealed class OutboxRelay(
 
     /// <summary>
     /// Deletes published events older than the retention, a slice at a time, always keeping the newest row (its
-    /// sequence is where numbering continues). Returns how many were deleted.
+    /// sequence is where numbering continues) and every event a durable consumer has yet to process. Returns how
+    /// many were deleted.
     /// </summary>
     public async Task<int> PruneAsync(DateTime publishedBefore, CancellationToken cancellationToken)
     {
@@ -188,8 +189,11 @@ public sealed class OutboxRelay(
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<GroundworkDbContext>();
             var newest = await db.OutboxMessages.MaxAsync(m => m.Sequence, cancellationToken) ?? 0;
+            // Nor anything a durable consumer (webhooks) has not processed yet: a consumer that was down for longer
+            // than the retention still gets every event.
+            var consumed = await db.Set<ConsumerCheckpoint>().MinAsync(c => (long?)c.Sequence, cancellationToken) ?? long.MaxValue;
             var slice = await db.OutboxMessages
-                .Where(m => m.PublishedAt < publishedBefore && m.Sequence < newest)
+                .Where(m => m.PublishedAt < publishedBefore && m.Sequence < newest && m.Sequence <= consumed)
                 .OrderBy(m => m.Sequence)
                 .Take(5_000)
                 .Select(m => m.Number)
