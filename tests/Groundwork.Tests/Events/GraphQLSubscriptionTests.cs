@@ -20,26 +20,25 @@ public abstract class GraphQLSubscriptionTests(GroundworkApp app)
     }
 
     /// <summary>
-    /// Causes events (<paramref name="cause"/>) until one shows up on the subscription: the client cannot know the
-    /// moment the server has registered it, so the first event it can count on is one caused after that.
+    /// Waits until the server has registered the subscription (it holds one of the user's stream slots, taken once
+    /// its starting position is fixed), then causes one event and returns the subscription's first line after it.
     /// </summary>
-    private static async Task<JsonObject> FirstEventAsync(NodeSubscriber subscriber, Func<Task<string>> cause)
+    private async Task<JsonObject> FirstEventAsync(NodeSubscriber subscriber, Actor subscriberUser, Func<Task<string>> cause)
     {
         Assert.True((await subscriber.ExpectAsync())["connected"] is not null);
-        for (var attempt = 0; attempt < 30; attempt++)
+        var limits = app.Service<Groundwork.Platform.Realtime.StreamLimits>();
+        var caller = new Groundwork.Platform.Operations.Caller { UserId = subscriberUser.Id };
+        var deadline = DateTime.UtcNow + SseClient.Patience;
+        while (limits.OpenFor(caller) == 0)
         {
-            var marker = await cause();
-            while (await subscriber.NextAsync(TimeSpan.FromSeconds(1)) is { } line)
-            {
-                Assert.True(line["next"] is not null, $"expected an event, got {line.ToJsonString()}");
-                if (line.ToJsonString().Contains(marker, StringComparison.Ordinal))
-                {
-                    return line;
-                }
-            }
+            Assert.True(DateTime.UtcNow < deadline, "the subscription was never registered");
+            await Task.Delay(20);
         }
 
-        throw new TimeoutException("no event reached the subscription");
+        var marker = await cause();
+        var line = await subscriber.ExpectAsync();
+        Assert.True(line.ToJsonString().Contains(marker, StringComparison.Ordinal), $"expected the event of {marker}, got {line.ToJsonString()}");
+        return line;
     }
 
     [Fact]
@@ -48,7 +47,7 @@ public abstract class GraphQLSubscriptionTests(GroundworkApp app)
         var alice = await app.ActorAsync();
         var bob = await app.ActorAsync();
         await using var subscriber = NodeSubscriber.Start(app, alice.AccessToken, "subscription { orderUpdated { id userId status total items { sku quantity } } }");
-        var first = await FirstEventAsync(subscriber, () => CreateOrderAsync(alice));
+        var first = await FirstEventAsync(subscriber, alice, () => CreateOrderAsync(alice));
         var firstOrder = first["next"]!["data"]!["orderUpdated"]!.AsObject();
         Assert.Equal(("PENDING", alice.Id.ToString(), 2_500L), (firstOrder["status"]!.GetValue<string>(), firstOrder["userId"]!.GetValue<string>(), firstOrder["total"]!.GetValue<long>()));
 
@@ -80,10 +79,10 @@ public abstract class GraphQLSubscriptionTests(GroundworkApp app)
 
         await using var subscriber = NodeSubscriber.Start(app, owner.AccessToken,
             "subscription($id: ID!) { accountActivity(accountId: $id) { accountId direction amount currency transactionId transactionType } }", $$"""{"id":"{{account}}"}""");
-        var amount = 100;
-        var line = await FirstEventAsync(subscriber, async () =>
+        const int amount = 101;
+        var line = await FirstEventAsync(subscriber, owner, async () =>
         {
-            var deposit = await admin.DepositAsync(account, ++amount);
+            var deposit = await admin.DepositAsync(account, amount);
             return deposit["data"]!["id"]!.GetValue<string>();
         });
         var activity = line["next"]!["data"]!["accountActivity"]!.AsObject();
@@ -104,7 +103,7 @@ public abstract class GraphQLSubscriptionTests(GroundworkApp app)
         }
 
         await using var subscriber = NodeSubscriber.Start(app, reader.AccessToken, "subscription { postPublished { id title published author { id } } }");
-        var line = await FirstEventAsync(subscriber, async () =>
+        var line = await FirstEventAsync(subscriber, reader, async () =>
         {
             var post = await (await author.Client().PostAsJsonAsync("/api/v1/posts", new { title = "Fresh", content = "News", published = true })).AssertStatus(201);
             return post["data"]!["id"]!.GetValue<string>();

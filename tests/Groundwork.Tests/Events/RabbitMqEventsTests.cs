@@ -117,12 +117,21 @@ public sealed class RabbitMqEventsTests(EventCluster cluster) : IClassFixture<Ev
         var user = await cluster.A.ActorAsync();
         var onB = user with { App = cluster.B };
         await using var stream = await SseClient.OpenAsync(onB.Client(), "?types=user.updated");
+        var fanOut = cluster.B.Service<RabbitMqFanOut>();
+        var before = fanOut.Received;
 
         await (await user.Client().PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { name = "Renamed on A" })).AssertStatus(200);
 
         var received = await stream.NextAsync();
         Assert.Equal(("user.updated", user.Id.ToString(), "Renamed on A"),
             (received.Type, received.Data["subject"]!.GetValue<string>(), received.Data["data"]!["name"]!.GetValue<string>()));
+        // Through RabbitMQ, not only the database catch-up that would also find it: B's queue carried it.
+        var deadline = DateTime.UtcNow + SseClient.Patience;
+        while (fanOut.Received == before)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "node B's RabbitMQ queue delivered nothing");
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
     }
 
     [Fact]

@@ -10,9 +10,14 @@ namespace Groundwork.Tests.Infrastructure;
 /// </summary>
 public sealed class RabbitMqServer : IAsyncLifetime
 {
-    private const string Server = "/usr/lib/rabbitmq/bin/rabbitmq-server";
-    // Not the /usr/sbin wrapper: it switches to the rabbitmq user, whose Erlang cookie is not this node's.
-    private const string Control = "/usr/lib/rabbitmq/bin/rabbitmqctl";
+    // The Debian package's own scripts, not the /usr/sbin wrappers: those switch to the rabbitmq user, whose Erlang
+    // cookie is not this node's. Older packages keep them under lib/rabbitmq_server-*/sbin.
+    private static readonly string Bin = new[] { "/usr/lib/rabbitmq/bin" }
+        .Concat(Directory.Exists("/usr/lib/rabbitmq/lib") ? Directory.GetDirectories("/usr/lib/rabbitmq/lib", "rabbitmq_server-*").Select(d => Path.Combine(d, "sbin")) : [])
+        .FirstOrDefault(d => File.Exists(Path.Combine(d, "rabbitmq-server"))) ?? "/usr/lib/rabbitmq/bin";
+
+    private static readonly string Server = Path.Combine(Bin, "rabbitmq-server");
+    private static readonly string Control = Path.Combine(Bin, "rabbitmqctl");
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "gw-rabbit-" + Guid.NewGuid().ToString("N")[..12]);
     private readonly int _distPort = PostgresServer.FreePort();
     private readonly int _epmdPort = PostgresServer.FreePort();

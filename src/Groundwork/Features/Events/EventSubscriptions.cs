@@ -11,7 +11,7 @@ namespace Groundwork.Features.Events;
 /// The source stream behind a GraphQL subscription field (<c>orderUpdated</c>, <c>postPublished</c>,
 /// <c>accountActivity</c>): the pipeline authorizes it with the same <see cref="SubscribeToEvents"/> operation as
 /// SSE and gRPC, each event's stored audience decides who gets it, and the field maps (or skips, with null) what
-/// is left. The stream starts at the newest event when the field subscribes.
+/// is left. The stream starts at the newest event when the field subscribes (the operation fixes it).
 /// </summary>
 public static class EventSubscriptions
 {
@@ -21,17 +21,9 @@ public static class EventSubscriptions
         ArgumentNullException.ThrowIfNull(context);
         var stream = context.RequestServices!.GetRequiredService<EventStream>();
         var selection = await context.RunAsync(context.Operation<SubscribeToEvents>(), new SubscribeToEventsRequest(types, null));
-        try
-        {
-            // Fixed now, not when the stream is first read: what the subscriber causes after subscribing is never skipped.
-            selection = selection with { After = await stream.LatestSequenceAsync(context.CancellationToken) };
-        }
-        catch
-        {
-            selection.Dispose();
-            throw;
-        }
-
+        // Its stream slot goes back when the stream ends, and at the latest with the operation's scope (if the
+        // operation is cancelled before anything subscribes, the stream never starts and never ends).
+        context.RequestServices!.GetRequiredService<Platform.Hosting.ScopeDisposables>().Add(selection);
         return new ObservableStream<T?>(ct => SelectAsync(stream.ReadAsync(selection, () => Task.CompletedTask, ct), map, ct), selection.Dispose);
     }
 

@@ -25,8 +25,8 @@ public static class EventsEndpoints
             .WithDescription("""
                 A text/event-stream of the events the caller may see (docs/api/events.md), optionally only some types
                 (`?types=order.paid,post.published`). Each event's `id:` is its sequence; reconnecting with
-                `Last-Event-ID` (or `?after=`) first replays what was missed (events are kept at least 24 h), then
-                continues live. Idle connections get a comment line every 15 s.
+                `Last-Event-ID` (or `?after=`) first replays what was missed (events are kept 24 h by default), then
+                continues live. Idle connections get a comment line every 15 s by default.
                 """)
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
             .ProducesErrors(400, 401, 403, 409, 429)

@@ -23,7 +23,7 @@ public sealed class EventsGrpc(SubscribeToEvents subscribe, EventStream stream, 
             // Headers go out once subscribed: a client that awaited them cannot miss what it does next.
             await foreach (var e in stream.ReadAsync(selection, () => context.WriteResponseHeadersAsync([]), ended.Token))
             {
-                // Idle intervals need no message: HTTP/2 keeps the connection alive.
+                // Idle intervals need no message: Kestrel pings idle HTTP/2 connections (GroundworkHost).
                 if (e is not null)
                 {
                     await responseStream.WriteAsync(new Event

@@ -65,15 +65,15 @@ public sealed class SubscribeToEvents(EventStream stream, StreamLimits limits) :
             }
         }
 
+        // "From now" is fixed here, before the slot is taken: whatever happens after this call is never skipped,
+        // however late the transport starts reading (and a taken slot tells a test the position is set).
+        var from = request.After ?? await stream.LatestSequenceAsync(cancellationToken);
         if (limits.TryOpen(caller) is not { } slot)
         {
-            return Error.RateLimited(new Platform.RateLimiting.RateLimitDecision(
-                false, "event-streams", new Platform.Configuration.RateLimitRule(limits.Max, TimeSpan.FromMinutes(1)), 0, 5)) with
-            {
-                Message = $"At most {limits.Max} event streams may be open at once per user; close one first",
-            };
+            // A cap on open streams, not a rate: no RateLimit headers, since no wait makes room; closing a stream does.
+            return new Error(ErrorCode.RateLimited, $"At most {limits.Max} event streams may be open at once per user; close one first");
         }
 
-        return new EventSelection(caller, types, request.After, slot);
+        return new EventSelection(caller, types, from, slot);
     }
 }

@@ -42,7 +42,8 @@ public sealed class GraphQLWebSocket
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _sending = new(1, 1);
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _operations = new(StringComparer.Ordinal);
-    private readonly ConcurrentBag<Task> _running = [];
+    private readonly ConcurrentDictionary<Task, bool> _running = new();
+    private readonly byte[] _buffer = new byte[MaxMessageBytes];
     private readonly CancellationTokenSource _closed = new();
 
     /// <summary>Ends a receive only when the client does not answer our close within 5 s (cancelling a receive aborts the socket).</summary>
@@ -121,11 +122,11 @@ public sealed class GraphQLWebSocket
             await _closed.CancelAsync();
             foreach (var operation in _operations.Values)
             {
-                await operation.CancelAsync();
+                await TryCancelAsync(operation);
             }
 
             // Nothing may still write to the socket once this returns (it is disposed then).
-            await Task.WhenAll(_running);
+            await Task.WhenAll(_running.Keys);
             await watch;
             _closed.Dispose();
             _receiving.Dispose();
@@ -144,11 +145,10 @@ public sealed class GraphQLWebSocket
                 return;
             }
 
-            var credentials = _http.RequestServices.GetRequiredService<CredentialCheck>();
             while (true)
             {
                 await Task.Delay(_settings.EventHeartbeat, _closed.Token);
-                if (_caller is { IsAuthenticated: true } caller && !await credentials.IsStillValidAsync(caller, _closed.Token))
+                if (!await CredentialStandsAsync())
                 {
                     await CloseAsync((WebSocketCloseStatus)4403, "Forbidden");
                     return;
@@ -158,9 +158,27 @@ public sealed class GraphQLWebSocket
         catch (OperationCanceledException)
         {
         }
-        catch (Exception e)
+    }
+
+    /// <summary>
+    /// Whether the connection's credential still stands (session live, key usable, role unchanged). A check that
+    /// cannot be made (the database is down) counts as standing: the next one decides.
+    /// </summary>
+    private async Task<bool> CredentialStandsAsync()
+    {
+        if (_caller is not { IsAuthenticated: true } caller)
         {
-            _logger.LogWarning(e, "GraphQL WebSocket watch failed");
+            return true;
+        }
+
+        try
+        {
+            return await _http.RequestServices.GetRequiredService<CredentialCheck>().IsStillValidAsync(caller, _closed.Token);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _logger.LogWarning("Could not re-check a GraphQL WebSocket's credential: {Reason}", e.Message);
+            return true;
         }
     }
 
@@ -204,6 +222,13 @@ public sealed class GraphQLWebSocket
                     return await CloseAsync((WebSocketCloseStatus)4401, "Unauthorized");
                 }
 
+                // Checked again for every operation (cached for a second), not only by the heartbeat: a revoked
+                // session must not keep running mutations over a socket it opened earlier.
+                if (!await CredentialStandsAsync())
+                {
+                    return await CloseAsync((WebSocketCloseStatus)4403, "Forbidden");
+                }
+
                 if (_operations.ContainsKey(id))
                 {
                     return await CloseAsync((WebSocketCloseStatus)4409, $"Subscriber for {id} already exists");
@@ -217,13 +242,15 @@ public sealed class GraphQLWebSocket
 
                 var cancel = CancellationTokenSource.CreateLinkedTokenSource(_closed.Token);
                 _operations[id] = cancel;
-                _running.Add(RunOperationAsync(id, request.Clone(), _caller, cancel));
+                var run = RunOperationAsync(id, request.Clone(), _caller, cancel);
+                _running[run] = true;
+                _ = run.ContinueWith(done => _running.TryRemove(done, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 return true;
 
             case "complete" when id is not null:
                 if (_operations.TryRemove(id, out var running))
                 {
-                    await running.CancelAsync();
+                    await TryCancelAsync(running);
                 }
 
                 return true;
@@ -431,7 +458,7 @@ public sealed class GraphQLWebSocket
         _closing = true;
         foreach (var operation in _operations.Values)
         {
-            await operation.CancelAsync();
+            await TryCancelAsync(operation);
         }
 
         await _sending.WaitAsync(CancellationToken.None);
@@ -462,7 +489,7 @@ public sealed class GraphQLWebSocket
     /// </summary>
     private async Task<JsonElement?> ReceiveAsync()
     {
-        var buffer = new byte[MaxMessageBytes];
+        var buffer = _buffer;
         while (true)
         {
             var length = 0;
@@ -513,6 +540,18 @@ public sealed class GraphQLWebSocket
             {
                 await CloseAsync((WebSocketCloseStatus)4400, "Invalid message received");
             }
+        }
+    }
+
+    /// <summary>An operation may finish (and dispose its token source) while the client completes it.</summary>
+    private static async Task TryCancelAsync(CancellationTokenSource operation)
+    {
+        try
+        {
+            await operation.CancelAsync();
+        }
+        catch (ObjectDisposedException)
+        {
         }
     }
 

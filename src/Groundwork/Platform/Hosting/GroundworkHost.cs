@@ -66,6 +66,9 @@ public static class GroundworkHost
         {
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = ErrorHandling.MaxBodyBytes;
+            // Idle HTTP/2 connections (a quiet gRPC event stream) get pings, so proxies keep them and dead peers are found.
+            k.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(30);
+            k.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
         });
         services.Configure<KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = ErrorHandling.MaxBodyBytes);
 

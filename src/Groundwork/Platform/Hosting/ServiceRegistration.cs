@@ -16,6 +16,7 @@ public static class ServiceRegistration
         ValidatorOptions.Global.DefaultRuleLevelCascadeMode = CascadeMode.Stop;
         services.AddScoped<OperationPipeline>();
         services.AddScoped<CommitHooks>();
+        services.AddScoped<ScopeDisposables>();
         services.AddSingleton<Caching.CacheStats>();
         services.AddSingleton<Caching.EntityCache>();
         services.AddScoped<Caching.CacheWrites>();

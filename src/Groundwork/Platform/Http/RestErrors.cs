@@ -39,10 +39,11 @@ public static class RestErrors
         }
     }
 
-    /// <summary>Routes whose answers carry credentials (tokens, API-key secrets, sessions): never stored by caches.</summary>
+    /// <summary>Routes whose answers carry credentials (tokens, API-key and webhook secrets, sessions): never stored by caches.</summary>
     public static bool IsCredentialPath(HttpContext context) =>
         context.Request.Path.StartsWithSegments("/api/v1/auth", StringComparison.OrdinalIgnoreCase)
-        || context.Request.Path.StartsWithSegments("/api/v1/api-keys", StringComparison.OrdinalIgnoreCase);
+        || context.Request.Path.StartsWithSegments("/api/v1/api-keys", StringComparison.OrdinalIgnoreCase)
+        || context.Request.Path.StartsWithSegments("/api/v1/webhooks", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>An <see cref="IResult"/> for endpoints that return an operation's error.</summary>
     public static IResult ToResult(this Error error) => new ErrorResult(error);

@@ -17,7 +17,8 @@ public static class MessagingSetup
         {
             services.AddSingleton<RabbitMqConnection>();
             services.AddSingleton<IEventBroker, RabbitMqBroker>();
-            services.AddHostedService<RabbitMqFanOut>();
+            services.AddSingleton<RabbitMqFanOut>();
+            services.AddHostedService(sp => sp.GetRequiredService<RabbitMqFanOut>());
             health.AddCheck<RabbitMqHealthCheck>("rabbitmq", tags: ["ready"]);
         }
         else

@@ -234,7 +234,7 @@ public sealed class OutboxRelay(
         if (_lastFailureLog == 0 || clock.GetElapsedTime(_lastFailureLog, now) > TimeSpan.FromSeconds(30))
         {
             _lastFailureLog = now;
-            logger.LogWarning("Could not publish events through {Broker}; they stay in the outbox and are retried: {Reason}", broker.Name, e.Message);
+            logger.LogWarning(e, "Could not publish events through {Broker}; they stay in the outbox and are retried", broker.Name);
         }
     }
 

@@ -56,7 +56,7 @@ public sealed class RabbitMqBroker(RabbitMqConnection rabbit) : IEventBroker, IA
         Type = e.Type,
         ContentType = "application/json",
         DeliveryMode = DeliveryModes.Persistent,
-        Timestamp = new AmqpTimestamp(new DateTimeOffset(e.OccurredAt).ToUnixTimeSeconds()),
+        Timestamp = new AmqpTimestamp(new DateTimeOffset(DateTime.SpecifyKind(e.OccurredAt, DateTimeKind.Utc)).ToUnixTimeSeconds()),
         Headers = new Dictionary<string, object?>
         {
             ["gw-sequence"] = e.Sequence,
@@ -101,6 +101,11 @@ public sealed class RabbitMqBroker(RabbitMqConnection rabbit) : IEventBroker, IA
 /// </summary>
 public sealed class RabbitMqFanOut(RabbitMqConnection rabbit, EventHub hub, ILogger<RabbitMqFanOut> logger) : BackgroundService
 {
+    private long _received;
+
+    /// <summary>Events this node has received from its queue (tests tell broker deliveries from database catch-ups by it).</summary>
+    public long Received => Interlocked.Read(ref _received);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         rabbit.Recovered += () =>
@@ -149,6 +154,7 @@ public sealed class RabbitMqFanOut(RabbitMqConnection rabbit, EventHub hub, ILog
             try
             {
                 hub.Publish([EventEnvelope.Parse(delivery.Body.Span, RabbitMqBroker.AudienceOf(delivery.BasicProperties))]);
+                Interlocked.Increment(ref _received);
             }
             catch (Exception e) when (e is System.Text.Json.JsonException or KeyNotFoundException or FormatException or InvalidOperationException)
             {

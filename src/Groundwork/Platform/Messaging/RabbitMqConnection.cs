@@ -48,9 +48,16 @@ public sealed class RabbitMqConnection(GroundworkSettings settings, ILogger<Rabb
                 ClientProvidedName = $"groundwork@{Environment.MachineName}",
             };
             var connection = await factory.CreateConnectionAsync(cancellationToken);
-            await using (var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken))
+            try
             {
+                await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
                 await channel.ExchangeDeclareAsync(Exchange, ExchangeType.Topic, durable: true, autoDelete: false, cancellationToken: cancellationToken);
+            }
+            catch
+            {
+                // Not kept: an auto-recovering connection nobody holds would reconnect forever.
+                await connection.DisposeAsync();
+                throw;
             }
 
             connection.ConnectionShutdownAsync += (_, e) =>

@@ -74,6 +74,8 @@ public sealed class EventStream(EventHub hub, IServiceScopeFactory scopes, Crede
         }
 
         var nextCheck = clock.GetUtcNow() + settings.EventHeartbeat;
+        // Keep-alives go by what this subscriber was sent, not by what the hub saw: a busy node may carry nothing for it.
+        var lastSent = clock.GetUtcNow();
         while (!cancellationToken.IsCancellationRequested)
         {
             var ready = await WaitAsync(subscription, cancellationToken);
@@ -86,10 +88,14 @@ public sealed class EventStream(EventHub hub, IServiceScopeFactory scopes, Crede
                 }
             }
 
-            if (!ready)
+            if (!ready || clock.GetUtcNow() - lastSent >= settings.EventHeartbeat)
             {
+                lastSent = clock.GetUtcNow();
                 yield return null;
-                continue;
+                if (!ready)
+                {
+                    continue;
+                }
             }
 
             while (subscription.Events.TryRead(out var e))
@@ -110,6 +116,7 @@ public sealed class EventStream(EventHub hub, IServiceScopeFactory scopes, Crede
                 position = e.Sequence;
                 if (Selects(selection, e))
                 {
+                    lastSent = clock.GetUtcNow();
                     yield return e;
                 }
             }

@@ -11,18 +11,19 @@ public sealed class ObservableStream<T>(Func<CancellationToken, IAsyncEnumerable
     {
         ArgumentNullException.ThrowIfNull(observer);
         var stop = new CancellationTokenSource();
+        var token = stop.Token;
         _ = Task.Run(async () =>
         {
             try
             {
-                await foreach (var item in source(stop.Token))
+                await foreach (var item in source(token))
                 {
                     observer.OnNext(item);
                 }
 
                 observer.OnCompleted();
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
                 // Unsubscribed: nobody is listening for a completion.
             }
@@ -33,6 +34,7 @@ public sealed class ObservableStream<T>(Func<CancellationToken, IAsyncEnumerable
             finally
             {
                 ended?.Invoke();
+                stop.Dispose();
             }
         }, CancellationToken.None);
         return new Unsubscriber(stop);
@@ -46,8 +48,14 @@ public sealed class ObservableStream<T>(Func<CancellationToken, IAsyncEnumerable
         {
             if (Interlocked.Exchange(ref _disposed, 1) == 0)
             {
-                stop.Cancel();
-                stop.Dispose();
+                try
+                {
+                    stop.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The stream had already ended.
+                }
             }
         }
     }
