@@ -113,6 +113,15 @@ public abstract class GraphQLSubscriptionTests(GroundworkApp app)
     }
 
     [Fact]
+    public async Task The_IDE_runs_a_subscription_over_the_WebSocket_with_the_Headers_tab_credential()
+    {
+        var buyer = await app.ActorAsync();
+        await using var ide = NodeSubscriber.StartIde(app, buyer.AccessToken, "subscription Orders { orderUpdated { id status } }");
+        var line = await FirstEventAsync(ide, buyer, () => CreateOrderAsync(buyer));
+        Assert.Equal("PENDING", line["next"]!["data"]!["orderUpdated"]!["status"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Protocol_violations_close_the_socket_with_the_protocols_codes()
     {
         var user = await app.ActorAsync();

@@ -42,6 +42,19 @@ public sealed class NodeSubscriber : IAsyncDisposable
         });
     }
 
+    /// <summary>The GraphQL IDE's own fetcher (ide.js), run in node with the page's globals stubbed.</summary>
+    public static NodeSubscriber StartIde(GroundworkApp app, string accessToken, string query)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var info = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(RepoFiles.PathOf("tests", "graphql-audit", "ide-fetcher.cjs"));
+        info.ArgumentList.Add(RepoFiles.PathOf("src", "Groundwork", "Platform", "GraphQLServer", "Ide", "ide.js"));
+        info.ArgumentList.Add($"http://127.0.0.1:{app.HttpPort}");
+        info.ArgumentList.Add(accessToken);
+        info.ArgumentList.Add(query);
+        return new NodeSubscriber(Process.Start(info)!);
+    }
+
     public static NodeSubscriber Start(GroundworkApp app, string? accessToken, string query, string? variablesJson = null)
     {
         ArgumentNullException.ThrowIfNull(app);

@@ -17,13 +17,16 @@ public sealed partial class GraphQLIdeTests(SqliteApp app) : IClassFixture<Sqlit
         var page = await client.GetAsync("/graphql/ide");
         Assert.Equal(200, (int)page.StatusCode);
         Assert.StartsWith("text/html", page.Content.Headers.ContentType!.ToString(), StringComparison.Ordinal);
-        Assert.Contains("default-src 'self'", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        var policy = page.Headers.GetValues("Content-Security-Policy").Single();
+        Assert.Contains("default-src 'self'", policy, StringComparison.Ordinal);
+        // Subscriptions: the WebSocket back to this host and nowhere else.
+        Assert.Contains("connect-src 'self' ws://localhost wss://localhost;", policy, StringComparison.Ordinal);
         var html = await page.Content.ReadAsStringAsync();
         Assert.DoesNotContain("http://", html, StringComparison.Ordinal);
         Assert.DoesNotContain("https://", html, StringComparison.Ordinal);
 
         var assets = AssetReference().Matches(html).Select(m => m.Groups[1].Value).ToList();
-        Assert.Equal(6, assets.Count);
+        Assert.Equal(7, assets.Count);
         foreach (var asset in assets)
         {
             Assert.StartsWith("/graphql/ide/", asset, StringComparison.Ordinal);

@@ -16,6 +16,7 @@ public static class GraphQLIde
         ["graphiql.min.css"] = ("text/css; charset=utf-8", true),
         ["react.production.min.js"] = ("text/javascript; charset=utf-8", true),
         ["react-dom.production.min.js"] = ("text/javascript; charset=utf-8", true),
+        ["graphql-ws.min.js"] = ("text/javascript; charset=utf-8", true),
         ["ide.js"] = ("text/javascript; charset=utf-8", false),
         ["ide.css"] = ("text/css; charset=utf-8", false),
         ["THIRD-PARTY-NOTICES.txt"] = ("text/plain; charset=utf-8", false),
@@ -40,8 +41,12 @@ public static class GraphQLIde
         }
 
         var headers = http.Response.Headers;
-        // Nothing may load from elsewhere; GraphiQL needs inline styles and data: fonts/images.
-        headers.ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'";
+        // Nothing may load from elsewhere; GraphiQL needs inline styles and data: fonts/images. Subscriptions need
+        // the WebSocket to this same host (named: not every browser counts ws:// as 'self').
+        var host = http.Request.Host.Value ?? "";
+        var sockets = host.Length > 0 && host.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or ':' or '[' or ']') ? $" ws://{host} wss://{host}" : "";
+        headers.ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
+            + $"connect-src 'self'{sockets}; frame-ancestors 'none'";
         headers.CacheControl = file == "index.html" ? "no-cache" : "public, max-age=86400";
         if (gzipped)
         {
