@@ -1,6 +1,7 @@
 using Groundwork.Bench;
 using Groundwork.Features.Accounts;
 using Groundwork.Features.ApiKeys;
+using Groundwork.Features.Audit;
 using Groundwork.Features.Auth;
 using Groundwork.Features.Discovery;
 using Groundwork.Features.Events;
@@ -31,6 +32,7 @@ public static class FeatureModules
         new LedgerModule(),
         new EventsModule(),
         new WebhooksModule(),
+        new AuditModule(),
         new DiscoveryModule(),
         new BenchModule(),
     ];

@@ -27,7 +27,8 @@ public sealed class Login(
     GroundworkDbContext db,
     PasswordHasher hasher,
     SessionIssuer sessions,
-    ILogger<Login> logger) : IOperation<LoginRequest, TokenPair>
+    TimeProvider clock,
+    ILogger<Login> logger) : IOperation<LoginRequest, TokenPair>, IAuditedOperation<LoginRequest>
 {
     public Policy Policy => Policy.Anonymous;
 
@@ -52,7 +53,12 @@ public sealed class Login(
         }
 
         var pair = sessions.Start(user!, caller);
+        AuthEvents.LoginSucceeded(db, clock, user!.Id, caller);
         logger.LogInformation("Login succeeded for user {UserId} from IP {Ip}", user!.Id, caller.ClientIp);
         return pair;
     }
+
+    /// <summary>A refused sign-in (wrong password or unknown e-mail alike) is a security event for admins.</summary>
+    public AuditEvent? AuditRefusal(LoginRequest request, Caller caller, Error error) =>
+        error.Code == ErrorCode.AuthenticationError ? AuthEvents.LoginFailed(request.Email, caller) : null;
 }

@@ -24,6 +24,9 @@ public static class EventCatalogue
         ["transfer.completed"] = Scopes.AccountsRead,
         ["account.debited"] = Scopes.AccountsRead,
         ["account.credited"] = Scopes.AccountsRead,
+        ["auth.login_succeeded"] = Scopes.UsersRead,
+        ["auth.login_failed"] = Scopes.UsersRead,
+        ["auth.access_denied"] = Scopes.UsersRead,
     };
 
     /// <summary>The most types one subscription may list (there are fewer; more is a malformed request).</summary>

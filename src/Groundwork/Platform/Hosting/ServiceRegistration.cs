@@ -15,6 +15,7 @@ public static class ServiceRegistration
         // A rule stops at its first failure: a length check that failed keeps a 1 MiB string away from the rest.
         ValidatorOptions.Global.DefaultRuleLevelCascadeMode = CascadeMode.Stop;
         services.AddScoped<OperationPipeline>();
+        services.AddSingleton<SecurityAudit>();
         services.AddScoped<CommitHooks>();
         services.AddScoped<ScopeDisposables>();
         services.AddSingleton<Caching.CacheStats>();

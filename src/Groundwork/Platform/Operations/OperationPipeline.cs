@@ -25,6 +25,7 @@ public sealed class OperationPipeline(
     GroundworkSettings settings,
     IdempotencyStore idempotency,
     CommitHooks hooks,
+    SecurityAudit audit,
     ILogger<OperationPipeline> logger)
 {
     private const int MaxAttempts = 5;
@@ -42,6 +43,18 @@ public sealed class OperationPipeline(
     {
         ArgumentNullException.ThrowIfNull(operation);
         ArgumentNullException.ThrowIfNull(call);
+        var result = await ExecuteCoreAsync(operation, request, call);
+        if (!result.IsSuccess && result.Error.Code is ErrorCode.AuthorizationError or ErrorCode.AuthenticationError)
+        {
+            await audit.RecordRefusalAsync(operation, request, call.Caller, result.Error);
+        }
+
+        return result;
+    }
+
+    private async Task<Result<Completed<TResponse>>> ExecuteCoreAsync<TRequest, TResponse>(
+        IOperation<TRequest, TResponse> operation, TRequest request, OperationCall call)
+    {
         var caller = call.Caller;
         var cancellationToken = call.CancellationToken;
 
@@ -204,7 +217,7 @@ public sealed class OperationPipeline(
         hooks.Discard();
     }
 
-    private static string OperationName(object operation) => operation.GetType().Name;
+    internal static string OperationName(object operation) => operation.GetType().Name;
 
     /// <summary>FluentValidation names properties in PascalCase; the wire is camelCase.</summary>
     private static string JsonFieldName(string propertyName) =>
