@@ -154,6 +154,9 @@ public static class AuthenticationSetup
                 Scopes = (user.Find(ClaimNames.Scope) ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal),
                 SessionId = Guid.TryParse(user.Find(ClaimNames.SessionId), out var sid) ? sid : null,
                 ApiKeyId = Guid.TryParse(user.Find(ClaimNames.ApiKeyId), out var kid) ? kid : null,
+                CredentialExpiresAt = long.TryParse(user.Find("exp"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var exp)
+                    ? DateTimeOffset.FromUnixTimeSeconds(exp)
+                    : null,
             };
         }
 

@@ -4,7 +4,7 @@ namespace Groundwork.Platform.Auth;
 
 /// <summary>
 /// Asks again whether a caller's credential still stands, for work that outlives one request (event streams):
-/// the session must still be live, or the API key usable, and the user's role unchanged. A request is checked
+/// the bearer token unexpired, the session still live (or the API key usable), and the user's role unchanged. A request is checked
 /// once when it arrives; a stream is checked again on every heartbeat and ends when this says no.
 /// </summary>
 public sealed class CredentialCheck(SessionStatus sessions, IServiceScopeFactory scopes, TimeProvider clock)
@@ -12,6 +12,11 @@ public sealed class CredentialCheck(SessionStatus sessions, IServiceScopeFactory
     public async Task<bool> IsStillValidAsync(Caller caller, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
+        if (caller.CredentialExpiresAt is { } expires && expires <= clock.GetUtcNow())
+        {
+            return false;
+        }
+
         if (caller.SessionId is { } sessionId)
         {
             return await sessions.GetActiveAsync(sessionId, cancellationToken) is { } session && session.Role == caller.Role;

@@ -89,6 +89,9 @@ public sealed record GroundworkSettings
     /// <summary>The most characters of text one GraphQL response may carry (<c>Groundwork:GraphQL:MaxResponseChars</c>).</summary>
     public long GraphQLMaxResponseChars { get; init; } = 8_000_000;
 
+    /// <summary>GraphQL WebSockets one client IP may hold open on one node (<c>Groundwork:GraphQL:MaxSocketsPerIp</c>).</summary>
+    public int GraphQLMaxSocketsPerIp { get; init; } = 100;
+
     /// <summary>How long a GraphQL WebSocket may stay open without <c>connection_init</c> (<c>Groundwork:GraphQL:ConnectionInitTimeout</c>).</summary>
     public TimeSpan GraphQLConnectionInitTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -223,6 +226,7 @@ public sealed record GroundworkSettings
             BenchEndpoints = bench,
             WriteBehindInterval = Span(configuration, "Groundwork:WriteBehind:Interval", TimeSpan.FromSeconds(5)),
             GraphQLMaxResolvedObjects = Positive(configuration, "Groundwork:GraphQL:MaxResolvedObjects", 5_000),
+            GraphQLMaxSocketsPerIp = Positive(configuration, "Groundwork:GraphQL:MaxSocketsPerIp", 100),
             GraphQLConnectionInitTimeout = Span(configuration, "Groundwork:GraphQL:ConnectionInitTimeout", TimeSpan.FromSeconds(10)),
             GraphQLMaxResponseChars = Positive(configuration, "Groundwork:GraphQL:MaxResponseChars", 8_000_000),
             HttpUrls = Urls(configuration, "Urls", "http://localhost:5080"),

@@ -43,7 +43,9 @@ public sealed class GraphQLWebSocket
     private readonly SemaphoreSlim _sending = new(1, 1);
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _operations = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Task, bool> _running = new();
-    private readonly byte[] _buffer = new byte[MaxMessageBytes];
+    private byte[] _buffer = new byte[4 * 1024];
+    private long _windowStart;
+    private int _messagesInWindow;
     private readonly CancellationTokenSource _closed = new();
 
     /// <summary>Ends a receive only when the client does not answer our close within 5 s (cancelling a receive aborts the socket).</summary>
@@ -78,10 +80,40 @@ public sealed class GraphQLWebSocket
             return;
         }
 
-        // A connection lives as long as the client keeps it; the 30 s limit is for requests that answer once.
-        http.Features.Get<IHttpRequestTimeoutFeature>()?.DisableTimeout();
-        using var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { SubProtocol = SubProtocol, KeepAliveInterval = TimeSpan.FromSeconds(15) });
-        await new GraphQLWebSocket(http, socket).RunAsync();
+        var settings = http.RequestServices.GetRequiredService<GroundworkSettings>();
+        var ip = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        if (OpenSockets.AddOrUpdate(ip, 1, (_, n) => n + 1) > settings.GraphQLMaxSocketsPerIp)
+        {
+            Release(ip);
+            await RestErrors.WriteAsync(http, new Error(ErrorCode.RateLimited, $"At most {settings.GraphQLMaxSocketsPerIp} GraphQL WebSockets may be open per client address"));
+            return;
+        }
+
+        try
+        {
+            // A connection lives as long as the client keeps it; the 30 s limit is for requests that answer once.
+            http.Features.Get<IHttpRequestTimeoutFeature>()?.DisableTimeout();
+            using var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { SubProtocol = SubProtocol, KeepAliveInterval = TimeSpan.FromSeconds(15) });
+            await new GraphQLWebSocket(http, socket).RunAsync();
+        }
+        finally
+        {
+            Release(ip);
+        }
+    }
+
+    /// <summary>Open sockets per client address on this node.</summary>
+    private static readonly ConcurrentDictionary<string, int> OpenSockets = new(StringComparer.Ordinal);
+
+    private static void Release(string ip)
+    {
+        while (OpenSockets.TryGetValue(ip, out var n))
+        {
+            if (n <= 1 ? OpenSockets.TryRemove(new KeyValuePair<string, int>(ip, n)) : OpenSockets.TryUpdate(ip, n - 1, n))
+            {
+                return;
+            }
+        }
     }
 
     private static bool OriginAllowed(HttpContext http)
@@ -199,9 +231,20 @@ public sealed class GraphQLWebSocket
                 var payload = message.TryGetProperty("payload", out var p) && p.ValueKind == JsonValueKind.Object ? p : default;
                 var authorization = Text(payload, "Authorization") ?? Text(payload, "authorization");
                 var apiKey = Text(payload, ApiKeyAuthenticationHandler.HeaderName) ?? Text(payload, "x-api-key");
+                // Failed credentials count against the client's address exactly as over HTTP: a socket is no way
+                // around the limit on guessing tokens or keys.
+                var limiter = _http.RequestServices.GetRequiredService<RateLimiting.RateLimiter>();
+                var ip = _http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+                var rule = _settings.RateLimits.FailedCredentialsPerIp;
+                if ((authorization is not null || apiKey is not null) && !(await limiter.PeekAsync(FailedCredentialLimitMiddleware.Policy, ip, rule)).Allowed)
+                {
+                    return await CloseAsync((WebSocketCloseStatus)4429, "Too many failed credentials from this address");
+                }
+
                 var caller = await CredentialAuthenticator.AuthenticateAsync(_http, authorization, apiKey);
                 if (caller.CredentialRejected)
                 {
+                    await limiter.TryAcquireAsync(FailedCredentialLimitMiddleware.Policy, ip, rule);
                     return await CloseAsync((WebSocketCloseStatus)4403, "Forbidden");
                 }
 
@@ -327,17 +370,23 @@ public sealed class GraphQLWebSocket
             try
             {
                 document = GraphQLParser.Parser.Parse(query);
-                variables = Map(payload, "variables");
-                extensions = Map(payload, "extensions");
             }
             catch (GraphQLParserException e)
             {
                 await SendErrorAsync(id, Error.Validation("query", e.Description));
                 return null;
             }
+
+            var field = "variables";
+            try
+            {
+                variables = Map(payload, field);
+                field = "extensions";
+                extensions = Map(payload, field);
+            }
             catch (JsonException)
             {
-                await SendErrorAsync(id, Error.Validation("variables", "Must be a JSON object"));
+                await SendErrorAsync(id, Error.Validation(field, "Must be a JSON object"));
                 return null;
             }
 
@@ -489,13 +538,19 @@ public sealed class GraphQLWebSocket
     /// </summary>
     private async Task<JsonElement?> ReceiveAsync()
     {
-        var buffer = _buffer;
         while (true)
         {
             var length = 0;
             var broken = false;
             while (true)
             {
+                // Small to start (most messages are), grown up to the limit only for a message that needs it.
+                if (length == _buffer.Length && _buffer.Length < MaxMessageBytes)
+                {
+                    Array.Resize(ref _buffer, Math.Min(_buffer.Length * 2, MaxMessageBytes));
+                }
+
+                var buffer = _buffer;
                 var received = await _socket.ReceiveAsync(length < buffer.Length ? buffer.AsMemory(length) : buffer.AsMemory(0), _receiving.Token);
                 if (received.MessageType == WebSocketMessageType.Close)
                 {
@@ -531,9 +586,15 @@ public sealed class GraphQLWebSocket
                 continue;
             }
 
+            if (TooManyMessages())
+            {
+                await CloseAsync(WebSocketCloseStatus.PolicyViolation, $"More than {MaxMessagesPerSecond} messages a second");
+                continue;
+            }
+
             try
             {
-                using var document = JsonDocument.Parse(buffer.AsMemory(0, length), new JsonDocumentOptions { MaxDepth = 32 });
+                using var document = JsonDocument.Parse(_buffer.AsMemory(0, length), new JsonDocumentOptions { MaxDepth = 32 });
                 return document.RootElement.Clone();
             }
             catch (JsonException)
@@ -541,6 +602,21 @@ public sealed class GraphQLWebSocket
                 await CloseAsync((WebSocketCloseStatus)4400, "Invalid message received");
             }
         }
+    }
+
+    /// <summary>Messages a client may send per second (pings included) before the connection is closed with 1008.</summary>
+    public const int MaxMessagesPerSecond = 100;
+
+    private bool TooManyMessages()
+    {
+        var now = Environment.TickCount64;
+        if (now - _windowStart >= 1_000)
+        {
+            _windowStart = now;
+            _messagesInWindow = 0;
+        }
+
+        return ++_messagesInWindow > MaxMessagesPerSecond;
     }
 
     /// <summary>An operation may finish (and dispose its token source) while the client completes it.</summary>

@@ -14,7 +14,8 @@ namespace Groundwork.Platform.Http;
 /// </summary>
 public sealed class FailedCredentialLimitMiddleware(RequestDelegate next, RateLimiter limiter, GroundworkSettings settings, Auth.CachedTokenHandler tokens)
 {
-    private const string Policy = "failed-credentials";
+    /// <summary>The limit's name; the GraphQL WebSocket counts credentials sent in <c>connection_init</c> against it too.</summary>
+    public const string Policy = "failed-credentials";
 
     public async Task InvokeAsync(HttpContext context)
     {

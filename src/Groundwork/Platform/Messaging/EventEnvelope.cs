@@ -24,21 +24,6 @@ public sealed record EventEnvelope(Guid Id, string Type, DateTime OccurredAt, Gu
             message.Data, message.Audience);
     }
 
-    /// <summary>Reads <see cref="Json"/> back (a broker delivery); the audience travels beside it.</summary>
-    public static EventEnvelope Parse(ReadOnlySpan<byte> json, EventAudience audience)
-    {
-        using var document = JsonDocument.Parse(json.ToArray());
-        var root = document.RootElement;
-        return new EventEnvelope(
-            root.GetProperty("id").GetGuid(),
-            root.GetProperty("type").GetString() ?? throw new JsonException("type is null"),
-            root.GetProperty("occurredAt").GetDateTime().ToUniversalTime(),
-            root.GetProperty("subject").GetGuid(),
-            root.GetProperty("sequence").GetInt64(),
-            root.GetProperty("data").GetRawText(),
-            audience);
-    }
-
     private string Render()
     {
         var buffer = new ArrayBufferWriter<byte>(Data.Length + 200);

@@ -1,15 +1,15 @@
 using System.Text;
 using Groundwork.Platform.Realtime;
 using RabbitMQ.Client;
+using Microsoft.EntityFrameworkCore;
 using RabbitMQ.Client.Events;
 
 namespace Groundwork.Platform.Messaging;
 
 /// <summary>
 /// Publishes events to the <see cref="RabbitMqConnection.Exchange"/> topic exchange (routing key = the event type,
-/// persistent, message id = the event id) and returns once the broker has confirmed every one of them. Who
-/// may see an event travels in headers (<c>gw-visibility</c>, <c>gw-owner</c>, <c>gw-other-owner</c>) for the
-/// nodes' streams; it is not part of the event.
+/// persistent, message id = the event id, <c>gw-sequence</c> header) and returns once the broker has confirmed
+/// every one of them. Who may see an event is not sent: the nodes' streams read events from the database.
 /// </summary>
 public sealed class RabbitMqBroker(RabbitMqConnection rabbit) : IEventBroker, IAsyncDisposable
 {
@@ -60,30 +60,8 @@ public sealed class RabbitMqBroker(RabbitMqConnection rabbit) : IEventBroker, IA
         Headers = new Dictionary<string, object?>
         {
             ["gw-sequence"] = e.Sequence,
-            ["gw-visibility"] = (int)e.Audience.Visibility,
-            ["gw-owner"] = e.Audience.Owner?.ToString(),
-            ["gw-other-owner"] = e.Audience.OtherOwner?.ToString(),
         },
     };
-
-    /// <summary>The audience a delivery carries in its headers (strings arrive as bytes).</summary>
-    internal static EventAudience AudienceOf(IReadOnlyBasicProperties properties)
-    {
-        var headers = properties.Headers;
-        static Guid? Id(object? value) => value switch
-        {
-            byte[] bytes when Guid.TryParse(Encoding.UTF8.GetString(bytes), out var id) => id,
-            string text when Guid.TryParse(text, out var id) => id,
-            _ => null,
-        };
-
-        var visibility = headers?.TryGetValue("gw-visibility", out var v) == true && v is int n && Enum.IsDefined((EventVisibility)n)
-            ? (EventVisibility)n
-            // Unknown: the strictest reading (owners and admins) rather than everyone.
-            : EventVisibility.OwnersAndAdmins;
-        object? Header(string name) => headers is not null && headers.TryGetValue(name, out var value) ? value : null;
-        return new EventAudience(visibility, Id(Header("gw-owner")), Id(Header("gw-other-owner")));
-    }
 
     public async ValueTask DisposeAsync()
     {
@@ -95,24 +73,100 @@ public sealed class RabbitMqBroker(RabbitMqConnection rabbit) : IEventBroker, IA
 }
 
 /// <summary>
-/// Feeds this node's <see cref="EventHub"/> from RabbitMQ: a queue of its own (exclusive, deleted with the
-/// connection) bound to every event, so a stream on any node receives what any node's relay published. Deliveries
-/// are acknowledged on receipt: the database, not this queue, is where a stream catches up after a reconnect.
+/// Feeds this node's <see cref="EventHub"/> when RabbitMQ says events were published: a queue of its own
+/// (exclusive, deleted with the connection) bound to every event wakes a reader that takes the new events from
+/// the database, in sequence order, and hands those to the hub. A delivery is only a hint: whatever someone else
+/// publishes to the exchange never reaches a stream, and no sequence the database does not hold is ever believed.
 /// </summary>
-public sealed class RabbitMqFanOut(RabbitMqConnection rabbit, EventHub hub, ILogger<RabbitMqFanOut> logger) : BackgroundService
+public sealed class RabbitMqFanOut(RabbitMqConnection rabbit, EventHub hub, IServiceScopeFactory scopes, ILogger<RabbitMqFanOut> logger) : BackgroundService
 {
+    private const int Window = 500;
+    private readonly OutboxSignal _wake = new();
     private long _received;
+    private long _tail;
 
-    /// <summary>Events this node has received from its queue (tests tell broker deliveries from database catch-ups by it).</summary>
+    /// <summary>Deliveries this node has received from its queue (tests tell broker wake-ups from database polls by it).</summary>
     public long Received => Interlocked.Read(ref _received);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        using var background = Hosting.BackgroundWork.Begin("rabbitmq-fan-out");
         rabbit.Recovered += () =>
         {
-            hub.MarkBehind(hub.LastSequence);
+            // Deliveries may have been missed while disconnected: read what the database has.
+            _wake.Raise();
             return Task.CompletedTask;
         };
+        _tail = await LatestAsync(stoppingToken);
+        _ = SubscribeAsync(stoppingToken);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                // Woken by deliveries; every second anyway, so a missed wake-up costs at most a second.
+                await _wake.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
+                await ReadNewAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Could not read new events for this node's streams; retrying");
+            }
+        }
+    }
+
+    private async Task ReadNewAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            List<OutboxMessage> rows;
+            await using (var scope = scopes.CreateAsyncScope())
+            {
+                var db = scope.ServiceProvider.GetRequiredService<Persistence.GroundworkDbContext>();
+                var from = _tail;
+                rows = await db.OutboxMessages.AsNoTracking()
+                    .Where(m => m.Sequence > from && m.Sequence <= from + Window)
+                    .OrderBy(m => m.Sequence)
+                    .ToListAsync(cancellationToken);
+            }
+
+            if (rows.Count == 0)
+            {
+                return;
+            }
+
+            hub.Publish(rows.Select(EventEnvelope.From).ToList());
+            _tail = rows[^1].Sequence!.Value;
+            if (rows.Count < Window)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task<long> LatestAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<Persistence.GroundworkDbContext>();
+                return await db.OutboxMessages.MaxAsync(m => m.Sequence, cancellationToken) ?? 0;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning("Waiting for the database before following events: {Reason}", e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            }
+        }
+    }
+
+    private async Task SubscribeAsync(CancellationToken stoppingToken)
+    {
         var delay = TimeSpan.FromMilliseconds(500);
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -149,24 +203,14 @@ public sealed class RabbitMqFanOut(RabbitMqConnection rabbit, EventHub hub, ILog
         var queue = await channel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true, cancellationToken: stoppingToken);
         await channel.QueueBindAsync(queue.QueueName, RabbitMqConnection.Exchange, "#", cancellationToken: stoppingToken);
         var consumer = new AsyncEventingBasicConsumer(channel);
-        consumer.ReceivedAsync += (_, delivery) =>
+        consumer.ReceivedAsync += (_, _) =>
         {
-            try
-            {
-                hub.Publish([EventEnvelope.Parse(delivery.Body.Span, RabbitMqBroker.AudienceOf(delivery.BasicProperties))]);
-                Interlocked.Increment(ref _received);
-            }
-            catch (Exception e) when (e is System.Text.Json.JsonException or KeyNotFoundException or FormatException or InvalidOperationException)
-            {
-                // Not one of ours (someone else published to the exchange): streams never see it.
-                logger.LogWarning("Ignored a message on {Exchange} that is not a Groundwork event: {Reason}", RabbitMqConnection.Exchange, e.Message);
-            }
-
+            Interlocked.Increment(ref _received);
+            _wake.Raise();
             return Task.CompletedTask;
         };
         await channel.BasicConsumeAsync(queue.QueueName, autoAck: true, consumer, stoppingToken);
-        // The subscription may have started after events this node should have seen: catch up from the database.
-        hub.MarkBehind(hub.LastSequence);
+        _wake.Raise();
         await Task.Delay(Timeout.Infinite, stoppingToken);
     }
 }

@@ -19,6 +19,9 @@ public sealed record Caller
     /// <summary>The session (refresh-token family) behind a bearer token; null for API keys.</summary>
     public Guid? SessionId { get; init; }
     public Guid? ApiKeyId { get; init; }
+
+    /// <summary>When the credential stops being valid by itself (a bearer token's <c>exp</c>); long-lived streams end then.</summary>
+    public DateTimeOffset? CredentialExpiresAt { get; init; }
     public string? ClientIp { get; init; }
     public string? UserAgent { get; init; }
 

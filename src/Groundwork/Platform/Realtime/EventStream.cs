@@ -60,6 +60,7 @@ public sealed class EventStream(EventHub hub, IServiceScopeFactory scopes, Crede
         // Subscribe before reading the position: whatever is published meanwhile is queued, and skipped if the
         // database read already covered it.
         using var subscription = hub.Subscribe();
+        var gate = new CredentialGate(credentials, selection.Caller, clock, settings.EventHeartbeat);
         var position = selection.After ?? await LatestSequenceAsync(cancellationToken);
         await opened();
         if (selection.After is not null)
@@ -67,25 +68,25 @@ public sealed class EventStream(EventHub hub, IServiceScopeFactory scopes, Crede
             var latest = await LatestSequenceAsync(cancellationToken);
             await foreach (var stored in ReadStoredAsync(selection, position, latest, cancellationToken))
             {
+                if (!await gate.StandsAsync(cancellationToken))
+                {
+                    yield break;
+                }
+
                 yield return stored;
             }
 
             position = Math.Max(position, latest);
         }
 
-        var nextCheck = clock.GetUtcNow() + settings.EventHeartbeat;
         // Keep-alives go by what this subscriber was sent, not by what the hub saw: a busy node may carry nothing for it.
         var lastSent = clock.GetUtcNow();
         while (!cancellationToken.IsCancellationRequested)
         {
             var ready = await WaitAsync(subscription, cancellationToken);
-            if (clock.GetUtcNow() >= nextCheck)
+            if (!await gate.StandsAsync(cancellationToken))
             {
-                nextCheck = clock.GetUtcNow() + settings.EventHeartbeat;
-                if (!await credentials.IsStillValidAsync(selection.Caller, cancellationToken))
-                {
-                    yield break;
-                }
+                yield break;
             }
 
             if (!ready || clock.GetUtcNow() - lastSent >= settings.EventHeartbeat)
@@ -109,6 +110,11 @@ public sealed class EventStream(EventHub hub, IServiceScopeFactory scopes, Crede
                 {
                     await foreach (var stored in ReadStoredAsync(selection, position, e.Sequence - 1, cancellationToken))
                     {
+                        if (!await gate.StandsAsync(cancellationToken))
+                        {
+                            yield break;
+                        }
+
                         yield return stored;
                     }
                 }
@@ -116,6 +122,12 @@ public sealed class EventStream(EventHub hub, IServiceScopeFactory scopes, Crede
                 position = e.Sequence;
                 if (Selects(selection, e))
                 {
+                    // Checked before every event, not only when idle: a reader with a backlog must not outlive its credential.
+                    if (!await gate.StandsAsync(cancellationToken))
+                    {
+                        yield break;
+                    }
+
                     lastSent = clock.GetUtcNow();
                     yield return e;
                 }
@@ -126,11 +138,33 @@ public sealed class EventStream(EventHub hub, IServiceScopeFactory scopes, Crede
                 var latest = await LatestSequenceAsync(cancellationToken);
                 await foreach (var stored in ReadStoredAsync(selection, position, latest, cancellationToken))
                 {
+                    if (!await gate.StandsAsync(cancellationToken))
+                    {
+                        yield break;
+                    }
+
                     yield return stored;
                 }
 
                 position = Math.Max(position, latest);
             }
+        }
+    }
+
+    /// <summary>Re-checks the caller's credential at most once per heartbeat interval, whenever it is asked.</summary>
+    private sealed class CredentialGate(CredentialCheck credentials, Caller caller, TimeProvider clock, TimeSpan interval)
+    {
+        private DateTimeOffset _next = clock.GetUtcNow() + interval;
+
+        public async ValueTask<bool> StandsAsync(CancellationToken cancellationToken)
+        {
+            if (clock.GetUtcNow() < _next)
+            {
+                return true;
+            }
+
+            _next = clock.GetUtcNow() + interval;
+            return await credentials.IsStillValidAsync(caller, cancellationToken);
         }
     }
 
@@ -151,15 +185,14 @@ public sealed class EventStream(EventHub hub, IServiceScopeFactory scopes, Crede
         }
     }
 
-    /// <summary>Stored events in (<paramref name="after"/>, <paramref name="through"/>] the selection may see, read one window at a time.</summary>
+    /// <summary>
+    /// Stored events in (<paramref name="after"/>, <paramref name="through"/>] the selection may see, read one window
+    /// of sequence numbers at a time. The database filters by the sequence range alone (the primary order, one index
+    /// range per window whatever the types); types and audience are applied here, by the same rule as live events.
+    /// </summary>
     private async IAsyncEnumerable<EventEnvelope> ReadStoredAsync(
         EventSelection selection, long after, long through, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var caller = selection.Caller;
-        var me = caller.UserId;
-        var staff = caller.IsStaff;
-        var admin = caller.IsAdmin;
-        var types = selection.Types.ToList();
         for (var from = after; from < through; from += ReadWindow)
         {
             var to = Math.Min(from + ReadWindow, through);
@@ -168,16 +201,18 @@ public sealed class EventStream(EventHub hub, IServiceScopeFactory scopes, Crede
             {
                 var db = scope.ServiceProvider.GetRequiredService<GroundworkDbContext>();
                 rows = await db.OutboxMessages.AsNoTracking()
-                    .Where(m => m.Sequence > from && m.Sequence <= to && types.Contains(m.Type))
-                    .Where(m => admin || m.Visibility == EventVisibility.Everyone || (me != null && (m.Owner == me || m.OtherOwner == me))
-                        || (staff && m.Visibility == EventVisibility.OwnersAndStaff))
+                    .Where(m => m.Sequence > from && m.Sequence <= to)
                     .OrderBy(m => m.Sequence)
                     .ToListAsync(cancellationToken);
             }
 
             foreach (var row in rows)
             {
-                yield return EventEnvelope.From(row);
+                var e = EventEnvelope.From(row);
+                if (Selects(selection, e))
+                {
+                    yield return e;
+                }
             }
         }
     }

@@ -5,7 +5,7 @@ using Groundwork.Platform.Operations;
 namespace Groundwork.Platform.Realtime;
 
 /// <summary>
-/// Counts this node's open event streams per principal (user or API key), so one credential cannot hold an
+/// Counts this node's open event streams per user (all their sessions and API keys together), so one person cannot hold an
 /// unbounded number of connections, queues and heartbeats (<c>Groundwork:Events:MaxStreamsPerUser</c>).
 /// </summary>
 public sealed class StreamLimits(GroundworkSettings settings)
@@ -18,7 +18,7 @@ public sealed class StreamLimits(GroundworkSettings settings)
     public IDisposable? TryOpen(Caller caller)
     {
         ArgumentNullException.ThrowIfNull(caller);
-        var key = caller.PrincipalKey;
+        var key = KeyOf(caller);
         while (true)
         {
             var current = _open.GetOrAdd(key, 0);
@@ -34,7 +34,10 @@ public sealed class StreamLimits(GroundworkSettings settings)
         }
     }
 
-    public int OpenFor(Caller caller) => _open.TryGetValue(caller.PrincipalKey, out var n) ? n : 0;
+    public int OpenFor(Caller caller) => _open.TryGetValue(KeyOf(caller), out var n) ? n : 0;
+
+    /// <summary>Per user, however many API keys they hold (each key is the same person).</summary>
+    private static string KeyOf(Caller caller) => caller.UserId is { } user ? $"user:{user}" : caller.PrincipalKey;
 
     private void Close(string key)
     {
