@@ -9,9 +9,6 @@ namespace Groundwork.Tests.Events;
 /// <summary>EventService.Subscribe: the same operation and stream as SSE, over gRPC server streaming.</summary>
 public abstract class EventStreamGrpcTests(GroundworkApp app)
 {
-    private static Task RenameAsync(Actor actor, string name) =>
-        actor.Client().PatchAsJsonAsync($"/api/v1/users/{actor.Id}", new { name }).ContinueWith(t => t.Result.AssertStatus(200)).Unwrap();
-
     private static async Task<Event> NextAsync(IAsyncStreamReader<Event> reader)
     {
         using var patience = new CancellationTokenSource(SseClient.Patience);
@@ -29,8 +26,8 @@ public abstract class EventStreamGrpcTests(GroundworkApp app)
         await using var sse = await SseClient.OpenAsync(alice.Client(), "?types=user.updated");
         // The server answers its headers once subscribed; from then on nothing she causes is missed.
         await call.ResponseHeadersAsync;
-        await RenameAsync(bob, "Bob private");
-        await RenameAsync(alice, "Alice public to herself");
+        await bob.RenameAsync("Bob private");
+        await alice.RenameAsync("Alice public to herself");
 
         var overGrpc = await NextAsync(call.ResponseStream);
         Assert.Equal(("user.updated", alice.Id.ToString()), (overGrpc.Type, overGrpc.Subject));

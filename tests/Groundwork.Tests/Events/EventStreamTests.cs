@@ -13,9 +13,6 @@ namespace Groundwork.Tests.Events;
 /// </summary>
 public abstract class EventStreamTests(GroundworkApp app)
 {
-    private static Task RenameAsync(Actor actor, string name) =>
-        actor.Client().PatchAsJsonAsync($"/api/v1/users/{actor.Id}", new { name }).ContinueWith(t => t.Result.AssertStatus(200)).Unwrap();
-
     private static bool IsUpdateOf(SseEvent e, Actor who, string name) =>
         e.Type == "user.updated" && e.Data["subject"]!.GetValue<string>() == who.Id.ToString() && e.Data["data"]!["name"]!.GetValue<string>() == name;
 
@@ -26,12 +23,12 @@ public abstract class EventStreamTests(GroundworkApp app)
         var bob = await app.ActorAsync();
         await using var stream = await SseClient.OpenAsync(alice.Client(), "?types=user.updated,post.published,post.unpublished");
 
-        await RenameAsync(bob, "Bob private");
+        await bob.RenameAsync("Bob private");
         var post = await (await bob.Client().PostAsJsonAsync("/api/v1/posts", new { title = "Hello", content = "World" })).AssertStatus(201);
         var postId = post["data"]!["id"]!.GetValue<string>();
         await (await bob.Client().PostAsync($"/api/v1/posts/{postId}/publish", null)).AssertStatus(200);
         await (await bob.Client().PostAsync($"/api/v1/posts/{postId}/unpublish", null)).AssertStatus(200);
-        await RenameAsync(alice, "Alice renamed");
+        await alice.RenameAsync("Alice renamed");
 
         var (mine, before) = await stream.NextMatchingAsync(e => IsUpdateOf(e, alice, "Alice renamed"));
         // Bob's rename and his post's unpublication came before Alice's rename and were not for her; the publication was.
@@ -57,7 +54,7 @@ public abstract class EventStreamTests(GroundworkApp app)
         await using var moderatorStream = await SseClient.OpenAsync(moderator.Client(), "?types=post.unpublished,user.updated");
         await using var adminStream = await SseClient.OpenAsync(admin.Client(), "?types=user.updated");
 
-        await RenameAsync(author, "Author renamed");
+        await author.RenameAsync("Author renamed");
         var post = await (await author.Client().PostAsJsonAsync("/api/v1/posts", new { title = "T", content = "C" })).AssertStatus(201);
         var postId = post["data"]!["id"]!.GetValue<string>();
         await (await author.Client().PostAsync($"/api/v1/posts/{postId}/publish", null)).AssertStatus(200);
@@ -89,9 +86,9 @@ public abstract class EventStreamTests(GroundworkApp app)
             new { fromAccountId = from, toAccountId = to, amount = 2_500 }, Guid.NewGuid().ToString()))).AssertStatus(201);
         var transferId = transfer["data"]!["id"]!.GetValue<string>();
         Assert.NotNull(transferId);
-        await RenameAsync(payer, "payer done");
-        await RenameAsync(payee, "payee done");
-        await RenameAsync(stranger, "stranger done");
+        await payer.RenameAsync("payer done");
+        await payee.RenameAsync("payee done");
+        await stranger.RenameAsync("stranger done");
 
         // A stream opened without Last-Event-ID starts after the newest numbered event, so the deposit (committed
         // just before, possibly numbered just after) may come too: only the transfer's events are compared.
@@ -116,13 +113,13 @@ public abstract class EventStreamTests(GroundworkApp app)
         long lastSeen;
         await using (var first = await SseClient.OpenAsync(user.Client(), "?types=user.updated"))
         {
-            await RenameAsync(user, "before");
+            await user.RenameAsync("before");
             lastSeen = (await first.NextMatchingAsync(e => IsUpdateOf(e, user, "before"))).Match.Id;
         }
 
         for (var i = 1; i <= 50; i++)
         {
-            await RenameAsync(user, $"missed {i}");
+            await user.RenameAsync($"missed {i}");
         }
 
         await using var again = await SseClient.OpenAsync(user.Client(), "?types=user.updated", lastEventId: lastSeen);
@@ -137,7 +134,7 @@ public abstract class EventStreamTests(GroundworkApp app)
         Assert.True(replayed.Zip(replayed.Skip(1)).All(p => p.First.Id < p.Second.Id));
         Assert.True(replayed[0].Id > lastSeen);
 
-        await RenameAsync(user, "live again");
+        await user.RenameAsync("live again");
         var next = await again.NextAsync();
         Assert.True(IsUpdateOf(next, user, "live again"), $"expected the live event next, got {next.Data.ToJsonString()}");
     }
@@ -149,7 +146,7 @@ public abstract class EventStreamTests(GroundworkApp app)
         await using var stream = await SseClient.OpenAsync(user.Client(), "?types=user.updated");
         for (var i = 1; i <= 10; i++)
         {
-            await RenameAsync(user, $"seq {i}");
+            await user.RenameAsync($"seq {i}");
         }
 
         await stream.NextMatchingAsync(e => IsUpdateOf(e, user, "seq 10"));
@@ -208,7 +205,7 @@ public abstract class EventStreamTests(GroundworkApp app)
     public async Task A_position_older_than_what_is_kept_is_refused_with_a_clear_error()
     {
         var user = await app.ActorAsync();
-        await RenameAsync(user, "to be pruned");
+        await user.RenameAsync("to be pruned");
         var relay = app.Service<OutboxRelay>();
         await relay.RelayAsync(CancellationToken.None);
         await relay.PruneAsync(DateTime.UtcNow.AddHours(1), CancellationToken.None);

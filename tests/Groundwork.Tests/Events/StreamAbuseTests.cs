@@ -7,7 +7,7 @@ using RabbitMQ.Client;
 
 namespace Groundwork.Tests.Events;
 
-/// <summary>Small caps, so the tests reach them: 2 streams per user, 2 sockets per address, 3 failed credentials per address, 3 s tokens.</summary>
+/// <summary>Small caps, so the tests reach them: 2 streams per user, 3 s tokens.</summary>
 public sealed class TightStreamsApp : GroundworkApp
 {
     public override Provider Provider => Provider.Sqlite;
@@ -17,9 +17,23 @@ public sealed class TightStreamsApp : GroundworkApp
     protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>(base.Settings)
     {
         ["Groundwork:Events:MaxStreamsPerUser"] = "2",
+        ["Groundwork:Auth:AccessTokenLifetime"] = "00:00:03",
+    };
+
+    protected override Task<string> CreateDatabaseAsync(string folder) => Task.FromResult($"Data Source={Path.Combine(folder, "gw.db")}");
+}
+
+/// <summary>2 sockets per address, 3 failed credentials per address (an app of its own: spending them refuses the address for a minute).</summary>
+public sealed class TightSocketsApp : GroundworkApp
+{
+    public override Provider Provider => Provider.Sqlite;
+
+    protected override bool RealServer => true;
+
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>(base.Settings)
+    {
         ["Groundwork:GraphQL:MaxSocketsPerIp"] = "2",
         ["Groundwork:RateLimits:FailedCredentialsPerIp"] = "3",
-        ["Groundwork:Auth:AccessTokenLifetime"] = "00:00:03",
     };
 
     protected override Task<string> CreateDatabaseAsync(string folder) => Task.FromResult($"Data Source={Path.Combine(folder, "gw.db")}");
@@ -53,6 +67,10 @@ public sealed class StreamAbuseTests(TightStreamsApp app) : IClassFixture<TightS
         Assert.Contains("2 event streams", third["message"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
+}
+
+public sealed class SocketAbuseTests(TightSocketsApp app) : IClassFixture<TightSocketsApp>
+{
     [Fact]
     public async Task Sockets_per_address_and_failed_credentials_in_connection_init_are_limited_like_HTTP()
     {

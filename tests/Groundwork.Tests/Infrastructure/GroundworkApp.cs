@@ -153,6 +153,10 @@ public abstract class GroundworkApp : WebApplicationFactory<Program>, IAsyncLife
 /// <summary>A signed-in user and an HttpClient that carries its token.</summary>
 public sealed record Actor(GroundworkApp App, Guid Id, string Email, string Password, string AccessToken, string RefreshToken)
 {
+    /// <summary>Renames the user (one <c>user.updated</c> event): the event tests' simplest change.</summary>
+    public async Task RenameAsync(string name) =>
+        await (await Client().PatchAsJsonAsync($"/api/v1/users/{Id}", new { name })).AssertStatus(200);
+
     public HttpClient Client()
     {
         var client = App.CreateClient();

@@ -48,9 +48,6 @@ public abstract class WebhookTests(GroundworkApp app) : IAsyncLifetime
         return (data["webhook"]!["id"]!.GetValue<string>(), data["secret"]!.GetValue<string>());
     }
 
-    private static Task RenameAsync(Actor actor, string name) =>
-        actor.Client().PatchAsJsonAsync($"/api/v1/users/{actor.Id}", new { name }).ContinueWith(t => t.Result.AssertStatus(200)).Unwrap();
-
     private static bool IsRename(ReceivedWebhook request, string name) => request.Body.Contains($"\"name\":\"{name}\"", StringComparison.Ordinal);
 
     [Fact]
@@ -66,7 +63,7 @@ public abstract class WebhookTests(GroundworkApp app) : IAsyncLifetime
         Assert.DoesNotContain(secret, (await (await admin.Client().GetAsync("/api/v1/webhooks")).AssertStatus(200)).ToJsonString(), StringComparison.Ordinal);
         Assert.Equal(["user.updated"], shown["data"]!["events"]!.AsArray().Select(e => e!.GetValue<string>()));
 
-        await RenameAsync(user, "Hooked");
+        await user.RenameAsync("Hooked");
         var request = (await _receiver.WaitForAsync(r => IsRename(r, "Hooked"))).Single();
         Assert.True(WebhookReceiver.Verify(request, secret), $"bad signature: {request.Headers["Groundwork-Signature"]}");
         Assert.False(WebhookReceiver.Verify(request, "whsec_someone-else"));
@@ -89,7 +86,7 @@ public abstract class WebhookTests(GroundworkApp app) : IAsyncLifetime
         var user = await app.ActorAsync();
         var (id, secret) = await RegisterAsync(admin, "user.updated");
         _receiver.FailNext(3);
-        await RenameAsync(user, "Retry me");
+        await user.RenameAsync("Retry me");
 
         var tries = await _receiver.WaitForAsync(r => IsRename(r, "Retry me"), count: 4);
         Assert.All(tries, t => Assert.True(WebhookReceiver.Verify(t, secret)));
@@ -123,7 +120,7 @@ public abstract class WebhookTests(GroundworkApp app) : IAsyncLifetime
         Assert.NotEqual(oldSecret, newSecret);
         Assert.NotNull(rotated["data"]!["webhook"]!["previousSecretExpiresAt"]);
 
-        await RenameAsync(user, "After rotation");
+        await user.RenameAsync("After rotation");
         var request = (await _receiver.WaitForAsync(r => IsRename(r, "After rotation"))).Single();
         Assert.True(WebhookReceiver.Verify(request, newSecret));
         Assert.True(WebhookReceiver.Verify(request, oldSecret));
@@ -163,7 +160,7 @@ public abstract class WebhookTests(GroundworkApp app) : IAsyncLifetime
 
         // A second webhook proves the event went through the fan-out after the deletion.
         var (other, _) = await RegisterAsync(admin, "user.updated");
-        await RenameAsync(user, "After deletion");
+        await user.RenameAsync("After deletion");
         var arrived = await _receiver.WaitForAsync(r => IsRename(r, "After deletion"));
         Assert.Single(arrived);
         Assert.Equal(0, await app.Db(db => db.Set<WebhookDelivery>().CountAsync(d => d.WebhookId == Guid.Parse(id))));
