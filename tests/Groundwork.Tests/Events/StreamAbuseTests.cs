@@ -7,7 +7,7 @@ using RabbitMQ.Client;
 
 namespace Groundwork.Tests.Events;
 
-/// <summary>Small caps, so the tests reach them: 2 streams per user, 3 s tokens.</summary>
+/// <summary>2 streams per user, so the tests reach the cap.</summary>
 public sealed class TightStreamsApp : GroundworkApp
 {
     public override Provider Provider => Provider.Sqlite;
@@ -17,7 +17,21 @@ public sealed class TightStreamsApp : GroundworkApp
     protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>(base.Settings)
     {
         ["Groundwork:Events:MaxStreamsPerUser"] = "2",
-        ["Groundwork:Auth:AccessTokenLifetime"] = "00:00:03",
+    };
+
+    protected override Task<string> CreateDatabaseAsync(string folder) => Task.FromResult($"Data Source={Path.Combine(folder, "gw.db")}");
+}
+
+/// <summary>Access tokens that live 5 s, so a test sees one expire.</summary>
+public sealed class ShortTokenApp : GroundworkApp
+{
+    public override Provider Provider => Provider.Sqlite;
+
+    protected override bool RealServer => true;
+
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>(base.Settings)
+    {
+        ["Groundwork:Auth:AccessTokenLifetime"] = "00:00:05",
     };
 
     protected override Task<string> CreateDatabaseAsync(string folder) => Task.FromResult($"Data Source={Path.Combine(folder, "gw.db")}");
@@ -39,12 +53,15 @@ public sealed class TightSocketsApp : GroundworkApp
     protected override Task<string> CreateDatabaseAsync(string folder) => Task.FromResult($"Data Source={Path.Combine(folder, "gw.db")}");
 }
 
-public sealed class StreamAbuseTests(TightStreamsApp app) : IClassFixture<TightStreamsApp>
+public sealed class TokenExpiryTests(ShortTokenApp app) : IClassFixture<ShortTokenApp>
 {
     [Fact]
     public async Task A_stream_ends_when_the_token_that_opened_it_expires_even_with_the_session_alive()
     {
         var user = await app.ActorAsync();
+        // A fresh token just before opening (the HTTP check allows 30 s of clock skew past expiry; streams do not).
+        var fresh = await (await app.CreateClient().PostAsJsonAsync("/api/v1/auth/refresh", new { refreshToken = user.RefreshToken })).AssertStatus(200);
+        user = user with { AccessToken = fresh["accessToken"]!.GetValue<string>(), RefreshToken = fresh["refreshToken"]!.GetValue<string>() };
         await using var stream = await SseClient.OpenAsync(user.Client(), "?types=user.updated");
         Assert.Same(stream.Ended, await Task.WhenAny(stream.Ended, Task.Delay(SseClient.Patience, TestContext.Current.CancellationToken)));
         // The session itself is fine: a fresh token opens a new stream.
@@ -52,7 +69,10 @@ public sealed class StreamAbuseTests(TightStreamsApp app) : IClassFixture<TightS
         var again = user with { AccessToken = refreshed["accessToken"]!.GetValue<string>() };
         await using var reopened = await SseClient.OpenAsync(again.Client(), "?types=user.updated");
     }
+}
 
+public sealed class StreamCapTests(TightStreamsApp app) : IClassFixture<TightStreamsApp>
+{
     [Fact]
     public async Task The_stream_cap_counts_a_users_API_keys_with_their_sessions()
     {
