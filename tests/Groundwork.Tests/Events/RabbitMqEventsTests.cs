@@ -163,6 +163,15 @@ public sealed class RabbitMqEventsTests(EventCluster cluster) : IClassFixture<Ev
             var waiting = await cluster.A.Db(db => db.OutboxMessages.CountAsync(m => ids.Contains(m.Subject) && m.Type == "user.updated" && m.PublishedAt == null));
             Assert.Equal(users * renamesEach, waiting);
 
+            // The lag operators watch grows while events wait (the relay keeps trying, with back-off).
+            var relays = new[] { cluster.A, cluster.B }.Select(n => n.Service<OutboxRelay>()).ToList();
+            var lagDeadline = DateTime.UtcNow + Patience;
+            while (relays.All(r => r.OldestWaitingAge == TimeSpan.Zero))
+            {
+                Assert.True(DateTime.UtcNow < lagDeadline, "no relay reported waiting events");
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+            }
+
             // Still ready (requests are served), and saying what is missing.
             var health = await cluster.A.CreateClient().GetAsync("/health/ready", TestContext.Current.CancellationToken);
             Assert.Equal(System.Net.HttpStatusCode.OK, health.StatusCode);
@@ -204,6 +213,13 @@ public sealed class RabbitMqEventsTests(EventCluster cluster) : IClassFixture<Ev
         while (await cluster.A.Db(db => db.OutboxMessages.CountAsync(m => m.PublishedAt == null)) > 0)
         {
             Assert.True(DateTime.UtcNow < deadline, "events were delivered but never marked published");
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+
+        // ... and the lag is back to nothing once a relay pass finds nothing waiting.
+        while (new[] { cluster.A, cluster.B }.Any(n => n.Service<OutboxRelay>().OldestWaitingAge > TimeSpan.Zero))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "a relay still reports waiting events after all were published");
             await Task.Delay(100, TestContext.Current.CancellationToken);
         }
     }

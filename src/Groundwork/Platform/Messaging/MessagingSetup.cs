@@ -26,7 +26,12 @@ public static class MessagingSetup
             services.AddSingleton<IEventBroker, InProcessBroker>();
         }
 
-        services.AddSingleton<OutboxRelay>();
+        services.AddSingleton(sp =>
+        {
+            var relay = ActivatorUtilities.CreateInstance<OutboxRelay>(sp);
+            relay.RegisterMetrics();
+            return relay;
+        });
         services.AddHostedService(sp => sp.GetRequiredService<OutboxRelay>());
         services.AddHostedService<EventHubWatchdog>();
         services.AddSingleton<ConsumerRunner>();

@@ -23,6 +23,11 @@ public sealed class OutboxRelay(
 {
     public const int BatchSize = 500;
 
+    /// <summary>Registers the lag gauge for this relay (one per host).</summary>
+    public void RegisterMetrics() =>
+        Meter.CreateObservableGauge("groundwork.outbox.oldest_waiting_age", () => OldestWaitingAge.TotalSeconds, unit: "s",
+            description: "How long the oldest event waiting for the broker has waited (0 when none)");
+
     /// <summary>The PostgreSQL advisory lock key the relay holds during a pass ("gw-relay").</summary>
     private const long LockKey = 0x67772D72656C6179;
 
@@ -33,6 +38,15 @@ public sealed class OutboxRelay(
 
     private readonly SemaphoreSlim _pass = new(1, 1);
     private long _lastFailureLog;
+
+    /// <summary>When the oldest event this relay last saw waiting was committed (null: nothing waited).</summary>
+    private DateTime? _oldestWaiting;
+
+    /// <summary>
+    /// The relay's lag as operators watch it: how long the oldest event still waiting for the broker has waited
+    /// (0 when none). It grows while the broker is down; <c>groundwork.outbox.lag</c> records it per published batch.
+    /// </summary>
+    public TimeSpan OldestWaitingAge => _oldestWaiting is { } oldest ? clock.GetUtcNow().UtcDateTime - oldest : TimeSpan.Zero;
     private DateTime _nextPrune;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -148,6 +162,8 @@ public sealed class OutboxRelay(
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         if (!await TryLockAsync(db, cancellationToken))
         {
+            // Another node is publishing: the lag is its to report.
+            _oldestWaiting = null;
             return 0;
         }
 
@@ -156,6 +172,7 @@ public sealed class OutboxRelay(
             .OrderBy(m => m.Sequence)
             .Take(BatchSize)
             .ToListAsync(cancellationToken);
+        _oldestWaiting = batch.Count == 0 ? null : batch.Min(m => m.OccurredAt);
         if (batch.Count == 0)
         {
             return 0;
@@ -170,6 +187,7 @@ public sealed class OutboxRelay(
         await db.OutboxMessages.Where(m => m.Sequence >= first && m.Sequence <= last)
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.PublishedAt, now), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        _oldestWaiting = null;
 
         Published.Add(events.Count);
         Lag.Record((now - batch.Min(m => m.OccurredAt)).TotalSeconds);
