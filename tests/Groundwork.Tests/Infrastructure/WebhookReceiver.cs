@@ -21,6 +21,10 @@ public sealed class WebhookReceiver : IAsyncLifetime
 {
     private WebApplication? _app;
     private int _failuresLeft;
+    private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Requests are recorded, then left hanging until the receiver is disposed (a receiver that never answers).</summary>
+    public bool Hang { get; init; }
 
     public int Port { get; } = PostgresServer.FreePort();
 
@@ -42,6 +46,11 @@ public sealed class WebhookReceiver : IAsyncLifetime
             using var reader = new StreamReader(http.Request.Body, Encoding.UTF8);
             var body = await reader.ReadToEndAsync();
             Received.Enqueue(new ReceivedWebhook(DateTimeOffset.UtcNow, http.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), body));
+            if (Hang)
+            {
+                await _release.Task;
+            }
+
             return Interlocked.Decrement(ref _failuresLeft) >= 0 ? Results.StatusCode(500) : Results.Ok();
         });
         await _app.StartAsync();
@@ -98,6 +107,7 @@ public sealed class WebhookReceiver : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
+        _release.TrySetResult();
         if (_app is not null)
         {
             await _app.DisposeAsync();

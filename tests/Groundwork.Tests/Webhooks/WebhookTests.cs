@@ -125,6 +125,9 @@ public abstract class WebhookTests(GroundworkApp app) : IAsyncLifetime
         Assert.True(WebhookReceiver.Verify(request, newSecret));
         Assert.True(WebhookReceiver.Verify(request, oldSecret));
         Assert.Equal(2, request.Headers["Groundwork-Signature"].Split(',').Count(p => p.StartsWith("v1=", StringComparison.Ordinal)));
+
+        // A second rotation inside the grace period would drop the secret receivers may still use: refused.
+        await (await admin.Client().PostAsync($"/api/v1/webhooks/{id}/rotate-secret", null)).AssertError(409, "CONFLICT");
     }
 
     [Fact]
@@ -199,9 +202,17 @@ public sealed class WebhookTargetGuardTests(SqliteApp app) : IClassFixture<Sqlit
     [InlineData("http://10.1.2.3/hook")]
     [InlineData("http://[::1]/hook")]
     [InlineData("http://[::ffff:192.168.1.1]/hook")]
+    [InlineData("http://[64:ff9b::7f00:1]/hook")]
+    [InlineData("http://[2002:7f00:1::]/hook")]
+    [InlineData("http://[::127.0.0.1]/hook")]
+    [InlineData("http://192.0.2.1/hook")]
+    [InlineData("http://[2001:db8::1]/hook")]
+    [InlineData("https://exa\u202emple.org/hook")]
+    [InlineData("https://example.org:0/hook")]
     public async Task Private_loopback_and_link_local_targets_are_refused(string url)
     {
         var admin = await app.ActorAsync(Role.Admin);
+        url = System.Text.RegularExpressions.Regex.Unescape(url);
         var refused = await (await admin.Client().PostAsJsonAsync("/api/v1/webhooks", new { url, events = new[] { "user.updated" } })).AssertError(400, "VALIDATION_ERROR");
         Assert.Equal(["url"], refused.Fields());
         Assert.Equal(0, await app.Db(db => db.Set<Webhook>().CountAsync(w => w.Url == url)));
@@ -224,9 +235,49 @@ public sealed class WebhookTargetGuardTests(SqliteApp app) : IClassFixture<Sqlit
     {
         Assert.True(WebhookTargets.IsPublic(System.Net.IPAddress.Parse("93.184.216.34")));
         Assert.True(WebhookTargets.IsPublic(System.Net.IPAddress.Parse("2606:2800:220:1:248:1893:25c8:1946")));
-        foreach (var inward in new[] { "127.0.0.1", "10.0.0.1", "172.16.5.4", "192.168.0.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1", "::1", "fe80::1", "fd00::1", "::ffff:127.0.0.1" })
+        foreach (var inward in new[] { "127.0.0.1", "10.0.0.1", "172.16.5.4", "192.168.0.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1", "::1", "fe80::1", "fd00::1",
+                     "::ffff:127.0.0.1", "64:ff9b::a9fe:a9fe", "2002:0a00:0001::1", "::7f00:1", "2001:db8::5", "2001:0:4136:e378::1", "203.0.113.9" })
         {
             Assert.False(WebhookTargets.IsPublic(System.Net.IPAddress.Parse(inward)), inward);
         }
+    }
+}
+
+/// <summary>Attempts may take a minute: a receiver that hangs holds its deliveries that long.</summary>
+public sealed class PatientWebhookApp : GroundworkApp
+{
+    public override Provider Provider => Provider.Sqlite;
+
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>(base.Settings)
+    {
+        ["Groundwork:Webhooks:AllowPrivateTargets"] = "true",
+        ["Groundwork:Webhooks:Timeout"] = "00:01:00",
+    };
+
+    protected override Task<string> CreateDatabaseAsync(string folder) => Task.FromResult($"Data Source={Path.Combine(folder, "gw.db")}");
+}
+
+public sealed class SlowReceiverTests(PatientWebhookApp app) : IClassFixture<PatientWebhookApp>
+{
+    [Fact]
+    public async Task A_receiver_that_hangs_holds_up_only_its_own_deliveries()
+    {
+        await using var hanging = new WebhookReceiver { Hang = true };
+        await using var healthy = new WebhookReceiver();
+        await hanging.InitializeAsync();
+        await healthy.InitializeAsync();
+        var admin = await app.ActorAsync(Role.Admin);
+        var user = await app.ActorAsync();
+        await (await admin.Client().PostAsJsonAsync("/api/v1/webhooks", new { url = hanging.Url, events = new[] { "user.updated" } })).AssertStatus(201);
+        await (await admin.Client().PostAsJsonAsync("/api/v1/webhooks", new { url = healthy.Url, events = new[] { "user.updated" } })).AssertStatus(201);
+
+        for (var i = 1; i <= 30; i++)
+        {
+            await user.RenameAsync($"busy {i}");
+        }
+
+        // Every healthy delivery arrives while the hanging receiver still holds its first attempts (a minute each).
+        await healthy.WaitForAsync(r => r.Body.Contains("\"busy ", StringComparison.Ordinal), count: 30);
+        Assert.InRange(hanging.Received.Count, 1, WebhookSender.MaxInFlightPerWebhook);
     }
 }

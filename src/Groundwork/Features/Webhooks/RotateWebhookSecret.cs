@@ -28,6 +28,12 @@ public sealed class RotateWebhookSecret(GroundworkDbContext db, WebhookSecrets s
         }
 
         var now = clock.GetUtcNow().UtcDateTime;
+        if (webhook.PreviousSecretExpiresAt > now)
+        {
+            // A second rotation now would drop the secret receivers may still verify with, before its grace ends.
+            return Error.Conflict($"The last rotation's grace period runs until {webhook.PreviousSecretExpiresAt:O}; rotate again after it");
+        }
+
         var secret = WebhookSecrets.NewSecret();
         webhook.ProtectedPreviousSecret = webhook.ProtectedSecret;
         webhook.PreviousSecretExpiresAt = now + settings.Webhooks.PreviousSecretGrace;

@@ -13,16 +13,24 @@ namespace Groundwork.Features.Webhooks;
 /// <c>Groundwork-Signature</c>. A 2xx answer within <c>Groundwork:Webhooks:Timeout</c> succeeds; anything else is
 /// logged as an attempt and retried after <c>FirstRetry</c>, doubling up to an hour, ±20 % jitter, until
 /// <c>RetryFor</c> (24 h) has passed, then marked failed. Nodes claim deliveries for a minute before sending, so two
-/// nodes never send the same one at once, and a crashed node's claims lapse.
+/// nodes never send the same one at once, and a crashed node's claims lapse. Each delivery is sent and recorded on
+/// its own (at most 16 at once, 4 per webhook), so a receiver that hangs slows only its own deliveries.
 /// </summary>
 public sealed class WebhookSender(IServiceScopeFactory scopes, IHttpClientFactory http, GroundworkSettings settings, TimeProvider clock, ILogger<WebhookSender> logger)
     : BackgroundService
 {
     public const string HttpClientName = "webhooks";
-    private const int BatchSize = 20;
     private static readonly TimeSpan ClaimFor = TimeSpan.FromMinutes(1);
     private static readonly Meter Meter = new("Groundwork.Webhooks");
     private static readonly Counter<long> Failures = Meter.CreateCounter<long>("groundwork.webhooks.failed_attempts", unit: "{attempt}", description: "Webhook delivery attempts that did not get a 2xx");
+
+    /// <summary>Deliveries in flight at once on this node, and per webhook: a dead receiver can hold at most a few slots.</summary>
+    public const int MaxInFlight = 16;
+    public const int MaxInFlightPerWebhook = 4;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, int> _perWebhook = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Task, bool> _running = new();
+    private int _inFlight;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -31,32 +39,37 @@ public sealed class WebhookSender(IServiceScopeFactory scopes, IHttpClientFactor
         {
             try
             {
-                if (await SendDueAsync(stoppingToken) < BatchSize)
+                var free = MaxInFlight - Volatile.Read(ref _inFlight);
+                var started = free > 0 ? await StartDueAsync(free, stoppingToken) : 0;
+                if (started == 0)
                 {
                     await Task.Delay(TimeSpan.FromMilliseconds(200), clock, stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
-                return;
+                break;
             }
             catch (Exception e)
             {
-                logger.LogWarning("Webhook sending paused ({Reason}); retrying", e.Message);
+                logger.LogWarning(e, "Webhook sending paused; retrying");
                 try
                 {
                     await Task.Delay(TimeSpan.FromSeconds(2), clock, stoppingToken);
                 }
                 catch (OperationCanceledException)
                 {
-                    return;
+                    break;
                 }
             }
         }
+
+        // Sends under way finish (each is bounded by the attempt timeout) so their outcome is recorded.
+        await Task.WhenAll(_running.Keys);
     }
 
-    /// <summary>Claims and sends up to one batch of due deliveries; returns how many were claimed.</summary>
-    public async Task<int> SendDueAsync(CancellationToken cancellationToken)
+    /// <summary>Claims up to <paramref name="slots"/> due deliveries and sends each on its own; returns how many started.</summary>
+    private async Task<int> StartDueAsync(int slots, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<GroundworkDbContext>();
@@ -64,39 +77,92 @@ public sealed class WebhookSender(IServiceScopeFactory scopes, IHttpClientFactor
         var due = await db.WebhookDeliveries.AsNoTracking()
             .Where(d => d.Status == DeliveryStatus.Pending && d.NextAttemptAt <= now && (d.LockedUntil == null || d.LockedUntil < now))
             .OrderBy(d => d.NextAttemptAt)
-            .Select(d => d.Id)
-            .Take(BatchSize)
+            .Select(d => new { d.Id, d.WebhookId })
+            .Take(slots * 4)
             .ToListAsync(cancellationToken);
-        var claimed = new List<Guid>();
-        foreach (var id in due)
+        var started = 0;
+        foreach (var candidate in due)
         {
+            if (started == slots)
+            {
+                break;
+            }
+
+            if (_perWebhook.GetValueOrDefault(candidate.WebhookId) >= MaxInFlightPerWebhook)
+            {
+                continue; // that receiver already has its share; others go first
+            }
+
             // A conditional update: whichever node changes the row owns the delivery for the next minute.
             if (await db.WebhookDeliveries
-                    .Where(d => d.Id == id && d.Status == DeliveryStatus.Pending && (d.LockedUntil == null || d.LockedUntil < now))
-                    .ExecuteUpdateAsync(s => s.SetProperty(d => d.LockedUntil, now + ClaimFor), cancellationToken) == 1)
+                    .Where(d => d.Id == candidate.Id && d.Status == DeliveryStatus.Pending && (d.LockedUntil == null || d.LockedUntil < now))
+                    .ExecuteUpdateAsync(s => s.SetProperty(d => d.LockedUntil, now + ClaimFor), cancellationToken) != 1)
             {
-                claimed.Add(id);
+                continue;
+            }
+
+            Interlocked.Increment(ref _inFlight);
+            _perWebhook.AddOrUpdate(candidate.WebhookId, 1, (_, n) => n + 1);
+            var send = SendOneAsync(candidate.Id, candidate.WebhookId, cancellationToken);
+            _running[send] = true;
+            _ = send.ContinueWith(done => _running.TryRemove(done, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            started++;
+        }
+
+        return started;
+    }
+
+    /// <summary>Sends one claimed delivery and records the attempt; nothing that goes wrong here touches any other delivery.</summary>
+    private async Task SendOneAsync(Guid deliveryId, Guid webhookId, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<GroundworkDbContext>();
+            var delivery = await db.WebhookDeliveries.FirstOrDefaultAsync(d => d.Id == deliveryId, CancellationToken.None);
+            if (delivery is null)
+            {
+                return; // deleted with its webhook meanwhile
+            }
+
+            var webhook = await db.Webhooks.AsNoTracking().FirstOrDefaultAsync(w => w.Id == webhookId, CancellationToken.None);
+            Outcome outcome;
+            try
+            {
+                outcome = await SendAsync(delivery, webhook, scope.ServiceProvider.GetRequiredService<WebhookSecrets>(), cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // A secret that no longer decrypts, anything unexpected: this delivery's attempt failed, visibly.
+                logger.LogWarning(e, "Webhook delivery {Delivery} could not be sent", deliveryId);
+                outcome = new Outcome(clock.GetUtcNow().UtcDateTime, null, $"Could not be sent ({e.GetType().Name})", 0);
+            }
+
+            Record(db, delivery, outcome);
+            try
+            {
+                await db.SaveChangesAsync(CancellationToken.None);
+            }
+            catch (DbUpdateException)
+            {
+                // The webhook was deleted while this was in flight: nothing left to record it on. Anything else
+                // is a real failure: the claim lapses and the delivery is tried again.
+                if (await db.WebhookDeliveries.AsNoTracking().AnyAsync(d => d.Id == deliveryId, CancellationToken.None))
+                {
+                    throw;
+                }
             }
         }
-
-        if (claimed.Count == 0)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            return 0;
+            logger.LogWarning(e, "Could not record webhook delivery {Delivery}; its claim lapses and it is tried again", deliveryId);
         }
-
-        var deliveries = await db.WebhookDeliveries.Where(d => claimed.Contains(d.Id)).ToListAsync(cancellationToken);
-        var webhookIds = deliveries.Select(d => d.WebhookId).Distinct().ToList();
-        var webhooks = await db.Webhooks.AsNoTracking().Where(w => webhookIds.Contains(w.Id)).ToDictionaryAsync(w => w.Id, cancellationToken);
-        var secrets = scope.ServiceProvider.GetRequiredService<WebhookSecrets>();
-        var outcomes = await Task.WhenAll(deliveries.Select(d => SendAsync(d, webhooks.GetValueOrDefault(d.WebhookId), secrets, cancellationToken)));
-
-        foreach (var (delivery, outcome) in deliveries.Zip(outcomes))
+        finally
         {
-            Record(db, delivery, outcome);
+            Interlocked.Decrement(ref _inFlight);
+            _perWebhook.AddOrUpdate(webhookId, 0, (_, n) => Math.Max(0, n - 1));
         }
-
-        await db.SaveChangesAsync(cancellationToken);
-        return claimed.Count;
     }
 
     private sealed record Outcome(DateTime At, int? StatusCode, string? Error, int DurationMs)

@@ -20,9 +20,9 @@ public static class WebhookTargets
             address = address.MapToIPv4();
         }
 
-        if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || address.Equals(IPAddress.Broadcast))
+        if (OwnAddresses.Value.Contains(address))
         {
-            return false;
+            return false; // this machine, whatever range it is in
         }
 
         if (address.AddressFamily == AddressFamily.InterNetwork)
@@ -33,14 +33,51 @@ public static class WebhookTargets
                 || (b[0] == 169 && b[1] == 254) // link-local, cloud metadata
                 || (b[0] == 172 && b[1] >= 16 && b[1] <= 31)
                 || (b[0] == 192 && b[1] == 168)
-                || (b[0] == 192 && b[1] == 0 && b[2] == 0)
+                || (b[0] == 192 && b[1] == 0 && (b[2] == 0 || b[2] == 2)) // IETF, documentation
                 || (b[0] == 198 && (b[1] == 18 || b[1] == 19)) // benchmarking
-                || b[0] >= 224); // multicast, reserved
+                || (b[0] == 198 && b[1] == 51 && b[2] == 100) // documentation
+                || (b[0] == 203 && b[1] == 0 && b[2] == 113) // documentation
+                || b[0] >= 224); // multicast, reserved, broadcast
         }
 
-        return !(address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast || address.IsIPv6UniqueLocal
-            || address.IsIPv4MappedToIPv6);
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return false;
+        }
+
+        var v6 = address.GetAddressBytes();
+        // Addresses that carry an IPv4 address (6to4, NAT64, the deprecated compatible form) are judged by it.
+        if (v6[0] == 0x20 && v6[1] == 0x02)
+        {
+            return IsPublic(new IPAddress(v6.AsSpan(2, 4)));
+        }
+
+        if (v6.AsSpan(0, 12).SequenceEqual(new byte[] { 0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0 }) || v6.AsSpan(0, 12).IndexOfAnyExcept((byte)0) < 0)
+        {
+            return IsPublic(new IPAddress(v6.AsSpan(12, 4)));
+        }
+
+        // Otherwise only global unicast (2000::/3), less documentation (2001:db8::/32) and Teredo (2001::/32).
+        return (v6[0] & 0xE0) == 0x20
+            && !(v6[0] == 0x20 && v6[1] == 0x01 && v6[2] == 0x0d && v6[3] == 0xb8)
+            && !(v6[0] == 0x20 && v6[1] == 0x01 && v6[2] == 0 && v6[3] == 0);
     }
+
+    /// <summary>Every address of this machine's interfaces (read once): a webhook must not call the service's own host.</summary>
+    private static readonly Lazy<HashSet<IPAddress>> OwnAddresses = new(() =>
+    {
+        try
+        {
+            return System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+                .SelectMany(i => i.GetIPProperties().UnicastAddresses)
+                .Select(a => a.Address.IsIPv4MappedToIPv6 ? a.Address.MapToIPv4() : a.Address)
+                .ToHashSet();
+        }
+        catch (System.Net.NetworkInformation.NetworkInformationException)
+        {
+            return [];
+        }
+    });
 
     /// <summary>Why <paramref name="url"/> cannot be a webhook target, or null when it can (as far as can be known now).</summary>
     public static async Task<string?> ProblemAsync(string url, bool allowPrivate, CancellationToken cancellationToken)
@@ -53,6 +90,12 @@ public static class WebhookTargets
         if (uri.UserInfo.Length > 0)
         {
             return "Must not contain credentials";
+        }
+
+        if (uri.Port == 0 || url.Any(c => char.IsControl(c) || System.Globalization.CharUnicodeInfo.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format))
+        {
+            // Port 0, and invisible or direction-changing characters that would show admins another URL than the one called.
+            return "Must be a plain URL with a real port";
         }
 
         if (allowPrivate)

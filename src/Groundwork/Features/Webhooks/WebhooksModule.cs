@@ -18,6 +18,7 @@ public sealed class WebhooksModule : IFeatureModule
                 ConnectCallback = WebhookTargets.Connect(sp.GetRequiredService<GroundworkSettings>().Webhooks.AllowPrivateTargets),
                 AllowAutoRedirect = false,
                 UseProxy = false,
+                ConnectTimeout = TimeSpan.FromSeconds(5),
                 PooledConnectionLifetime = TimeSpan.FromMinutes(2),
             })
             .ConfigureHttpClient(c => c.Timeout = Timeout.InfiniteTimeSpan);

@@ -36,6 +36,8 @@ public static class GroundworkHost
                 ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Warning",
                 // Its keys sit in KeysPath, a 0700 folder like the signing keys; "not encrypted at rest" is expected.
                 ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
+                // HttpClient logs each request's URL: webhook URLs often carry a token in their path.
+                ["Logging:LogLevel:System.Net.Http.HttpClient"] = "Warning",
                 // A malformed gRPC message is the client's fault; service failures are logged by our interceptor.
                 ["Logging:LogLevel:Grpc.AspNetCore.Server.ServerCallHandler"] = "Critical",
             },

@@ -117,13 +117,22 @@ public sealed class ConsumerRunner(IServiceScopeFactory scopes, EventHub hub, Ti
         }
 
         var from = checkpoint.Sequence;
+        // The next events after the checkpoint, however far on they are: a range that was pruned (a consumer added
+        // after retention removed its start) must not look like "nothing to do" forever.
         var events = await db.OutboxMessages.AsNoTracking()
-            .Where(m => m.Sequence > from && m.Sequence <= from + BatchSize)
+            .Where(m => m.Sequence > from)
             .OrderBy(m => m.Sequence)
+            .Take(BatchSize)
             .ToListAsync(cancellationToken);
         if (events.Count == 0)
         {
             return 0;
+        }
+
+        if (from > 0 && events[0].Sequence > from + 1)
+        {
+            logger.LogWarning("Consumer {Consumer} resumes at event {Sequence}; events {From} to {To} were pruned before it saw them",
+                name, events[0].Sequence, from + 1, events[0].Sequence - 1);
         }
 
         foreach (var message in events)

@@ -23,6 +23,11 @@ public sealed class SecurityAudit(IServiceScopeFactory scopes, TimeProvider cloc
 {
     public const string AccessDenied = "auth.access_denied";
 
+    /// <summary>One access_denied per user and operation per minute on each node: a user hammering a forbidden route cannot flood the log.</summary>
+    public static readonly TimeSpan AccessDeniedQuiet = TimeSpan.FromMinutes(1);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(Guid, string), DateTime> _lastDenied = new();
+
     public async Task RecordRefusalAsync<TRequest, TResponse>(IOperation<TRequest, TResponse> operation, TRequest request, Caller caller, Error error)
     {
         ArgumentNullException.ThrowIfNull(operation);
@@ -37,6 +42,23 @@ public sealed class SecurityAudit(IServiceScopeFactory scopes, TimeProvider cloc
         if (audit is null)
         {
             return;
+        }
+
+        if (audit.Type == AccessDenied && caller.UserId is { } denied)
+        {
+            var now = clock.GetUtcNow().UtcDateTime;
+            var key = (denied, OperationPipeline.OperationName(operation));
+            if (_lastDenied.TryGetValue(key, out var last) && now - last < AccessDeniedQuiet)
+            {
+                return;
+            }
+
+            _lastDenied[key] = now;
+            if (_lastDenied.Count > 100_000)
+            {
+                // Bounded: forget the quiet periods (the worst case is one more row per user and operation).
+                _lastDenied.Clear();
+            }
         }
 
         try
