@@ -89,4 +89,34 @@ public sealed class ConsumerTests(FlakyConsumerApp app) : IClassFixture<FlakyCon
         Assert.Contains(listed["data"]!.AsArray(), d => d!["eventId"]!.GetValue<string>() == events[3].ToString() && d["consumer"]!.GetValue<string>() == "test-flaky");
         await (await user.Client().GetAsync("/api/v1/admin/dead-letters")).AssertError(403, "AUTHORIZATION_ERROR");
     }
+
+    [Fact]
+    public async Task A_consumer_behind_a_pruned_range_resumes_at_the_next_kept_event()
+    {
+        // Events far past the consumer's checkpoint, as if everything between had been pruned before it ran.
+        var latest = await app.Db(db => db.OutboxMessages.MaxAsync(m => m.Sequence)) ?? 0;
+        var far = new OutboxMessage
+        {
+            Type = "user.updated",
+            Subject = Guid.NewGuid(),
+            OccurredAt = DateTime.UtcNow,
+            Data = "{\"name\":\"far ahead\"}",
+            Sequence = latest + 1_000,
+            PublishedAt = DateTime.UtcNow,
+        };
+        await app.Db(async db =>
+        {
+            db.OutboxMessages.Add(far);
+            return await db.SaveChangesAsync();
+        });
+
+        var deadline = DateTime.UtcNow + SseClient.Patience;
+        while (!await app.Db(db => db.Set<DeadLetter>().AnyAsync(d => d.Consumer == FlakyConsumer.EffectConsumer && d.EventId == far.Id)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the consumer never got past the gap");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+
+        Assert.True(await app.Db(db => db.Set<ConsumerCheckpoint>().AnyAsync(c => c.Consumer == "test-flaky" && c.Sequence >= latest + 1_000)));
+    }
 }
