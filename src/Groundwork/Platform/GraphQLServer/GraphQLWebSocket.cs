@@ -81,10 +81,11 @@ public sealed class GraphQLWebSocket
         }
 
         var settings = http.RequestServices.GetRequiredService<GroundworkSettings>();
+        var open = http.RequestServices.GetRequiredService<OpenSockets>();
         var ip = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        if (OpenSockets.AddOrUpdate(ip, 1, (_, n) => n + 1) > settings.GraphQLMaxSocketsPerIp)
+        if (open.Add(ip) > settings.GraphQLMaxSocketsPerIp)
         {
-            Release(ip);
+            open.Release(ip);
             await RestErrors.WriteAsync(http, new Error(ErrorCode.RateLimited, $"At most {settings.GraphQLMaxSocketsPerIp} GraphQL WebSockets may be open per client address"));
             return;
         }
@@ -98,20 +99,26 @@ public sealed class GraphQLWebSocket
         }
         finally
         {
-            Release(ip);
+            open.Release(ip);
         }
     }
 
-    /// <summary>Open sockets per client address on this node.</summary>
-    private static readonly ConcurrentDictionary<string, int> OpenSockets = new(StringComparer.Ordinal);
-
-    private static void Release(string ip)
+    /// <summary>Open sockets per client address on this node (a singleton: one count per host).</summary>
+    public sealed class OpenSockets
     {
-        while (OpenSockets.TryGetValue(ip, out var n))
+        private readonly ConcurrentDictionary<string, int> _byAddress = new(StringComparer.Ordinal);
+
+        /// <summary>Counts one more; returns the address's count including it.</summary>
+        public int Add(string ip) => _byAddress.AddOrUpdate(ip, 1, (_, n) => n + 1);
+
+        public void Release(string ip)
         {
-            if (n <= 1 ? OpenSockets.TryRemove(new KeyValuePair<string, int>(ip, n)) : OpenSockets.TryUpdate(ip, n - 1, n))
+            while (_byAddress.TryGetValue(ip, out var n))
             {
-                return;
+                if (n <= 1 ? _byAddress.TryRemove(new KeyValuePair<string, int>(ip, n)) : _byAddress.TryUpdate(ip, n - 1, n))
+                {
+                    return;
+                }
             }
         }
     }

@@ -98,6 +98,7 @@ public static class GroundworkHost
         }
 
         services.AddSingleton<GraphQLExecution>();
+        services.AddSingleton<GraphQLWebSocket.OpenSockets>();
         services.AddGroundworkGrpc(builder.Environment);
 
         services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
