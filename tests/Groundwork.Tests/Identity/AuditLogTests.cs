@@ -68,6 +68,47 @@ public abstract class AuditLogTests(GroundworkApp app)
     }
 }
 
+/// <summary>What is kept only for a while goes when its time is up, and nothing younger goes with it.</summary>
+public abstract class RetentionTests(GroundworkApp app)
+{
+    [Fact]
+    public async Task Old_audit_entries_and_finished_deliveries_are_deleted_and_the_rest_kept()
+    {
+        var now = DateTime.UtcNow;
+        var webhook = new Groundwork.Features.Webhooks.Webhook { Url = "https://example.org/hook", Events = "user.updated", ProtectedSecret = "unused", CreatedAt = now, UpdatedAt = now };
+        Groundwork.Features.Webhooks.WebhookDelivery Delivery(Groundwork.Features.Webhooks.DeliveryStatus status, DateTime? completed) => new()
+        {
+            WebhookId = webhook.Id, EventId = Guid.NewGuid(), EventType = "user.updated", Payload = "{}", Status = status,
+            NextAttemptAt = now, CreatedAt = now.AddDays(-45), RetryFrom = now.AddDays(-45), CompletedAt = completed,
+        };
+        var oldDone = Delivery(Groundwork.Features.Webhooks.DeliveryStatus.Succeeded, now.AddDays(-40));
+        var recentDone = Delivery(Groundwork.Features.Webhooks.DeliveryStatus.Failed, now.AddDays(-2));
+        var stillPending = Delivery(Groundwork.Features.Webhooks.DeliveryStatus.Pending, null);
+        var oldEntry = new AuditEntry { EventId = Guid.NewGuid(), Sequence = -2, Type = "auth.login_failed", OccurredAt = now.AddDays(-100), Data = "{}" };
+        var recentEntry = new AuditEntry { EventId = Guid.NewGuid(), Sequence = -1, Type = "auth.login_failed", OccurredAt = now.AddDays(-10), Data = "{}" };
+        await app.Db(async db =>
+        {
+            db.Add(webhook);
+            db.AddRange(oldDone, recentDone, stillPending);
+            db.Add(new Groundwork.Features.Webhooks.WebhookAttempt { DeliveryId = oldDone.Id, AttemptedAt = now.AddDays(-40), StatusCode = 200 });
+            db.AddRange(oldEntry, recentEntry);
+            return await db.SaveChangesAsync();
+        });
+
+        await app.Service<Groundwork.Platform.Hosting.RetentionJob>().RunAsync(CancellationToken.None);
+
+        var deliveries = await app.Db(db => db.Set<Groundwork.Features.Webhooks.WebhookDelivery>().Where(d => d.WebhookId == webhook.Id).Select(d => d.Id).ToListAsync());
+        Assert.Equal(new[] { recentDone.Id, stillPending.Id }.Order(), deliveries.Order());
+        Assert.False(await app.Db(db => db.Set<Groundwork.Features.Webhooks.WebhookAttempt>().AnyAsync(a => a.DeliveryId == oldDone.Id)));
+        var entries = await app.Db(db => db.Set<AuditEntry>().Where(a => a.Id == oldEntry.Id || a.Id == recentEntry.Id).Select(a => a.Id).ToListAsync());
+        Assert.Equal([recentEntry.Id], entries);
+    }
+}
+
+public sealed class RetentionTestsOnSqlite(SqliteApp app) : RetentionTests(app), IClassFixture<SqliteApp>;
+
+public sealed class RetentionTestsOnPostgres(PostgresApp app) : RetentionTests(app), IClassFixture<PostgresApp>;
+
 public sealed class AuditLogTestsOnSqlite(SqliteApp app) : AuditLogTests(app), IClassFixture<SqliteApp>;
 
 public sealed class AuditLogTestsOnPostgres(PostgresApp app) : AuditLogTests(app), IClassFixture<PostgresApp>;

@@ -7,7 +7,11 @@ namespace Groundwork.Features.Audit;
 /// <summary>The security audit log: written by a durable consumer of the auth.* events, read by admins.</summary>
 public sealed class AuditModule : IFeatureModule
 {
-    public void AddServices(IServiceCollection services) => services.AddScoped<IEventConsumer, AuditLogWriter>();
+    public void AddServices(IServiceCollection services)
+    {
+        services.AddScoped<IEventConsumer, AuditLogWriter>();
+        services.AddScoped<IRetentionPolicy, AuditRetention>();
+    }
 
     public void MapEndpoints(IEndpointRouteBuilder app, RouteGroupBuilder api) =>
         api.MapGet("/admin/audit", (HttpContext http, ListAuditLog op) =>

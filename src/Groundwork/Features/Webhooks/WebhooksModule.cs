@@ -10,6 +10,7 @@ public sealed class WebhooksModule : IFeatureModule
     {
         services.AddSingleton<WebhookSecrets>();
         services.AddScoped<IEventConsumer, WebhookFanOut>();
+        services.AddScoped<IRetentionPolicy, WebhookRetention>();
         services.AddHostedService<WebhookSender>();
         services.AddHttpClient(WebhookSender.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler

@@ -26,13 +26,16 @@ public enum MessageBroker
 /// <param name="FirstRetry">The wait before the first retry; each next one doubles, up to an hour, with ±20 % jitter (<c>FirstRetry</c>).</param>
 /// <param name="RetryFor">How long a delivery is retried before it is marked failed (<c>RetryFor</c>).</param>
 /// <param name="SecretGrace">How long the previous secret still signs after a rotation (<c>SecretGrace</c>).</param>
+/// <param name="KeepDeliveriesFor">How long finished deliveries and their attempt logs are kept (<c>KeepDeliveriesFor</c>).</param>
 public sealed record WebhookSettings(
     bool AllowPrivateTargets = false,
     TimeSpan? Timeout = null,
     TimeSpan? FirstRetry = null,
     TimeSpan? RetryFor = null,
-    TimeSpan? SecretGrace = null)
+    TimeSpan? SecretGrace = null,
+    TimeSpan? KeepDeliveriesFor = null)
 {
+    public TimeSpan DeliveryRetention => KeepDeliveriesFor ?? TimeSpan.FromDays(30);
     public TimeSpan AttemptTimeout => Timeout ?? TimeSpan.FromSeconds(10);
     public TimeSpan FirstRetryDelay => FirstRetry ?? TimeSpan.FromSeconds(10);
     public TimeSpan RetryWindow => RetryFor ?? TimeSpan.FromHours(24);
@@ -119,6 +122,9 @@ public sealed record GroundworkSettings
     /// <summary>Event streams one user (or API key) may hold open at once on one node (<c>Groundwork:Events:MaxStreamsPerUser</c>).</summary>
     public int MaxStreamsPerUser { get; init; } = 5;
 
+    /// <summary>How long audit-log entries are kept (<c>Groundwork:Audit:Retention</c>).</summary>
+    public TimeSpan AuditRetention { get; init; } = TimeSpan.FromDays(90);
+
     /// <summary>Webhook delivery (<c>Groundwork:Webhooks:*</c>).</summary>
     public WebhookSettings Webhooks { get; init; } = new();
 
@@ -201,7 +207,9 @@ public sealed record GroundworkSettings
                 Span(configuration, "Groundwork:Webhooks:Timeout", TimeSpan.FromSeconds(10)),
                 Span(configuration, "Groundwork:Webhooks:FirstRetry", TimeSpan.FromSeconds(10)),
                 Span(configuration, "Groundwork:Webhooks:RetryFor", TimeSpan.FromHours(24)),
-                Span(configuration, "Groundwork:Webhooks:SecretGrace", TimeSpan.FromHours(24))),
+                Span(configuration, "Groundwork:Webhooks:SecretGrace", TimeSpan.FromHours(24)),
+                Span(configuration, "Groundwork:Webhooks:KeepDeliveriesFor", TimeSpan.FromDays(30))),
+            AuditRetention = Span(configuration, "Groundwork:Audit:Retention", TimeSpan.FromDays(90)),
             Provider = provider,
             ConnectionString = connectionString,
             MigrateOnStart = Bool(configuration, "Groundwork:Database:MigrateOnStart", true),

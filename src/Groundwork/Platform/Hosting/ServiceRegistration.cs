@@ -18,6 +18,8 @@ public static class ServiceRegistration
         services.AddSingleton<SecurityAudit>();
         services.AddScoped<CommitHooks>();
         services.AddScoped<ScopeDisposables>();
+        services.AddSingleton<RetentionJob>();
+        services.AddHostedService(sp => sp.GetRequiredService<RetentionJob>());
         services.AddSingleton<Caching.CacheStats>();
         services.AddSingleton<Caching.EntityCache>();
         services.AddScoped<Caching.CacheWrites>();

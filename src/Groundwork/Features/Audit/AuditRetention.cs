@@ -1,0 +1,28 @@
+using Groundwork.Platform.Configuration;
+using Groundwork.Platform.Hosting;
+using Groundwork.Platform.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Groundwork.Features.Audit;
+
+/// <summary>Audit entries are kept for <c>Groundwork:Audit:Retention</c> (90 days), then deleted.</summary>
+public sealed class AuditRetention(GroundworkDbContext db, GroundworkSettings settings) : IRetentionPolicy
+{
+    public string Name => "audit log";
+
+    public async Task<int> PruneAsync(DateTime now, CancellationToken cancellationToken)
+    {
+        var before = now - settings.AuditRetention;
+        var deleted = 0;
+        while (true)
+        {
+            var slice = await db.AuditLog.Where(a => a.OccurredAt < before).OrderBy(a => a.Sequence).Select(a => a.Id).Take(5_000).ToListAsync(cancellationToken);
+            if (slice.Count == 0)
+            {
+                return deleted;
+            }
+
+            deleted += await db.AuditLog.Where(a => slice.Contains(a.Id)).ExecuteDeleteAsync(cancellationToken);
+        }
+    }
+}
