@@ -223,4 +223,47 @@ public sealed class RabbitMqEventsTests(EventCluster cluster) : IClassFixture<Ev
             await Task.Delay(100, TestContext.Current.CancellationToken);
         }
     }
+
+    [Fact]
+    public async Task A_consumer_queue_that_rejects_an_event_dead_letters_it_to_the_durable_dead_letter_queue()
+    {
+        var user = await cluster.A.ActorAsync();
+        var factory = new ConnectionFactory { Uri = new Uri(cluster.Rabbit.Uri) };
+        await using var connection = await factory.CreateConnectionAsync(TestContext.Current.CancellationToken);
+        await using var channel = await connection.CreateChannelAsync(cancellationToken: TestContext.Current.CancellationToken);
+        // What an integrator does (docs/api/events.md): a durable queue of its own, dead-lettering to ours.
+        var queue = "integrator-" + Guid.NewGuid().ToString("N");
+        await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: true,
+            arguments: new Dictionary<string, object?> { ["x-dead-letter-exchange"] = RabbitMqConnection.DeadLetterExchange },
+            cancellationToken: TestContext.Current.CancellationToken);
+        await channel.QueueBindAsync(queue, RabbitMqConnection.Exchange, "user.updated", cancellationToken: TestContext.Current.CancellationToken);
+
+        await user.RenameAsync("Rejected downstream");
+        var deadline = DateTime.UtcNow + Patience;
+        BasicGetResult? got;
+        while ((got = await channel.BasicGetAsync(queue, autoAck: false, TestContext.Current.CancellationToken)) is null
+               || !Encoding.UTF8.GetString(got.Body.Span).Contains("Rejected downstream", StringComparison.Ordinal))
+        {
+            if (got is not null)
+            {
+                await channel.BasicAckAsync(got.DeliveryTag, false, TestContext.Current.CancellationToken);
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "the event never reached the integrator's queue");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+
+        var eventId = got.BasicProperties.MessageId;
+        await channel.BasicRejectAsync(got.DeliveryTag, requeue: false, TestContext.Current.CancellationToken);
+
+        BasicGetResult? dead;
+        while ((dead = await channel.BasicGetAsync(RabbitMqConnection.DeadLetterExchange, autoAck: true, TestContext.Current.CancellationToken)) is null
+               || dead.BasicProperties.MessageId != eventId)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the rejected event never reached the dead-letter queue");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Contains("Rejected downstream", Encoding.UTF8.GetString(dead.Body.Span), StringComparison.Ordinal);
+    }
 }

@@ -14,6 +14,13 @@ public sealed class RabbitMqConnection(GroundworkSettings settings, ILogger<Rabb
     /// <summary>The durable topic exchange every event is published to, routed by its type (<c>order.paid</c>).</summary>
     public const string Exchange = "groundwork.events";
 
+    /// <summary>
+    /// Where consumers' rejected or expired messages go: a durable fanout exchange with a durable queue of the same
+    /// name. Queues that consume <see cref="Exchange"/> set <c>x-dead-letter-exchange</c> to it, so nothing they
+    /// give up on is lost and operators find it in one place.
+    /// </summary>
+    public const string DeadLetterExchange = "groundwork.events.dead-letter";
+
     private readonly SemaphoreSlim _opening = new(1, 1);
     private IConnection? _connection;
 
@@ -51,6 +58,9 @@ public sealed class RabbitMqConnection(GroundworkSettings settings, ILogger<Rabb
             {
                 await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
                 await channel.ExchangeDeclareAsync(Exchange, ExchangeType.Topic, durable: true, autoDelete: false, cancellationToken: cancellationToken);
+                await channel.ExchangeDeclareAsync(DeadLetterExchange, ExchangeType.Fanout, durable: true, autoDelete: false, cancellationToken: cancellationToken);
+                await channel.QueueDeclareAsync(DeadLetterExchange, durable: true, exclusive: false, autoDelete: false, cancellationToken: cancellationToken);
+                await channel.QueueBindAsync(DeadLetterExchange, DeadLetterExchange, "", cancellationToken: cancellationToken);
             }
             catch
             {
