@@ -122,6 +122,9 @@ public sealed record GroundworkSettings
     /// <summary>Event streams one user (or API key) may hold open at once on one node (<c>Groundwork:Events:MaxStreamsPerUser</c>).</summary>
     public int MaxStreamsPerUser { get; init; } = 5;
 
+    /// <summary>Where Prometheus scrapes <c>/metrics</c> (<c>Groundwork:Observability:MetricsUrl</c>, a listener of its own); empty: no metrics endpoint.</summary>
+    public string? MetricsUrl { get; init; }
+
     /// <summary>How long audit-log entries are kept (<c>Groundwork:Audit:Retention</c>).</summary>
     public TimeSpan AuditRetention { get; init; } = TimeSpan.FromDays(90);
 
@@ -209,6 +212,10 @@ public sealed record GroundworkSettings
                 Span(configuration, "Groundwork:Webhooks:RetryFor", TimeSpan.FromHours(24)),
                 Span(configuration, "Groundwork:Webhooks:SecretGrace", TimeSpan.FromHours(24)),
                 Span(configuration, "Groundwork:Webhooks:KeepDeliveriesFor", TimeSpan.FromDays(30))),
+            MetricsUrl = configuration["Groundwork:Observability:MetricsUrl"] is { } metrics && !string.IsNullOrWhiteSpace(metrics)
+                ? Urls(configuration, "Groundwork:Observability:MetricsUrl", metrics) is [var single] ? single
+                    : throw new ConfigurationException("Groundwork:Observability:MetricsUrl", "must be one URL")
+                : null,
             AuditRetention = Span(configuration, "Groundwork:Audit:Retention", TimeSpan.FromDays(90)),
             Provider = provider,
             ConnectionString = connectionString,

@@ -89,6 +89,7 @@ public static class GroundworkHost
 
         services.AddGroundworkDatabase(settings);
         services.AddGroundworkMessaging(settings, health);
+        services.AddGroundworkObservability(settings);
         services.AddGroundworkAuthentication(settings);
         services.AddOperations();
         foreach (var feature in features)
@@ -142,6 +143,7 @@ public static class GroundworkHost
             app.UseForwardedHeaders(forwarded);
         }
 
+        app.UseMetricsPortIsolation();
         app.UseMiddleware<RequestContextMiddleware>();
         app.UseGroundworkErrorHandling();
         app.UseUtf8Bodies();
@@ -163,6 +165,7 @@ public static class GroundworkHost
             feature.MapEndpoints(app, api);
         }
 
+        app.MapGroundworkMetrics();
         app.MapGraphQL();
         if (!app.Environment.IsProduction())
         {

@@ -28,6 +28,11 @@ public static class KestrelEndpoints
             {
                 Listen(k, grpc, HttpProtocols.Http2);
             }
+
+            if (settings.MetricsUrl is { } metrics)
+            {
+                Listen(k, metrics, HttpProtocols.Http1);
+            }
         });
     }
 

@@ -10,6 +10,7 @@ public sealed class IdempotencyReaper(IServiceScopeFactory scopes, TimeProvider 
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        using var background = Hosting.BackgroundWork.Begin("idempotency-reaper");
         using var timer = new PeriodicTimer(Interval, clock);
         do
         {

@@ -12,6 +12,7 @@ public sealed class WriteBehindFlusher(
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        using var background = Hosting.BackgroundWork.Begin("write-behind");
         using var timer = new PeriodicTimer(settings.WriteBehindInterval, clock);
         try
         {
