@@ -18,11 +18,15 @@ public static class Observability
     public static void AddGroundworkObservability(this IServiceCollection services, GroundworkSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        if (settings.MetricsUrl is null)
+        if (settings.MetricsUrl is not null)
         {
-            return;
+            AddMetrics(services);
         }
+    }
 
+    /// <summary>Apart, so a node without metrics never even loads OpenTelemetry (the JIT compiles a method when it is first called).</summary>
+    private static void AddMetrics(IServiceCollection services)
+    {
         services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("groundwork"))
             .WithMetrics(metrics => metrics
@@ -43,10 +47,12 @@ public static class Observability
             return;
         }
 
-        var port = BindingAddressPort(url);
-        // Only on the metrics listener; and that listener serves nothing else.
-        app.MapPrometheusScrapingEndpoint("/metrics").RequireHost($"*:{port}").AllowAnonymous().ExcludeFromDescription();
+        MapMetrics(app, BindingAddressPort(url));
     }
+
+    // Only on the metrics listener; and that listener serves nothing else (UseMetricsPortIsolation).
+    private static void MapMetrics(WebApplication app, int port) =>
+        app.MapPrometheusScrapingEndpoint("/metrics").RequireHost($"*:{port}").AllowAnonymous().ExcludeFromDescription();
 
     /// <summary>Refuses everything but <c>/metrics</c> on the metrics port (it must not become a second door to the API).</summary>
     public static void UseMetricsPortIsolation(this WebApplication app)
