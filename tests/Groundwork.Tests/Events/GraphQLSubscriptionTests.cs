@@ -51,6 +51,13 @@ public abstract class GraphQLSubscriptionTests(GroundworkApp app)
         var firstOrder = first["next"]!["data"]!["orderUpdated"]!.AsObject();
         Assert.Equal(("PENDING", alice.Id.ToString(), 2_500L), (firstOrder["status"]!.GetValue<string>(), firstOrder["userId"]!.GetValue<string>(), firstOrder["total"]!.GetValue<long>()));
 
+        // Bob's orders are not Alice's to follow: refused before anything streams, as GET /users/{bob}/orders is.
+        await using (var snooping = NodeSubscriber.Start(app, alice.AccessToken, "subscription($u: ID) { orderUpdated(userId: $u) { id } }", $$"""{"u":"{{bob.Id}}"}"""))
+        {
+            Assert.True((await snooping.ExpectAsync())["connected"] is not null);
+            Assert.Equal("NOT_FOUND", (await snooping.ExpectAsync())["error"]![0]!["extensions"]!["code"]!.GetValue<string>());
+        }
+
         await CreateOrderAsync(bob);
         var aliceOrder = firstOrder["id"]!.GetValue<string>();
         await (await alice.Client().PostAsync($"/api/v1/orders/{aliceOrder}/cancel", null)).AssertStatus(200);

@@ -1,4 +1,3 @@
-using System.Buffers.Text;
 using FluentValidation;
 using Groundwork.Features.Ledger;
 using Groundwork.Platform.Auth;
@@ -15,7 +14,7 @@ public sealed class ListAccountTransactionsValidator : AbstractValidator<ListAcc
     public ListAccountTransactionsValidator()
     {
         RuleFor(r => r.Limit).InclusiveBetween(1, PageRequest.MaxLimit).WithMessage($"Must be between 1 and {PageRequest.MaxLimit}");
-        RuleFor(r => r.Cursor).Must(c => c is null || TransactionCursor.TryDecode(c, out _)).WithMessage("Invalid cursor");
+        RuleFor(r => r.Cursor).Must(c => c is null || KeysetCursor.TryDecode(c, out _)).WithMessage("Invalid cursor");
     }
 }
 
@@ -35,7 +34,7 @@ public sealed class ListAccountTransactions(GroundworkDbContext db) : IOperation
         }
 
         var entries = db.LedgerEntries.AsNoTracking().Where(e => e.AccountId == request.AccountId);
-        if (request.Cursor is not null && TransactionCursor.TryDecode(request.Cursor, out var after))
+        if (request.Cursor is not null && KeysetCursor.TryDecode(request.Cursor, out var after))
         {
             entries = entries.Where(e => e.Id < after);
         }
@@ -47,38 +46,7 @@ public sealed class ListAccountTransactions(GroundworkDbContext db) : IOperation
         rows = rows.OrderByDescending(r => r.EntryId).ToList();
         var hasMore = rows.Count > request.Limit;
         var page = rows.Take(request.Limit).ToList();
-        var next = hasMore ? TransactionCursor.Encode(page[^1].EntryId) : null;
+        var next = hasMore ? KeysetCursor.Encode(page[^1].EntryId) : null;
         return new CursorPage<TransactionDto>(page.Select(r => TransactionDto.From(r.Transaction)).ToList(), request.Limit, hasMore, next);
-    }
-}
-
-/// <summary>Opaque cursor: the last entry id seen, base64url, so clients do not build cursors by arithmetic.</summary>
-public static class TransactionCursor
-{
-    public static string Encode(long entryId) => Base64Url.EncodeToString(BitConverter.GetBytes(entryId));
-
-    public static bool TryDecode(string cursor, out long entryId)
-    {
-        entryId = 0;
-        if (cursor.Length is 0 or > 16)
-        {
-            return false;
-        }
-
-        try
-        {
-            var bytes = Base64Url.DecodeFromChars(cursor);
-            if (bytes.Length != 8)
-            {
-                return false;
-            }
-
-            entryId = BitConverter.ToInt64(bytes);
-            return entryId > 0;
-        }
-        catch (FormatException)
-        {
-            return false;
-        }
     }
 }

@@ -1,4 +1,3 @@
-using System.Buffers.Text;
 using System.Text.Json;
 using FluentValidation;
 using Groundwork.Platform.Auth;
@@ -17,7 +16,7 @@ public sealed class ListAuditLogValidator : AbstractValidator<ListAuditLogReques
     public ListAuditLogValidator()
     {
         RuleFor(r => r.Limit).InclusiveBetween(1, PageRequest.MaxLimit).WithMessage($"Must be between 1 and {PageRequest.MaxLimit}");
-        RuleFor(r => r.Cursor).Must(c => c is null || AuditCursor.TryDecode(c, out _)).WithMessage("Invalid cursor");
+        RuleFor(r => r.Cursor).Must(c => c is null || KeysetCursor.TryDecode(c, out _)).WithMessage("Invalid cursor");
         RuleFor(r => r.Type).Must(t => t is null || (t.StartsWith("auth.", StringComparison.Ordinal) && Events.EventCatalogue.ScopeByType.ContainsKey(t)))
             .WithMessage("Must be one of auth.login_succeeded, auth.login_failed, auth.access_denied");
     }
@@ -36,7 +35,7 @@ public sealed class ListAuditLog(GroundworkDbContext db) : IOperation<ListAuditL
             entries = entries.Where(a => a.Type == type);
         }
 
-        if (request.Cursor is not null && AuditCursor.TryDecode(request.Cursor, out var before))
+        if (request.Cursor is not null && KeysetCursor.TryDecode(request.Cursor, out var before))
         {
             entries = entries.Where(a => a.Sequence < before);
         }
@@ -49,25 +48,6 @@ public sealed class ListAuditLog(GroundworkDbContext db) : IOperation<ListAuditL
             return new AuditEntryDto(a.Id, a.EventId, a.Sequence, a.Type, a.Subject, a.OccurredAt, data.RootElement.Clone());
         }).ToList();
         var hasMore = rows.Count > request.Limit;
-        return new CursorPage<AuditEntryDto>(items, request.Limit, hasMore, hasMore ? AuditCursor.Encode(page[^1].Sequence) : null);
-    }
-}
-
-/// <summary>Opaque cursor: the last sequence seen.</summary>
-public static class AuditCursor
-{
-    public static string Encode(long sequence) => Base64Url.EncodeToString(BitConverter.GetBytes(sequence));
-
-    public static bool TryDecode(string cursor, out long sequence)
-    {
-        sequence = 0;
-        var bytes = new byte[8];
-        if (cursor is not { Length: > 0 and <= 16 } || !Base64Url.TryDecodeFromChars(cursor, bytes, out var written) || written != 8)
-        {
-            return false;
-        }
-
-        sequence = BitConverter.ToInt64(bytes);
-        return true;
+        return new CursorPage<AuditEntryDto>(items, request.Limit, hasMore, hasMore ? KeysetCursor.Encode(page[^1].Sequence) : null);
     }
 }

@@ -15,12 +15,13 @@ namespace Groundwork.Features.Events;
 /// </summary>
 public static class EventSubscriptions
 {
-    public static async Task<IObservable<T?>> OpenAsync<T>(IResolveFieldContext context, IReadOnlyList<string> types, Func<EventEnvelope, T?> map)
+    /// <param name="owner">Only events of this user's resources; the operation decides who may ask for whose.</param>
+    public static async Task<IObservable<T?>> OpenAsync<T>(IResolveFieldContext context, IReadOnlyList<string> types, Func<EventEnvelope, T?> map, Guid? owner = null)
         where T : class
     {
         ArgumentNullException.ThrowIfNull(context);
         var stream = context.RequestServices!.GetRequiredService<EventStream>();
-        var selection = await context.RunAsync(context.Operation<SubscribeToEvents>(), new SubscribeToEventsRequest(types, null));
+        var selection = await context.RunAsync(context.Operation<SubscribeToEvents>(), new SubscribeToEventsRequest(types, null, owner));
         // Its stream slot goes back when the stream ends, and at the latest with the operation's scope (if the
         // operation is cancelled before anything subscribes, the stream never starts and never ends).
         context.RequestServices!.GetRequiredService<Platform.Hosting.ScopeDisposables>().Add(selection);

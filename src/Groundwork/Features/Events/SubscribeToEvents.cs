@@ -6,7 +6,8 @@ namespace Groundwork.Features.Events;
 
 /// <param name="Types">Event types wanted; null means every type the credential may read.</param>
 /// <param name="After">The last sequence the client has (SSE <c>Last-Event-ID</c>); null starts from now.</param>
-public sealed record SubscribeToEventsRequest(IReadOnlyList<string>? Types, long? After);
+/// <param name="Owner">Only events about this user's resources (GraphQL <c>orderUpdated(userId)</c>): the user themself or an admin.</param>
+public sealed record SubscribeToEventsRequest(IReadOnlyList<string>? Types, long? After, Guid? Owner = null);
 
 public sealed class SubscribeToEventsValidator : AbstractValidator<SubscribeToEventsRequest>
 {
@@ -50,6 +51,12 @@ public sealed class SubscribeToEvents(EventStream stream, StreamLimits limits) :
             }
         }
 
+        if (request.Owner is { } owner && !caller.Is(owner) && !caller.IsAdmin)
+        {
+            // As GET /users/{id}/orders: someone else's resources do not exist for a non-admin.
+            return caller.IsStaff ? Error.Forbidden("Only admins may follow other users' events") : Error.NotFound("User");
+        }
+
         if (request.After is { } after)
         {
             var latest = await stream.LatestSequenceAsync(cancellationToken);
@@ -74,6 +81,6 @@ public sealed class SubscribeToEvents(EventStream stream, StreamLimits limits) :
             return new Error(ErrorCode.RateLimited, $"At most {limits.Max} event streams may be open at once per user; close one first");
         }
 
-        return new EventSelection(caller, types, from, slot);
+        return new EventSelection(caller, types, from, slot) { Owner = request.Owner };
     }
 }

@@ -35,16 +35,9 @@ public static class OrdersGraphQL
             .Argument<IdGraphType>("userId")
             .ResolveStreamAsync(async ctx =>
             {
-                var caller = ctx.Caller();
-                var userId = ctx.GetOptionalId("userId") ?? caller.UserId;
-                if (userId is { } other && caller.IsAuthenticated && !caller.Is(other) && !caller.IsAdmin)
-                {
-                    // As GET /orders?userId=: someone else's orders do not exist for a non-admin.
-                    throw new OperationException(caller.IsStaff ? Error.Forbidden("Only admins may follow other users' orders") : Error.NotFound("User"));
-                }
-
-                return await Events.EventSubscriptions.OpenAsync(ctx, OrderEventTypes, e =>
-                    Events.EventSubscriptions.Data<OrderDto>(e) is var order && order.UserId == userId ? order : null);
+                // Whose orders: the argument or the caller; whether the caller may follow them is the operation's call.
+                var userId = ctx.GetOptionalId("userId") ?? ctx.Caller().UserId;
+                return await Events.EventSubscriptions.OpenAsync(ctx, OrderEventTypes, Events.EventSubscriptions.Data<OrderDto>, userId);
             })
             .Resolve(ctx => ctx.Source);
     }

@@ -1,4 +1,3 @@
-using System.Buffers.Text;
 using FluentValidation;
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Operations;
@@ -14,7 +13,7 @@ public sealed class ListWebhookDeliveriesValidator : AbstractValidator<ListWebho
     public ListWebhookDeliveriesValidator()
     {
         RuleFor(r => r.Limit).InclusiveBetween(1, PageRequest.MaxLimit).WithMessage($"Must be between 1 and {PageRequest.MaxLimit}");
-        RuleFor(r => r.Cursor).Must(c => c is null || DeliveryCursor.TryDecode(c, out _)).WithMessage("Invalid cursor");
+        RuleFor(r => r.Cursor).Must(c => c is null || KeysetCursor.TryDecodeId(c, out _)).WithMessage("Invalid cursor");
     }
 }
 
@@ -31,7 +30,7 @@ public sealed class ListWebhookDeliveries(GroundworkDbContext db) : IOperation<L
         }
 
         var deliveries = db.WebhookDeliveries.AsNoTracking().Where(d => d.WebhookId == request.WebhookId);
-        if (request.Cursor is not null && DeliveryCursor.TryDecode(request.Cursor, out var before))
+        if (request.Cursor is not null && KeysetCursor.TryDecodeId(request.Cursor, out var before))
         {
             deliveries = deliveries.Where(d => d.Id.CompareTo(before) < 0);
         }
@@ -46,30 +45,6 @@ public sealed class ListWebhookDeliveries(GroundworkDbContext db) : IOperation<L
             d.Status == DeliveryStatus.Pending ? d.NextAttemptAt : null, d.LastStatusCode, d.LastError, d.CreatedAt, d.CompletedAt,
             attempts[d.Id].OrderBy(a => a.AttemptedAt).Select(a => new WebhookAttemptDto(a.AttemptedAt, a.StatusCode, a.Error, a.DurationMs)).ToList())).ToList();
         var hasMore = rows.Count > request.Limit;
-        return new CursorPage<WebhookDeliveryDto>(items, request.Limit, hasMore, hasMore ? DeliveryCursor.Encode(page[^1].Id) : null);
-    }
-}
-
-/// <summary>Opaque cursor: the last delivery id seen (ids are time-ordered UUIDv7).</summary>
-public static class DeliveryCursor
-{
-    public static string Encode(Guid id) => Base64Url.EncodeToString(id.ToByteArray());
-
-    public static bool TryDecode(string cursor, out Guid id)
-    {
-        id = Guid.Empty;
-        if (cursor is not { Length: > 0 and <= 64 })
-        {
-            return false;
-        }
-
-        var bytes = new byte[16];
-        if (!Base64Url.TryDecodeFromChars(cursor, bytes, out var written) || written != 16)
-        {
-            return false;
-        }
-
-        id = new Guid(bytes);
-        return true;
+        return new CursorPage<WebhookDeliveryDto>(items, request.Limit, hasMore, hasMore ? KeysetCursor.Encode(page[^1].Id) : null);
     }
 }

@@ -11,7 +11,7 @@ namespace Groundwork.Platform.Messaging;
 /// the database, in sequence order, and hands those to the hub. A delivery is only a hint: whatever someone else
 /// publishes to the exchange never reaches a stream, and no sequence the database does not hold is ever believed.
 /// </summary>
-public sealed class RabbitMqFanOut(RabbitMqConnection rabbit, EventHub hub, IServiceScopeFactory scopes, ILogger<RabbitMqFanOut> logger) : BackgroundService
+public sealed class RabbitMqFanOut(RabbitMqConnection rabbit, EventHub hub, EventStream events, IServiceScopeFactory scopes, ILogger<RabbitMqFanOut> logger) : BackgroundService
 {
     private const int Window = 500;
     private readonly OutboxSignal _wake = new();
@@ -86,9 +86,7 @@ public sealed class RabbitMqFanOut(RabbitMqConnection rabbit, EventHub hub, ISer
         {
             try
             {
-                await using var scope = scopes.CreateAsyncScope();
-                var db = scope.ServiceProvider.GetRequiredService<Persistence.GroundworkDbContext>();
-                return await db.OutboxMessages.MaxAsync(m => m.Sequence, cancellationToken) ?? 0;
+                return await events.LatestSequenceAsync(cancellationToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -82,3 +82,59 @@ public static class PageRules
             }
         });
 }
+
+/// <summary>
+/// Opaque keyset cursors (base64url of the last key seen), so clients never build cursors by arithmetic: one codec
+/// for every cursor list (ledger entries, audit log, webhook deliveries).
+/// </summary>
+public static class KeysetCursor
+{
+    public static string Encode(long key) => System.Buffers.Text.Base64Url.EncodeToString(BitConverter.GetBytes(key));
+
+    public static string Encode(Guid key) => System.Buffers.Text.Base64Url.EncodeToString(key.ToByteArray());
+
+    /// <summary>A positive 64-bit key, or false for anything this service did not hand out.</summary>
+    public static bool TryDecode(string? cursor, out long key)
+    {
+        key = 0;
+        if (!TryBytes(cursor, 8, out var bytes))
+        {
+            return false;
+        }
+
+        key = BitConverter.ToInt64(bytes);
+        return key > 0;
+    }
+
+    public static bool TryDecodeId(string? cursor, out Guid key)
+    {
+        key = Guid.Empty;
+        if (!TryBytes(cursor, 16, out var bytes))
+        {
+            return false;
+        }
+
+        key = new Guid(bytes);
+        return true;
+    }
+
+    private static bool TryBytes(string? cursor, int length, out byte[] bytes)
+    {
+        bytes = [];
+        // Longer text cannot hold the key; refused before decoding anything.
+        if (cursor is not { Length: > 0 } || cursor.Length > (length * 4 / 3) + 4)
+        {
+            return false;
+        }
+
+        try
+        {
+            bytes = System.Buffers.Text.Base64Url.DecodeFromChars(cursor);
+            return bytes.Length == length;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+}

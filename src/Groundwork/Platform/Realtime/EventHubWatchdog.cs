@@ -1,6 +1,3 @@
-using Groundwork.Platform.Persistence;
-using Microsoft.EntityFrameworkCore;
-
 namespace Groundwork.Platform.Realtime;
 
 /// <summary>
@@ -9,7 +6,7 @@ namespace Groundwork.Platform.Realtime;
 /// node relays with no broker between them), every subscriber is told to catch up from the database. So a stream
 /// never waits on an event that is already stored for longer than about two intervals.
 /// </summary>
-public sealed class EventHubWatchdog(EventHub hub, IServiceScopeFactory scopes, TimeProvider clock, ILogger<EventHubWatchdog> logger) : BackgroundService
+public sealed class EventHubWatchdog(EventHub hub, EventStream stream, TimeProvider clock, ILogger<EventHubWatchdog> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
@@ -30,9 +27,7 @@ public sealed class EventHubWatchdog(EventHub hub, IServiceScopeFactory scopes, 
 
                 try
                 {
-                    await using var scope = scopes.CreateAsyncScope();
-                    var db = scope.ServiceProvider.GetRequiredService<GroundworkDbContext>();
-                    var latest = await db.OutboxMessages.MaxAsync(m => m.Sequence, stoppingToken) ?? 0;
+                    var latest = await stream.LatestSequenceAsync(stoppingToken);
                     // Ahead at the last tick and still not delivered: missed, not merely in flight.
                     if (seenAhead > hub.LastSequence)
                     {

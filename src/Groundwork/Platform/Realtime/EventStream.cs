@@ -14,6 +14,9 @@ namespace Groundwork.Platform.Realtime;
 /// </summary>
 public sealed record EventSelection(Caller Caller, IReadOnlySet<string> Types, long? After, IDisposable? Slot = null) : IDisposable
 {
+    /// <summary>Only events owned by this user (authorized by the operation that made the selection).</summary>
+    public Guid? Owner { get; init; }
+
     public void Dispose() => Slot?.Dispose();
 }
 
@@ -169,7 +172,8 @@ public sealed class EventStream(EventHub hub, IServiceScopeFactory scopes, Crede
     }
 
     private static bool Selects(EventSelection selection, EventEnvelope e) =>
-        selection.Types.Contains(e.Type) && e.Audience.Allows(selection.Caller);
+        selection.Types.Contains(e.Type) && e.Audience.Allows(selection.Caller)
+        && (selection.Owner is not { } owner || e.Audience.Owner == owner || e.Audience.OtherOwner == owner);
 
     private async Task<bool> WaitAsync(EventHub.Subscription subscription, CancellationToken cancellationToken)
     {
