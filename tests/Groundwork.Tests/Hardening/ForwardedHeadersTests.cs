@@ -16,6 +16,7 @@ public class NoProxyApp : GroundworkApp
         ["Groundwork:RateLimits:LoginPerIp"] = "3",
         ["Groundwork:RateLimits:LoginPerAccount"] = "100",
         ["Groundwork:Bench:Enabled"] = "true",
+        ["Groundwork:Shutdown:Drain"] = "0",
     };
 
     protected override Task<string> CreateDatabaseAsync(string folder) => Task.FromResult($"Data Source={Path.Combine(folder, "gw.db")}");

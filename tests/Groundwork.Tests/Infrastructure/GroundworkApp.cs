@@ -38,6 +38,8 @@ public abstract class GroundworkApp : WebApplicationFactory<Program>, IAsyncLife
         ["Groundwork:RateLimits:Transfers"] = "100000",
         // Event streams send keep-alives and re-check credentials this often (tests of both need not wait 15 s).
         ["Groundwork:Events:Heartbeat"] = "00:00:00.300",
+        // No load balancer to drain from: a test host stops at once.
+        ["Groundwork:Shutdown:Drain"] = "0",
     };
 
     public virtual string KeysPath => Path.Combine(_folder, "keys");

@@ -35,6 +35,7 @@ public sealed class ServerProcess(string folder, string connectionString, IReadO
             ["Logging__LogLevel__Default"] = "Warning",
             ["Urls"] = Address.ToString(),
             ["Groundwork__Urls__Grpc"] = "",
+            ["Groundwork__Shutdown__Drain"] = "0",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
@@ -93,15 +94,23 @@ public sealed class ServerProcess(string folder, string connectionString, IReadO
     }
 
     /// <summary>SIGTERM, as an orchestrator stops a node: graceful shutdown runs (flushes included); waits for the exit.</summary>
-    public async Task<int> StopGracefullyAsync()
+    public Task<int> StopGracefullyAsync() => SignalTerminate();
+
+    /// <summary>Sends SIGTERM now; the task completes with the exit code when the process has exited.</summary>
+    public Task<int> SignalTerminate()
     {
         var process = _process ?? throw new InvalidOperationException("not running");
         using (var term = Process.Start("kill", $"-TERM {process.Id}")!)
         {
-            await term.WaitForExitAsync();
+            term.WaitForExit();
         }
 
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        return WaitForExitAsync(process);
+    }
+
+    private async Task<int> WaitForExitAsync(Process process)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         await process.WaitForExitAsync(timeout.Token);
         var code = process.ExitCode;
         process.Dispose();

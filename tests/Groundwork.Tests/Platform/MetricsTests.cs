@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Groundwork.Tests.Infrastructure;
 
@@ -15,6 +16,7 @@ public sealed class MetricsApp : GroundworkApp
     protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>(base.Settings)
     {
         ["Groundwork:Observability:MetricsUrl"] = $"http://127.0.0.1:{MetricsPort}",
+        ["Groundwork:RateLimits:RegisterPerIp"] = "1",
     };
 
     protected override Task<string> CreateDatabaseAsync(string folder) => Task.FromResult($"Data Source={Path.Combine(folder, "gw.db")}");
@@ -46,6 +48,35 @@ public sealed partial class MetricsTests(MetricsApp app) : IClassFixture<Metrics
         Assert.Equal(404, (int)(await app.CreateClient().GetAsync("/metrics", TestContext.Current.CancellationToken)).StatusCode);
         Assert.Equal(404, (int)(await scraper.GetAsync("/api/v1/auth/me", TestContext.Current.CancellationToken)).StatusCode);
     }
+
+    [Fact]
+    public async Task Failed_sign_ins_and_rate_limit_refusals_are_counted()
+    {
+        using var scraper = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{app.MetricsPort}") };
+        var user = await app.ActorAsync();
+        var before = await scraper.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+
+        using var client = app.CreateClient();
+        var login = await client.PostAsJsonAsync("/api/v1/auth/login", new { email = user.Email, password = "not-the-password" }, TestContext.Current.CancellationToken);
+        await login.AssertError(401, "AUTHENTICATION_ERROR");
+        // One registration a minute from this address: the first passes, the second is refused.
+        var first = await client.PostAsJsonAsync("/api/v1/auth/register", new { email = GroundworkApp.UniqueEmail(), name = "One", password = "password-1" }, TestContext.Current.CancellationToken);
+        await first.AssertStatus(201);
+        var second = await client.PostAsJsonAsync("/api/v1/auth/register", new { email = GroundworkApp.UniqueEmail(), name = "Two", password = "password-2" }, TestContext.Current.CancellationToken);
+        await second.AssertError(429, "RATE_LIMITED");
+
+        var after = await scraper.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+        Assert.Equal(Series(before, "groundwork_auth_refusals_total", "event=\"auth.login_failed\"") + 1,
+            Series(after, "groundwork_auth_refusals_total", "event=\"auth.login_failed\""));
+        Assert.True(Series(after, "groundwork_rate_limit_refusals_total", "") >= Series(before, "groundwork_rate_limit_refusals_total", "") + 1,
+            "the rate-limit refusal was not counted");
+    }
+
+    /// <summary>The sum of a counter's series whose labels contain <paramref name="label"/>.</summary>
+    private static long Series(string metrics, string name, string label) =>
+        metrics.Split('\n')
+            .Where(line => line.StartsWith(name + "{", StringComparison.Ordinal) && line.Contains(label, StringComparison.Ordinal))
+            .Sum(line => long.Parse(line[(line.LastIndexOf(' ') + 1)..].Trim(), System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>The request count of a route in Prometheus text (the histogram's _count series for GET 200).</summary>
     private static long Count(string metrics, string route) =>

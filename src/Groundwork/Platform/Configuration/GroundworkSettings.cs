@@ -125,6 +125,27 @@ public sealed record GroundworkSettings
     /// <summary>Where Prometheus scrapes <c>/metrics</c> (<c>Groundwork:Observability:MetricsUrl</c>, a listener of its own); empty: no metrics endpoint.</summary>
     public string? MetricsUrl { get; init; }
 
+    /// <summary>
+    /// Where traces, metrics and logs are sent over OTLP (<c>Groundwork:Observability:OtlpEndpoint</c>, e.g.
+    /// <c>http://collector:4317</c>); empty: no tracing at all.
+    /// </summary>
+    public Uri? OtlpEndpoint { get; init; }
+
+    /// <summary><c>grpc</c> (port 4317, the default) or <c>http/protobuf</c> (port 4318) (<c>Groundwork:Observability:OtlpProtocol</c>).</summary>
+    public string OtlpProtocol { get; init; } = "grpc";
+
+    /// <summary>The share of new traces recorded, 0 to 1 (<c>Groundwork:Observability:TraceSampleRatio</c>); a caller's sampled parent is always followed.</summary>
+    public double TraceSampleRatio { get; init; } = 1;
+
+    /// <summary>
+    /// How long a node keeps serving after SIGTERM while its readiness already fails, so load balancers stop
+    /// sending it new requests before it stops listening (<c>Groundwork:Shutdown:Drain</c>).
+    /// </summary>
+    public TimeSpan ShutdownDrain { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The most a shutdown may take, drain included (<c>Groundwork:Shutdown:Timeout</c>).</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How long audit-log entries are kept (<c>Groundwork:Audit:Retention</c>).</summary>
     public TimeSpan AuditRetention { get; init; } = TimeSpan.FromDays(90);
 
@@ -197,6 +218,15 @@ public sealed record GroundworkSettings
             throw new ConfigurationException("Groundwork:Messaging:Retention", "must be at least 1.00:00:00 (24 h): clients replay missed events from it");
         }
 
+        // Zero drain is allowed (tests, a node without a load balancer); the timeout must leave time after it.
+        var shutdownDrain = configuration["Groundwork:Shutdown:Drain"] is "0" or "00:00:00" ? TimeSpan.Zero
+            : Span(configuration, "Groundwork:Shutdown:Drain", TimeSpan.FromSeconds(5));
+        var shutdownTimeout = Span(configuration, "Groundwork:Shutdown:Timeout", TimeSpan.FromSeconds(30));
+        if (shutdownTimeout <= shutdownDrain)
+        {
+            throw new ConfigurationException("Groundwork:Shutdown:Timeout", "must be longer than Groundwork:Shutdown:Drain");
+        }
+
         return new GroundworkSettings
         {
             Broker = broker,
@@ -216,6 +246,15 @@ public sealed record GroundworkSettings
                 ? Urls(configuration, "Groundwork:Observability:MetricsUrl", metrics) is [var single] ? single
                     : throw new ConfigurationException("Groundwork:Observability:MetricsUrl", "must be one URL")
                 : null,
+            OtlpEndpoint = OtlpUri(configuration, "Groundwork:Observability:OtlpEndpoint"),
+            OtlpProtocol = configuration["Groundwork:Observability:OtlpProtocol"] is not { Length: > 0 } protocol ? "grpc"
+                : protocol.Trim() is "grpc" or "http/protobuf" ? protocol.Trim()
+                : throw new ConfigurationException("Groundwork:Observability:OtlpProtocol", $"must be grpc or http/protobuf (got '{protocol}')"),
+            TraceSampleRatio = configuration["Groundwork:Observability:TraceSampleRatio"] is not { } ratio ? 1
+                : double.TryParse(ratio, NumberStyles.Float, CultureInfo.InvariantCulture, out var r) && r is >= 0 and <= 1 ? r
+                : throw new ConfigurationException("Groundwork:Observability:TraceSampleRatio", $"must be a number from 0 to 1 (got '{ratio}')"),
+            ShutdownDrain = shutdownDrain,
+            ShutdownTimeout = shutdownTimeout,
             AuditRetention = Span(configuration, "Groundwork:Audit:Retention", TimeSpan.FromDays(90)),
             Provider = provider,
             ConnectionString = connectionString,
@@ -337,6 +376,19 @@ public sealed record GroundworkSettings
         return Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri) && uri.Scheme is "amqp" or "amqps" && uri.Host.Length > 0
             ? uri
             : throw new ConfigurationException(key, "must be an amqp://user:pass@host:port/vhost URI");
+    }
+
+    private static Uri? OtlpUri(IConfiguration c, string key)
+    {
+        var value = c[key];
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        return Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.Host.Length > 0
+            ? uri
+            : throw new ConfigurationException(key, $"must be an http(s)://host:port URL (got '{value}')");
     }
 
     private static int Positive(IConfiguration c, string key, int fallback) =>

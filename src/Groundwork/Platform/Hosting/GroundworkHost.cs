@@ -78,7 +78,11 @@ public static class GroundworkHost
         services.AddSingleton(TimeProvider.System);
         services.AddMemoryCache();
         services.AddSingleton<RateLimiter>();
-        var health = services.AddHealthChecks().AddDbContextCheck<GroundworkDbContext>("database", tags: ["ready"]);
+        var health = services.AddHealthChecks()
+            .AddCheck<ShutdownReadinessCheck>("shutdown", tags: ["ready"])
+            .AddDbContextCheck<GroundworkDbContext>("database", tags: ["ready"]);
+        services.AddHostedService<GracefulShutdown>();
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownTimeout);
         if (settings.Redis is { } redis)
         {
             services.AddSingleton(sp => new Redis.RedisConnection(redis, sp.GetRequiredService<ILogger<Redis.RedisConnection>>()));

@@ -1,41 +1,111 @@
+using System.Diagnostics;
 using Groundwork.Platform.Configuration;
 using Npgsql;
+using OpenTelemetry;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 namespace Groundwork.Platform.Hosting;
 
 /// <summary>
-/// Prometheus metrics at <c>/metrics</c> on a listener of their own (<c>Groundwork:Observability:MetricsUrl</c>,
+/// What an operator sees (docs/operations.md):
+/// <list type="bullet">
+/// <item>Prometheus metrics at <c>/metrics</c> on a listener of their own (<c>Groundwork:Observability:MetricsUrl</c>,
 /// off when empty), never on the API's port: request durations per route (ASP.NET Core), the database pool and
-/// commands (Npgsql), runtime and GC, and the service's own meters (cache hits, outbox lag, webhook failures).
+/// commands (Npgsql), runtime and GC, and the service's own meters (cache, outbox lag, webhook failures, failed
+/// sign-ins, rate-limit refusals).</item>
+/// <item>Traces, with the same metrics and the logs, over OTLP when <c>Groundwork:Observability:OtlpEndpoint</c> is
+/// set: incoming HTTP/gRPC/GraphQL requests, each operation, PostgreSQL commands, Redis calls, outgoing HTTP
+/// (webhooks), RabbitMQ publishes and the outbox relay's batches, all in one trace per request.</item>
+/// </list>
+/// Log lines carry the request's <c>traceId</c> either way (RequestContextMiddleware).
 /// </summary>
 public static class Observability
 {
     /// <summary>The service's own meters.</summary>
-    public static readonly string[] Meters = ["Groundwork.Cache", "Groundwork.Messaging", "Groundwork.Webhooks"];
+    public static readonly string[] Meters = ["Groundwork.Cache", "Groundwork.Messaging", "Groundwork.Webhooks", "Groundwork.Security"];
+
+    /// <summary>The service's own spans: one per operation, per outbox relay batch, per durable-consumer batch.</summary>
+    public static readonly ActivitySource Source = new("Groundwork");
 
     public static void AddGroundworkObservability(this IServiceCollection services, GroundworkSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        if (settings.MetricsUrl is not null)
+        if (settings.MetricsUrl is not null || settings.OtlpEndpoint is not null)
         {
-            AddMetrics(services);
+            AddTelemetry(services, settings);
         }
     }
 
-    /// <summary>Apart, so a node without metrics never even loads OpenTelemetry (the JIT compiles a method when it is first called).</summary>
-    private static void AddMetrics(IServiceCollection services)
+    /// <summary>Apart, so a node without metrics or traces never even loads OpenTelemetry (the JIT compiles a method when it is first called).</summary>
+    private static void AddTelemetry(IServiceCollection services, GroundworkSettings settings)
     {
-        services.AddOpenTelemetry()
-            .ConfigureResource(r => r.AddService("groundwork"))
-            .WithMetrics(metrics => metrics
-                .AddAspNetCoreInstrumentation()
+        var telemetry = services.AddOpenTelemetry().ConfigureResource(r => r.AddService("groundwork"));
+        telemetry.WithMetrics(metrics =>
+        {
+            metrics.AddAspNetCoreInstrumentation()
                 .AddRuntimeInstrumentation()
                 .AddNpgsqlInstrumentation()
-                .AddMeter(Meters)
+                .AddMeter(Meters);
+            if (settings.MetricsUrl is not null)
+            {
                 // Every scrape sees now (the exporter's default caches a scrape for 300 ms).
-                .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
+                metrics.AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0);
+            }
+
+            if (settings.OtlpEndpoint is not null)
+            {
+                metrics.AddOtlpExporter(o => Otlp(o, settings, "v1/metrics"));
+            }
+        });
+
+        if (settings.OtlpEndpoint is not null)
+        {
+            telemetry.WithTracing(tracing => ConfigureTracing(tracing, settings.TraceSampleRatio)
+                .AddOtlpExporter(o => Otlp(o, settings, "v1/traces")));
+            telemetry.WithLogging(logging => logging.AddOtlpExporter(o => Otlp(o, settings, "v1/logs")));
+        }
+    }
+
+    /// <summary>Which spans a trace holds; public so tests can attach an in-memory exporter to the same sources.</summary>
+    public static TracerProviderBuilder ConfigureTracing(TracerProviderBuilder tracing, double sampleRatio)
+    {
+        ArgumentNullException.ThrowIfNull(tracing);
+        return tracing
+            .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(sampleRatio)))
+            .AddSource(Source.Name)
+            .AddAspNetCoreInstrumentation(o =>
+            {
+                // Probes and scrapes every few seconds would bury the traces that matter.
+                o.Filter = context => !context.Request.Path.StartsWithSegments("/health") && !context.Request.Path.StartsWithSegments("/metrics");
+                o.RecordException = false;
+            })
+            .AddHttpClientInstrumentation(o => o.RecordException = false)
+            .AddNpgsql()
+            .AddRedisInstrumentation()
+            .ConfigureRedisInstrumentation((services, redis) =>
+                services.GetService<Redis.RedisConnection>()?.WhenConnected(connection => redis.AddConnection(connection)))
+            // RabbitMQ.Client 7 traces publishes and deliveries itself.
+            .AddSource("RabbitMQ.Client.Publisher", "RabbitMQ.Client.Subscriber");
+    }
+
+    private static void Otlp(OtlpExporterOptions options, GroundworkSettings settings, string signalPath)
+    {
+        var endpoint = settings.OtlpEndpoint!;
+        if (settings.OtlpProtocol == "http/protobuf")
+        {
+            options.Protocol = OtlpExportProtocol.HttpProtobuf;
+            // Over HTTP each signal has its own path under the collector's base URL.
+            options.Endpoint = new Uri(endpoint, endpoint.AbsolutePath.TrimEnd('/') + "/" + signalPath);
+        }
+        else
+        {
+            options.Protocol = OtlpExportProtocol.Grpc;
+            options.Endpoint = endpoint;
+        }
     }
 
     public static void MapGroundworkMetrics(this WebApplication app)

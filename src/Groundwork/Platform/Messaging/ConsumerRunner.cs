@@ -129,6 +129,8 @@ public sealed class ConsumerRunner(IServiceScopeFactory scopes, EventHub hub, Ti
             return 0;
         }
 
+        using var activity = Hosting.Observability.Source.StartActivity("consume " + name);
+        activity?.SetTag("groundwork.events", events.Count);
         if (from > 0 && events[0].Sequence > from + 1)
         {
             logger.LogWarning("Consumer {Consumer} resumes at event {Sequence}; events {From} to {To} were pruned before it saw them",

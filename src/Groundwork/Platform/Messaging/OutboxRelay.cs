@@ -178,6 +178,9 @@ public sealed class OutboxRelay(
             return 0;
         }
 
+        // A span only for a batch that carries events: idle polls are not traced.
+        using var activity = Hosting.Observability.Source.StartActivity("outbox publish");
+        activity?.SetTag("groundwork.events", batch.Count);
         var events = batch.Select(EventEnvelope.From).ToList();
         await broker.PublishAsync(events, cancellationToken);
 

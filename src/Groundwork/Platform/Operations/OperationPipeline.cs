@@ -43,10 +43,26 @@ public sealed class OperationPipeline(
     {
         ArgumentNullException.ThrowIfNull(operation);
         ArgumentNullException.ThrowIfNull(call);
-        var result = await ExecuteCoreAsync(operation, request, call);
-        if (!result.IsSuccess && result.Error.Code is ErrorCode.AuthorizationError or ErrorCode.AuthenticationError)
+        // One span per operation, whichever transport called it (only when tracing is on: null otherwise).
+        using var activity = Hosting.Observability.Source.StartActivity(OperationName(operation));
+        Result<Completed<TResponse>> result;
+        try
         {
-            await audit.RecordRefusalAsync(operation, request, call.Caller, result.Error);
+            result = await ExecuteCoreAsync(operation, request, call);
+        }
+        catch (Exception e) when (activity is not null && e is not OperationCanceledException)
+        {
+            activity.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.GetType().Name);
+            throw;
+        }
+
+        if (!result.IsSuccess)
+        {
+            activity?.SetTag("groundwork.error.code", result.Error.Code.ToString());
+            if (result.Error.Code is ErrorCode.AuthorizationError or ErrorCode.AuthenticationError)
+            {
+                await audit.RecordRefusalAsync(operation, request, call.Caller, result.Error);
+            }
         }
 
         return result;

@@ -35,7 +35,13 @@ public static class DatabaseSetup
         Common(options.UseSqlite(connectionString));
 
     internal static DbContextOptionsBuilder ConfigurePostgres(DbContextOptionsBuilder options, string connectionString) =>
-        Common(options.UseNpgsql(connectionString));
+        Common(options.UseNpgsql(connectionString, npgsql => npgsql.ConfigureDataSource(source => source.ConfigureTracing(tracing => tracing
+            // Commands are traced as part of something (a request, a relay batch): the background loops' idle polls,
+            // a few per second, would otherwise each be a trace of their own and bury the ones that matter.
+            .ConfigureCommandFilter(_ => System.Diagnostics.Activity.Current is not null)
+            .ConfigureBatchFilter(_ => System.Diagnostics.Activity.Current is not null)
+            // Physical connection opens cannot be filtered that way, and the pool opens them outside any request.
+            .EnablePhysicalOpenTracing(false)))));
 
     private static DbContextOptionsBuilder Common(DbContextOptionsBuilder options) =>
         options.UseSnakeCaseNamingConvention()

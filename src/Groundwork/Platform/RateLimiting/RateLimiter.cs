@@ -24,6 +24,9 @@ public sealed record RateLimitDecision(bool Allowed, string Policy, RateLimitRul
 public sealed class RateLimiter(TimeProvider clock, RedisRateLimitStore? shared = null)
 {
     private static readonly TimeSpan LeaseLifetime = TimeSpan.FromSeconds(1);
+    private static readonly System.Diagnostics.Metrics.Meter Meter = new("Groundwork.Security");
+    private static readonly System.Diagnostics.Metrics.Counter<long> Refused = Meter.CreateCounter<long>(
+        "groundwork.rate_limit.refusals", unit: "{request}", description: "Requests refused by a rate limit, by policy");
     private readonly ConcurrentDictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lease> _leases = new(StringComparer.Ordinal);
     private long _lastSweep;
@@ -35,7 +38,31 @@ public sealed class RateLimiter(TimeProvider clock, RedisRateLimitStore? shared 
     public ValueTask<RateLimitDecision> PeekAsync(string policy, string key, RateLimitRule rule) =>
         TakeAsync(policy, key, rule, consume: false, permits: 1);
 
-    private async ValueTask<RateLimitDecision> TakeAsync(string policy, string key, RateLimitRule rule, bool consume, int permits)
+    /// <summary>Every refusal is counted for operators; the usual path (decided in memory) stays synchronous.</summary>
+    private ValueTask<RateLimitDecision> TakeAsync(string policy, string key, RateLimitRule rule, bool consume, int permits)
+    {
+        var pending = DecideAsync(policy, key, rule, consume, permits);
+        if (pending.IsCompletedSuccessfully)
+        {
+            return ValueTask.FromResult(Counted(pending.Result));
+        }
+
+        return AwaitAndCount(pending);
+
+        static async ValueTask<RateLimitDecision> AwaitAndCount(ValueTask<RateLimitDecision> pending) => Counted(await pending);
+    }
+
+    private static RateLimitDecision Counted(RateLimitDecision decision)
+    {
+        if (!decision.Allowed)
+        {
+            Refused.Add(1, new KeyValuePair<string, object?>("policy", decision.Policy));
+        }
+
+        return decision;
+    }
+
+    private async ValueTask<RateLimitDecision> DecideAsync(string policy, string key, RateLimitRule rule, bool consume, int permits)
     {
         ArgumentNullException.ThrowIfNull(rule);
         if (shared is not null && !shared.Connection.RecentlyFailed)

@@ -34,6 +34,10 @@ public sealed class RedisConnection : IAsyncDisposable
 
     private ConfigurationOptions Options { get; }
 
+    /// <summary>Hands the connection to <paramref name="use"/> once it exists (tracing instruments it).</summary>
+    public void WhenConnected(Action<IConnectionMultiplexer> use) =>
+        _connection.ContinueWith(t => use(t.Result), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+
     /// <summary>The database while connected, else null (not yet connected, or reconnecting after an outage).</summary>
     public IDatabase? TryGetDatabase() =>
         _connection.IsCompletedSuccessfully && _connection.Result.IsConnected ? _connection.Result.GetDatabase() : null;

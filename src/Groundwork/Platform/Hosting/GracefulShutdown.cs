@@ -1,0 +1,56 @@
+using Groundwork.Platform.Configuration;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Groundwork.Platform.Hosting;
+
+/// <summary>
+/// What SIGTERM does, in order (docs/operations.md):
+/// <list type="number">
+/// <item>event streams end (they watch the host's stopping token) and <c>/health/ready</c> starts failing
+/// (<see cref="ShutdownReadinessCheck"/>), while the node keeps serving for <c>Groundwork:Shutdown:Drain</c>, so a
+/// load balancer takes it out of rotation before it stops listening;</item>
+/// <item>Kestrel stops accepting and lets in-flight requests finish;</item>
+/// <item>the background services stop: the write-behind buffers are flushed and the outbox relay publishes what is
+/// left;</item>
+/// </list>
+/// all within <c>Groundwork:Shutdown:Timeout</c> (the host's shutdown timeout), after which the host gives up waiting.
+/// </summary>
+public sealed class GracefulShutdown(GroundworkSettings settings, ILogger<GracefulShutdown> logger) : IHostedLifecycleService
+{
+    public async Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        if (settings.ShutdownDrain <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        logger.LogInformation("Stopping: not ready any more; serving for {Drain} more before closing the listeners", settings.ShutdownDrain);
+        try
+        {
+            await Task.Delay(settings.ShutdownDrain, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // The shutdown timeout ran out during the drain: carry on stopping.
+        }
+    }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>Readiness fails as soon as the node starts stopping, so no new traffic is routed to it.</summary>
+public sealed class ShutdownReadinessCheck(IHostApplicationLifetime lifetime) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(lifetime.ApplicationStopping.IsCancellationRequested
+            ? HealthCheckResult.Unhealthy("shutting down")
+            : HealthCheckResult.Healthy());
+}
