@@ -81,7 +81,14 @@ public static class DatabaseSetup
         return builder.ToString();
     }
 
-    /// <summary>Applies pending migrations. WAL lets readers run while one writer commits.</summary>
+    /// <summary>The PostgreSQL advisory lock that lets one node at a time migrate ("gw-migr").</summary>
+    private const long MigrationLockKey = 0x67772D6D69677200;
+
+    /// <summary>
+    /// Applies pending migrations; safe when several nodes (or <c>groundwork migrate</c> runs) start at once: on
+    /// PostgreSQL they take turns under a session advisory lock, and each finds the work of the one before done.
+    /// On SQLite, WAL lets readers run while one writer commits.
+    /// </summary>
     public static async Task MigrateAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
         await using var scope = services.CreateAsyncScope();
@@ -89,8 +96,32 @@ public static class DatabaseSetup
         if (db.Database.IsSqlite())
         {
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+            await ApplyAsync(db, cancellationToken);
+            return;
         }
 
+        // One connection for the lock and the migrations: a session lock belongs to its connection.
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_lock({MigrationLockKey})", cancellationToken);
+            try
+            {
+                await ApplyAsync(db, cancellationToken);
+            }
+            finally
+            {
+                await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_unlock({MigrationLockKey})", CancellationToken.None);
+            }
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    private static async Task ApplyAsync(GroundworkDbContext db, CancellationToken cancellationToken)
+    {
         // Create the history table first: otherwise EF probes it on a fresh database and logs the failed probe as an
         // Error, so every first start would look broken.
         await Microsoft.EntityFrameworkCore.Infrastructure.AccessorExtensions.GetService<Microsoft.EntityFrameworkCore.Migrations.IHistoryRepository>(db).CreateIfNotExistsAsync(cancellationToken);

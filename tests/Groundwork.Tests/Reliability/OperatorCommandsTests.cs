@@ -1,0 +1,110 @@
+using System.Net.Http.Json;
+using Groundwork.Tests.Infrastructure;
+using Npgsql;
+
+namespace Groundwork.Tests.Reliability;
+
+/// <summary>The admin commands as operators run them against several nodes of one deployment.</summary>
+public sealed class OperatorCommandsTests(PostgresServer postgres) : IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "gw-ops-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly List<ServerProcess> _nodes = [];
+
+    [Fact]
+    public async Task Migrate_run_from_four_nodes_at_once_applies_each_migration_once_and_all_succeed()
+    {
+        Directory.CreateDirectory(_folder);
+        var database = await postgres.CreateDatabaseAsync();
+        var runs = Enumerable.Range(0, 4).Select(_ => new ServerProcess(_folder, database).RunCommandAsync("migrate")).ToList();
+        Assert.All(await Task.WhenAll(runs), code => Assert.Equal(0, code));
+
+        await using var db = new NpgsqlConnection(database);
+        await db.OpenAsync(TestContext.Current.CancellationToken);
+        await using var history = new NpgsqlCommand("""SELECT count(*), count(DISTINCT migration_id) FROM "__EFMigrationsHistory" """, db);
+        await using var reader = await history.ExecuteReaderAsync(TestContext.Current.CancellationToken);
+        Assert.True(await reader.ReadAsync(TestContext.Current.CancellationToken));
+        var (rows, distinct) = (reader.GetInt64(0), reader.GetInt64(1));
+        var migrations = typeof(Program).Assembly.GetTypes()
+            .Count(t => t.Namespace == "Groundwork.Platform.Persistence.Migrations.Postgres" && t.GetCustomAttributes(typeof(Microsoft.EntityFrameworkCore.Migrations.MigrationAttribute), false).Length > 0);
+        Assert.Equal(migrations, rows);
+        Assert.Equal(rows, distinct);
+    }
+
+    [Fact]
+    public async Task A_key_added_by_rotate_signing_key_signs_on_every_running_node_and_verifies_on_the_others()
+    {
+        Directory.CreateDirectory(_folder);
+        var database = await postgres.CreateDatabaseAsync();
+        // Two nodes sharing the database and the keys folder (a shared volume, or a mounted secret).
+        for (var i = 0; i < 2; i++)
+        {
+            // Signing in is how the test sees which key signs: lift the sign-in limits.
+            var node = new ServerProcess(_folder, database, new Dictionary<string, string>
+            {
+                ["Groundwork__RateLimits__LoginPerIp"] = "100000",
+                ["Groundwork__RateLimits__LoginPerAccount"] = "100000",
+            });
+            _nodes.Add(node);
+            await node.StartAsync();
+        }
+
+        Assert.Equal(0, await _nodes[0].RunCommandAsync("create-admin --email admin@ops.test --name Admin",
+            new Dictionary<string, string> { ["GROUNDWORK_ADMIN_PASSWORD"] = "ops-test-password" }));
+        var oldKid = KeyId(await LoginAsync(_nodes[0]));
+
+        Assert.Equal(0, await _nodes[1].RunCommandAsync("rotate-signing-key"));
+        var newKid = Directory.GetFiles(Path.Combine(_folder, "keys"), "*.pem").Select(Path.GetFileNameWithoutExtension).Max(StringComparer.Ordinal)!;
+        Assert.NotEqual(oldKid, newKid);
+
+        // No restart: each node rescans the folder (every 5 s) and signs with the newest key.
+        foreach (var node in _nodes)
+        {
+            string? kid = null;
+            for (var attempt = 0; attempt < 120 && kid != newKid; attempt++)
+            {
+                kid = KeyId(await LoginAsync(node));
+                if (kid != newKid)
+                {
+                    await Task.Delay(250, TestContext.Current.CancellationToken);
+                }
+            }
+
+            Assert.Equal(newKid, kid);
+        }
+
+        // A token signed on one node with the new key works on the other; both keys are published for verifiers.
+        var token = await LoginAsync(_nodes[0]);
+        using var other = new HttpClient { BaseAddress = _nodes[1].Address };
+        other.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        await (await other.GetAsync("/api/v1/auth/me", TestContext.Current.CancellationToken)).AssertStatus(200);
+        var jwks = await (await other.GetAsync("/.well-known/jwks.json", TestContext.Current.CancellationToken)).JsonBody();
+        var kids = jwks["keys"]!.AsArray().Select(k => k!["kid"]!.GetValue<string>()).ToList();
+        Assert.Contains(oldKid, kids);
+        Assert.Contains(newKid, kids);
+    }
+
+    private static async Task<string> LoginAsync(ServerProcess node)
+    {
+        using var http = new HttpClient { BaseAddress = node.Address };
+        var login = await (await http.PostAsJsonAsync("/api/v1/auth/login", new { email = "admin@ops.test", password = "ops-test-password" })).AssertStatus(200);
+        return login["accessToken"]!.GetValue<string>();
+    }
+
+    private static string KeyId(string token) => new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(token).Kid;
+
+    public void Dispose()
+    {
+        foreach (var node in _nodes)
+        {
+            node.Dispose();
+        }
+
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
