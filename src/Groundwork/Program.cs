@@ -10,6 +10,13 @@ try
 {
     var builder = WebApplication.CreateBuilder(hostArgs);
     builder.AddGroundwork(FeatureModules.All);
+    if (command == "doctor")
+    {
+        // The doctor prints its own one-line verdicts; the health checks' and EF's logs would say the same again as JSON.
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None);
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.None);
+    }
+
     var app = builder.Build();
 
     if (command is not null)

@@ -7,13 +7,14 @@ namespace Groundwork.App;
 
 /// <summary>
 /// The admin CLI of the same executable: <c>migrate</c>, <c>create-admin --email E --name N</c> (password from
-/// stdin or <c>GROUNDWORK_ADMIN_PASSWORD</c>) and <c>rotate-signing-key</c>.
+/// stdin or <c>GROUNDWORK_ADMIN_PASSWORD</c>), <c>rotate-signing-key</c> and <c>doctor</c> (checks configuration and
+/// dependencies, one line each).
 /// </summary>
 public static class AdminCommands
 {
     public static readonly IReadOnlySet<string> Names = new HashSet<string>(StringComparer.Ordinal)
     {
-        "migrate", "create-admin", "rotate-signing-key", "print-graphql-schema",
+        "migrate", "create-admin", "rotate-signing-key", "print-graphql-schema", "doctor",
     };
 
     public static async Task<int> RunAsync(WebApplication app, string command, IReadOnlyList<string> args, TextReader stdin, TextWriter stdout, TextWriter stderr)
@@ -37,6 +38,9 @@ public static class AdminCommands
 
             case "create-admin":
                 return await CreateAdminAsync(app, args, stdin, stdout, stderr);
+
+            case "doctor":
+                return await Doctor.RunAsync(app.Services, stdout);
 
             case "print-graphql-schema":
                 // What api/schema.graphql must contain: `dotnet run --project src/Groundwork --no-launch-profile -- print-graphql-schema > api/schema.graphql`.

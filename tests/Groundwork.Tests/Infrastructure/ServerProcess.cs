@@ -51,7 +51,11 @@ public sealed class ServerProcess(string folder, string connectionString, IReadO
     }
 
     /// <summary>Runs an admin command (e.g. <c>create-admin</c>) to completion and returns its exit code.</summary>
-    public async Task<int> RunCommandAsync(string args, IReadOnlyDictionary<string, string>? environment = null)
+    public async Task<int> RunCommandAsync(string args, IReadOnlyDictionary<string, string>? environment = null) =>
+        (await RunCommandWithOutputAsync(args, environment)).Code;
+
+    /// <summary>Runs an admin command to completion: its exit code, standard output and standard error.</summary>
+    public async Task<(int Code, string Out, string Err)> RunCommandWithOutputAsync(string args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = StartInfo(args);
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
@@ -60,8 +64,10 @@ public sealed class ServerProcess(string folder, string connectionString, IReadO
         }
 
         using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
-        return process.ExitCode;
+        return (process.ExitCode, await output, await error);
     }
 
     /// <summary>Starts the server and waits until <c>/health/ready</c> answers (at most a minute).</summary>

@@ -83,6 +83,37 @@ public sealed class OperatorCommandsTests(PostgresServer postgres) : IDisposable
         Assert.Contains(newKid, kids);
     }
 
+    [Fact]
+    public async Task Doctor_prints_one_line_per_check_and_fails_on_an_unreachable_dependency_without_leaking_secrets()
+    {
+        Directory.CreateDirectory(_folder);
+        var database = await postgres.CreateDatabaseAsync();
+        var node = new ServerProcess(_folder, database);
+        Assert.Equal(0, await node.RunCommandAsync("migrate"));
+        Assert.Equal(0, await node.RunCommandAsync("rotate-signing-key"));
+
+        var healthy = await node.RunCommandWithOutputAsync("doctor");
+        Assert.True(healthy.Code == 0, healthy.Out + healthy.Err);
+        var lines = healthy.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.All(lines, line => Assert.Matches(@"^(ok|warn|FAIL) +[a-z ]+ +\S", line));
+        Assert.Contains(lines, line => line.StartsWith("ok    database", StringComparison.Ordinal) && line.Contains("up to date", StringComparison.Ordinal));
+        Assert.Contains(lines, line => line.StartsWith("ok    signing keys", StringComparison.Ordinal));
+        Assert.Equal("", healthy.Err);
+
+        // Nothing listens on the Redis port nor on the database's: two failures, one line each, and the password in
+        // the connection string is not repeated.
+        var builder = new NpgsqlConnectionStringBuilder(database) { Port = PostgresServer.FreePort(), Password = "wrong-s3cret" };
+        var broken = await node.RunCommandWithOutputAsync("doctor", new Dictionary<string, string>
+        {
+            ["Groundwork__Redis"] = $"127.0.0.1:{PostgresServer.FreePort()}",
+            ["ConnectionStrings__Database"] = builder.ConnectionString,
+        });
+        Assert.Equal(1, broken.Code);
+        Assert.Contains(broken.Out.Split('\n'), line => line.StartsWith("FAIL  redis", StringComparison.Ordinal));
+        Assert.Contains(broken.Out.Split('\n'), line => line.StartsWith("FAIL  database", StringComparison.Ordinal));
+        Assert.DoesNotContain("wrong-s3cret", broken.Out + broken.Err, StringComparison.Ordinal);
+    }
+
     private static async Task<string> LoginAsync(ServerProcess node)
     {
         using var http = new HttpClient { BaseAddress = node.Address };
