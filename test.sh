@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test command: makes sure the servers the tests start privately are installed, then runs every test.
-# Integration tests start their own PostgreSQL on a free loopback port; a missing server fails them, never skips.
+# Integration tests start their own PostgreSQL, Redis, RabbitMQ (and, for the cluster tests, nginx) on free loopback
+# ports; a missing server fails them, never skips.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -8,6 +9,9 @@ need=()
 ls -d /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || ls /usr/lib/rabbitmq/lib/*/sbin/rabbitmq-server >/dev/null 2>&1 || need+=(rabbitmq-server)
+# The multi-node tests run deploy/local-cluster.sh: nginx in front, curl for its readiness probes.
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
+command -v curl >/dev/null 2>&1 || need+=(curl)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -15,6 +19,8 @@ if [ ${#need[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    # Debian starts packaged services on install; the tests run private instances on free ports instead.
+    for s in nginx redis-server rabbitmq-server postgresql; do service "$s" stop >/dev/null 2>&1 || true; done
   else
     echo "test.sh: missing ${need[*]} and cannot install them (needs root and apt-get); the tests that need them will fail" >&2
   fi
