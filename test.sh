@@ -35,6 +35,10 @@ fi
 if [ ! -d tests/graphql-audit/node_modules/graphql-http ] || [ ! -d tests/graphql-audit/node_modules/graphql-ws ]; then
   (cd tests/graphql-audit && npm ci --no-audit --no-fund --loglevel=error) || echo "test.sh: npm ci failed; the GraphQL audit test will fail" >&2
 fi
+# Redocly lints the OpenAPI document the server publishes.
+if [ ! -d tests/openapi-lint/node_modules/@redocly/cli ]; then
+  (cd tests/openapi-lint && npm ci --no-audit --no-fund --loglevel=error) || echo "test.sh: npm ci failed in tests/openapi-lint; the OpenAPI lint test will fail" >&2
+fi
 # The deployment files (Kubernetes manifests, compose.yaml) are checked against their schemas by deploy/validate.
 if [ ! -d deploy/validate/node_modules/kubernetes-models ]; then
   (cd deploy/validate && npm ci --no-audit --no-fund --loglevel=error) || echo "test.sh: npm ci failed in deploy/validate; the deployment test will fail" >&2

@@ -1,5 +1,6 @@
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Configuration;
+using Groundwork.Platform.Http;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Groundwork.Features.Discovery;
@@ -16,7 +17,8 @@ public static class DiscoveryEndpoints
                 http.Response.Headers.CacheControl = "public, max-age=60";
                 return TypedResults.Json(new { keys = store.Keys().Select(Jwk).ToList() });
             })
-            .WithName("Jwks");
+            .WithName("Jwks").WithSummary("Public keys that verify access tokens (JWKS)")
+            .Produces(StatusCodes.Status200OK, contentType: "application/json").ProducesErrors(429);
 
         wellKnown.MapGet("/openid-configuration", (GroundworkSettings settings, HttpContext http) =>
             {
@@ -33,7 +35,8 @@ public static class DiscoveryEndpoints
                     ["grant_types_supported"] = new[] { "password", "refresh_token" },
                 });
             })
-            .WithName("OpenIdConfiguration");
+            .WithName("OpenIdConfiguration").WithSummary("Discovery document (issuer, JWKS URL)")
+            .Produces(StatusCodes.Status200OK, contentType: "application/json").ProducesErrors(429);
     }
 
     private static Dictionary<string, string> Jwk(ECDsaSecurityKey key)

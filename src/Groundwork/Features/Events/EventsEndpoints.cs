@@ -19,7 +19,7 @@ public static class EventsEndpoints
                     : query.Long("after");
                 return Rest.RunAsync(http, query, op, new SubscribeToEventsRequest(types, after), selection => new EventStreamResult(selection));
             })
-            .RequireAuthorization()
+            .RequireAuthorization().WithTags("Events")
             .WithName("StreamEvents")
             .WithSummary("Stream events (Server-Sent Events)")
             .WithDescription("""

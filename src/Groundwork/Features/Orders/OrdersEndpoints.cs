@@ -16,22 +16,22 @@ public static class OrdersEndpoints
                 var request = new ListOrdersRequest(userId, query.Page(), query.Parse<OrderStatus>("status", ParseStatus, "pending, paid, cancelled, refunded"));
                 return Rest.RunAsync(http, query, op, request, page => Rest.Page(http, page));
             })
-            .WithName("ListOrders").Produces<PageEnvelope<OrderDto>>().ProducesErrors(400, 401, 403, 404);
+            .WithName("ListOrders").WithSummary("List a user's orders").Produces<PageEnvelope<OrderDto>>().ProducesErrors(400, 401, 403, 404);
 
         userOrders.MapPost("/", (HttpContext http, CreateOrder op, Guid userId, CreateOrderBody body) =>
                 Rest.RunAsync(http, op, new CreateOrderRequest(userId, body.Currency, body.Items), order => Rest.Created(http, $"/api/v1/orders/{order.Id}", order)))
-            .WithName("CreateOrder").Produces<CreatedEnvelope<OrderDto>>(StatusCodes.Status201Created).ProducesErrors(400, 401, 403, 404, 409, 413, 415, 422);
+            .WithName("CreateOrder").WithSummary("Place an order").Produces<CreatedEnvelope<OrderDto>>(StatusCodes.Status201Created).ProducesErrors(400, 401, 403, 404, 409, 413, 415, 422);
 
         orders.MapGet("/{id:guid}", (HttpContext http, GetOrder op, Guid id) => Rest.RunAsync(http, op, new GetOrderRequest(id), Rest.Data))
-            .WithName("GetOrder").Produces<DataEnvelope<OrderDto>>().ProducesErrors(401, 403, 404);
+            .WithName("GetOrder").WithSummary("Get an order").Produces<DataEnvelope<OrderDto>>().ProducesErrors(401, 403, 404);
 
         orders.MapPost("/{id:guid}/pay", (HttpContext http, PayOrder op, Guid id, PayOrderBody body) =>
                 Rest.RunAsync(http, op, new PayOrderRequest(id, body.AccountId), Rest.Data))
-            .WithName("PayOrder").Produces<DataEnvelope<OrderDto>>().ProducesErrors(400, 401, 403, 404, 409, 413, 415, 422);
+            .WithName("PayOrder").WithSummary("Pay an order from an account").Produces<DataEnvelope<OrderDto>>().ProducesErrors(400, 401, 403, 404, 409, 413, 415, 422);
 
         orders.MapPost("/{id:guid}/cancel", (HttpContext http, CancelOrder op, Guid id) =>
                 Rest.RunAsync(http, op, new CancelOrderRequest(id), Rest.Data))
-            .WithName("CancelOrder").Produces<DataEnvelope<OrderDto>>().ProducesErrors(401, 403, 404, 409, 422);
+            .WithName("CancelOrder").WithSummary("Cancel an order (refunded if paid)").Produces<DataEnvelope<OrderDto>>().ProducesErrors(401, 403, 404, 409, 422);
     }
 
     private static bool ParseStatus(string? value, out OrderStatus status) =>

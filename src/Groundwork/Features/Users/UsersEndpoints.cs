@@ -22,19 +22,19 @@ public static class UsersEndpoints
                     query.Date("createdBefore"));
                 return Rest.RunAsync(http, query, op, request, page => Rest.Page(http, page));
             })
-            .WithName("ListUsers")
+            .WithName("ListUsers").WithSummary("List users (admins)")
             .Produces<PageEnvelope<UserDto>>()
             .ProducesErrors(400, 401, 403);
 
         users.MapPost("/", (HttpContext http, CreateUser op, CreateUserRequest body) =>
                 Rest.RunAsync(http, op, body, user => Rest.Created(http, $"/api/v1/users/{user.Id}", user, user.Version)))
-            .WithName("CreateUser")
+            .WithName("CreateUser").WithSummary("Create a user (admins)")
             .Produces<CreatedEnvelope<UserDto>>(StatusCodes.Status201Created)
             .ProducesErrors(400, 401, 403, 409, 413, 415);
 
         users.MapGet("/{id:guid}", (HttpContext http, GetUser op, Guid id) =>
                 Rest.RunAsync(http, op, new GetUserRequest(id), user => Rest.DataWithETag(http, user, user.Version)))
-            .WithName("GetUser")
+            .WithName("GetUser").WithSummary("Get a user (yourself, or anyone as an admin)")
             .Produces<DataEnvelope<UserDto>>()
             .Produces(StatusCodes.Status304NotModified)
             .ProducesErrors(401, 403, 404);
@@ -42,13 +42,13 @@ public static class UsersEndpoints
         users.MapPatch("/{id:guid}", (HttpContext http, UpdateUser op, Guid id, UpdateUserBody body) =>
                 Rest.RunAsync(http, op, new UpdateUserRequest(id, body.Email, body.Name, body.Role, Rest.IfMatchVersion(http)),
                     user => Rest.DataWithETag(http, user, user.Version)))
-            .WithName("UpdateUser")
+            .WithName("UpdateUser").WithSummary("Update a user (If-Match for optimistic concurrency)")
             .Produces<DataEnvelope<UserDto>>()
             .ProducesErrors(400, 401, 403, 404, 409, 412, 413, 415);
 
         users.MapDelete("/{id:guid}", (HttpContext http, DeleteUser op, Guid id) =>
                 Rest.RunAsync(http, op, new DeleteUserRequest(id, Rest.IfMatchVersion(http)), Rest.NoContent))
-            .WithName("DeleteUser")
+            .WithName("DeleteUser").WithSummary("Delete a user (soft delete; their sessions and API keys end at once)")
             .Produces(StatusCodes.Status204NoContent)
             .ProducesErrors(401, 403, 404, 409, 412);
     }
