@@ -158,7 +158,7 @@ up() {
   {
     [ "$(id -u)" -eq 0 ] && echo "user root;"
     cat <<EOF
-worker_processes 1;
+worker_processes auto;
 pid $DIR/nginx/nginx.pid;
 error_log $DIR/nginx/logs/error.log warn;
 events { worker_connections 4096; }
