@@ -155,6 +155,17 @@ public sealed class CliAndConfigurationTests : IDisposable
         var (code7, _, err7) = await Run("", env: new() { ["Groundwork__Messaging__Retention"] = "01:00:00" });
         Assert.Equal(2, code7);
         Assert.Contains("Groundwork:Messaging:Retention", err7, StringComparison.Ordinal);
+
+        // A connection string that does not parse: one line, for the service and for doctor alike, no password in it.
+        foreach (var command in new[] { "", "doctor" })
+        {
+            var (code8, out8, err8) = await Run(command, env: new() { ["Groundwork__Database__Provider"] = "postgres", ["ConnectionStrings__Database"] = "Host=db;Password=Hunter2;SecretTail99;Database=g" });
+            Assert.Equal(2, code8);
+            Assert.Single(err8.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Contains("ConnectionStrings:Database", err8, StringComparison.Ordinal);
+            Assert.DoesNotContain("Hunter2", out8 + err8, StringComparison.Ordinal);
+            Assert.DoesNotContain("SecretTail99", out8 + err8, StringComparison.OrdinalIgnoreCase);
+        }
     }
 
     [Fact]

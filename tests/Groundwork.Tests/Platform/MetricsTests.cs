@@ -44,9 +44,21 @@ public sealed partial class MetricsTests(MetricsApp app) : IClassFixture<Metrics
         Assert.Contains("groundwork_cache", after, StringComparison.Ordinal);
         Assert.Contains("dotnet_gc", after, StringComparison.Ordinal);
 
-        // Each port serves only its own: no /metrics on the API, no API on the metrics port.
+        // Each port serves only its own: no /metrics on the API, no API on the metrics port, whatever Host says.
         Assert.Equal(404, (int)(await app.CreateClient().GetAsync("/metrics", TestContext.Current.CancellationToken)).StatusCode);
         Assert.Equal(404, (int)(await scraper.GetAsync("/api/v1/auth/me", TestContext.Current.CancellationToken)).StatusCode);
+        using var api = new HttpClient { BaseAddress = app.HttpAddress };
+        foreach (var host in new[] { $"localhost:{app.MetricsPort}", $"127.0.0.1:{app.MetricsPort}", $"api.example.com:{app.MetricsPort}" })
+        {
+            using var sneaky = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+            sneaky.Headers.Host = host;
+            Assert.Equal(404, (int)(await api.SendAsync(sneaky, TestContext.Current.CancellationToken)).StatusCode);
+        }
+
+        // A scrape through a port mapping or a proxy names another port (or none) in Host: still served.
+        using var mapped = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        mapped.Headers.Host = "metrics.internal:9465";
+        Assert.Equal(200, (int)(await scraper.SendAsync(mapped, TestContext.Current.CancellationToken)).StatusCode);
     }
 
     [Fact]
@@ -69,15 +81,18 @@ public sealed partial class MetricsTests(MetricsApp app) : IClassFixture<Metrics
         var after = await scraper.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
         Assert.True(Series(after, "groundwork_auth_refusals_total", "event=\"auth.login_failed\"") >= Series(before, "groundwork_auth_refusals_total", "event=\"auth.login_failed\"") + 1,
             "the failed sign-in was not counted");
-        Assert.True(Series(after, "groundwork_rate_limit_refusals_total", "") >= Series(before, "groundwork_rate_limit_refusals_total", "") + 1,
+        Assert.True(Series(after, "groundwork_rate_limit_refusals_total", "policy=\"register-ip\"") >= Series(before, "groundwork_rate_limit_refusals_total", "policy=\"register-ip\"") + 1,
             "the rate-limit refusal was not counted");
     }
 
     /// <summary>The sum of a counter's series whose labels contain <paramref name="label"/>.</summary>
     private static long Series(string metrics, string name, string label) =>
-        metrics.Split('\n')
-            .Where(line => line.StartsWith(name + "{", StringComparison.Ordinal) && line.Contains(label, StringComparison.Ordinal))
-            .Sum(line => long.Parse(line[(line.LastIndexOf(' ') + 1)..].Trim(), System.Globalization.CultureInfo.InvariantCulture));
+        SeriesLine().Matches(metrics)
+            .Where(m => m.Groups["name"].Value == name && m.Groups["labels"].Value.Contains(label, StringComparison.Ordinal))
+            .Sum(m => long.Parse(m.Groups["value"].Value, System.Globalization.CultureInfo.InvariantCulture));
+
+    [GeneratedRegex(@"^(?<name>[a-z_]+)\{(?<labels>.*)\} (?<value>\d+)\r?$", RegexOptions.Multiline)]
+    private static partial Regex SeriesLine();
 
     /// <summary>The request count of a route in Prometheus text (the histogram's _count series for GET 200).</summary>
     private static long Count(string metrics, string route) =>

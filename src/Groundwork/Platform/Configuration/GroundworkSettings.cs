@@ -15,6 +15,16 @@ public sealed class ConfigurationException(string key, string problem)
     public string Key { get; } = key;
 }
 
+/// <summary>How traces, metrics and logs travel to the collector (<c>Groundwork:Observability:OtlpProtocol</c>).</summary>
+public enum OtlpProtocol
+{
+    /// <summary><c>grpc</c>: the collector's gRPC port, usually 4317.</summary>
+    Grpc,
+
+    /// <summary><c>http/protobuf</c>: the collector's HTTP port, usually 4318.</summary>
+    HttpProtobuf,
+}
+
 public enum MessageBroker
 {
     InProcess,
@@ -131,8 +141,8 @@ public sealed record GroundworkSettings
     /// </summary>
     public Uri? OtlpEndpoint { get; init; }
 
-    /// <summary><c>grpc</c> (port 4317, the default) or <c>http/protobuf</c> (port 4318) (<c>Groundwork:Observability:OtlpProtocol</c>).</summary>
-    public string OtlpProtocol { get; init; } = "grpc";
+    /// <summary><c>grpc</c> (the default) or <c>http/protobuf</c> (<c>Groundwork:Observability:OtlpProtocol</c>); the endpoint names the port.</summary>
+    public OtlpProtocol OtlpProtocol { get; init; } = OtlpProtocol.Grpc;
 
     /// <summary>The share of new traces recorded, 0 to 1 (<c>Groundwork:Observability:TraceSampleRatio</c>); a caller's sampled parent is always followed.</summary>
     public double TraceSampleRatio { get; init; } = 1;
@@ -181,6 +191,19 @@ public sealed record GroundworkSettings
                 : throw new ConfigurationException("ConnectionStrings:Database", "is required when the provider is 'postgres'");
         }
 
+        try
+        {
+            // Parsed now, so a typo stops the start with one line instead of a stack trace at the first query.
+            _ = provider == DatabaseProvider.Postgres
+                ? new Npgsql.NpgsqlConnectionStringBuilder(connectionString).ConnectionString
+                : new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(connectionString).ConnectionString;
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException)
+        {
+            // The message never repeats the value: it usually carries a password.
+            throw new ConfigurationException("ConnectionStrings:Database", $"does not parse as a {(provider == DatabaseProvider.Postgres ? "PostgreSQL" : "SQLite")} connection string");
+        }
+
         var workFactor = Int(configuration, "Groundwork:Auth:BcryptWorkFactor", 11);
         if (workFactor is < 4 or > 20 || (isProduction && workFactor < 11))
         {
@@ -219,8 +242,7 @@ public sealed record GroundworkSettings
         }
 
         // Zero drain is allowed (tests, a node without a load balancer); the timeout must leave time after it.
-        var shutdownDrain = configuration["Groundwork:Shutdown:Drain"] is "0" or "00:00:00" ? TimeSpan.Zero
-            : Span(configuration, "Groundwork:Shutdown:Drain", TimeSpan.FromSeconds(5));
+        var shutdownDrain = NonNegativeSpan(configuration, "Groundwork:Shutdown:Drain", TimeSpan.FromSeconds(5));
         var shutdownTimeout = Span(configuration, "Groundwork:Shutdown:Timeout", TimeSpan.FromSeconds(30));
         if (shutdownTimeout <= shutdownDrain)
         {
@@ -247,10 +269,13 @@ public sealed record GroundworkSettings
                     : throw new ConfigurationException("Groundwork:Observability:MetricsUrl", "must be one URL")
                 : null,
             OtlpEndpoint = OtlpUri(configuration, "Groundwork:Observability:OtlpEndpoint"),
-            OtlpProtocol = configuration["Groundwork:Observability:OtlpProtocol"] is not { Length: > 0 } protocol ? "grpc"
-                : protocol.Trim() is "grpc" or "http/protobuf" ? protocol.Trim()
-                : throw new ConfigurationException("Groundwork:Observability:OtlpProtocol", $"must be grpc or http/protobuf (got '{protocol}')"),
-            TraceSampleRatio = configuration["Groundwork:Observability:TraceSampleRatio"] is not { } ratio ? 1
+            OtlpProtocol = configuration["Groundwork:Observability:OtlpProtocol"]?.Trim() switch
+            {
+                null or "" or "grpc" => OtlpProtocol.Grpc,
+                "http/protobuf" => OtlpProtocol.HttpProtobuf,
+                var protocol => throw new ConfigurationException("Groundwork:Observability:OtlpProtocol", $"must be grpc or http/protobuf (got '{protocol}')"),
+            },
+            TraceSampleRatio = configuration["Groundwork:Observability:TraceSampleRatio"] is not { Length: > 0 } ratio ? 1
                 : double.TryParse(ratio, NumberStyles.Float, CultureInfo.InvariantCulture, out var r) && r is >= 0 and <= 1 ? r
                 : throw new ConfigurationException("Groundwork:Observability:TraceSampleRatio", $"must be a number from 0 to 1 (got '{ratio}')"),
             ShutdownDrain = shutdownDrain,
@@ -409,6 +434,19 @@ public sealed record GroundworkSettings
         return TimeSpan.TryParse(v, CultureInfo.InvariantCulture, out var t) && t > TimeSpan.Zero
             ? t
             : throw new ConfigurationException(key, $"must be a positive time span like 00:15:00 (got '{v}')");
+    }
+
+    /// <summary>Like <see cref="Span"/>, but zero (<c>0</c>, <c>00:00:00</c>) is allowed and means "none".</summary>
+    private static TimeSpan NonNegativeSpan(IConfiguration c, string key, TimeSpan fallback)
+    {
+        if (c[key] is not { } v)
+        {
+            return fallback;
+        }
+
+        return v.Trim() == "0" ? TimeSpan.Zero
+            : TimeSpan.TryParse(v, CultureInfo.InvariantCulture, out var t) && t >= TimeSpan.Zero ? t
+            : throw new ConfigurationException(key, $"must be a time span like 00:00:05, or 0 (got '{v}')");
     }
 
     /// <summary>Limits are "permits per minute" (e.g. <c>Groundwork:RateLimits:Default=600</c>).</summary>

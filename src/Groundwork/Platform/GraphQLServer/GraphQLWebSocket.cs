@@ -251,7 +251,7 @@ public sealed class GraphQLWebSocket
                 var caller = await CredentialAuthenticator.AuthenticateAsync(_http, authorization, apiKey);
                 if (caller.CredentialRejected)
                 {
-                    await limiter.TryAcquireAsync(FailedCredentialLimitMiddleware.Policy, ip, rule);
+                    await limiter.RecordAsync(FailedCredentialLimitMiddleware.Policy, ip, rule);
                     return await CloseAsync((WebSocketCloseStatus)4403, "Forbidden");
                 }
 

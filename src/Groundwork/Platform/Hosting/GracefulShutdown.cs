@@ -6,7 +6,7 @@ namespace Groundwork.Platform.Hosting;
 /// <summary>
 /// What SIGTERM does, in order (docs/operations.md):
 /// <list type="number">
-/// <item>event streams end (they watch the host's stopping token) and <c>/health/ready</c> starts failing
+/// <item>event streams end (they watch the host's stopping token, which SIGTERM fires) and <c>/health/ready</c> starts failing
 /// (<see cref="ShutdownReadinessCheck"/>), while the node keeps serving for <c>Groundwork:Shutdown:Drain</c>, so a
 /// load balancer takes it out of rotation before it stops listening;</item>
 /// <item>Kestrel stops accepting and lets in-flight requests finish;</item>
@@ -17,8 +17,17 @@ namespace Groundwork.Platform.Hosting;
 /// </summary>
 public sealed class GracefulShutdown(GroundworkSettings settings, ILogger<GracefulShutdown> logger) : IHostedLifecycleService
 {
+    private volatile bool _stopping;
+
+    /// <summary>
+    /// True from the first step of stopping. SIGTERM fires the host's stopping token before this; a stop asked
+    /// in code (<c>IHost.StopAsync</c>) reaches this step first, so readiness looks at both.
+    /// </summary>
+    public bool Stopping => _stopping;
+
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
+        _stopping = true;
         if (settings.ShutdownDrain <= TimeSpan.Zero)
         {
             return;
@@ -47,10 +56,10 @@ public sealed class GracefulShutdown(GroundworkSettings settings, ILogger<Gracef
 }
 
 /// <summary>Readiness fails as soon as the node starts stopping, so no new traffic is routed to it.</summary>
-public sealed class ShutdownReadinessCheck(IHostApplicationLifetime lifetime) : IHealthCheck
+public sealed class ShutdownReadinessCheck(IHostApplicationLifetime lifetime, GracefulShutdown shutdown) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(lifetime.ApplicationStopping.IsCancellationRequested
+        Task.FromResult(shutdown.Stopping || lifetime.ApplicationStopping.IsCancellationRequested
             ? HealthCheckResult.Unhealthy("shutting down")
             : HealthCheckResult.Healthy());
 }

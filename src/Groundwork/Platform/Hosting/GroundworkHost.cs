@@ -81,7 +81,8 @@ public static class GroundworkHost
         var health = services.AddHealthChecks()
             .AddCheck<ShutdownReadinessCheck>("shutdown", tags: ["ready"])
             .AddDbContextCheck<GroundworkDbContext>("database", tags: ["ready"]);
-        services.AddHostedService<GracefulShutdown>();
+        services.AddSingleton<GracefulShutdown>();
+        services.AddHostedService(sp => sp.GetRequiredService<GracefulShutdown>());
         services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownTimeout);
         if (settings.Redis is { } redis)
         {
@@ -122,7 +123,7 @@ public static class GroundworkHost
                     .WithExposedHeaders("ETag", "Location", "X-Request-Id", "RateLimit", "RateLimit-Policy", "Retry-After");
             }
         }));
-        services.AddOpenApi(o => o.AddDocumentTransformer<OpenApiSecurity>().AddDocumentTransformer<OpenApiTags>());
+        services.AddOpenApi(o => o.AddDocumentTransformer<OpenApiSecurity>().AddDocumentTransformer<OpenApiDocumentDetails>());
         // The OpenAPI document is rebuilt on every request otherwise (tens of ms of CPU each, for anyone).
         services.AddOutputCache(o => o.AddPolicy("openapi", p => p.Expire(TimeSpan.FromHours(1))));
         return settings;
@@ -147,7 +148,7 @@ public static class GroundworkHost
             app.UseForwardedHeaders(forwarded);
         }
 
-        app.UseMetricsPortIsolation();
+        app.UseMetricsListener();
         app.UseMiddleware<RequestContextMiddleware>();
         app.UseGroundworkErrorHandling();
         app.UseUtf8Bodies();
@@ -169,7 +170,6 @@ public static class GroundworkHost
             feature.MapEndpoints(app, api);
         }
 
-        app.MapGroundworkMetrics();
         app.MapGraphQL();
         if (!app.Environment.IsProduction())
         {

@@ -26,7 +26,7 @@ namespace Groundwork.Platform.Hosting;
 public static class Observability
 {
     /// <summary>The service's own meters.</summary>
-    public static readonly string[] Meters = ["Groundwork.Cache", "Groundwork.Messaging", "Groundwork.Webhooks", "Groundwork.Security"];
+    public static readonly string[] Meters = ["Groundwork.Cache", "Groundwork.Messaging", "Groundwork.Webhooks", Operations.SecurityMetrics.MeterName];
 
     /// <summary>The service's own spans: one per operation, per outbox relay batch, per durable-consumer batch.</summary>
     public static readonly ActivitySource Source = new("Groundwork");
@@ -66,7 +66,8 @@ public static class Observability
         {
             telemetry.WithTracing(tracing => ConfigureTracing(tracing, settings.TraceSampleRatio)
                 .AddOtlpExporter(o => Otlp(o, settings, "v1/traces")));
-            telemetry.WithLogging(logging => logging.AddOtlpExporter(o => Otlp(o, settings, "v1/logs")));
+            // Scopes carry requestId, traceId and userId (RequestContextMiddleware): the collector needs them as much as stdout does.
+            telemetry.WithLogging(logging => logging.AddOtlpExporter(o => Otlp(o, settings, "v1/logs")), options => options.IncludeScopes = true);
         }
     }
 
@@ -75,7 +76,15 @@ public static class Observability
     {
         ArgumentNullException.ThrowIfNull(tracing);
         return tracing
-            .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(sampleRatio)))
+            // A caller's traceparent is continued (its trace id), but its sampled flag is not obeyed: a client could
+            // force every request of its own into the traces (or keep them all out). The ratio decides by trace id,
+            // so services sampling at the same ratio keep or drop the same traces.
+            .SetSampler(new ParentBasedSampler(
+                new TraceIdRatioBasedSampler(sampleRatio),
+                remoteParentSampled: new TraceIdRatioBasedSampler(sampleRatio),
+                remoteParentNotSampled: new TraceIdRatioBasedSampler(sampleRatio),
+                localParentSampled: new AlwaysOnSampler(),
+                localParentNotSampled: new AlwaysOffSampler()))
             .AddSource(Source.Name)
             .AddAspNetCoreInstrumentation(o =>
             {
@@ -95,7 +104,7 @@ public static class Observability
     private static void Otlp(OtlpExporterOptions options, GroundworkSettings settings, string signalPath)
     {
         var endpoint = settings.OtlpEndpoint!;
-        if (settings.OtlpProtocol == "http/protobuf")
+        if (settings.OtlpProtocol == OtlpProtocol.HttpProtobuf)
         {
             options.Protocol = OtlpExportProtocol.HttpProtobuf;
             // Over HTTP each signal has its own path under the collector's base URL.
@@ -108,7 +117,12 @@ public static class Observability
         }
     }
 
-    public static void MapGroundworkMetrics(this WebApplication app)
+    /// <summary>
+    /// Serves <c>/metrics</c> on the metrics listener and refuses everything else there (it must not become a second
+    /// door to the API). Decided by the port the connection arrived on, never by the Host header: a client could
+    /// name the metrics port in Host on the API port (through a proxy that forwards Host, too).
+    /// </summary>
+    public static void UseMetricsListener(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         var settings = app.Services.GetRequiredService<GroundworkSettings>();
@@ -117,27 +131,16 @@ public static class Observability
             return;
         }
 
-        MapMetrics(app, BindingAddressPort(url));
+        UsePrometheus(app, BindingAddressPort(url));
     }
 
-    // Only on the metrics listener; and that listener serves nothing else (UseMetricsPortIsolation).
-    private static void MapMetrics(WebApplication app, int port) =>
-        app.MapPrometheusScrapingEndpoint("/metrics").RequireHost($"*:{port}").AllowAnonymous().ExcludeFromDescription();
-
-    /// <summary>Refuses everything but <c>/metrics</c> on the metrics port (it must not become a second door to the API).</summary>
-    public static void UseMetricsPortIsolation(this WebApplication app)
+    // Apart, so a node without metrics never loads the exporter.
+    private static void UsePrometheus(WebApplication app, int port)
     {
-        ArgumentNullException.ThrowIfNull(app);
-        var settings = app.Services.GetRequiredService<GroundworkSettings>();
-        if (settings.MetricsUrl is not { } url)
-        {
-            return;
-        }
-
-        var port = BindingAddressPort(url);
+        app.UseOpenTelemetryPrometheusScrapingEndpoint(context => context.Connection.LocalPort == port && context.Request.Path == "/metrics");
         app.Use(async (context, next) =>
         {
-            if (context.Connection.LocalPort == port && !context.Request.Path.StartsWithSegments("/metrics"))
+            if (context.Connection.LocalPort == port)
             {
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
                 return;

@@ -40,7 +40,7 @@ public sealed class FailedCredentialLimitMiddleware(RequestDelegate next, RateLi
         await next(context);
         if (context.User.Identity?.IsAuthenticated != true)
         {
-            await limiter.TryAcquireAsync(Policy, ip, rule);
+            await limiter.RecordAsync(Policy, ip, rule);
         }
     }
 

@@ -58,7 +58,7 @@ public sealed class OperationPipeline(
 
         if (!result.IsSuccess)
         {
-            activity?.SetTag("groundwork.error.code", result.Error.Code.ToString());
+            activity?.SetTag("groundwork.error.code", result.Error.Code.WireName());
             if (result.Error.Code is ErrorCode.AuthorizationError or ErrorCode.AuthenticationError)
             {
                 await audit.RecordRefusalAsync(operation, request, call.Caller, result.Error);

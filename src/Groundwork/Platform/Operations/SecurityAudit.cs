@@ -23,10 +23,6 @@ public sealed class SecurityAudit(IServiceScopeFactory scopes, TimeProvider cloc
 {
     public const string AccessDenied = "auth.access_denied";
 
-    private static readonly System.Diagnostics.Metrics.Meter Meter = new("Groundwork.Security");
-    private static readonly System.Diagnostics.Metrics.Counter<long> Refusals = Meter.CreateCounter<long>(
-        "groundwork.auth.refusals", unit: "{request}", description: "Failed sign-ins and refused signed-in callers, by event type");
-
     /// <summary>One access_denied per user and operation per minute on each node: a user hammering a forbidden route cannot flood the log.</summary>
     public static readonly TimeSpan AccessDeniedQuiet = TimeSpan.FromMinutes(1);
 
@@ -49,7 +45,7 @@ public sealed class SecurityAudit(IServiceScopeFactory scopes, TimeProvider cloc
         }
 
         // Counted before the throttle below: the metric shows the whole flood, the log one entry per minute.
-        Refusals.Add(1, new KeyValuePair<string, object?>("event", audit.Type));
+        SecurityMetrics.AuthRefused(audit.Type);
 
         if (audit.Type == AccessDenied && caller.UserId is { } denied)
         {

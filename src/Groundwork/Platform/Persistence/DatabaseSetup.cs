@@ -35,13 +35,20 @@ public static class DatabaseSetup
         Common(options.UseSqlite(connectionString));
 
     internal static DbContextOptionsBuilder ConfigurePostgres(DbContextOptionsBuilder options, string connectionString) =>
-        Common(options.UseNpgsql(connectionString, npgsql => npgsql.ConfigureDataSource(source => source.ConfigureTracing(tracing => tracing
+        Common(options.UseNpgsql(connectionString, npgsql => npgsql.ConfigureDataSource(ConfigureDataSource)));
+
+    private static void ConfigureDataSource(Npgsql.NpgsqlDataSourceBuilder source)
+    {
+        // The pool's name labels its metrics; by default it is the connection string (host, port, user, database).
+        source.Name = "groundwork";
+        source.ConfigureTracing(tracing => tracing
             // Commands are traced as part of something (a request, a relay batch): the background loops' idle polls,
             // a few per second, would otherwise each be a trace of their own and bury the ones that matter.
             .ConfigureCommandFilter(_ => System.Diagnostics.Activity.Current is not null)
             .ConfigureBatchFilter(_ => System.Diagnostics.Activity.Current is not null)
             // Physical connection opens cannot be filtered that way, and the pool opens them outside any request.
-            .EnablePhysicalOpenTracing(false)))));
+            .EnablePhysicalOpenTracing(false));
+    }
 
     private static DbContextOptionsBuilder Common(DbContextOptionsBuilder options) =>
         options.UseSnakeCaseNamingConvention()
@@ -100,23 +107,66 @@ public static class DatabaseSetup
             return;
         }
 
-        // One connection for the lock and the migrations: a session lock belongs to its connection.
+        // One connection for the lock and the migrations: a session lock belongs to its connection. No command
+        // timeout while waiting for it or migrating: another node's migration (an index build) may take minutes.
+        var timeout = db.Database.GetCommandTimeout();
+        db.Database.SetCommandTimeout(0);
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
-            await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_lock({MigrationLockKey})", cancellationToken);
+            await WaitForMigrationLockAsync(db, services, cancellationToken);
             try
             {
                 await ApplyAsync(db, cancellationToken);
             }
             finally
             {
-                await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_unlock({MigrationLockKey})", CancellationToken.None);
+                await UnlockAsync(db, services);
             }
         }
         finally
         {
             await db.Database.CloseConnectionAsync();
+            db.Database.SetCommandTimeout(timeout);
+        }
+    }
+
+    /// <summary>
+    /// Takes the lock, saying so while another session holds it: a node stuck behind a hung migration must be
+    /// visible in its log, not silent.
+    /// </summary>
+    private static async Task WaitForMigrationLockAsync(GroundworkDbContext db, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DatabaseSetup));
+        for (var waited = 0; ; waited++)
+        {
+            if (await db.Database.SqlQueryRaw<bool>($"SELECT pg_try_advisory_lock({MigrationLockKey}) AS \"Value\"").SingleAsync(cancellationToken))
+            {
+                return;
+            }
+
+            if (waited % 10 == 0)
+            {
+                var holder = await db.Database.SqlQueryRaw<int>(
+                    $"SELECT pid AS \"Value\" FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = {MigrationLockKey & 0xFFFFFFFF} AND classid = {MigrationLockKey >> 32}")
+                    .FirstOrDefaultAsync(cancellationToken);
+                logger.LogWarning("Waiting for the migration lock, held by PostgreSQL backend {Pid} (another node migrating?)", holder);
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+        }
+    }
+
+    /// <summary>Closing the connection releases the lock anyway: a failed unlock must not hide why migrating failed.</summary>
+    private static async Task UnlockAsync(GroundworkDbContext db, IServiceProvider services)
+    {
+        try
+        {
+            await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_unlock({MigrationLockKey})", CancellationToken.None);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or InvalidOperationException)
+        {
+            services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DatabaseSetup)).LogWarning(e, "Could not release the migration lock; closing the connection releases it");
         }
     }
 

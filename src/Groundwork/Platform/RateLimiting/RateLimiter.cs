@@ -24,9 +24,6 @@ public sealed record RateLimitDecision(bool Allowed, string Policy, RateLimitRul
 public sealed class RateLimiter(TimeProvider clock, RedisRateLimitStore? shared = null)
 {
     private static readonly TimeSpan LeaseLifetime = TimeSpan.FromSeconds(1);
-    private static readonly System.Diagnostics.Metrics.Meter Meter = new("Groundwork.Security");
-    private static readonly System.Diagnostics.Metrics.Counter<long> Refused = Meter.CreateCounter<long>(
-        "groundwork.rate_limit.refusals", unit: "{request}", description: "Requests refused by a rate limit, by policy");
     private readonly ConcurrentDictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lease> _leases = new(StringComparer.Ordinal);
     private long _lastSweep;
@@ -37,6 +34,13 @@ public sealed class RateLimiter(TimeProvider clock, RedisRateLimitStore? shared 
     /// <summary>Whether a call would be allowed now, without taking a token (refuse early, count later).</summary>
     public ValueTask<RateLimitDecision> PeekAsync(string policy, string key, RateLimitRule rule) =>
         TakeAsync(policy, key, rule, consume: false, permits: 1);
+
+    /// <summary>
+    /// Spends a token to record something against a limit after the fact (a credential that failed), refusing
+    /// nothing now: unlike <see cref="TryAcquireAsync"/>, an empty bucket is not counted as a refused request.
+    /// </summary>
+    public async ValueTask RecordAsync(string policy, string key, RateLimitRule rule) =>
+        await DecideAsync(policy, key, rule, consume: true, permits: 1);
 
     /// <summary>Every refusal is counted for operators; the usual path (decided in memory) stays synchronous.</summary>
     private ValueTask<RateLimitDecision> TakeAsync(string policy, string key, RateLimitRule rule, bool consume, int permits)
@@ -56,7 +60,7 @@ public sealed class RateLimiter(TimeProvider clock, RedisRateLimitStore? shared 
     {
         if (!decision.Allowed)
         {
-            Refused.Add(1, new KeyValuePair<string, object?>("policy", decision.Policy));
+            Operations.SecurityMetrics.RateLimited(decision.Policy);
         }
 
         return decision;

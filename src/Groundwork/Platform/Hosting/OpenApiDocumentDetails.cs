@@ -3,8 +3,11 @@ using Microsoft.OpenApi;
 
 namespace Groundwork.Platform.Hosting;
 
-/// <summary>What each tag of the OpenAPI document groups (the reference at /docs shows it above the operations), and server URLs without a trailing slash.</summary>
-internal sealed class OpenApiTags : IOpenApiDocumentTransformer
+/// <summary>
+/// Details of the OpenAPI document that no endpoint declares: what each tag groups (the reference at /docs shows it
+/// above the operations), and server URLs without a trailing slash.
+/// </summary>
+internal sealed class OpenApiDocumentDetails : IOpenApiDocumentTransformer
 {
     private static readonly Dictionary<string, string> Descriptions = new(StringComparer.Ordinal)
     {
