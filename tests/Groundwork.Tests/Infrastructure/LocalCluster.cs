@@ -22,13 +22,15 @@ public sealed class LocalCluster : IAsyncLifetime
 
     public Uri Metrics(int index) => new($"http://127.0.0.1:{_state[$"NODE{index}_METRICS"]}");
 
-    public string Database => $"Host=127.0.0.1;Port={_state["PG_PORT"]};Username=postgres;Database=groundwork";
+    public string Database => $"Host=127.0.0.1;Port={_state["PG_PORT"]};Username=postgres;Password={_state["PG_PASSWORD"]};Database=groundwork";
 
     public async ValueTask InitializeAsync()
     {
+        // `up` stops what it started when it fails; `down` here covers a run the timeout cut short.
         var (code, output) = await RunAsync("up", "2");
         if (code != 0)
         {
+            await RunAsync("down");
             throw new InvalidOperationException($"local-cluster.sh up failed ({code}): {output}");
         }
 
@@ -97,7 +99,16 @@ public sealed class LocalCluster : IAsyncLifetime
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        await process.WaitForExitAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            return (-1, "timed out after 5 minutes");
+        }
+
         return (process.ExitCode, await output + await error);
     }
 }

@@ -15,6 +15,24 @@ public sealed class ServerProcess(string folder, string connectionString, IReadO
 
     public Uri Address => new($"http://127.0.0.1:{Port}");
 
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _log = new();
+
+    /// <summary>The server's last 200 lines of output (for failure messages).</summary>
+    public string Log => string.Join('\n', _log);
+
+    private void Remember(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        _log.Enqueue(line);
+        while (_log.Count > 200 && _log.TryDequeue(out _))
+        {
+        }
+    }
+
     private ProcessStartInfo StartInfo(string args)
     {
         var info = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "groundwork.dll")}\" {args}")
@@ -66,7 +84,17 @@ public sealed class ServerProcess(string folder, string connectionString, IReadO
         using var process = Process.Start(info)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"groundwork {args} did not finish in 3 minutes");
+        }
+
         return (process.ExitCode, await output, await error);
     }
 
@@ -74,8 +102,8 @@ public sealed class ServerProcess(string folder, string connectionString, IReadO
     public async Task StartAsync()
     {
         _process = Process.Start(StartInfo(""))!;
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
+        _process.OutputDataReceived += (_, e) => Remember(e.Data);
+        _process.ErrorDataReceived += (_, e) => Remember(e.Data);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         using var probe = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(5) };
@@ -99,11 +127,11 @@ public sealed class ServerProcess(string folder, string connectionString, IReadO
         throw new TimeoutException("server did not become ready");
     }
 
-    /// <summary>SIGTERM, as an orchestrator stops a node: graceful shutdown runs (flushes included); waits for the exit.</summary>
-    public Task<int> StopGracefullyAsync() => SignalTerminate();
-
-    /// <summary>Sends SIGTERM now; the task completes with the exit code when the process has exited.</summary>
-    public Task<int> SignalTerminate()
+    /// <summary>
+    /// SIGTERM, as an orchestrator stops a node: sent now; graceful shutdown runs (flushes included) and the task
+    /// completes with the exit code when the process has exited.
+    /// </summary>
+    public Task<int> TerminateAsync()
     {
         var process = _process ?? throw new InvalidOperationException("not running");
         using (var term = Process.Start("kill", $"-TERM {process.Id}")!)

@@ -1,5 +1,4 @@
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.RegularExpressions;
 using Groundwork.Tests.Infrastructure;
 using Npgsql;
@@ -7,9 +6,10 @@ using Npgsql;
 namespace Groundwork.Tests.Reliability;
 
 /// <summary>
-/// SIGTERM as an orchestrator sends it, to a real server process with 50 requests in flight: readiness fails
-/// first while the node still serves, every in-flight request completes, the relay publishes what they wrote,
-/// and the process exits by itself, cleanly.
+/// SIGTERM as an orchestrator sends it, to a real server process with 50 transfers in flight (held inside their
+/// handlers by a row lock the test owns): readiness fails first while the node still serves, then the node stops
+/// accepting connections, and only then is the lock released: every transfer completes, the relay publishes what
+/// they wrote, and the process exits by itself, cleanly.
 /// </summary>
 public sealed partial class GracefulShutdownTests(PostgresServer postgres) : IDisposable
 {
@@ -21,12 +21,13 @@ public sealed partial class GracefulShutdownTests(PostgresServer postgres) : IDi
     public async Task Sigterm_fails_readiness_first_then_lets_50_in_flight_requests_finish_and_exits()
     {
         Directory.CreateDirectory(_folder);
-        var database = await postgres.CreateDatabaseAsync();
+        // Room in the pool for the 50 waiting transfers and the probes (the suite's default pool is 30).
+        var database = new NpgsqlConnectionStringBuilder(await postgres.CreateDatabaseAsync()) { MaxPoolSize = 100 }.ConnectionString;
         var metricsPort = PostgresServer.FreePort();
         _server = new ServerProcess(_folder, database, new Dictionary<string, string>
         {
-            // Long enough that the readiness probe below sees it fail while the node still answers.
-            ["Groundwork__Shutdown__Drain"] = "00:00:10",
+            // Long enough for the probe below to see readiness fail while the node still answers.
+            ["Groundwork__Shutdown__Drain"] = "00:00:03",
             ["Groundwork__Shutdown__Timeout"] = "00:01:00",
             ["Groundwork__Observability__MetricsUrl"] = $"http://127.0.0.1:{metricsPort}",
         });
@@ -37,18 +38,23 @@ public sealed partial class GracefulShutdownTests(PostgresServer postgres) : IDi
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = InFlight + 10 };
         using var http = new HttpClient(handler) { BaseAddress = _server.Address, Timeout = TimeSpan.FromMinutes(2) };
         var login = await (await http.PostAsJsonAsync("/api/v1/auth/login", new { email = "admin@term.test", password = "term-test-password" })).AssertStatus(200);
-        var token = login["accessToken"]!.GetValue<string>();
+        http.DefaultRequestHeaders.Authorization = new("Bearer", login["accessToken"]!.GetValue<string>());
+        var from = await OpenAccountAsync(http, deposit: 1_000);
+        var to = await OpenAccountAsync(http, deposit: 0);
 
-        // 50 requests whose bodies stop half-way: the server has them (their handlers are reading the body)
-        // and cannot finish them until the bodies are released, after SIGTERM.
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var requests = Enumerable.Range(0, InFlight).Select(i =>
+        // The test holds the paying account's row: each transfer gets in, then waits inside its transaction.
+        await using var blocker = new NpgsqlConnection(database);
+        await blocker.OpenAsync();
+        await using var hold = await blocker.BeginTransactionAsync();
+        await using (var lockRow = new NpgsqlCommand($"SELECT 1 FROM accounts WHERE id = '{from}' FOR UPDATE", blocker, hold))
         {
-            var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/posts")
-            {
-                Content = new HalfThenRest($$"""{"title":"in flight {{i}}","content":"written during shutdown""", "\",\"published\":true}", release.Task),
-            };
-            request.Headers.Authorization = new("Bearer", token);
+            await lockRow.ExecuteScalarAsync();
+        }
+
+        var transfers = Enumerable.Range(0, InFlight).Select(_ =>
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/transfers") { Content = JsonContent.Create(new { fromAccountId = from, toAccountId = to, amount = 1 }) };
+            request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
             return http.SendAsync(request);
         }).ToList();
 
@@ -56,49 +62,82 @@ public sealed partial class GracefulShutdownTests(PostgresServer postgres) : IDi
         await WaitUntilAsync(async () => ActiveRequests(await scraper.GetStringAsync("/metrics")) >= InFlight, "the server never had 50 requests in flight");
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var stopping = _server.SignalTerminate();
+        var stopping = _server.TerminateAsync();
 
         // Readiness fails first, while the node still answers (the probe itself is served).
-        using var probe = new HttpClient { BaseAddress = _server.Address, Timeout = TimeSpan.FromSeconds(5) };
-        await WaitUntilAsync(async () => (int)(await probe.GetAsync("/health/ready")).StatusCode == 503, "readiness never failed");
-        Assert.Equal(200, (int)(await probe.GetAsync("/health/live")).StatusCode);
-        Assert.False(requests.Any(r => r.IsCompleted), "an in-flight request ended before its body was sent");
-
-        release.SetResult();
-        foreach (var request in requests)
+        using (var probe = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero }) { BaseAddress = _server.Address, Timeout = TimeSpan.FromSeconds(5) })
         {
-            var response = await request;
+            await WaitUntilAsync(async () => (int)(await probe.GetAsync("/health/ready")).StatusCode == 503, "readiness never failed");
+            Assert.Equal(200, (int)(await probe.GetAsync("/health/live")).StatusCode);
+        }
+
+        // After the drain the node stops accepting connections; the 50 are still in flight.
+        await WaitUntilAsync(async () => !await AcceptsConnectionsAsync(_server.Port), "the node never stopped accepting connections");
+        Assert.False(transfers.Any(t => t.IsCompleted), "an in-flight transfer ended before the row was released");
+
+        await hold.RollbackAsync();
+        foreach (var transfer in transfers)
+        {
+            var response = await transfer;
+            Assert.True((int)response.StatusCode == 201, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}\n{_server.Log}");
             var created = await response.AssertStatus(201);
-            Assert.StartsWith("in flight ", created["data"]!["title"]!.GetValue<string>(), StringComparison.Ordinal);
+            Assert.Equal(1, created["data"]!["amount"]!.GetValue<long>());
         }
 
         Assert.Equal(0, await stopping);
         Assert.True(clock.Elapsed < TimeSpan.FromMinutes(1), $"the process took {clock.Elapsed} to exit, longer than its shutdown timeout");
 
         // Everything acknowledged is in the database, and the relay published it before the process left.
-        await using var db = new NpgsqlConnection(database);
-        await db.OpenAsync();
-        Assert.Equal(InFlight, await Scalar(db, "SELECT count(*) FROM posts WHERE title LIKE 'in flight %'"));
-        Assert.Equal(0, await Scalar(db, "SELECT count(*) FROM outbox WHERE published_at IS NULL"));
-        Assert.True(await Scalar(db, "SELECT count(*) FROM outbox WHERE type = 'post.published'") >= InFlight);
+        Assert.Equal(InFlight, await ScalarAsync(blocker, $"SELECT count(*) FROM ledger_transactions WHERE from_account_id = '{from}'"));
+        Assert.Equal(1_000 - InFlight, await ScalarAsync(blocker, $"SELECT balance FROM accounts WHERE id = '{from}'"));
+        Assert.Equal(0, await ScalarAsync(blocker, "SELECT count(*) FROM outbox WHERE published_at IS NULL"));
+        Assert.True(await ScalarAsync(blocker, "SELECT count(*) FROM outbox WHERE type = 'transfer.completed'") >= InFlight);
     }
 
-    private static async Task<long> Scalar(NpgsqlConnection db, string sql)
+    private static async Task<Guid> OpenAccountAsync(HttpClient http, long deposit)
+    {
+        var account = await (await http.PostAsJsonAsync("/api/v1/accounts", new { currency = "EUR" })).AssertStatus(201);
+        var id = Guid.Parse(account["data"]!["id"]!.GetValue<string>());
+        if (deposit > 0)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/accounts/{id}/deposits") { Content = JsonContent.Create(new { amount = deposit }) };
+            request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+            await (await http.SendAsync(request)).AssertStatus(201);
+        }
+
+        return id;
+    }
+
+    private static async Task<long> ScalarAsync(NpgsqlConnection db, string sql)
     {
         await using var command = new NpgsqlCommand(sql, db);
         return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Requests the server is handling now (ASP.NET Core's http.server.active_requests, all routes).</summary>
+    /// <summary>POSTs the server is handling now (ASP.NET Core's http.server.active_requests; the scrape itself is a GET).</summary>
     private static long ActiveRequests(string metrics) =>
         ActiveLine().Matches(metrics).Sum(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
 
-    [GeneratedRegex(@"^http_server_active_requests\{.*\} (\d+)\r?$", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^http_server_active_requests\{.*http_request_method=""POST"".*\} (\d+)\r?$", RegexOptions.Multiline)]
     private static partial Regex ActiveLine();
+
+    private static async Task<bool> AcceptsConnectionsAsync(int port)
+    {
+        try
+        {
+            using var socket = new System.Net.Sockets.TcpClient();
+            await socket.ConnectAsync("127.0.0.1", port);
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
+    }
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition, string failure)
     {
-        for (var i = 0; i < 600; i++)
+        for (var i = 0; i < 1200; i++)
         {
             if (await condition())
             {
@@ -120,25 +159,6 @@ public sealed partial class GracefulShutdownTests(PostgresServer postgres) : IDi
         }
         catch (IOException)
         {
-        }
-    }
-
-    /// <summary>A JSON body sent in two parts: the second only when <paramref name="release"/> completes.</summary>
-    private sealed class HalfThenRest(string first, string rest, Task release) : HttpContent
-    {
-        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
-        {
-            await stream.WriteAsync(Encoding.UTF8.GetBytes(first));
-            await stream.FlushAsync();
-            await release;
-            await stream.WriteAsync(Encoding.UTF8.GetBytes(rest));
-        }
-
-        protected override bool TryComputeLength(out long length)
-        {
-            length = Encoding.UTF8.GetByteCount(first) + Encoding.UTF8.GetByteCount(rest);
-            Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
-            return true;
         }
     }
 }

@@ -78,7 +78,7 @@ public sealed class LastSeenShutdownTests(PostgresServer postgres) : IAsyncDispo
             await (await http.GetAsync($"/api/v1/posts/{postId}")).AssertStatus(200);
         }
 
-        Assert.Equal(0, await _server.StopGracefullyAsync());
+        Assert.Equal(0, await _server.TerminateAsync());
 
         await using var check = new NpgsqlConnection(connectionString);
         await check.OpenAsync();

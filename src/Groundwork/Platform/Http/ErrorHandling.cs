@@ -103,6 +103,14 @@ public static partial class ErrorHandling
     {
         var exception = context.Features.Get<IExceptionHandlerFeature>()?.Error;
         var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Groundwork.Errors");
+        if (exception is OperationCanceledException && context.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested)
+        {
+            // The node is stopping and Kestrel cut a request still waiting for its body: nothing ran, retry elsewhere.
+            logger.LogInformation("A request still sending its body was cut short by the shutdown");
+            await RestErrors.WriteAsync(context, new Error(ErrorCode.ServiceUnavailable, "This node is shutting down, retry"));
+            return;
+        }
+
         var error = Classify(exception);
         if (error.Code is ErrorCode.InternalError or ErrorCode.ServiceUnavailable)
         {
