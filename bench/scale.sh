@@ -13,7 +13,10 @@ THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-32}
 CPUS=$(nproc)
 [ "$CPUS" -ge 2 ] || { echo "scale.sh needs at least 2 CPUs"; exit 1; }
-command -v wrk >/dev/null || { [ "$(id -u)" -eq 0 ] && apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
+if ! command -v wrk >/dev/null; then
+  [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null || { echo "scale.sh needs wrk (apt-get install wrk)"; exit 1; }
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends wrk >/dev/null
+fi
 
 WORK=$(mktemp -d /tmp/gw-scale.XXXXXX)
 chmod 755 "$WORK" # PostgreSQL runs as its own user and must reach its folder inside

@@ -12,6 +12,14 @@ const here = dirname(fileURLToPath(import.meta.url));
 const deploy = resolve(process.argv[2] ?? join(here, ".."));
 const root = resolve(deploy, "..");
 const problems = [];
+// .NET time spans as settings spell them: [d.]hh:mm:ss[.fff], or 0.
+function seconds(text, key) {
+  const match = /^(?:(\d+)\.)?(\d+):(\d+):(\d+(?:\.\d+)?)$/.exec(String(text).trim());
+  if (String(text).trim() === "0") return 0;
+  if (!match) { problems.push(`k8s: ${key} is not a time span like 00:00:30 (got '${text}')`); return NaN; }
+  const [, days, h, m, s] = match;
+  return Number(days ?? 0) * 86400 + Number(h) * 3600 + Number(m) * 60 + Number(s);
+}
 const problem = (file, message) => problems.push(`${file}: ${message}`);
 
 // --- Kubernetes ---------------------------------------------------------------------------------------------
@@ -21,10 +29,12 @@ const manifests = readdirSync(k8s).filter(f => f.endsWith(".yaml") && f !== "kus
 for (const listed of kustomization.resources ?? []) {
   if (!existsSync(join(k8s, listed))) problem("k8s/kustomization.yaml", `lists ${listed}, which does not exist`);
 }
+// Everything is applied together, except examples and the migration Job (applied, and waited for, before).
+const runFirst = new Set(manifests.filter(f => /^\s*kind:\s*Job\s*$/m.test(readFileSync(join(k8s, f), "utf8"))));
 for (const file of manifests) {
-  if (!file.includes(".example.") && !(kustomization.resources ?? []).includes(file)) {
-    problem("k8s/kustomization.yaml", `does not list ${file}`);
-  }
+  const listed = (kustomization.resources ?? []).includes(file);
+  if (runFirst.has(file) && listed) problem("k8s/kustomization.yaml", `lists ${file}: a Job applied with the Deployment races it, and its template cannot change on the next apply`);
+  if (!runFirst.has(file) && !file.includes(".example.") && !listed) problem("k8s/kustomization.yaml", `does not list ${file}`);
 }
 
 const kinds = new Map();
@@ -77,13 +87,30 @@ for (const workload of [...(kinds.get("Deployment") ?? []), ...(kinds.get("Job")
     }
   }
   if (workload.kind === "Deployment") {
-    const config = (kinds.get("ConfigMap") ?? []).find(c => configNames.has(c.metadata.name))?.data ?? {};
-    const seconds = text => { const [h, m, s] = String(text ?? "0:0:0").split(":").map(Number); return h * 3600 + m * 60 + s; };
-    const timeout = seconds(config["Groundwork__Shutdown__Timeout"] ?? "00:00:30");
-    if (seconds(config["Groundwork__Shutdown__Drain"] ?? "00:00:05") >= timeout) problem("k8s", "ConfigMap: Shutdown:Drain must be shorter than Shutdown:Timeout");
+    // The settings the pods actually get: the ConfigMaps their envFrom names.
+    const used = pod.containers.flatMap(c => (c.envFrom ?? []).map(e => e.configMapRef?.name)).filter(Boolean);
+    const config = Object.assign({}, ...(kinds.get("ConfigMap") ?? []).filter(c => used.includes(c.metadata.name)).map(c => c.data ?? {}));
+    const timeout = seconds(config["Groundwork__Shutdown__Timeout"] ?? "00:00:30", "Groundwork__Shutdown__Timeout");
+    if (seconds(config["Groundwork__Shutdown__Drain"] ?? "00:00:05", "Groundwork__Shutdown__Drain") >= timeout) problem("k8s", "ConfigMap: Shutdown:Drain must be shorter than Shutdown:Timeout");
     if ((pod.terminationGracePeriodSeconds ?? 30) <= timeout) {
       problem("k8s", `${name}: terminationGracePeriodSeconds (${pod.terminationGracePeriodSeconds ?? 30}) must exceed Groundwork__Shutdown__Timeout (${timeout} s)`);
     }
+  }
+}
+
+// Pods a Service, PodDisruptionBudget or Deployment selects must be the Deployment's own: a migration Job's pod
+// picked up by the Service would get traffic, and the budget would count it.
+const matches = (selector, labels) => Object.entries(selector ?? {}).every(([k, v]) => labels?.[k] === v);
+for (const job of kinds.get("Job") ?? []) {
+  const labels = job.spec.template.metadata?.labels ?? {};
+  for (const service of kinds.get("Service") ?? []) {
+    if (service.spec.selector && matches(service.spec.selector, labels)) problem("k8s", `Service ${service.metadata.name} selects the pods of Job ${job.metadata.name}`);
+  }
+  for (const budget of kinds.get("PodDisruptionBudget") ?? []) {
+    if (matches(budget.spec.selector?.matchLabels, labels)) problem("k8s", `PodDisruptionBudget ${budget.metadata.name} counts the pods of Job ${job.metadata.name}`);
+  }
+  for (const deployment of kinds.get("Deployment") ?? []) {
+    if (matches(deployment.spec.selector?.matchLabels, labels)) problem("k8s", `Deployment ${deployment.metadata.name} selects the pods of Job ${job.metadata.name}`);
   }
 }
 

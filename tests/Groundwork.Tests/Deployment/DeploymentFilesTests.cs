@@ -22,9 +22,9 @@ public sealed class DeploymentFilesTests : IDisposable
     }
 
     [Fact]
-    public async Task The_check_catches_a_schema_error_a_writable_root_a_missing_probe_and_a_bad_compose_service()
+    public async Task The_check_catches_a_schema_error_a_writable_root_a_missing_probe_a_selector_overlap_and_a_bad_compose_service()
     {
-        // A copy of the repository's deploy/ and Dockerfile, broken four ways.
+        // A copy of the repository's deploy/ and Dockerfile, broken five ways.
         CopyFolder(RepoFiles.PathOf("deploy"), Path.Combine(_copy, "deploy"), skip: "node_modules");
         File.Copy(RepoFiles.PathOf("Dockerfile"), Path.Combine(_copy, "Dockerfile"));
         foreach (var source in new[] { "global.json", "Directory.Build.props", "Directory.Packages.props", ".editorconfig" })
@@ -41,6 +41,8 @@ public sealed class DeploymentFilesTests : IDisposable
             .Replace("readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false", StringComparison.Ordinal)
             .Replace("          readinessProbe:", "          notAProbe:", StringComparison.Ordinal);
         await File.WriteAllTextAsync(deployment, text);
+        var service = Path.Combine(_copy, "deploy", "k8s", "service.yaml");
+        await File.WriteAllTextAsync(service, (await File.ReadAllTextAsync(service)).Replace(", app.kubernetes.io/component: api }", " }", StringComparison.Ordinal));
         var compose = Path.Combine(_copy, "deploy", "compose.yaml");
         await File.WriteAllTextAsync(compose, (await File.ReadAllTextAsync(compose)).Replace("    image: redis:7", "    image: [redis]", StringComparison.Ordinal));
 
@@ -50,6 +52,7 @@ public sealed class DeploymentFilesTests : IDisposable
         Assert.Contains("writable root filesystem", output, StringComparison.Ordinal);
         Assert.Contains("no readinessProbe", output, StringComparison.Ordinal);
         Assert.Contains("/services/redis/image must be string", output, StringComparison.Ordinal);
+        Assert.Contains("Service groundwork selects the pods of Job groundwork-migrate", output, StringComparison.Ordinal);
     }
 
     private static async Task<(int Code, string Output)> ValidateAsync(string deployFolder)
