@@ -307,5 +307,5 @@ case "${1:-}" in
   admin) load; env ASPNETCORE_ENVIRONMENT=Production Groundwork__Database__Provider=postgres \
     ConnectionStrings__Database="$(database)" Groundwork__Redis="$(redis)" Groundwork__Auth__KeysPath="$DIR/keys" \
     dotnet "$APP" create-admin --email "${2:?email}" --name "${3:?name}" ;;
-  *) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 64 ;;
+  *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 64 ;;
 esac

@@ -92,12 +92,17 @@ public sealed class OperatorCommandsTests(PostgresServer postgres) : IDisposable
         Assert.Equal(0, await node.RunCommandAsync("migrate"));
         Assert.Equal(0, await node.RunCommandAsync("rotate-signing-key"));
 
-        var healthy = await node.RunCommandWithOutputAsync("doctor");
+        await using var redis = new RedisServer();
+        await redis.InitializeAsync();
+        var healthy = await node.RunCommandWithOutputAsync("doctor", new Dictionary<string, string> { ["Groundwork__Redis"] = redis.Configuration });
         Assert.True(healthy.Code == 0, healthy.Out + healthy.Err);
         var lines = healthy.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.All(lines, line => Assert.Matches(@"^(ok|warn|FAIL) +[a-z ]+ +\S", line));
         Assert.Contains(lines, line => line.StartsWith("ok    database", StringComparison.Ordinal) && line.Contains("up to date", StringComparison.Ordinal));
-        Assert.Contains(lines, line => line.StartsWith("ok    signing keys", StringComparison.Ordinal));
+        Assert.Contains(lines, line => line.StartsWith("ok    signing keys", StringComparison.Ordinal) && line.Contains("1 key(s)", StringComparison.Ordinal));
+        Assert.Contains(lines, line => line.StartsWith("ok    redis", StringComparison.Ordinal) && line.Contains("PING", StringComparison.Ordinal));
+        // PostgreSQL without RabbitMQ: fine for one node, said once as a warning.
+        Assert.Contains(lines, line => line.StartsWith("warn  topology", StringComparison.Ordinal) && line.Contains("no RabbitMQ", StringComparison.Ordinal));
         Assert.Equal("", healthy.Err);
 
         // Nothing listens on the Redis port nor on the database's: two failures, one line each, and the password in
@@ -109,8 +114,8 @@ public sealed class OperatorCommandsTests(PostgresServer postgres) : IDisposable
             ["ConnectionStrings__Database"] = builder.ConnectionString,
         });
         Assert.Equal(1, broken.Code);
-        Assert.Contains(broken.Out.Split('\n'), line => line.StartsWith("FAIL  redis", StringComparison.Ordinal));
-        Assert.Contains(broken.Out.Split('\n'), line => line.StartsWith("FAIL  database", StringComparison.Ordinal));
+        Assert.Contains(broken.Out.Split('\n'), line => line.StartsWith("FAIL  redis", StringComparison.Ordinal) && line.Contains("unreachable", StringComparison.Ordinal));
+        Assert.Contains(broken.Out.Split('\n'), line => line.StartsWith("FAIL  database", StringComparison.Ordinal) && line.Contains($"Failed to connect to 127.0.0.1:{builder.Port}", StringComparison.Ordinal));
         Assert.DoesNotContain("wrong-s3cret", broken.Out + broken.Err, StringComparison.Ordinal);
     }
 
