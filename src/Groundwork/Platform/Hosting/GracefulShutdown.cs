@@ -1,5 +1,4 @@
 using Groundwork.Platform.Configuration;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Groundwork.Platform.Hosting;
 
@@ -7,7 +6,7 @@ namespace Groundwork.Platform.Hosting;
 /// What SIGTERM does, in order (docs/operations.md):
 /// <list type="number">
 /// <item>event streams end (they watch the host's stopping token, which SIGTERM fires) and <c>/health/ready</c> starts failing
-/// (<see cref="ShutdownReadinessCheck"/>), while the node keeps serving for <c>Groundwork:Shutdown:Drain</c>, so a
+/// (<see cref="ShutdownReadiness"/>), while the node keeps serving for <c>Groundwork:Shutdown:Drain</c>, so a
 /// load balancer takes it out of rotation before it stops listening;</item>
 /// <item>Kestrel stops accepting and lets in-flight requests finish;</item>
 /// <item>the background services stop: the write-behind buffers are flushed and the outbox relay publishes what is
@@ -56,10 +55,28 @@ public sealed class GracefulShutdown(GroundworkSettings settings, ILogger<Gracef
 }
 
 /// <summary>Readiness fails as soon as the node starts stopping, so no new traffic is routed to it.</summary>
-public sealed class ShutdownReadinessCheck(IHostApplicationLifetime lifetime, GracefulShutdown shutdown) : IHealthCheck
+public static class ShutdownReadiness
 {
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(shutdown.Stopping || lifetime.ApplicationStopping.IsCancellationRequested
-            ? HealthCheckResult.Unhealthy("shutting down")
-            : HealthCheckResult.Healthy());
+    /// <summary>
+    /// Answers <c>/health/ready</c> with 503 from the first step of stopping, before the health checks run: a
+    /// probe every few seconds during the drain is expected, not an error to log.
+    /// </summary>
+    public static void UseShutdownReadiness(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+        var shutdown = app.Services.GetRequiredService<GracefulShutdown>();
+        app.Use(async (context, next) =>
+        {
+            if ((shutdown.Stopping || lifetime.ApplicationStopping.IsCancellationRequested) && context.Request.Path == "/health/ready")
+            {
+                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                context.Response.ContentType = "text/plain";
+                await context.Response.WriteAsync("Unhealthy: shutting down");
+                return;
+            }
+
+            await next(context);
+        });
+    }
 }

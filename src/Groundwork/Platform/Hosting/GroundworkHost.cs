@@ -78,9 +78,7 @@ public static class GroundworkHost
         services.AddSingleton(TimeProvider.System);
         services.AddMemoryCache();
         services.AddSingleton<RateLimiter>();
-        var health = services.AddHealthChecks()
-            .AddCheck<ShutdownReadinessCheck>("shutdown", tags: ["ready"])
-            .AddDbContextCheck<GroundworkDbContext>("database", tags: ["ready"]);
+        var health = services.AddHealthChecks().AddDbContextCheck<GroundworkDbContext>("database", tags: ["ready"]);
         services.AddSingleton<GracefulShutdown>();
         services.AddHostedService(sp => sp.GetRequiredService<GracefulShutdown>());
         services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownTimeout);
@@ -149,6 +147,7 @@ public static class GroundworkHost
         }
 
         app.UseMetricsListener();
+        app.UseShutdownReadiness();
         app.UseMiddleware<RequestContextMiddleware>();
         app.UseGroundworkErrorHandling();
         app.UseUtf8Bodies();
