@@ -90,6 +90,11 @@ public sealed class TracingTests(TracedPostgresApp app) : IClassFixture<TracedPo
         Assert.All(database, s => Assert.True(IsWithin(s, operation, spans), $"{s.DisplayName} is not under the operation"));
         Assert.Contains(statements, q => q.Contains("UPDATE accounts SET balance", StringComparison.Ordinal));
         Assert.Contains(statements, q => q.Contains("INSERT INTO ledger_transactions", StringComparison.Ordinal) && q.Contains("INSERT INTO outbox", StringComparison.Ordinal));
+
+        // Five round trips while the transaction is open: the idempotency claim, the accounts, the two balance
+        // updates, then every insert in one batch (no savepoint before it); the commit follows.
+        Assert.DoesNotContain(statements, q => q.Contains("SAVEPOINT", StringComparison.Ordinal));
+        Assert.True(statements.Count == 5, string.Join("\n---\n", statements));
     }
 
     [Fact]

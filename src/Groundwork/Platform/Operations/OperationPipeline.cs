@@ -184,6 +184,10 @@ public sealed class OperationPipeline(
             ? await db.Database.BeginTransactionAsync(isolation, cancellationToken)
             : await db.Database.BeginTransactionAsync(cancellationToken);
 
+        // EF would open a savepoint before SaveChanges (a round trip of its own, with the rows still locked) so a
+        // failed save could be undone while the transaction lives on; here a failed save ends the whole attempt.
+        db.Database.AutoSavepointsEnabled = false;
+
         if (claim is not null)
         {
             switch (await idempotency.ClaimAsync(db, claim, call.IdempotencyKeyField, cancellationToken))
