@@ -27,7 +27,7 @@ public sealed partial class GracefulShutdownTests(PostgresServer postgres) : IDi
         _server = new ServerProcess(_folder, database, new Dictionary<string, string>
         {
             // Long enough for the probe below to see readiness fail while the node still answers.
-            ["Groundwork__Shutdown__Drain"] = "00:00:03",
+            ["Groundwork__Shutdown__Drain"] = "00:00:05",
             ["Groundwork__Shutdown__Timeout"] = "00:01:00",
             ["Groundwork__Observability__MetricsUrl"] = $"http://127.0.0.1:{metricsPort}",
         });
