@@ -95,6 +95,24 @@ public abstract class TransferTests(GroundworkApp app)
     }
 
     [Fact]
+    public async Task A_refused_debit_undoes_the_credit_that_ran_before_it()
+    {
+        // Both balance updates go in one command, in account-id order. Bob's account was opened after Alice's, so
+        // its id sorts later: the credit to Alice runs first, then Bob's debit fails. The credit must not stay.
+        var (admin, alice, bob, a, b) = await SetupAsync(deposit: 100);
+        Assert.True(a.CompareTo(b) < 0, "the test needs the receiving account to sort first");
+
+        var refused = await bob.Client().SendAsync(Post("/api/v1/transfers", new { fromAccountId = b, toAccountId = a, amount = 1 }, Guid.NewGuid().ToString()));
+        await refused.AssertError(422, "INSUFFICIENT_FUNDS");
+        Assert.Equal(100, await app.BalanceAsync(a));
+        Assert.Equal(0, await app.BalanceAsync(b));
+        var account = await (await alice.Client().GetAsync($"/api/v1/accounts/{a}")).AssertStatus(200);
+        Assert.Equal(100, account["data"]!["balance"]!.GetValue<long>());
+        Assert.Equal(0, await app.Db(db => db.LedgerTransactions.CountAsync(t => t.FromAccountId == b)));
+        await app.AssertLedgerOkAsync(admin);
+    }
+
+    [Fact]
     public async Task Same_key_with_a_different_body_is_422_and_moves_nothing()
     {
         var (_, alice, _, a, b) = await SetupAsync();

@@ -91,10 +91,10 @@ public sealed class TracingTests(TracedPostgresApp app) : IClassFixture<TracedPo
         Assert.Contains(statements, q => q.Contains("UPDATE accounts SET balance", StringComparison.Ordinal));
         Assert.Contains(statements, q => q.Contains("INSERT INTO ledger_transactions", StringComparison.Ordinal) && q.Contains("INSERT INTO outbox", StringComparison.Ordinal));
 
-        // Five round trips while the transaction is open: the idempotency claim, the accounts, the two balance
-        // updates, then every insert in one batch (no savepoint before it); the commit follows.
+        // Four round trips while the transaction is open: the idempotency claim, the accounts, both balance updates
+        // in one command, then every insert in one batch (no savepoint before it); the commit follows.
         Assert.DoesNotContain(statements, q => q.Contains("SAVEPOINT", StringComparison.Ordinal));
-        Assert.True(statements.Count == 5, string.Join("\n---\n", statements));
+        Assert.True(statements.Count == 4, string.Join("\n---\n", statements));
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using Groundwork.Platform.Messaging;
 using Groundwork.Platform.Operations;
 using Groundwork.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Groundwork.Features.Ledger;
 
@@ -67,32 +68,80 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Tim
         }
 
 
-        var legs = new[] { (Account: from, Delta: -amount), (Account: to, Delta: amount) }.OrderBy(l => l.Account.Id);
-        foreach (var (account, delta) in legs)
+        var legs = new[] { (Account: from, Delta: -amount), (Account: to, Delta: amount) }.OrderBy(l => l.Account.Id).ToArray();
+        var after = await UpdateBalancesAsync(legs, cancellationToken);
+        for (var i = 0; i < legs.Length; i++)
         {
-            var id = account.Id;
-            // Lower bound 0 (only the external account may go below zero, down to -MaxBalance); upper bound
-            // MaxBalance: checked under the row lock the UPDATE takes, so no balance can overdraw or overflow.
-            var floor = account.Kind == AccountKind.External ? -Money.MaxBalance : 0;
-            // RETURNING gives the balance and version as committed (the row stays locked until then) in the same
-            // round trip, for the write-through below.
-            var changed = await db.Database.SqlQuery<BalanceAfter>($"""
-                UPDATE accounts SET balance = balance + {delta}, version = version + 1
-                WHERE id = {id} AND balance + {delta} >= {floor} AND balance + {delta} <= {Money.MaxBalance}
-                RETURNING balance AS "Balance", version AS "Version"
-                """).ToListAsync(cancellationToken);
-            if (changed.Count == 0)
+            var (account, delta) = legs[i];
+            if (after[i] is not { } changed)
             {
+                // The whole movement fails (the pipeline rolls the transaction back, the other leg included).
                 return delta < 0
                     ? new Error(ErrorCode.InsufficientFunds, "The account balance is too low for this amount")
                     : Error.Validation("amount", $"The receiving account would exceed the maximum balance of {Money.MaxBalance} minor units");
             }
 
-            var after = AccountDto.From(account) with { Balance = changed[0].Balance, Version = changed[0].Version };
-            cache.Put(AccountCache.Kind, id, after);
+            cache.Put(AccountCache.Kind, account.Id, AccountDto.From(account) with { Balance = changed.Balance, Version = changed.Version });
         }
 
         return transaction;
+    }
+
+    /// <summary>
+    /// Both conditional UPDATEs in one command, one round trip: the first row's lock is held for as short a time
+    /// as possible. They run in the legs' (id) order, so concurrent movers queue instead of deadlocking. Lower bound
+    /// 0 (only the external account may go below zero, down to -MaxBalance), upper bound MaxBalance: checked under
+    /// the row lock each UPDATE takes, so no balance can overdraw or overflow. RETURNING gives each balance and
+    /// version as they will be committed (the rows stay locked until then), for the write-through; null for a leg
+    /// whose condition failed.
+    /// </summary>
+    private async Task<BalanceAfter?[]> UpdateBalancesAsync((Account Account, long Delta)[] legs, CancellationToken cancellationToken)
+    {
+        var connection = db.Database.GetDbConnection();
+        await using var command = connection.CreateCommand();
+        command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction()
+            ?? throw new InvalidOperationException("Money moves only inside the pipeline's transaction");
+        var sql = new System.Text.StringBuilder();
+        for (var i = 0; i < legs.Length; i++)
+        {
+            var (account, delta) = legs[i];
+            sql.Append(System.Globalization.CultureInfo.InvariantCulture, $"""
+                UPDATE accounts SET balance = balance + @delta{i}, version = version + 1
+                WHERE id = @id{i} AND balance + @delta{i} >= @floor{i} AND balance + @delta{i} <= @max
+                RETURNING balance, version;
+
+                """);
+            Add(command, $"delta{i}", delta);
+            Add(command, $"id{i}", account.Id);
+            Add(command, $"floor{i}", account.Kind == AccountKind.External ? -Money.MaxBalance : 0L);
+        }
+
+        Add(command, "max", Money.MaxBalance);
+        command.CommandText = sql.ToString();
+        var after = new BalanceAfter?[legs.Length];
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        for (var i = 0; i < legs.Length; i++)
+        {
+            if (i > 0 && !await reader.NextResultAsync(cancellationToken))
+            {
+                break;
+            }
+
+            if (await reader.ReadAsync(cancellationToken))
+            {
+                after[i] = new BalanceAfter(reader.GetInt64(0), reader.GetInt32(1));
+            }
+        }
+
+        return after;
+    }
+
+    private static void Add(System.Data.Common.DbCommand command, string name, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
     }
 }
 
