@@ -29,10 +29,13 @@ as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; 
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 TAKEN=" "
+# Below the kernel's ephemeral range: a port there can be taken at any moment by an outgoing connection (or by a
+# program that asks the kernel for any free port), between our check and the server's bind.
+EPHEMERAL_LOW=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
 free_port() { # a port nothing listens on and this run has not handed out yet
   local port
   while :; do
-    port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+    port=$(( 10000 + (RANDOM * 32768 + RANDOM) % (EPHEMERAL_LOW - 10000) ))
     [[ "$TAKEN" == *" $port "* ]] && continue
     listening "$port" && continue
     TAKEN="$TAKEN$port "
@@ -152,8 +155,13 @@ up() {
   echo "$PG_PASSWORD" > "$DIR/postgres.pw"; [ "$(id -u)" -eq 0 ] && chown postgres "$DIR/postgres.pw"
   as_pg "$(pg_bin)/initdb" -D "$DIR/postgres/data" -U postgres --auth=scram-sha-256 --pwfile="$DIR/postgres.pw" -E UTF8 --locale=C.UTF-8 >/dev/null
   rm -f "$DIR/postgres.pw"
-  as_pg "$(pg_bin)/pg_ctl" -D "$DIR/postgres/data" -l "$DIR/postgres/log" -w \
-    -o "-p $PG_PORT -k $DIR/postgres -c listen_addresses=127.0.0.1 -c max_connections=300" start >/dev/null
+  # Another program may still bind the port first: then try another one (the log says why it failed).
+  for attempt in 1 2 3; do
+    as_pg "$(pg_bin)/pg_ctl" -D "$DIR/postgres/data" -l "$DIR/postgres/log" -w \
+      -o "-p $PG_PORT -k $DIR/postgres -c listen_addresses=127.0.0.1 -c max_connections=300" start >/dev/null && break
+    [ "$attempt" -lt 3 ] || { tail -5 "$DIR/postgres/log" >&2; die "PostgreSQL did not start"; }
+    PG_PORT=$(free_port); sed -i "/^PG_PORT=/d" "$STATE"; save PG_PORT "$PG_PORT"
+  done
   save PG_PID "$(head -1 "$DIR/postgres/data/postmaster.pid")"
   PGPASSWORD="$PG_PASSWORD" "$(pg_bin)/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE DATABASE groundwork" >/dev/null
 
