@@ -75,7 +75,7 @@ public sealed class ClusterTests(LocalCluster cluster) : IClassFixture<LocalClus
     {
         using var a = await cluster.AdminClientAsync(cluster.Node(1));
         using var b = await cluster.AdminClientAsync(cluster.Node(2));
-        var (from, to) = (await OpenFundedAccountAsync(a, 1_000), await OpenFundedAccountAsync(a, 0));
+        var (from, to) = (await a.OpenFundedAccountAsync(1_000), await a.OpenFundedAccountAsync(0));
 
         var key = Guid.NewGuid().ToString();
         var first = await a.SendAsync(Transfer(from, to, 300, key), Cancel);
@@ -96,7 +96,7 @@ public sealed class ClusterTests(LocalCluster cluster) : IClassFixture<LocalClus
         var accounts = new List<Guid>();
         for (var i = 0; i < 4; i++)
         {
-            accounts.Add(await OpenFundedAccountAsync(admin, 1_000_000));
+            accounts.Add(await admin.OpenFundedAccountAsync(1_000_000));
         }
 
         // Eight clients send transfers through nginx; each retries a request until it is acknowledged, with the
@@ -168,26 +168,8 @@ public sealed class ClusterTests(LocalCluster cluster) : IClassFixture<LocalClus
         Assert.Empty(verify["violations"]!.AsArray());
     }
 
-    private static HttpRequestMessage Transfer(Guid from, Guid to, long amount, string key)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/transfers") { Content = JsonContent.Create(new { fromAccountId = from, toAccountId = to, amount }) };
-        request.Headers.Add("Idempotency-Key", key);
-        return request;
-    }
-
-    private static async Task<Guid> OpenFundedAccountAsync(HttpClient admin, long deposit)
-    {
-        var account = await (await admin.PostAsJsonAsync("/api/v1/accounts", new { currency = "EUR" }, Cancel)).AssertStatus(201);
-        var id = Guid.Parse(account["data"]!["id"]!.GetValue<string>());
-        if (deposit > 0)
-        {
-            var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/accounts/{id}/deposits") { Content = JsonContent.Create(new { amount = deposit }) };
-            request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
-            await (await admin.SendAsync(request, Cancel)).AssertStatus(201);
-        }
-
-        return id;
-    }
+    private static HttpRequestMessage Transfer(Guid from, Guid to, long amount, string key) =>
+        MoneyHelpers.Post("/api/v1/transfers", new { fromAccountId = from, toAccountId = to, amount }, key);
 
     private static async Task<long> BalanceAsync(HttpClient client, Guid account) =>
         (await (await client.GetAsync($"/api/v1/accounts/{account}", Cancel)).AssertStatus(200))["data"]!["balance"]!.GetValue<long>();

@@ -44,7 +44,7 @@ public abstract class GroundworkApp : WebApplicationFactory<Program>, IAsyncLife
 
     public virtual string KeysPath => Path.Combine(_folder, "keys");
 
-    /// <summary>Every SQL statement this app runs passes through here (statement-count tests).</summary>
+    /// <summary>Every SQL statement this app runs through EF passes through here (statement-count tests); the balance UPDATEs of a money movement go to the connection directly.</summary>
     public SqlStatementCounter Sql { get; } = new();
 
     /// <summary>

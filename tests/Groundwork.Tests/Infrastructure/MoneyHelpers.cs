@@ -21,6 +21,19 @@ public static class MoneyHelpers
         return request;
     }
 
+    /// <summary>Opens an EUR account with a client signed in as an admin (server processes, the cluster), funded when <paramref name="deposit"/> is positive.</summary>
+    public static async Task<Guid> OpenFundedAccountAsync(this HttpClient admin, long deposit)
+    {
+        var account = await (await admin.PostAsJsonAsync("/api/v1/accounts", new { currency = "EUR" })).AssertStatus(201);
+        var id = Guid.Parse(account["data"]!["id"]!.GetValue<string>());
+        if (deposit > 0)
+        {
+            await (await admin.SendAsync(Post($"/api/v1/accounts/{id}/deposits", new { amount = deposit }, Guid.NewGuid().ToString()))).AssertStatus(201);
+        }
+
+        return id;
+    }
+
     public static async Task<Guid> OpenAccountAsync(this Actor owner, string currency = "EUR")
     {
         var body = await (await owner.Client().PostAsJsonAsync("/api/v1/accounts", new { currency })).AssertStatus(201);

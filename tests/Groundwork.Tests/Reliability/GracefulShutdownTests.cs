@@ -1,5 +1,4 @@
 using System.Net.Http.Json;
-using System.Text.RegularExpressions;
 using Groundwork.Tests.Infrastructure;
 using Npgsql;
 
@@ -11,7 +10,7 @@ namespace Groundwork.Tests.Reliability;
 /// accepting connections, and only then is the lock released: every transfer completes, the relay publishes what
 /// they wrote, and the process exits by itself, cleanly.
 /// </summary>
-public sealed partial class GracefulShutdownTests(PostgresServer postgres) : IDisposable
+public sealed class GracefulShutdownTests(PostgresServer postgres) : IDisposable
 {
     private const int InFlight = 50;
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "gw-term-" + Guid.NewGuid().ToString("N")[..8]);
@@ -39,8 +38,8 @@ public sealed partial class GracefulShutdownTests(PostgresServer postgres) : IDi
         using var http = new HttpClient(handler) { BaseAddress = _server.Address, Timeout = TimeSpan.FromMinutes(2) };
         var login = await (await http.PostAsJsonAsync("/api/v1/auth/login", new { email = "admin@term.test", password = "term-test-password" })).AssertStatus(200);
         http.DefaultRequestHeaders.Authorization = new("Bearer", login["accessToken"]!.GetValue<string>());
-        var from = await OpenAccountAsync(http, deposit: 1_000);
-        var to = await OpenAccountAsync(http, deposit: 0);
+        var from = await http.OpenFundedAccountAsync(1_000);
+        var to = await http.OpenFundedAccountAsync(0);
 
         // The test holds the paying account's row: each transfer gets in, then waits inside its transaction.
         await using var blocker = new NpgsqlConnection(database);
@@ -51,12 +50,9 @@ public sealed partial class GracefulShutdownTests(PostgresServer postgres) : IDi
             await lockRow.ExecuteScalarAsync();
         }
 
-        var transfers = Enumerable.Range(0, InFlight).Select(_ =>
-        {
-            var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/transfers") { Content = JsonContent.Create(new { fromAccountId = from, toAccountId = to, amount = 1 }) };
-            request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
-            return http.SendAsync(request);
-        }).ToList();
+        var transfers = Enumerable.Range(0, InFlight)
+            .Select(_ => http.SendAsync(MoneyHelpers.Post("/api/v1/transfers", new { fromAccountId = from, toAccountId = to, amount = 1 }, Guid.NewGuid().ToString())))
+            .ToList();
 
         using var scraper = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{metricsPort}") };
         await WaitUntilAsync(async () => ActiveRequests(await scraper.GetStringAsync("/metrics")) >= InFlight, "the server never had 50 requests in flight");
@@ -94,20 +90,6 @@ public sealed partial class GracefulShutdownTests(PostgresServer postgres) : IDi
         Assert.True(await ScalarAsync(blocker, "SELECT count(*) FROM outbox WHERE type = 'transfer.completed'") >= InFlight);
     }
 
-    private static async Task<Guid> OpenAccountAsync(HttpClient http, long deposit)
-    {
-        var account = await (await http.PostAsJsonAsync("/api/v1/accounts", new { currency = "EUR" })).AssertStatus(201);
-        var id = Guid.Parse(account["data"]!["id"]!.GetValue<string>());
-        if (deposit > 0)
-        {
-            var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/accounts/{id}/deposits") { Content = JsonContent.Create(new { amount = deposit }) };
-            request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
-            await (await http.SendAsync(request)).AssertStatus(201);
-        }
-
-        return id;
-    }
-
     private static async Task<long> ScalarAsync(NpgsqlConnection db, string sql)
     {
         await using var command = new NpgsqlCommand(sql, db);
@@ -115,11 +97,7 @@ public sealed partial class GracefulShutdownTests(PostgresServer postgres) : IDi
     }
 
     /// <summary>POSTs the server is handling now (ASP.NET Core's http.server.active_requests; the scrape itself is a GET).</summary>
-    private static long ActiveRequests(string metrics) =>
-        ActiveLine().Matches(metrics).Sum(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
-
-    [GeneratedRegex(@"^http_server_active_requests\{.*http_request_method=""POST"".*\} (\d+)\r?$", RegexOptions.Multiline)]
-    private static partial Regex ActiveLine();
+    private static long ActiveRequests(string metrics) => PrometheusText.Sum(metrics, "http_server_active_requests", "http_request_method=\"POST\"");
 
     private static async Task<bool> AcceptsConnectionsAsync(int port)
     {

@@ -14,15 +14,18 @@ namespace Groundwork.Platform.Hosting;
 /// </list>
 /// all within <c>Groundwork:Shutdown:Timeout</c> (the host's shutdown timeout), after which the host gives up waiting.
 /// </summary>
-public sealed class GracefulShutdown(GroundworkSettings settings, ILogger<GracefulShutdown> logger) : IHostedLifecycleService
+public sealed class GracefulShutdown(GroundworkSettings settings, IHostApplicationLifetime lifetime, ILogger<GracefulShutdown> logger) : IHostedLifecycleService
 {
+    /// <summary>Where load balancers ask whether to send this node traffic.</summary>
+    public const string ReadinessPath = "/health/ready";
+
     private volatile bool _stopping;
 
     /// <summary>
-    /// True from the first step of stopping. SIGTERM fires the host's stopping token before this; a stop asked
-    /// in code (<c>IHost.StopAsync</c>) reaches this step first, so readiness looks at both.
+    /// True from the first step of stopping. SIGTERM fires the host's stopping token before <see cref="StoppingAsync"/>;
+    /// a stop asked in code (<c>IHost.StopAsync</c>) reaches <see cref="StoppingAsync"/> first, so both count.
     /// </summary>
-    public bool Stopping => _stopping;
+    public bool Stopping => _stopping || lifetime.ApplicationStopping.IsCancellationRequested;
 
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
@@ -64,11 +67,10 @@ public static class ShutdownReadiness
     public static void UseShutdownReadiness(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         var shutdown = app.Services.GetRequiredService<GracefulShutdown>();
         app.Use(async (context, next) =>
         {
-            if ((shutdown.Stopping || lifetime.ApplicationStopping.IsCancellationRequested) && context.Request.Path == "/health/ready")
+            if (shutdown.Stopping && context.Request.Path == GracefulShutdown.ReadinessPath)
             {
                 context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
                 context.Response.ContentType = "text/plain";

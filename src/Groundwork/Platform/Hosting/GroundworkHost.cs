@@ -179,7 +179,7 @@ public static class GroundworkHost
         // The root has nothing of its own: send people (and browsers) to the interactive reference.
         app.MapGet("/", () => Results.Redirect("/docs")).AllowAnonymous().ExcludeFromDescription();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+        app.MapHealthChecks(GracefulShutdown.ReadinessPath, new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous().CacheOutput("openapi");
         app.MapScalarApiReference("/docs", o => o.WithTitle("Groundwork API").WithOpenApiRoutePattern("/openapi/{documentName}.json"))
             .AllowAnonymous();

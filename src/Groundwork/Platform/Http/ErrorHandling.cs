@@ -103,7 +103,7 @@ public static partial class ErrorHandling
     {
         var exception = context.Features.Get<IExceptionHandlerFeature>()?.Error;
         var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Groundwork.Errors");
-        if (exception is OperationCanceledException && context.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested)
+        if (exception is OperationCanceledException && context.RequestServices.GetRequiredService<Hosting.GracefulShutdown>().Stopping)
         {
             // The node is stopping and Kestrel cut a request still waiting for its body: nothing ran, retry elsewhere.
             logger.LogInformation("A request still sending its body was cut short by the shutdown");

@@ -114,14 +114,15 @@ public static class DatabaseSetup
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
-            await WaitForMigrationLockAsync(db, services, cancellationToken);
+            var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DatabaseSetup));
+            await WaitForMigrationLockAsync(db, logger, cancellationToken);
             try
             {
                 await ApplyAsync(db, cancellationToken);
             }
             finally
             {
-                await UnlockAsync(db, services);
+                await UnlockAsync(db, logger);
             }
         }
         finally
@@ -135,9 +136,8 @@ public static class DatabaseSetup
     /// Takes the lock, saying so while another session holds it: a node stuck behind a hung migration must be
     /// visible in its log, not silent.
     /// </summary>
-    private static async Task WaitForMigrationLockAsync(GroundworkDbContext db, IServiceProvider services, CancellationToken cancellationToken)
+    private static async Task WaitForMigrationLockAsync(GroundworkDbContext db, ILogger logger, CancellationToken cancellationToken)
     {
-        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DatabaseSetup));
         for (var waited = 0; ; waited++)
         {
             if (await db.Database.SqlQueryRaw<bool>($"SELECT pg_try_advisory_lock({MigrationLockKey}) AS \"Value\"").SingleAsync(cancellationToken))
@@ -158,7 +158,7 @@ public static class DatabaseSetup
     }
 
     /// <summary>Closing the connection releases the lock anyway: a failed unlock must not hide why migrating failed.</summary>
-    private static async Task UnlockAsync(GroundworkDbContext db, IServiceProvider services)
+    private static async Task UnlockAsync(GroundworkDbContext db, ILogger logger)
     {
         try
         {
@@ -166,7 +166,7 @@ public static class DatabaseSetup
         }
         catch (Exception e) when (e is Npgsql.NpgsqlException or InvalidOperationException)
         {
-            services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DatabaseSetup)).LogWarning(e, "Could not release the migration lock; closing the connection releases it");
+            logger.LogWarning(e, "Could not release the migration lock; closing the connection releases it");
         }
     }
 
