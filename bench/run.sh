@@ -9,6 +9,7 @@
 #   ONLY_READS=1 bench/run.sh        # just the reads (bare, user, list, me, login)
 #   ONLY_MONEY=1 bench/run.sh        # just transfers (hot pair) vs raw, and order create+pay
 #   NO_REDIS=1 bench/run.sh          # the embedded cache and limits instead of Redis
+#   ONLY_MONEY=1 HOLD=1 bench/run.sh # set up the money scenario, print the wrk commands, and keep it all up (profiling)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -200,6 +201,17 @@ response = function(status, headers, body)
   end
 end
 LUA
+if [ -n "${HOLD:-}" ]; then
+  # Profiling: keep everything up, and say how to drive it; stop with Ctrl-C or kill (the trap cleans up).
+  trap 'exit 143' TERM INT
+  cat <<HELD | tee "$OUT/held.txt"
+== held (HOLD=1): app pid $APP_PID on $BASE, PostgreSQL 127.0.0.1:$PG_PORT, work dir $WORK
+wrk -t$THREADS -c$CONNECTIONS -d10s -H "$AUTH" -s $WORK/transfers.lua $BASE
+wrk -t$THREADS -c$CONNECTIONS -d10s -s $WORK/raw-transfer.lua $BASE
+HELD
+  while kill -0 "$APP_PID" 2>/dev/null; do sleep 1; done
+  exit 0
+fi
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$(( WARMUP / 2 + 1 ))s" -H "$AUTH" -s "$WORK/transfers.lua" "$BASE" >/dev/null
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$(( WARMUP / 2 + 1 ))s" -s "$WORK/raw-transfer.lua" "$BASE" >/dev/null
 run transfers -H "$AUTH" -s "$WORK/transfers.lua" "$BASE"
