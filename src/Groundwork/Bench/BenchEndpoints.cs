@@ -30,7 +30,8 @@ public static class BenchEndpoints
 
         if (settings.Provider == DatabaseProvider.Postgres)
         {
-            var dataSource = NpgsqlDataSource.Create(settings.ConnectionString);
+            // The same pool settings as the service's own (prepared statements, no reset on return): a fair baseline.
+            var dataSource = NpgsqlDataSource.Create(Platform.Persistence.DatabaseSetup.TunePostgres(settings.ConnectionString));
             async Task<List<UserDto>> FirstPageAsync(CancellationToken ct)
             {
                 await using var command = dataSource.CreateCommand(

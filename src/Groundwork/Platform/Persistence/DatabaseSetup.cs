@@ -35,7 +35,39 @@ public static class DatabaseSetup
         Common(options.UseSqlite(connectionString));
 
     internal static DbContextOptionsBuilder ConfigurePostgres(DbContextOptionsBuilder options, string connectionString) =>
-        Common(options.UseNpgsql(connectionString, npgsql => npgsql.ConfigureDataSource(ConfigureDataSource)));
+        Common(options.UseNpgsql(TunePostgres(connectionString), npgsql => npgsql.ConfigureDataSource(ConfigureDataSource)));
+
+    /// <summary>
+    /// Our defaults for the PostgreSQL pool, each applied only when the connection string does not set it
+    /// (docs/adr/0017-postgres-connection-defaults.md):
+    /// <list type="bullet">
+    /// <item><c>No Reset On Close=true</c>: a returned connection is not reset with <c>DISCARD ALL</c> (a statement
+    /// per checkout, and it throws away prepared statements). Nothing here leaves session state behind: settings
+    /// are <c>SET LOCAL</c>, advisory locks are transaction-scoped, except the migration lock, which is released
+    /// explicitly (and its connection discarded if that fails).</item>
+    /// <item><c>Max Auto Prepare=100</c>: statements a connection runs often are prepared once, so PostgreSQL
+    /// stops parsing and planning the same SQL on every request. Set it to 0 behind a pooler that cannot
+    /// keep prepared statements (PgBouncer before 1.21 in transaction mode).</item>
+    /// </list>
+    /// </summary>
+    public static string TunePostgres(string connectionString)
+    {
+        // The plain builder keeps the keys as written (Npgsql's own answers "known keyword", not "present").
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString }.Keys
+            .Cast<string>().Select(k => k.Replace(" ", "", StringComparison.Ordinal).ToUpperInvariant()).ToHashSet();
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        if (!given.Contains("NORESETONCLOSE"))
+        {
+            builder.NoResetOnClose = true;
+        }
+
+        if (!given.Contains("MAXAUTOPREPARE"))
+        {
+            builder.MaxAutoPrepare = 100;
+        }
+
+        return builder.ConnectionString;
+    }
 
     private static void ConfigureDataSource(Npgsql.NpgsqlDataSourceBuilder source)
     {
@@ -166,6 +198,13 @@ public static class DatabaseSetup
         }
         catch (Exception e) when (e is Npgsql.NpgsqlException or InvalidOperationException)
         {
+            // Pooled connections are not reset on return (TunePostgres), so this one must not go back to the pool
+            // holding the lock: clearing the pool makes Npgsql close it physically, which ends the session and the lock.
+            if (db.Database.GetDbConnection() is Npgsql.NpgsqlConnection connection)
+            {
+                Npgsql.NpgsqlConnection.ClearPool(connection);
+            }
+
             logger.LogWarning(e, "Could not release the migration lock; closing the connection releases it");
         }
     }
