@@ -126,6 +126,13 @@ public sealed record GroundworkSettings
     /// </summary>
     public TimeSpan RelayPollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// The shortest time from one pass of the outbox relay (or of the durable consumers) to the next
+    /// (<c>Groundwork:Messaging:BatchWindow</c>): under load, the events committed meanwhile go in one pass; after a
+    /// quiet spell an event goes at once. 0 = no window.
+    /// </summary>
+    public TimeSpan EventBatchWindow { get; init; } = TimeSpan.FromMilliseconds(20);
+
     /// <summary>How long an idle event stream waits before a keep-alive, and how often it re-checks its credential (<c>Groundwork:Events:Heartbeat</c>).</summary>
     public TimeSpan EventHeartbeat { get; init; } = TimeSpan.FromSeconds(15);
 
@@ -255,6 +262,7 @@ public sealed record GroundworkSettings
             RabbitMqUri = rabbitUri,
             EventRetention = retention,
             RelayPollInterval = Span(configuration, "Groundwork:Messaging:PollInterval", TimeSpan.FromMilliseconds(250)),
+            EventBatchWindow = NonNegativeSpan(configuration, "Groundwork:Messaging:BatchWindow", TimeSpan.FromMilliseconds(20)),
             EventHeartbeat = Span(configuration, "Groundwork:Events:Heartbeat", TimeSpan.FromSeconds(15)),
             MaxStreamsPerUser = Positive(configuration, "Groundwork:Events:MaxStreamsPerUser", 5),
             Webhooks = new WebhookSettings(

@@ -13,7 +13,9 @@ namespace Groundwork.Platform.Messaging;
 /// failing on is retried <see cref="MaxAttempts"/> times, then written to <c>dead_letters</c> and skipped.
 /// It wakes when this node's hub sees new events, and at least every second.
 /// </summary>
-public sealed class ConsumerRunner(IServiceScopeFactory scopes, EventHub hub, TimeProvider clock, ILogger<ConsumerRunner> logger) : BackgroundService
+public sealed class ConsumerRunner(
+    IServiceScopeFactory scopes, EventHub hub, Configuration.GroundworkSettings settings, TimeProvider clock, ILogger<ConsumerRunner> logger)
+    : BackgroundService
 {
     public const int BatchSize = 200;
     public const int MaxAttempts = 5;
@@ -30,6 +32,7 @@ public sealed class ConsumerRunner(IServiceScopeFactory scopes, EventHub hub, Ti
         {
             try
             {
+                var started = clock.GetTimestamp();
                 var (busy, failed) = await RunAsync(stoppingToken);
                 if (failed)
                 {
@@ -39,6 +42,12 @@ public sealed class ConsumerRunner(IServiceScopeFactory scopes, EventHub hub, Ti
                 else if (!busy)
                 {
                     await WaitAsync(subscription, stoppingToken);
+                    // As the relay does: under load, the events of the window are one pass (its cost is mostly fixed).
+                    var since = clock.GetElapsedTime(started);
+                    if (since < settings.EventBatchWindow)
+                    {
+                        await Task.Delay(settings.EventBatchWindow - since, clock, stoppingToken);
+                    }
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -102,6 +111,8 @@ public sealed class ConsumerRunner(IServiceScopeFactory scopes, EventHub hub, Ti
         var consumer = scope.ServiceProvider.GetServices<IEventConsumer>().Single(c => c.Name == name);
         var db = scope.ServiceProvider.GetRequiredService<GroundworkDbContext>();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // A failed save ends the pass (it is tried again): EF's savepoint before SaveChanges would be a round trip for nothing.
+        db.Database.AutoSavepointsEnabled = false;
         if (db.Database.IsNpgsql()
             && !await db.Database.SqlQuery<bool>($"SELECT pg_try_advisory_xact_lock(hashtext({"gw-consumer:" + name})) AS \"Value\"").SingleAsync(cancellationToken))
         {

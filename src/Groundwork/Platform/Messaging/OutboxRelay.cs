@@ -57,12 +57,21 @@ public sealed class OutboxRelay(
         {
             try
             {
+                var started = clock.GetTimestamp();
                 var moved = await RelayAsync(stoppingToken);
                 backoff = InitialBackoff;
                 await PruneIfDueAsync(stoppingToken);
                 if (moved < BatchSize)
                 {
                     await signal.WaitAsync(settings.RelayPollInterval, stoppingToken);
+                    // Under load, commits arrive faster than passes end: a pass's cost is mostly fixed (two short
+                    // transactions), so the events committed within the window leave together in the next one.
+                    // An event after a quiet spell goes at once (the last pass began long ago).
+                    var since = clock.GetElapsedTime(started);
+                    if (since < settings.EventBatchWindow)
+                    {
+                        await Task.Delay(settings.EventBatchWindow - since, clock, stoppingToken);
+                    }
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -126,7 +135,11 @@ public sealed class OutboxRelay(
         }
     }
 
-    /// <summary>Gives committed, unnumbered rows the next sequences, in the order they were written.</summary>
+    /// <summary>
+    /// Gives committed, unnumbered rows the next sequences, in the order they were written: one statement, under the
+    /// lock. Gap-free: numbers are handed out only under the lock and only to committed rows, and pruning always
+    /// keeps the newest row, so the maximum never goes back.
+    /// </summary>
     private async Task NumberAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
@@ -137,21 +150,12 @@ public sealed class OutboxRelay(
             return;
         }
 
-        var waiting = await db.OutboxMessages.Where(m => m.Sequence == null).OrderBy(m => m.Number).Take(BatchSize).ToListAsync(cancellationToken);
-        if (waiting.Count == 0)
-        {
-            return;
-        }
-
-        // Gap-free: numbers are handed out only under the lock and only to committed rows, and pruning always keeps
-        // the newest row, so the maximum never goes back.
-        var last = await db.OutboxMessages.MaxAsync(m => m.Sequence, cancellationToken) ?? 0;
-        foreach (var message in waiting)
-        {
-            message.Sequence = ++last;
-        }
-
-        await db.SaveChangesAsync(cancellationToken);
+        await db.Database.ExecuteSqlAsync($"""
+            UPDATE outbox SET sequence = numbered.next
+            FROM (SELECT number, (SELECT COALESCE(MAX(sequence), 0) FROM outbox) + ROW_NUMBER() OVER (ORDER BY number) AS next
+                  FROM outbox WHERE sequence IS NULL ORDER BY number LIMIT {BatchSize}) AS numbered
+            WHERE outbox.number = numbered.number
+            """, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 
