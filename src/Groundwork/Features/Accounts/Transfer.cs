@@ -1,6 +1,7 @@
 using FluentValidation;
 using Groundwork.Features.Ledger;
 using Groundwork.Platform.Auth;
+using Groundwork.Platform.Caching;
 using Groundwork.Platform.Operations;
 using Groundwork.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -22,7 +23,7 @@ public sealed class TransferValidator : AbstractValidator<TransferRequest>
 }
 
 /// <summary>Moves money from one of the caller's accounts to any user account of the same currency.</summary>
-public sealed class Transfer(GroundworkDbContext db, MoneyMovement money)
+public sealed class Transfer(EntityCache cache, MoneyMovement money)
     : IOperation<TransferRequest, TransactionDto>
 {
     public Policy Policy => Policy.Authenticated(Scopes.TransfersWrite);
@@ -34,10 +35,15 @@ public sealed class Transfer(GroundworkDbContext db, MoneyMovement money)
 
     public async Task<Result<TransactionDto>> HandleAsync(TransferRequest request, Caller caller, CancellationToken cancellationToken)
     {
-        // Both accounts in one round trip: a transfer's lock hold is short only if its statements are few.
-        var accounts = await db.Accounts.AsNoTracking()
-            .Where(a => (a.Id == request.FromAccountId || a.Id == request.ToAccountId) && a.Kind == AccountKind.User)
-            .ToListAsync(cancellationToken);
+        // An account's owner, kind and currency never change, so both come from the entity cache (Redis, or memory
+        // on one node), both lookups at once: only the balance moves, and MoneyMovement changes it with a conditional
+        // UPDATE, never from a value read here. A miss loads the account once, for every node.
+        var found = await Task.WhenAll(cache.GetAccountAsync(request.FromAccountId, cancellationToken), cache.GetAccountAsync(request.ToAccountId, cancellationToken));
+        var accounts = found.OfType<AccountDto>().Where(a => a.OwnerId is not null).Select(a => new Account
+        {
+            Id = a.Id, OwnerId = a.OwnerId, Kind = AccountKind.User, Currency = a.Currency,
+            Balance = a.Balance, CreatedAt = a.CreatedAt, Version = a.Version,
+        }).ToList();
         var from = accounts.Find(a => a.Id == request.FromAccountId);
         if (from is null || !AccountAccess.CanSee(caller, from))
         {
