@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Groundwork.Features.Accounts;
 using Groundwork.Features.Ledger;
 using System.Net.Http.Json;
 using Groundwork.Platform.Auth;
@@ -332,6 +333,30 @@ public abstract class TransferTests(GroundworkApp app)
         Assert.True(await app.BalanceAsync(a) >= 0);
         Assert.True(await app.BalanceAsync(b) >= 0);
         await app.AssertLedgerOkAsync(admin);
+    }
+
+    [Fact]
+    public async Task A_cache_entry_that_lies_about_an_account_moves_nothing()
+    {
+        var admin = await app.ActorAsync(Role.Admin);
+        var victim = await app.ActorAsync();
+        var thief = await app.ActorAsync();
+        var source = await victim.OpenAccountAsync();
+        var sink = await thief.OpenAccountAsync();
+        await admin.DepositAsync(source, 1_000);
+
+        // What someone able to write to the cache could store: the victim's account, said to be the thief's, at a
+        // version above any real one. Transfers take owners from the cache; the UPDATE must still refuse.
+        var lie = new AccountDto(source, thief.Id, "EUR", 1_000, DateTime.UtcNow) { Version = 1_000_000 };
+        await app.Service<Groundwork.Platform.Caching.EntityCache>().PutAsync(AccountCache.Kind, source, lie);
+        var response = await thief.Client().SendAsync(
+            Post("/api/v1/transfers", new { fromAccountId = source, toAccountId = sink, amount = 600 }, Guid.NewGuid().ToString()),
+            TestContext.Current.CancellationToken);
+
+        Assert.Equal(422, (int)response.StatusCode);
+        Assert.Equal(1_000, await app.BalanceAsync(source));
+        Assert.Equal(0, await app.BalanceAsync(sink));
+        Assert.False(await app.Db(db => db.LedgerTransactions.AnyAsync(t => t.FromAccountId == source && t.Type == TransactionType.Transfer)));
     }
 }
 

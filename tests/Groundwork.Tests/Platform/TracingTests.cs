@@ -62,7 +62,8 @@ public sealed class TracingTests(TracedPostgresApp app) : IClassFixture<TracedPo
         var from = await alice.OpenAccountAsync();
         var to = await bob.OpenAccountAsync();
         await admin.DepositAsync(from, 1_000);
-        // Both accounts read once, as a client would before paying: the transfer then finds them in the entity cache.
+        // Both accounts read once, which puts them in the entity cache (opening one does not): the transfer then
+        // takes their owners and currencies from it. A miss would add one SELECT on the transaction's connection.
         await (await alice.Client().GetAsync($"/api/v1/accounts/{from}", TestContext.Current.CancellationToken)).AssertStatus(200);
         await (await bob.Client().GetAsync($"/api/v1/accounts/{to}", TestContext.Current.CancellationToken)).AssertStatus(200);
 

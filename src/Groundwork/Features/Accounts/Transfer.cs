@@ -4,7 +4,6 @@ using Groundwork.Platform.Auth;
 using Groundwork.Platform.Caching;
 using Groundwork.Platform.Operations;
 using Groundwork.Platform.Persistence;
-using Microsoft.EntityFrameworkCore;
 
 namespace Groundwork.Features.Accounts;
 
@@ -23,7 +22,7 @@ public sealed class TransferValidator : AbstractValidator<TransferRequest>
 }
 
 /// <summary>Moves money from one of the caller's accounts to any user account of the same currency.</summary>
-public sealed class Transfer(EntityCache cache, MoneyMovement money)
+public sealed class Transfer(GroundworkDbContext db, EntityCache cache, MoneyMovement money)
     : IOperation<TransferRequest, TransactionDto>
 {
     public Policy Policy => Policy.Authenticated(Scopes.TransfersWrite);
@@ -35,15 +34,9 @@ public sealed class Transfer(EntityCache cache, MoneyMovement money)
 
     public async Task<Result<TransactionDto>> HandleAsync(TransferRequest request, Caller caller, CancellationToken cancellationToken)
     {
-        // An account's owner, kind and currency never change, so both come from the entity cache (Redis, or memory
-        // on one node), both lookups at once: only the balance moves, and MoneyMovement changes it with a conditional
-        // UPDATE, never from a value read here. A miss loads the account once, for every node.
-        var found = await Task.WhenAll(cache.GetAccountAsync(request.FromAccountId, cancellationToken), cache.GetAccountAsync(request.ToAccountId, cancellationToken));
-        var accounts = found.OfType<AccountDto>().Where(a => a.OwnerId is not null).Select(a => new Account
-        {
-            Id = a.Id, OwnerId = a.OwnerId, Kind = AccountKind.User, Currency = a.Currency,
-            Balance = a.Balance, CreatedAt = a.CreatedAt, Version = a.Version,
-        }).ToList();
+        // Owner, kind and currency from the cache where it has them (a hot account never costs a query), else
+        // from the database on this transaction's connection.
+        var accounts = await cache.UserAccountsForMovementAsync(db, [request.FromAccountId, request.ToAccountId], cancellationToken);
         var from = accounts.Find(a => a.Id == request.FromAccountId);
         if (from is null || !AccountAccess.CanSee(caller, from))
         {

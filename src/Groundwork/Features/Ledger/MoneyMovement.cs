@@ -93,7 +93,7 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Tim
     /// 0 (only the external account may go below zero, down to -MaxBalance), upper bound MaxBalance: checked under
     /// the row lock each UPDATE takes, so no balance can overdraw or overflow. RETURNING gives each balance and
     /// version as they will be committed (the rows stay locked until then), for the write-through; null for a leg
-    /// whose condition failed.
+    /// whose condition failed. Each UPDATE also requires the owner, kind and currency the caller was given.
     /// </summary>
     private async Task<BalanceAfter?[]> UpdateBalancesAsync((Account Account, long Delta)[] legs, CancellationToken cancellationToken)
     {
@@ -108,12 +108,18 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Tim
             sql.Append(System.Globalization.CultureInfo.InvariantCulture, $"""
                 UPDATE accounts SET balance = balance + @delta{i}, version = version + 1
                 WHERE id = @id{i} AND balance + @delta{i} >= @floor{i} AND balance + @delta{i} <= @max
+                  AND owner_id IS NOT DISTINCT FROM @owner{i} AND kind = @kind{i} AND currency = @currency{i}
                 RETURNING balance, version;
 
                 """);
             Add(command, $"delta{i}", delta);
             Add(command, $"id{i}", account.Id);
             Add(command, $"floor{i}", account.Kind == AccountKind.External ? -Money.MaxBalance : 0L);
+            // The caller's owner, kind and currency may come from the cache (Transfer): the row must agree, so a
+            // cache entry that lies (a tampered Redis) moves nothing. They never change, so an honest one always does.
+            Add(command, $"owner{i}", (object?)account.OwnerId ?? DBNull.Value);
+            Add(command, $"kind{i}", account.Kind.ToString().ToLowerInvariant());
+            Add(command, $"currency{i}", account.Currency);
         }
 
         Add(command, "max", Money.MaxBalance);

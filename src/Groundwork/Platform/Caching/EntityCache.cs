@@ -87,6 +87,25 @@ public sealed partial class EntityCache : IDisposable
         return (T?)entry?.Value;
     }
 
+    /// <summary>
+    /// The cached entity, or null on a miss (or a deletion's tombstone), without loading anything: for callers
+    /// already inside a transaction, whose fallback is a query on their own connection (a load would take a
+    /// second pooled connection while the first one waits).
+    /// </summary>
+    public async Task<T?> PeekAsync<T>(CacheKind<T> kind, Guid id)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(kind);
+        if (await TryReadAsync(kind, kind.Key(id)) is { } hit)
+        {
+            _stats.Hit(kind.Name, redis: _shared is not null);
+            return (T?)hit.Value;
+        }
+
+        _stats.Miss(kind.Name);
+        return null;
+    }
+
     /// <summary>Write-through: stores the committed value (call it after the commit, before answering).</summary>
     public Task PutAsync<T>(CacheKind<T> kind, Guid id, T value)
         where T : class

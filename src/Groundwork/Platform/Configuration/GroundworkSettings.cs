@@ -122,12 +122,12 @@ public sealed record GroundworkSettings
 
     /// <summary>
     /// How often the relay looks for events committed by other nodes (<c>Groundwork:Messaging:PollInterval</c>);
-    /// this node's own commits wake it at once.
+    /// this node's own commits wake it (passes are at least <see cref="EventBatchWindow"/> apart).
     /// </summary>
     public TimeSpan RelayPollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>
-    /// The shortest time from one pass of the outbox relay (or of the durable consumers) to the next
+    /// The shortest time from the start of one pass of the outbox relay (or of the durable consumers) to the start of the next
     /// (<c>Groundwork:Messaging:BatchWindow</c>): under load, the events committed meanwhile go in one pass; after a
     /// quiet spell an event goes at once. 0 = no window.
     /// </summary>

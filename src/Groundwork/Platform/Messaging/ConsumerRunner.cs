@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Groundwork.Platform.Configuration;
 using Groundwork.Platform.Persistence;
 using Groundwork.Platform.Realtime;
 using Microsoft.EntityFrameworkCore;
@@ -11,10 +12,11 @@ namespace Groundwork.Platform.Messaging;
 /// hands it those it wants, and commits their effects with the new checkpoint in one transaction (a PostgreSQL
 /// advisory lock per consumer keeps nodes from running the same consumer at once). An event a consumer keeps
 /// failing on is retried <see cref="MaxAttempts"/> times, then written to <c>dead_letters</c> and skipped.
-/// It wakes when this node's hub sees new events, and at least every second.
+/// It wakes when this node's hub sees new events, and at least every second; under load, passes are at least
+/// <c>Groundwork:Messaging:BatchWindow</c> apart (see <see cref="BatchWindow"/>).
 /// </summary>
 public sealed class ConsumerRunner(
-    IServiceScopeFactory scopes, EventHub hub, Configuration.GroundworkSettings settings, TimeProvider clock, ILogger<ConsumerRunner> logger)
+    IServiceScopeFactory scopes, EventHub hub, GroundworkSettings settings, TimeProvider clock, ILogger<ConsumerRunner> logger)
     : BackgroundService
 {
     public const int BatchSize = 200;
@@ -42,12 +44,7 @@ public sealed class ConsumerRunner(
                 else if (!busy)
                 {
                     await WaitAsync(subscription, stoppingToken);
-                    // As the relay does: under load, the events of the window are one pass (its cost is mostly fixed).
-                    var since = clock.GetElapsedTime(started);
-                    if (since < settings.EventBatchWindow)
-                    {
-                        await Task.Delay(settings.EventBatchWindow - since, clock, stoppingToken);
-                    }
+                    await BatchWindow.WaitRestAsync(clock, started, settings.EventBatchWindow, stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

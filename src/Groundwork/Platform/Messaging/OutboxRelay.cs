@@ -64,14 +64,7 @@ public sealed class OutboxRelay(
                 if (moved < BatchSize)
                 {
                     await signal.WaitAsync(settings.RelayPollInterval, stoppingToken);
-                    // Under load, commits arrive faster than passes end: a pass's cost is mostly fixed (two short
-                    // transactions), so the events committed within the window leave together in the next one.
-                    // An event after a quiet spell goes at once (the last pass began long ago).
-                    var since = clock.GetElapsedTime(started);
-                    if (since < settings.EventBatchWindow)
-                    {
-                        await Task.Delay(settings.EventBatchWindow - since, clock, stoppingToken);
-                    }
+                    await BatchWindow.WaitRestAsync(clock, started, settings.EventBatchWindow, stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

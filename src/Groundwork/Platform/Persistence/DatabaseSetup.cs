@@ -39,7 +39,7 @@ public static class DatabaseSetup
 
     /// <summary>
     /// Our defaults for the PostgreSQL pool, each applied only when the connection string does not set it
-    /// (docs/adr/0017-postgres-connection-defaults.md):
+    /// (docs/adr/0017-runtime-and-pool-defaults.md):
     /// <list type="bullet">
     /// <item><c>No Reset On Close=true</c>: a returned connection is not reset with <c>DISCARD ALL</c> (a statement
     /// per checkout, and it throws away prepared statements). Nothing here leaves session state behind: settings
@@ -189,7 +189,7 @@ public static class DatabaseSetup
         }
     }
 
-    /// <summary>Closing the connection releases the lock anyway: a failed unlock must not hide why migrating failed.</summary>
+    /// <summary>A failed unlock is logged, not thrown: it must not hide why migrating failed.</summary>
     private static async Task UnlockAsync(GroundworkDbContext db, ILogger logger)
     {
         try
@@ -198,14 +198,10 @@ public static class DatabaseSetup
         }
         catch (Exception e) when (e is Npgsql.NpgsqlException or InvalidOperationException)
         {
-            // Pooled connections are not reset on return (TunePostgres), so this one must not go back to the pool
-            // holding the lock: clearing the pool makes Npgsql close it physically, which ends the session and the lock.
-            if (db.Database.GetDbConnection() is Npgsql.NpgsqlConnection connection)
-            {
-                Npgsql.NpgsqlConnection.ClearPool(connection);
-            }
-
-            logger.LogWarning(e, "Could not release the migration lock; closing the connection releases it");
+            // The unlock runs without a timeout or cancellation, so it fails only when the connection broke; Npgsql
+            // never returns a broken connection to the pool, and the server ends its session and the lock. (A
+            // working connection is not reset on return, TunePostgres, so that is why the unlock must not be skipped.)
+            logger.LogWarning(e, "Could not release the migration lock (the connection broke; its session, and the lock, end with it)");
         }
     }
 
