@@ -9,7 +9,8 @@
 #   ONLY_READS=1 bench/run.sh        # just the reads (bare, user, list, me, login)
 #   ONLY_MONEY=1 bench/run.sh        # just transfers (hot pair) vs raw, and order create+pay
 #   NO_REDIS=1 bench/run.sh          # the embedded cache and limits instead of Redis
-#   ONLY_MONEY=1 HOLD=1 bench/run.sh # set up the money scenario, print the wrk commands, and keep it all up (profiling)
+#   ONLY_MONEY=1 HOLD=1 bench/run.sh # set up the money scenario, print the wrk commands, and keep it all up (profiling;
+#                                    # HOLD is read where the money scenario starts, so use it with ONLY_MONEY)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
