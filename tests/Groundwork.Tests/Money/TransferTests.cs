@@ -353,7 +353,8 @@ public abstract class TransferTests(GroundworkApp app)
             Post("/api/v1/transfers", new { fromAccountId = source, toAccountId = sink, amount = 600 }, Guid.NewGuid().ToString()),
             TestContext.Current.CancellationToken);
 
-        Assert.Equal(422, (int)response.StatusCode);
+        // The UPDATE that finds no matching row reads as a refused debit: nothing says what the row really holds.
+        await response.AssertError(422, "INSUFFICIENT_FUNDS");
         Assert.Equal(1_000, await app.BalanceAsync(source));
         Assert.Equal(0, await app.BalanceAsync(sink));
         Assert.False(await app.Db(db => db.LedgerTransactions.AnyAsync(t => t.FromAccountId == source && t.Type == TransactionType.Transfer)));

@@ -151,6 +151,10 @@ public sealed class CliAndConfigurationTests : IDisposable
         Assert.Equal(2, code6);
         Assert.Contains("Groundwork:Messaging:RabbitMq:Uri", err6, StringComparison.Ordinal);
         Assert.DoesNotContain("s3cret-pw", err6, StringComparison.Ordinal);
+        var (code6b, _, err6b) = await Run("", env: new() { ["Groundwork__Observability__OtlpEndpoint"] = "ftp://u:s3cret-pw@collector" });
+        Assert.Equal(2, code6b);
+        Assert.Contains("Groundwork:Observability:OtlpEndpoint", err6b, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret-pw", err6b, StringComparison.Ordinal);
 
         var (code7, _, err7) = await Run("", env: new() { ["Groundwork__Messaging__Retention"] = "01:00:00" });
         Assert.Equal(2, code7);

@@ -10,19 +10,10 @@ public sealed class AuditRetention(GroundworkDbContext db, GroundworkSettings se
 {
     public string Name => "audit log";
 
-    public async Task<int> PruneAsync(DateTime now, CancellationToken cancellationToken)
+    public async Task<int> PruneSliceAsync(DateTime now, CancellationToken cancellationToken)
     {
         var before = now - settings.AuditRetention;
-        var deleted = 0;
-        while (true)
-        {
-            var slice = await db.AuditLog.Where(a => a.OccurredAt < before).OrderBy(a => a.Sequence).Select(a => a.Id).Take(5_000).ToListAsync(cancellationToken);
-            if (slice.Count == 0)
-            {
-                return deleted;
-            }
-
-            deleted += await db.AuditLog.Where(a => slice.Contains(a.Id)).ExecuteDeleteAsync(cancellationToken);
-        }
+        var slice = await db.AuditLog.Where(a => a.OccurredAt < before).OrderBy(a => a.Sequence).Select(a => a.Id).Take(5_000).ToListAsync(cancellationToken);
+        return slice.Count == 0 ? 0 : await db.AuditLog.Where(a => slice.Contains(a.Id)).ExecuteDeleteAsync(cancellationToken);
     }
 }

@@ -10,21 +10,17 @@ public sealed class WebhookRetention(GroundworkDbContext db, GroundworkSettings 
 {
     public string Name => "webhook deliveries";
 
-    public async Task<int> PruneAsync(DateTime now, CancellationToken cancellationToken)
+    public async Task<int> PruneSliceAsync(DateTime now, CancellationToken cancellationToken)
     {
         var before = now - settings.Webhooks.DeliveryRetention;
-        var deleted = 0;
-        while (true)
+        var slice = await db.WebhookDeliveries.Where(d => d.Status != DeliveryStatus.Pending && d.CompletedAt < before)
+            .OrderBy(d => d.Id).Select(d => d.Id).Take(1_000).ToListAsync(cancellationToken);
+        if (slice.Count == 0)
         {
-            var slice = await db.WebhookDeliveries.Where(d => d.Status != DeliveryStatus.Pending && d.CompletedAt < before)
-                .OrderBy(d => d.Id).Select(d => d.Id).Take(1_000).ToListAsync(cancellationToken);
-            if (slice.Count == 0)
-            {
-                return deleted;
-            }
-
-            await db.WebhookAttempts.Where(a => slice.Contains(a.DeliveryId)).ExecuteDeleteAsync(cancellationToken);
-            deleted += await db.WebhookDeliveries.Where(d => slice.Contains(d.Id)).ExecuteDeleteAsync(cancellationToken);
+            return 0;
         }
+
+        await db.WebhookAttempts.Where(a => slice.Contains(a.DeliveryId)).ExecuteDeleteAsync(cancellationToken);
+        return await db.WebhookDeliveries.Where(d => slice.Contains(d.Id)).ExecuteDeleteAsync(cancellationToken);
     }
 }

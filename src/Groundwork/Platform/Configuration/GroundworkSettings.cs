@@ -236,7 +236,7 @@ public sealed record GroundworkSettings
             "rabbitmq" => MessageBroker.RabbitMq,
             _ => throw new ConfigurationException("Groundwork:Messaging:Broker", $"must be 'inprocess' or 'rabbitmq' (got '{brokerText}')"),
         };
-        var rabbitUri = RabbitUri(configuration, "Groundwork:Messaging:RabbitMq:Uri");
+        var rabbitUri = AbsoluteUri(configuration, "Groundwork:Messaging:RabbitMq:Uri", ["amqp", "amqps"], "an amqp://user:pass@host:port/vhost URI");
         if (broker == MessageBroker.RabbitMq && rabbitUri is null)
         {
             throw new ConfigurationException("Groundwork:Messaging:RabbitMq:Uri", "is required when Groundwork:Messaging:Broker is 'rabbitmq'");
@@ -276,7 +276,7 @@ public sealed record GroundworkSettings
                 ? Urls(configuration, "Groundwork:Observability:MetricsUrl", metrics) is [var single] ? single
                     : throw new ConfigurationException("Groundwork:Observability:MetricsUrl", "must be one URL")
                 : null,
-            OtlpEndpoint = OtlpUri(configuration, "Groundwork:Observability:OtlpEndpoint"),
+            OtlpEndpoint = AbsoluteUri(configuration, "Groundwork:Observability:OtlpEndpoint", ["http", "https"], "an http(s)://host:port URL"),
             OtlpProtocol = configuration["Groundwork:Observability:OtlpProtocol"]?.Trim() switch
             {
                 null or "" or "grpc" => OtlpProtocol.Grpc,
@@ -397,7 +397,11 @@ public sealed record GroundworkSettings
         }
     }
 
-    private static Uri? RabbitUri(IConfiguration c, string key)
+    /// <summary>
+    /// An absolute URI with one of <paramref name="schemes"/> and a host, or null when unset. The error never repeats
+    /// the value: such URIs may carry a password (<c>amqp://user:pass@host</c>).
+    /// </summary>
+    private static Uri? AbsoluteUri(IConfiguration c, string key, string[] schemes, string expected)
     {
         var value = c[key];
         if (string.IsNullOrWhiteSpace(value))
@@ -405,23 +409,9 @@ public sealed record GroundworkSettings
             return null;
         }
 
-        // The message never repeats the value: it usually carries a password.
-        return Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri) && uri.Scheme is "amqp" or "amqps" && uri.Host.Length > 0
+        return Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri) && schemes.Contains(uri.Scheme) && uri.Host.Length > 0
             ? uri
-            : throw new ConfigurationException(key, "must be an amqp://user:pass@host:port/vhost URI");
-    }
-
-    private static Uri? OtlpUri(IConfiguration c, string key)
-    {
-        var value = c[key];
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            return null;
-        }
-
-        return Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.Host.Length > 0
-            ? uri
-            : throw new ConfigurationException(key, $"must be an http(s)://host:port URL (got '{value}')");
+            : throw new ConfigurationException(key, $"must be {expected}");
     }
 
     private static int Positive(IConfiguration c, string key, int fallback) =>

@@ -1,12 +1,16 @@
 namespace Groundwork.Platform.Hosting;
 
-/// <summary>Something a feature keeps only for a while (delivery logs, the audit log): deletes what is past its time, in slices.</summary>
+/// <summary>Something a feature keeps only for a while (delivery logs, the audit log): deletes what is past its time.</summary>
 public interface IRetentionPolicy
 {
     string Name { get; }
 
-    /// <summary>Deletes what is older than its retention at <paramref name="now"/>; returns how many rows went.</summary>
-    Task<int> PruneAsync(DateTime now, CancellationToken cancellationToken);
+    /// <summary>
+    /// Deletes one slice (a bounded number of rows, one short statement or two) of what is older than its retention
+    /// at <paramref name="now"/>; returns how many rows went, 0 when nothing is left. <see cref="RetentionJob"/> calls
+    /// it until then.
+    /// </summary>
+    Task<int> PruneSliceAsync(DateTime now, CancellationToken cancellationToken);
 }
 
 /// <summary>Runs every <see cref="IRetentionPolicy"/> ten minutes after start and every ten minutes after that.</summary>
@@ -37,7 +41,13 @@ public sealed class RetentionJob(IServiceScopeFactory scopes, TimeProvider clock
         {
             try
             {
-                var deleted = await policy.PruneAsync(clock.GetUtcNow().UtcDateTime, cancellationToken);
+                var now = clock.GetUtcNow().UtcDateTime;
+                var deleted = 0;
+                for (int slice; (slice = await policy.PruneSliceAsync(now, cancellationToken)) > 0;)
+                {
+                    deleted += slice;
+                }
+
                 if (deleted > 0)
                 {
                     logger.LogInformation("Retention: {Count} rows of {Policy} deleted", deleted, policy.Name);
