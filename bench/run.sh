@@ -50,7 +50,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== build (Release)"
-dotnet publish src/Groundwork -c Release -o "$WORK/app" --nologo -v quiet >/dev/null
+dotnet publish src/Groundwork -c Release -o "$WORK/app" --nologo -v quiet ${PUBLISH_ARGS:-} >/dev/null
 
 echo "== PostgreSQL on 127.0.0.1:$PG_PORT"
 mkdir -p "$WORK/pg"; [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$WORK/pg"
