@@ -9,6 +9,7 @@
 #   ONLY_READS=1 bench/run.sh        # just the reads (bare, user, list, me, login)
 #   ONLY_MONEY=1 bench/run.sh        # just transfers (hot pair) vs raw, and order create+pay
 #   NO_REDIS=1 bench/run.sh          # the embedded cache and limits instead of Redis
+#   PUBLISH_ARGS="-r linux-x64 --self-contained false -p:PublishReadyToRun=true" bench/run.sh   # publish options
 #   ONLY_MONEY=1 HOLD=1 bench/run.sh # set up the money scenario, print the wrk commands, and keep it all up (profiling;
 #                                    # HOLD is read where the money scenario starts, so use it with ONLY_MONEY)
 set -euo pipefail
