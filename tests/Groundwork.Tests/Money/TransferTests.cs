@@ -111,6 +111,7 @@ public abstract class TransferTests(GroundworkApp app)
         Assert.Equal(100, account["data"]!["balance"]!.GetValue<long>());
         Assert.Equal(0, await app.Db(db => db.LedgerTransactions.CountAsync(t => t.FromAccountId == b)));
         await app.AssertLedgerOkAsync(admin);
+        Assert.Equal(0, app.Service<AccountQueue>().ActiveAccounts);
     }
 
     [Fact]
@@ -333,6 +334,9 @@ public abstract class TransferTests(GroundworkApp app)
         Assert.True(await app.BalanceAsync(a) >= 0);
         Assert.True(await app.BalanceAsync(b) >= 0);
         await app.AssertLedgerOkAsync(admin);
+
+        // Every movement, refused or not, gave its turns in the account queue back when its transaction ended.
+        Assert.Equal(0, app.Service<AccountQueue>().ActiveAccounts);
     }
 
     [Fact]

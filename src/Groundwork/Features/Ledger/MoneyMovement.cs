@@ -15,7 +15,7 @@ namespace Groundwork.Features.Ledger;
 /// impossible, and the fixed order means two opposite transfers queue instead of deadlocking
 /// (docs/adr/0006-race-free-money.md).
 /// </summary>
-public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, TimeProvider clock)
+public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, AccountQueue queue, CommitHooks hooks, TimeProvider clock)
 {
     public async Task<Result<LedgerTransaction>> MoveAsync(
         TransactionType type, Account from, Account to, long amount, Guid? orderId, string? description, CancellationToken cancellationToken)
@@ -67,6 +67,13 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Tim
             Outbox.Add(db, clock, "account.credited", to.Id, new { accountId = to.Id, ownerId = to.OwnerId, amount, currency = to.Currency, transactionId = transaction.Id, type }, EventAudience.OwnersAndAdmins(to.OwnerId));
         }
 
+
+        // This node's turn on both accounts, held until the transaction ends. A second movement in the same
+        // transaction goes straight to the row locks: waiting in the queue while holding rows could make a cycle.
+        if (!hooks.HoldsLeases)
+        {
+            hooks.UntilTransactionEnds(await queue.EnterAsync(from.Id, to.Id, cancellationToken));
+        }
 
         var legs = new[] { (Account: from, Delta: -amount), (Account: to, Delta: amount) }.OrderBy(l => l.Account.Id).ToArray();
         var after = await UpdateBalancesAsync(legs, cancellationToken);

@@ -6,10 +6,34 @@ namespace Groundwork.Platform.Operations;
 /// earlier, a concurrent read could cache the old state again before the commit; done later, a client could read
 /// the old value after its write was acknowledged. Scoped to the request; discarded when the transaction rolls back.
 /// A hook that throws is logged and does not fail the request: its change is committed.
+/// Also holds what must be let go the moment the transaction ends, committed or not (<see cref="UntilTransactionEnds"/>).
 /// </summary>
-public sealed class CommitHooks(ILogger<CommitHooks> logger)
+public sealed class CommitHooks(ILogger<CommitHooks> logger) : IDisposable
 {
     private readonly List<Func<Task>> _afterCommit = [];
+    private readonly List<IDisposable> _untilEnd = [];
+
+    /// <summary>
+    /// Holds <paramref name="lease"/> until the pipeline's transaction commits or rolls back (at the latest, until
+    /// the request's scope ends), such as a movement's turn in the <c>AccountQueue</c>.
+    /// </summary>
+    public void UntilTransactionEnds(IDisposable lease) => _untilEnd.Add(lease);
+
+    /// <summary>Whether the open transaction holds a lease already.</summary>
+    public bool HoldsLeases => _untilEnd.Count > 0;
+
+    /// <summary>The transaction has committed or rolled back: let go of what it held.</summary>
+    internal void EndTransaction()
+    {
+        for (var i = _untilEnd.Count - 1; i >= 0; i--)
+        {
+            _untilEnd[i].Dispose();
+        }
+
+        _untilEnd.Clear();
+    }
+
+    public void Dispose() => EndTransaction();
 
     public void AfterCommit(Action action) => _afterCommit.Add(() =>
     {
@@ -36,5 +60,9 @@ public sealed class CommitHooks(ILogger<CommitHooks> logger)
         }
     }
 
-    internal void Discard() => _afterCommit.Clear();
+    internal void Discard()
+    {
+        _afterCommit.Clear();
+        EndTransaction();
+    }
 }

@@ -227,6 +227,7 @@ public sealed class OperationPipeline(
         await db.SaveChangesAsync(cancellationToken);
 
         await transaction.CommitAsync(cancellationToken);
+        hooks.EndTransaction();
         await hooks.RunAfterCommitAsync();
         return result.IsSuccess ? new Completed<TResponse>(result.Value, false) : result.Error;
     }

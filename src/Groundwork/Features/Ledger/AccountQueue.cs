@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Groundwork.Features.Ledger;
+
+/// <summary>
+/// Lines up this node's money movements per account, first come first served, before they reach PostgreSQL's row
+/// locks (docs/adr/0018-account-queue.md). The row lock stays what makes a movement safe; the queue only decides
+/// who waits where. Without it, every transfer on a hot account waits on the same row: each commit wakes all of
+/// them, one wins at random, and the rest go back to sleep. On two cores that churn cost PostgreSQL about a third
+/// of its CPU at 32 concurrent transfers on one pair, and random winners gave a p99 several times the mean.
+/// Queued here, one movement per account and node is at the row at a time, and the others wait in order.
+/// <para>
+/// Entered in id order (as the rows are locked), after which a movement waits only on account rows, so the queue
+/// adds no cycle. It is an optimisation, never a requirement: a movement that waited <see cref="MaxWait"/> goes on
+/// to the row lock without it, so even an unforeseen cycle costs a delay, not a hang.
+/// </para>
+/// </summary>
+public sealed class AccountQueue(TimeSpan? maxWait = null)
+{
+    public static readonly TimeSpan DefaultMaxWait = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a movement waits for its turn before it goes on to the row locks without it.</summary>
+    public TimeSpan MaxWait { get; } = maxWait ?? DefaultMaxWait;
+
+    private static readonly Meter Meter = new("Groundwork.Money");
+    private static readonly Histogram<double> Wait = Meter.CreateHistogram<double>("groundwork.money.queue_wait", unit: "s",
+        description: "How long a money movement waited in this node's queue for its accounts");
+    private static readonly Counter<long> Bypassed = Meter.CreateCounter<long>("groundwork.money.queue_bypassed", unit: "{movement}",
+        description: "Movements that went on to the row locks after waiting the queue's maximum");
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<Guid, Slot> _slots = [];
+
+    /// <summary>Accounts with a movement queued or running on this node (for tests: drained queues leave nothing behind).</summary>
+    public int ActiveAccounts
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _slots.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits for this node's turn on both accounts; dispose the lease when the transaction has ended. Returns an
+    /// empty lease after <see cref="MaxWait"/>: the movement then queues on the row locks as it would without this.
+    /// </summary>
+    public async Task<IDisposable> EnterAsync(Guid first, Guid second, CancellationToken cancellationToken)
+    {
+        var ids = first.CompareTo(second) <= 0 ? new[] { first, second } : [second, first];
+        var lease = new Lease(this);
+        var started = Stopwatch.GetTimestamp();
+        foreach (var id in ids)
+        {
+            var slot = Rent(id);
+            bool entered;
+            try
+            {
+                var remaining = MaxWait - Stopwatch.GetElapsedTime(started);
+                entered = remaining > TimeSpan.Zero && await slot.Turn.WaitAsync(remaining, cancellationToken);
+            }
+            catch
+            {
+                Return(id, slot, held: false);
+                lease.Dispose();
+                throw;
+            }
+
+            if (!entered)
+            {
+                Return(id, slot, held: false);
+                lease.Dispose();
+                Bypassed.Add(1);
+                return lease;
+            }
+
+            lease.Add(id, slot);
+        }
+
+        Wait.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        return lease;
+    }
+
+    private Slot Rent(Guid id)
+    {
+        lock (_lock)
+        {
+            if (!_slots.TryGetValue(id, out var slot))
+            {
+                slot = new Slot();
+                _slots[id] = slot;
+            }
+
+            slot.Users++;
+            return slot;
+        }
+    }
+
+    private void Return(Guid id, Slot slot, bool held)
+    {
+        lock (_lock)
+        {
+            if (held)
+            {
+                slot.Turn.Release();
+            }
+
+            // The last user removes the slot, so the map holds only accounts in use.
+            if (--slot.Users == 0)
+            {
+                _slots.Remove(id);
+            }
+        }
+    }
+
+    /// <summary>SemaphoreSlim hands the turn to asynchronous waiters in the order they came.</summary>
+    private sealed class Slot
+    {
+        public SemaphoreSlim Turn { get; } = new(1, 1);
+        public int Users { get; set; }
+    }
+
+    private sealed class Lease(AccountQueue queue) : IDisposable
+    {
+        private readonly List<(Guid Id, Slot Slot)> _held = new(2);
+
+        public void Add(Guid id, Slot slot) => _held.Add((id, slot));
+
+        public void Dispose()
+        {
+            for (var i = _held.Count - 1; i >= 0; i--)
+            {
+                queue.Return(_held[i].Id, _held[i].Slot, held: true);
+            }
+
+            _held.Clear();
+        }
+    }
+}
