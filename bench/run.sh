@@ -163,8 +163,8 @@ for i in $(seq 1 8); do
   ACCOUNTS+=("\"$id\"")
 done
 LUA_ACCOUNTS=$(IFS=,; echo "${ACCOUNTS[*]}")
-for target in transfers raw-transfer; do
-  path=/api/v1/transfers; [ "$target" = raw-transfer ] && path=/bench/raw-transfer
+for target in transfers raw-transfer raw-transfer-queued; do
+  path=/api/v1/transfers; [ "$target" != transfers ] && path=/bench/$target
   cat > "$WORK/$target.lua" <<LUA
 local accounts = { $LUA_ACCOUNTS }
 local counter = 0
@@ -210,14 +210,17 @@ if [ -n "${HOLD:-}" ]; then
 == held (HOLD=1): app pid $APP_PID on $BASE, PostgreSQL 127.0.0.1:$PG_PORT, work dir $WORK
 wrk -t$THREADS -c$CONNECTIONS -d10s -H "$AUTH" -s $WORK/transfers.lua $BASE
 wrk -t$THREADS -c$CONNECTIONS -d10s -s $WORK/raw-transfer.lua $BASE
+wrk -t$THREADS -c$CONNECTIONS -d10s -s $WORK/raw-transfer-queued.lua $BASE
 HELD
   while kill -0 "$APP_PID" 2>/dev/null; do sleep 1; done
   exit 0
 fi
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$(( WARMUP / 2 + 1 ))s" -H "$AUTH" -s "$WORK/transfers.lua" "$BASE" >/dev/null
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$(( WARMUP / 2 + 1 ))s" -s "$WORK/raw-transfer.lua" "$BASE" >/dev/null
+wrk -t"$THREADS" -c"$CONNECTIONS" -d3s -s "$WORK/raw-transfer-queued.lua" "$BASE" >/dev/null
 run transfers -H "$AUTH" -s "$WORK/transfers.lua" "$BASE"
 run raw-transfer -s "$WORK/raw-transfer.lua" "$BASE"
+run raw-transfer-queued -s "$WORK/raw-transfer-queued.lua" "$BASE"
 run order-create-pay -H "$AUTH" -s "$WORK/orders.lua" "$BASE"
 
 if [ -z "${ONLY_MONEY:-}" ]; then
@@ -278,7 +281,7 @@ ratio() { if [ -n "$1" ] && [ -n "$2" ]; then python3 -c "print(f'{100*float(\"$
 {
   echo
   printf '%-34s %12s %10s %10s %8s\n' scenario "req/s" p50 p99 "RSS MB"
-  for name in bare-user get-user raw-users raw-users-page list-users me login transfers raw-transfer order-create-pay history-page-1 history-page-10000 rest-users-h1 graphql-users-h1 grpc-users-h2c; do
+  for name in bare-user get-user raw-users raw-users-page list-users me login transfers raw-transfer raw-transfer-queued order-create-pay history-page-1 history-page-10000 rest-users-h1 graphql-users-h1 grpc-users-h2c; do
     [ -n "${RPS[$name]:-}" ] || continue
     printf '%-34s %12s %10s %10s %8s\n' "$name" "${RPS[$name]}" "${P50[$name]:-}" "${P99[$name]:-}" "${RSS[$name]:-}"
   done
@@ -292,6 +295,7 @@ print(f'  cache hit ratio during get-user:       {100*h/max(1,h+m):.2f} % ({h} h
   echo "GET /users?limit=20 vs raw Npgsql:       $(ratio "${RPS[list-users]:-}" "${RPS[raw-users]:-}")  (target ≥ 90 %; raw counts the total per request, we cache it)"
   echo "  … vs raw page query alone:             $(ratio "${RPS[list-users]:-}" "${RPS[raw-users-page]:-}")  (the same SQL per request as ours once the total is cached)"
   echo "hot-pair transfers vs raw Npgsql:        $(ratio "${RPS[transfers]:-}" "${RPS[raw-transfer]:-}")  (target ≥ 80 %, p99 ${P99[transfers]:-} ≤ 100 ms)"
+  echo "  … vs raw Npgsql queued per account:    $(ratio "${RPS[transfers]:-}" "${RPS[raw-transfer-queued]:-}")  (the same writes behind the same per-account queue, ADR 0018)"
   echo "history page 10,000 vs page 1:           $(ratio "${RPS[history-page-10000]:-}" "${RPS[history-page-1]:-}")  (target ≥ 80 %)"
   echo "(~ = mean, ^ = max for the h2load rows)"
   echo "GraphQL users+posts vs REST users:       $(ratio "${RPS[graphql-users-h1]:-}" "${RPS[rest-users-h1]:-}")  (target ≥ 70 %; GraphQL also loads each user's posts)"

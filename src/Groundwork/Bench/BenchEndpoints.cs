@@ -64,9 +64,15 @@ public static class BenchEndpoints
             // The same writes a transfer makes (two conditional balance updates in id order, the transaction row,
             // two entries, three outbox rows, the idempotency record) in the fewest round trips, without the
             // pipeline or auth: the efficient way to do the same work.
-            bench.MapPost("/raw-transfer", async (HttpContext http, RawTransfer body) =>
+            // The same again, queued per account first as the service queues money movements (ADR 0018): the
+            // baseline for the same writes with the same ordering in front of the row locks.
+            bench.MapPost("/raw-transfer", (HttpContext http, RawTransfer body) => RawTransferAsync(http, body, queue: null));
+            bench.MapPost("/raw-transfer-queued", (HttpContext http, RawTransfer body, Features.Ledger.AccountQueue queue) => RawTransferAsync(http, body, queue));
+
+            async Task<IResult> RawTransferAsync(HttpContext http, RawTransfer body, Features.Ledger.AccountQueue? queue)
             {
                 var ct = http.RequestAborted;
+                using var turn = queue is null ? null : await queue.EnterAsync(body.FromAccountId, body.ToAccountId, ct);
                 await using var connection = await dataSource.OpenConnectionAsync(ct);
                 await using var tx = await connection.BeginTransactionAsync(ct);
                 var legs = new[] { (Id: body.FromAccountId, Delta: -body.Amount), (Id: body.ToAccountId, Delta: body.Amount) }.OrderBy(l => l.Id);
@@ -110,7 +116,7 @@ public static class BenchEndpoints
                 await batch.ExecuteNonQueryAsync(ct);
                 await tx.CommitAsync(ct);
                 return Results.Created($"/api/v1/transfers/{txId}", new { data = new { id = txId } });
-            });
+            }
         }
     }
 

@@ -5,7 +5,11 @@ namespace Groundwork.Features.Accounts;
 
 public sealed class AccountsModule : IFeatureModule
 {
-    public void AddServices(IServiceCollection services) => services.AddScoped<SystemAccounts>();
+    public void AddServices(IServiceCollection services)
+    {
+        services.AddScoped<SystemAccounts>();
+        services.AddSingleton<AccountFacts>();
+    }
 
     public void MapEndpoints(IEndpointRouteBuilder app, RouteGroupBuilder api) => api.MapAccounts();
 

@@ -1,7 +1,6 @@
 using FluentValidation;
 using Groundwork.Features.Ledger;
 using Groundwork.Platform.Auth;
-using Groundwork.Platform.Caching;
 using Groundwork.Platform.Operations;
 using Groundwork.Platform.Persistence;
 
@@ -22,7 +21,7 @@ public sealed class TransferValidator : AbstractValidator<TransferRequest>
 }
 
 /// <summary>Moves money from one of the caller's accounts to any user account of the same currency.</summary>
-public sealed class Transfer(GroundworkDbContext db, EntityCache cache, MoneyMovement money)
+public sealed class Transfer(GroundworkDbContext db, AccountFacts facts, MoneyMovement money)
     : IOperation<TransferRequest, TransactionDto>
 {
     public Policy Policy => Policy.Authenticated(Scopes.TransfersWrite);
@@ -34,9 +33,9 @@ public sealed class Transfer(GroundworkDbContext db, EntityCache cache, MoneyMov
 
     public async Task<Result<TransactionDto>> HandleAsync(TransferRequest request, Caller caller, CancellationToken cancellationToken)
     {
-        // Owner, kind and currency from the cache where it has them (a hot account never costs a query), else
-        // from the database on this transaction's connection.
-        var accounts = await cache.UserAccountsForMovementAsync(db, [request.FromAccountId, request.ToAccountId], cancellationToken);
+        // Owner, kind and currency from this node's memory once the database has confirmed them (a hot account
+        // never costs a read), else from the database on this transaction's connection.
+        var accounts = await facts.UserAccountsAsync(db, [request.FromAccountId, request.ToAccountId], cancellationToken);
         var from = accounts.Find(a => a.Id == request.FromAccountId);
         if (from is null || !AccountAccess.CanSee(caller, from))
         {

@@ -15,7 +15,7 @@ namespace Groundwork.Features.Ledger;
 /// impossible, and the fixed order means two opposite transfers queue instead of deadlocking
 /// (docs/adr/0006-race-free-money.md).
 /// </summary>
-public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, AccountQueue queue, CommitHooks hooks, TimeProvider clock)
+public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, AccountFacts facts, AccountQueue queue, CommitHooks hooks, TimeProvider clock)
 {
     public async Task<Result<LedgerTransaction>> MoveAsync(
         TransactionType type, Account from, Account to, long amount, Guid? orderId, string? description, CancellationToken cancellationToken)
@@ -77,6 +77,7 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Acc
 
         var legs = new[] { (Account: from, Delta: -amount), (Account: to, Delta: amount) }.OrderBy(l => l.Account.Id).ToArray();
         var after = await UpdateBalancesAsync(legs, cancellationToken);
+        var written = new List<(Guid, AccountDto)>(legs.Length);
         for (var i = 0; i < legs.Length; i++)
         {
             var (account, delta) = legs[i];
@@ -88,8 +89,12 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Acc
                     : Error.Validation("amount", $"The receiving account would exceed the maximum balance of {Money.MaxBalance} minor units");
             }
 
-            cache.Put(AccountCache.Kind, account.Id, AccountDto.From(account) with { Balance = changed.Balance, Version = changed.Version });
+            // The row matched the owner, kind and currency it was given: the database has confirmed them.
+            facts.Confirmed(account);
+            written.Add((account.Id, AccountDto.From(account) with { Balance = changed.Balance, Version = changed.Version }));
         }
+
+        cache.PutAll(AccountCache.Kind, written);
 
         return transaction;
     }
@@ -122,8 +127,8 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Acc
             Add(command, $"delta{i}", delta);
             Add(command, $"id{i}", account.Id);
             Add(command, $"floor{i}", account.Kind == AccountKind.External ? -Money.MaxBalance : 0L);
-            // The caller's owner, kind and currency may come from the cache (Transfer): the row must agree, so a
-            // cache entry that lies (a tampered Redis) moves nothing. They never change, so an honest one always does.
+            // The caller's owner, kind and currency may come from this node's memory (AccountFacts, filled only from
+            // the database): the row must agree all the same, so that no bug upstream can move money it should not.
             Add(command, $"owner{i}", (object?)account.OwnerId ?? DBNull.Value);
             Add(command, $"kind{i}", account.Kind.ToString().ToLowerInvariant());
             Add(command, $"currency{i}", account.Currency);

@@ -86,24 +86,6 @@ public sealed partial class EntityCache : IDisposable
         return (T?)entry?.Value;
     }
 
-    /// <summary>
-    /// The cached entity, or null on a miss (or a deletion's tombstone), without loading anything: for callers
-    /// already inside a transaction, whose fallback is a query on their own connection (a load would take a
-    /// second pooled connection while the first one waits).
-    /// </summary>
-    public async Task<T?> PeekAsync<T>(CacheKind<T> kind, Guid id)
-        where T : class
-    {
-        ArgumentNullException.ThrowIfNull(kind);
-        if (await ReadHitAsync(kind, kind.Key(id)) is { } hit)
-        {
-            return (T?)hit.Value;
-        }
-
-        _stats.Miss(kind.Name);
-        return null;
-    }
-
     /// <summary>The cached entry, its hit counted; null on a miss (the caller counts it when it knows how it ends).</summary>
     private async Task<Entry?> ReadHitAsync<T>(CacheKind<T> kind, string key)
         where T : class
