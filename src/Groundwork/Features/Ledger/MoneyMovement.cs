@@ -124,17 +124,17 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Acc
                 RETURNING balance, version;
 
                 """);
-            Add(command, $"delta{i}", delta);
-            Add(command, $"id{i}", account.Id);
-            Add(command, $"floor{i}", account.Kind == AccountKind.External ? -Money.MaxBalance : 0L);
+            command.AddParameter($"delta{i}", delta);
+            command.AddParameter($"id{i}", account.Id);
+            command.AddParameter($"floor{i}", account.Kind == AccountKind.External ? -Money.MaxBalance : 0L);
             // The caller's owner, kind and currency may come from this node's memory (AccountFacts, filled only from
             // the database): the row must agree all the same, so that no bug upstream can move money it should not.
-            Add(command, $"owner{i}", (object?)account.OwnerId ?? DBNull.Value);
-            Add(command, $"kind{i}", account.Kind.ToString().ToLowerInvariant());
-            Add(command, $"currency{i}", account.Currency);
+            command.AddParameter($"owner{i}", (object?)account.OwnerId ?? DBNull.Value);
+            command.AddParameter($"kind{i}", account.Kind.ToString().ToLowerInvariant());
+            command.AddParameter($"currency{i}", account.Currency);
         }
 
-        Add(command, "max", Money.MaxBalance);
+        command.AddParameter("max", Money.MaxBalance);
         command.CommandText = sql.ToString();
         var after = new BalanceAfter?[legs.Length];
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -152,14 +152,6 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Acc
         }
 
         return after;
-    }
-
-    private static void Add(System.Data.Common.DbCommand command, string name, object value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
     }
 }
 

@@ -4,6 +4,7 @@ using Groundwork.Platform.Http;
 using Groundwork.Platform.Operations;
 using Groundwork.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Groundwork.Platform.Idempotency;
 
@@ -154,20 +155,28 @@ public sealed class IdempotencyStore(TimeProvider clock)
     /// <summary>
     /// Inserts the claim unless the key exists. On PostgreSQL a twin's uncommitted insert makes this wait, at most
     /// <see cref="WaitForTwin"/> (lock_timeout, for this statement only); the wait ends in 1 (the twin rolled back)
-    /// or 0 (it committed). Raw SQL because EF Core has no INSERT … ON CONFLICT DO NOTHING.
+    /// or 0 (it committed). Raw SQL because EF Core has no INSERT … ON CONFLICT DO NOTHING, sent as a plain command on
+    /// the transaction's connection: it runs once per keyed write, and EF's raw-SQL path builds its command anew each time.
     /// </summary>
-    private static Task<int> InsertAsync(GroundworkDbContext db, IdempotencyClaim claim, DateTime now, CancellationToken cancellationToken)
+    private static async Task<int> InsertAsync(GroundworkDbContext db, IdempotencyClaim claim, DateTime now, CancellationToken cancellationToken)
     {
-        var expires = now + Retention;
         const string insert = """
-            INSERT INTO "idempotency_records" ("principal", "key", "operation", "fingerprint", "response", "created_at", "expires_at")
-            VALUES ({0}, {1}, {2}, {3}, NULL, {4}, {5}) ON CONFLICT DO NOTHING
+            INSERT INTO idempotency_records (principal, key, operation, fingerprint, response, created_at, expires_at)
+            VALUES (@principal, @key, @operation, @fingerprint, NULL, @created, @expires) ON CONFLICT DO NOTHING
             """;
-        var sql = db.Database.IsNpgsql()
-            ? $"SET LOCAL lock_timeout = '{(int)WaitForTwin.TotalMilliseconds}ms'; {insert}; SET LOCAL lock_timeout TO DEFAULT;"
+        var postgres = db.Database.IsNpgsql();
+        await using var command = db.Database.GetDbConnection().CreateCommand();
+        command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction()
+            ?? throw new InvalidOperationException("A claim is made only inside the pipeline's transaction");
+        command.CommandText = postgres
+            ? $"SET LOCAL lock_timeout = '{(int)WaitForTwin.TotalMilliseconds}ms'; {insert}; SET LOCAL lock_timeout TO DEFAULT"
             : insert;
-#pragma warning disable EF1002 // Only our constant is interpolated; every value is a parameter.
-        return db.Database.ExecuteSqlRawAsync(sql, [claim.Principal, claim.Key, claim.Operation, claim.Fingerprint, now, expires], cancellationToken);
-#pragma warning restore EF1002
+        command.AddParameter("principal", claim.Principal);
+        command.AddParameter("key", claim.Key);
+        command.AddParameter("operation", claim.Operation);
+        command.AddParameter("fingerprint", claim.Fingerprint);
+        command.AddParameter("created", now);
+        command.AddParameter("expires", now + Retention);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

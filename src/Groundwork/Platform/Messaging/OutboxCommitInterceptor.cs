@@ -12,18 +12,6 @@ internal sealed class OutboxCommitInterceptor(OutboxSignal signal) : IDbTransact
 {
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<DbContext, object> Staged = [];
 
-    public ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
-    {
-        Note(eventData.Context);
-        return ValueTask.FromResult(result);
-    }
-
-    public InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
-    {
-        Note(eventData.Context);
-        return result;
-    }
-
     public Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
     {
         RaiseIfStaged(eventData.Context);
@@ -56,13 +44,12 @@ internal sealed class OutboxCommitInterceptor(OutboxSignal signal) : IDbTransact
         return result;
     }
 
-    private static void Note(DbContext? context)
-    {
-        if (context is not null && context.ChangeTracker.Entries<OutboxMessage>().Any(e => e.State == EntityState.Added))
-        {
-            Staged.AddOrUpdate(context, true);
-        }
-    }
+    /// <summary>
+    /// <paramref name="context"/> has staged an event (<see cref="Outbox.Add"/>). Noted when it is staged rather than
+    /// found at SaveChanges: looking through the change tracker would run a second DetectChanges on every save. An
+    /// event staged and then discarded (a failed attempt) at worst wakes the relay for nothing.
+    /// </summary>
+    internal static void Note(DbContext context) => Staged.AddOrUpdate(context, true);
 
     private static void Forget(DbContext? context)
     {

@@ -73,5 +73,6 @@ public static class Outbox
             Owner = audience.Owner,
             OtherOwner = audience.OtherOwner,
         });
+        OutboxCommitInterceptor.Note(db);
     }
 }
