@@ -325,7 +325,8 @@ public abstract class TransferTests(GroundworkApp app)
             bob.Client().SendAsync(Post("/api/v1/transfers", new { fromAccountId = b, toAccountId = a, amount = 50 }, Guid.NewGuid().ToString())));
         var responses = await Task.WhenAll(fromAlice.Concat(fromBob));
 
-        Assert.All(responses, r => Assert.True((int)r.StatusCode is 201 or 422, $"{(int)r.StatusCode}: {r.Content.ReadAsStringAsync().Result}"));
+        var outcomes = await Task.WhenAll(responses.Select(async r => (Status: (int)r.StatusCode, Body: await r.Content.ReadAsStringAsync())));
+        Assert.All(outcomes, o => Assert.True(o.Status is 201 or 422, $"{o.Status}: {o.Body}"));
         var aliceOk = responses.Take(40).Count(r => (int)r.StatusCode == 201);
         var bobOk = responses.Skip(40).Count(r => (int)r.StatusCode == 201);
         Assert.True(aliceOk >= 10, $"only {aliceOk} of Alice's transfers succeeded");

@@ -6,8 +6,8 @@ namespace Groundwork.Features.Accounts;
 
 /// <summary>
 /// What never changes about an account (its owner, kind, currency and creation time), remembered in this process
-/// once the database has confirmed it, so a money movement reads nothing, neither Redis nor the database, for an
-/// account this node has moved money on before. Nothing here can go stale: accounts are never deleted and these
+/// once the database has confirmed it, so a transfer reads nothing, neither Redis nor the database, for an account
+/// this node has moved money on before (other movements still load their accounts with the rows they change). Nothing here can go stale: accounts are never deleted and these
 /// columns are never updated. Only the database confirms an entry (a load, or a balance UPDATE that required
 /// these values, see <c>MoneyMovement</c>); never the shared cache, whose entries anyone able to write to Redis
 /// could forge. Bounded; entries unused for an hour leave.
@@ -21,8 +21,11 @@ public sealed class AccountFacts : IDisposable
 
     private sealed record Facts(Guid? OwnerId, AccountKind Kind, string Currency, DateTime CreatedAt);
 
-    /// <summary>The database has just confirmed these facts of <paramref name="account"/>.</summary>
-    public void Confirmed(Account account)
+    /// <summary>
+    /// The database has just confirmed these facts of <paramref name="account"/>: call it only with an account read
+    /// from the database, or one a statement has just matched on all four (never with one taken from a cache).
+    /// </summary>
+    internal void Confirmed(Account account)
     {
         ArgumentNullException.ThrowIfNull(account);
         _facts.Set(account.Id, new Facts(account.OwnerId, account.Kind, account.Currency, account.CreatedAt),

@@ -45,13 +45,14 @@ public sealed class AccountQueue(TimeSpan? maxWait = null)
     }
 
     /// <summary>
-    /// Waits for this node's turn on both accounts; dispose the lease when the transaction has ended. Returns an
-    /// empty lease after <see cref="MaxWait"/>: the movement then queues on the row locks as it would without this.
+    /// Waits for this node's turn on both accounts; dispose the turn when the transaction has ended. After
+    /// <see cref="MaxWait"/> it returns a turn that holds nothing: the movement then queues on the row locks as it
+    /// would without this.
     /// </summary>
-    public async Task<IDisposable> EnterAsync(Guid first, Guid second, CancellationToken cancellationToken)
+    public async Task<Turn> EnterAsync(Guid first, Guid second, CancellationToken cancellationToken)
     {
         var ids = first.CompareTo(second) <= 0 ? new[] { first, second } : [second, first];
-        var lease = new Lease(this);
+        var turn = new Turn(this);
         var started = Stopwatch.GetTimestamp();
         foreach (var id in ids)
         {
@@ -59,29 +60,31 @@ public sealed class AccountQueue(TimeSpan? maxWait = null)
             bool entered;
             try
             {
+                // Past the wait, a free account is still taken (a zero wait only tries).
                 var remaining = MaxWait - Stopwatch.GetElapsedTime(started);
-                entered = remaining > TimeSpan.Zero && await slot.Turn.WaitAsync(remaining, cancellationToken);
+                entered = await slot.Gate.WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, cancellationToken);
             }
             catch
             {
                 Return(id, slot, held: false);
-                lease.Dispose();
+                turn.Dispose();
                 throw;
             }
 
             if (!entered)
             {
+                // Goes on to the row locks with no turn at all: a turn held on one account only could make a cycle.
                 Return(id, slot, held: false);
-                lease.Dispose();
+                turn.GiveBack();
                 Bypassed.Add(1);
-                return lease;
+                break;
             }
 
-            lease.Add(id, slot);
+            turn.Add(id, slot);
         }
 
         Wait.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
-        return lease;
+        return turn;
     }
 
     private Slot Rent(Guid id)
@@ -105,7 +108,7 @@ public sealed class AccountQueue(TimeSpan? maxWait = null)
         {
             if (held)
             {
-                slot.Turn.Release();
+                slot.Gate.Release();
             }
 
             // The last user removes the slot, so the map holds only accounts in use.
@@ -116,24 +119,40 @@ public sealed class AccountQueue(TimeSpan? maxWait = null)
         }
     }
 
-    /// <summary>SemaphoreSlim hands the turn to asynchronous waiters in the order they came.</summary>
-    private sealed class Slot
+    /// <summary>
+    /// One account in use. SemaphoreSlim hands a released count to its asynchronous waiters in the order they came
+    /// (its implementation keeps them in a linked list; the documentation promises no order, and a test pins it).
+    /// </summary>
+    internal sealed class Slot
     {
-        public SemaphoreSlim Turn { get; } = new(1, 1);
+        public SemaphoreSlim Gate { get; } = new(1, 1);
         public int Users { get; set; }
     }
 
-    private sealed class Lease(AccountQueue queue) : IDisposable
+    /// <summary>A movement's place at its accounts on this node, until disposed (when its transaction ends).</summary>
+    public sealed class Turn : IDisposable
     {
+        private readonly AccountQueue _queue;
         private readonly List<(Guid Id, Slot Slot)> _held = new(2);
 
-        public void Add(Guid id, Slot slot) => _held.Add((id, slot));
+        internal Turn(AccountQueue queue) => _queue = queue;
+
+        /// <summary>Given back: the transaction that took it has ended.</summary>
+        public bool Ended { get; private set; }
+
+        internal void Add(Guid id, Slot slot) => _held.Add((id, slot));
 
         public void Dispose()
         {
+            GiveBack();
+            Ended = true;
+        }
+
+        internal void GiveBack()
+        {
             for (var i = _held.Count - 1; i >= 0; i--)
             {
-                queue.Return(_held[i].Id, _held[i].Slot, held: true);
+                _queue.Return(_held[i].Id, _held[i].Slot, held: true);
             }
 
             _held.Clear();

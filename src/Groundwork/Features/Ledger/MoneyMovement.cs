@@ -4,7 +4,6 @@ using Groundwork.Platform.Messaging;
 using Groundwork.Platform.Operations;
 using Groundwork.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Groundwork.Features.Ledger;
 
@@ -17,6 +16,9 @@ namespace Groundwork.Features.Ledger;
 /// </summary>
 public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, AccountFacts facts, AccountQueue queue, CommitHooks hooks, TimeProvider clock)
 {
+    /// <summary>The turn this request's transaction holds in the queue (ended once that transaction has).</summary>
+    private AccountQueue.Turn? _turn;
+
     public async Task<Result<LedgerTransaction>> MoveAsync(
         TransactionType type, Account from, Account to, long amount, Guid? orderId, string? description, CancellationToken cancellationToken)
     {
@@ -70,9 +72,10 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Acc
 
         // This node's turn on both accounts, held until the transaction ends. A second movement in the same
         // transaction goes straight to the row locks: waiting in the queue while holding rows could make a cycle.
-        if (!hooks.HoldsLeases)
+        if (_turn is null || _turn.Ended)
         {
-            hooks.UntilTransactionEnds(await queue.EnterAsync(from.Id, to.Id, cancellationToken));
+            _turn = await queue.EnterAsync(from.Id, to.Id, cancellationToken);
+            hooks.UntilTransactionEnds(_turn);
         }
 
         var legs = new[] { (Account: from, Delta: -amount), (Account: to, Delta: amount) }.OrderBy(l => l.Account.Id).ToArray();
@@ -109,10 +112,7 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Acc
     /// </summary>
     private async Task<BalanceAfter?[]> UpdateBalancesAsync((Account Account, long Delta)[] legs, CancellationToken cancellationToken)
     {
-        var connection = db.Database.GetDbConnection();
-        await using var command = connection.CreateCommand();
-        command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction()
-            ?? throw new InvalidOperationException("Money moves only inside the pipeline's transaction");
+        await using var command = db.CreateCommandInTransaction("Money moves only inside the pipeline's transaction");
         var sql = new System.Text.StringBuilder();
         for (var i = 0; i < legs.Length; i++)
         {

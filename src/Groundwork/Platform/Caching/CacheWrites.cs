@@ -12,7 +12,7 @@ public sealed class CacheWrites(EntityCache cache, CommitHooks hooks)
     public void Put<T>(CacheKind<T> kind, Guid id, T value)
         where T : class => hooks.AfterCommit(() => cache.PutAsync(kind, id, value));
 
-    /// <summary>Several entities of a kind, stored together (with Redis, their writes share one round trip).</summary>
+    /// <summary>Several entities of a kind, stored at once (with Redis, the writes are sent together on one connection, not one after another).</summary>
     public void PutAll<T>(CacheKind<T> kind, IReadOnlyList<(Guid Id, T Value)> entities)
         where T : class => hooks.AfterCommit(() => Task.WhenAll(entities.Select(e => cache.PutAsync(kind, e.Id, e.Value))));
 

@@ -19,9 +19,6 @@ public sealed class CommitHooks(ILogger<CommitHooks> logger) : IDisposable
     /// </summary>
     public void UntilTransactionEnds(IDisposable lease) => _untilEnd.Add(lease);
 
-    /// <summary>Whether the open transaction holds a lease already.</summary>
-    public bool HoldsLeases => _untilEnd.Count > 0;
-
     /// <summary>The transaction has committed or rolled back: let go of what it held.</summary>
     internal void EndTransaction()
     {

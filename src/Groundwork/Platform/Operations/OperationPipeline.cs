@@ -227,6 +227,7 @@ public sealed class OperationPipeline(
         await db.SaveChangesAsync(cancellationToken);
 
         await transaction.CommitAsync(cancellationToken);
+        // Leases first (an account's turn in the queue): the next movement can start while this one's cache writes run.
         hooks.EndTransaction();
         await hooks.RunAfterCommitAsync();
         return result.IsSuccess ? new Completed<TResponse>(result.Value, false) : result.Error;

@@ -30,7 +30,7 @@ public sealed class RedisConnection : IAsyncDisposable
         Options.AsyncTimeout = Math.Min(Options.AsyncTimeout, 250);
         // Replies are completed on the .NET thread pool rather than the library's own dedicated threads: handing each
         // reply from one of those threads to the pool cost a lock and a context switch per command (ADR 0017).
-        Options.SocketManager ??= SocketManager.ThreadPool;
+        Options.SocketManager = SocketManager.ThreadPool;
         // Connect at start, in the background: the first requests do not wait for it.
         _connection = ConnectionMultiplexer.ConnectAsync(Options);
     }
