@@ -79,6 +79,19 @@ public sealed class AccountQueueTests
     }
 
     [Fact]
+    public async Task The_same_account_twice_is_entered_once()
+    {
+        var queue = new AccountQueue(TimeSpan.FromMinutes(5));
+        var same = queue.EnterAsync(A, A, TestContext.Current.CancellationToken);
+        Assert.True(same.IsCompletedSuccessfully);
+        var next = queue.EnterAsync(A, B, TestContext.Current.CancellationToken);
+        Assert.False(next.IsCompleted);
+        (await same).Dispose();
+        (await next).Dispose();
+        Assert.Equal(0, queue.ActiveAccounts);
+    }
+
+    [Fact]
     public async Task A_cancelled_wait_gives_back_what_it_took()
     {
         var queue = new AccountQueue(TimeSpan.FromMinutes(5));

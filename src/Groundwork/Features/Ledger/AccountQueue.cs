@@ -51,7 +51,8 @@ public sealed class AccountQueue(TimeSpan? maxWait = null)
     /// </summary>
     public async Task<Turn> EnterAsync(Guid first, Guid second, CancellationToken cancellationToken)
     {
-        var ids = first.CompareTo(second) <= 0 ? new[] { first, second } : [second, first];
+        // The same account twice is entered once (a second wait would be on its own turn).
+        var ids = first.CompareTo(second) switch { 0 => new[] { first }, < 0 => [first, second], _ => [second, first] };
         var turn = new Turn(this);
         var started = Stopwatch.GetTimestamp();
         foreach (var id in ids)
