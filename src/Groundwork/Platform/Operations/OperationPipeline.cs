@@ -20,7 +20,6 @@ namespace Groundwork.Platform.Operations;
 /// </summary>
 public sealed class OperationPipeline(
     IServiceProvider services,
-    GroundworkDbContext db,
     RateLimiter limiter,
     GroundworkSettings settings,
     IdempotencyStore idempotency,
@@ -29,6 +28,14 @@ public sealed class OperationPipeline(
     ILogger<OperationPipeline> logger)
 {
     private const int MaxAttempts = 5;
+
+    private GroundworkDbContext? _db;
+
+    /// <summary>
+    /// The request's DbContext, rented from the pool on first use: an operation that runs no transaction (a read
+    /// answered from the cache) never takes one, nor pays for resetting it at the end of the request.
+    /// </summary>
+    private GroundworkDbContext Db => _db ??= services.GetRequiredService<GroundworkDbContext>();
 
     /// <summary>Runs an operation for a caller that sent no idempotency key (reads, batch loads, internal calls).</summary>
     public async Task<Result<TResponse>> RunAsync<TRequest, TResponse>(
@@ -181,16 +188,16 @@ public sealed class OperationPipeline(
     {
         var cancellationToken = call.CancellationToken;
         await using var transaction = execution.Isolation is { } isolation
-            ? await db.Database.BeginTransactionAsync(isolation, cancellationToken)
-            : await db.Database.BeginTransactionAsync(cancellationToken);
+            ? await Db.Database.BeginTransactionAsync(isolation, cancellationToken)
+            : await Db.Database.BeginTransactionAsync(cancellationToken);
 
         // EF would open a savepoint before SaveChanges (a round trip of its own, with the rows still locked) so a
         // failed save could be undone while the transaction lives on; here a failed save ends the whole attempt.
-        db.Database.AutoSavepointsEnabled = false;
+        Db.Database.AutoSavepointsEnabled = false;
 
         if (claim is not null)
         {
-            switch (await idempotency.ClaimAsync(db, claim, call.IdempotencyKeyField, cancellationToken))
+            switch (await idempotency.ClaimAsync(Db, claim, call.IdempotencyKeyField, cancellationToken))
             {
                 case ClaimOutcome.Completed completed:
                     await transaction.RollbackAsync(cancellationToken);
@@ -216,15 +223,15 @@ public sealed class OperationPipeline(
             // a failure that keeps its changes must not keep the claim: a record always holds a response to replay.
             if (result.IsSuccess)
             {
-                IdempotencyStore.StageResponse(db, claim, JsonSerializer.Serialize(result.Value, Json.Options));
+                IdempotencyStore.StageResponse(Db, claim, JsonSerializer.Serialize(result.Value, Json.Options));
             }
             else
             {
-                await IdempotencyStore.ForgetAsync(db, claim, cancellationToken);
+                await IdempotencyStore.ForgetAsync(Db, claim, cancellationToken);
             }
         }
 
-        await db.SaveChangesAsync(cancellationToken);
+        await Db.SaveChangesAsync(cancellationToken);
 
         await transaction.CommitAsync(cancellationToken);
         // Leases first (an account's turn in the queue): the next movement can start while this one's cache writes run.
@@ -235,7 +242,7 @@ public sealed class OperationPipeline(
 
     private void Reset()
     {
-        db.ChangeTracker.Clear();
+        _db?.ChangeTracker.Clear();
         hooks.Discard();
     }
 
