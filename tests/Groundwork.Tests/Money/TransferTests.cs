@@ -343,12 +343,7 @@ public abstract class TransferTests(GroundworkApp app)
     [Fact]
     public async Task A_cache_entry_that_lies_about_an_account_is_not_believed()
     {
-        var admin = await app.ActorAsync(Role.Admin);
-        var victim = await app.ActorAsync();
-        var thief = await app.ActorAsync();
-        var source = await victim.OpenAccountAsync();
-        var sink = await thief.OpenAccountAsync();
-        await admin.DepositAsync(source, 1_000);
+        var (_, victim, thief, source, sink) = await SetupAsync(deposit: 1_000);
 
         // What someone able to write to the shared cache could store: the victim's account, said to be the thief's,
         // at a version above any real one. A transfer takes owners only from the database (or what this node

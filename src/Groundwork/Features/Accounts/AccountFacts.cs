@@ -17,6 +17,8 @@ public sealed class AccountFacts : IDisposable
     private const int MaxEntries = 100_000;
     private static readonly TimeSpan Unused = TimeSpan.FromHours(1);
 
+    private static readonly MemoryCacheEntryOptions EntryOptions = new() { Size = 1, SlidingExpiration = Unused };
+
     private readonly MemoryCache _facts = new(new MemoryCacheOptions { SizeLimit = MaxEntries });
 
     private sealed record Facts(Guid? OwnerId, AccountKind Kind, string Currency, DateTime CreatedAt);
@@ -28,8 +30,11 @@ public sealed class AccountFacts : IDisposable
     internal void Confirmed(Account account)
     {
         ArgumentNullException.ThrowIfNull(account);
-        _facts.Set(account.Id, new Facts(account.OwnerId, account.Kind, account.Currency, account.CreatedAt),
-            new MemoryCacheEntryOptions { Size = 1, SlidingExpiration = Unused });
+        // Every movement confirms its accounts again; facts never change, so one already remembered stays as it is.
+        if (!_facts.TryGetValue(account.Id, out _))
+        {
+            _facts.Set(account.Id, new Facts(account.OwnerId, account.Kind, account.Currency, account.CreatedAt), EntryOptions);
+        }
     }
 
     /// <summary>

@@ -69,7 +69,6 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Acc
             Outbox.Add(db, clock, "account.credited", to.Id, new { accountId = to.Id, ownerId = to.OwnerId, amount, currency = to.Currency, transactionId = transaction.Id, type }, EventAudience.OwnersAndAdmins(to.OwnerId));
         }
 
-
         // This node's turn on both accounts, held until the transaction ends. A second movement in the same
         // transaction goes straight to the row locks: waiting in the queue while holding rows could make a cycle.
         if (_turn is null || _turn.Ended)

@@ -74,8 +74,9 @@ public sealed partial class EntityCache : IDisposable
     {
         ArgumentNullException.ThrowIfNull(kind);
         var key = kind.Key(id);
-        if (await ReadHitAsync(kind, key) is { } hit)
+        if (await TryReadAsync(kind, key) is { } hit)
         {
+            _stats.Hit(kind.Name, redis: _shared is not null);
             return (T?)hit.Value;
         }
 
@@ -84,19 +85,6 @@ public sealed partial class EntityCache : IDisposable
         _stats.Miss(kind.Name);
         var entry = await loading.Value.WaitAsync(cancellationToken);
         return (T?)entry?.Value;
-    }
-
-    /// <summary>The cached entry, its hit counted; null on a miss (the caller counts it when it knows how it ends).</summary>
-    private async Task<Entry?> ReadHitAsync<T>(CacheKind<T> kind, string key)
-        where T : class
-    {
-        var hit = await TryReadAsync(kind, key);
-        if (hit is not null)
-        {
-            _stats.Hit(kind.Name, redis: _shared is not null);
-        }
-
-        return hit;
     }
 
     /// <summary>Write-through: stores the committed value (call it after the commit, before answering).</summary>

@@ -44,7 +44,7 @@ public static class DatabaseSetup
     /// <item><c>No Reset On Close=true</c>: a returned connection is not reset with <c>DISCARD ALL</c> (a statement
     /// per checkout, and it throws away prepared statements). Nothing here leaves session state behind: settings
     /// are <c>SET LOCAL</c>, advisory locks are transaction-scoped, except the migration lock, which is released
-    /// explicitly (and its connection discarded if that fails).</item>
+    /// explicitly (a failed release means a broken connection, which Npgsql never pools).</item>
     /// <item><c>Max Auto Prepare=100</c>: statements a connection runs often are prepared once, so PostgreSQL
     /// stops parsing and planning the same SQL on every request. Set it to 0 behind a pooler that cannot
     /// keep prepared statements (PgBouncer before 1.21 in transaction mode).</item>
