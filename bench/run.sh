@@ -276,6 +276,9 @@ for n in rest-users-h1 graphql-users-h1 grpc-users-h2c; do RPS[$n]=$(python3 -c 
 fi
 
 RSS_KB=$(awk '/VmHWM/ {print $2}' /proc/$APP_PID/status)
+# Where the memory is at the end: anonymous (managed heap, native allocations, stacks), files (mapped assemblies and
+# libraries), shared (the runtime's type data, stubs and JIT-compiled code: its double-mapped executable memory).
+RSS_PARTS=$(awk '/RssAnon/ {a=$2} /RssFile/ {f=$2} /RssShmem/ {s=$2} END {printf "anonymous %d MB, files %d MB, types and code %d MB", a/1024, f/1024, s/1024}' /proc/$APP_PID/status)
 ratio() { if [ -n "$1" ] && [ -n "$2" ]; then python3 -c "print(f'{100*float(\"$1\")/float(\"$2\"):.0f} %')"; else echo "n/a"; fi; }
 
 {
@@ -301,5 +304,6 @@ print(f'  cache hit ratio during get-user:       {100*h/max(1,h+m):.2f} % ({h} h
   echo "GraphQL users+posts vs REST users:       $(ratio "${RPS[graphql-users-h1]:-}" "${RPS[rest-users-h1]:-}")  (target ≥ 70 %; GraphQL also loads each user's posts)"
   echo "gRPC ListUsers vs REST users:            $(ratio "${RPS[grpc-users-h2c]:-}" "${RPS[rest-users-h1]:-}")  (target ≥ 100 %)"
   echo "peak RSS:                                $(( RSS_KB / 1024 )) MB  (target ≤ 250 MB)"
+  echo "  RSS at the end:                        $RSS_PARTS"
   echo "start to ready (PostgreSQL, migrated):   ${READY_MS} ms"
 } | tee "$OUT/latest.txt"
