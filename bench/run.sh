@@ -275,10 +275,12 @@ done
 for n in rest-users-h1 graphql-users-h1 grpc-users-h2c; do RPS[$n]=$(python3 -c "print(round(${SUM[$n]} / 2, 2))"); done
 fi
 
-RSS_KB=$(awk '/VmHWM/ {print $2}' /proc/$APP_PID/status)
+[ -r "/proc/$APP_PID/status" ] || { echo "the service exited during the run:"; tail -20 "$WORK/app.log"; exit 1; }
+RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$APP_PID/status")
 # Where the memory is at the end: anonymous (managed heap, native allocations, stacks), files (mapped assemblies and
-# libraries), shared (the runtime's type data, stubs and JIT-compiled code: its double-mapped executable memory).
-RSS_PARTS=$(awk '/RssAnon/ {a=$2} /RssFile/ {f=$2} /RssShmem/ {s=$2} END {printf "anonymous %d MB, files %d MB, types and code %d MB", a/1024, f/1024, s/1024}' /proc/$APP_PID/status)
+# libraries), shared (mostly the runtime's type data, stubs and JIT-compiled code: its double-mapped executable memory).
+RSS_PARTS=$(awk '/RssAnon/ {a=$2} /RssFile/ {f=$2} /RssShmem/ {s=$2}
+  END {if (a == "" || f == "" || s == "") print "n/a"; else printf "anonymous %d MB, files %d MB, shared (mostly types and code) %d MB", a/1024, f/1024, s/1024}' "/proc/$APP_PID/status")
 ratio() { if [ -n "$1" ] && [ -n "$2" ]; then python3 -c "print(f'{100*float(\"$1\")/float(\"$2\"):.0f} %')"; else echo "n/a"; fi; }
 
 {
