@@ -7,10 +7,10 @@ namespace Groundwork.Features.Accounts;
 /// <summary>
 /// What never changes about an account (its owner, kind, currency and creation time), remembered in this process
 /// once the database has confirmed it, so a transfer reads nothing, neither Redis nor the database, for an account
-/// this node has moved money on before (other movements still load their accounts with the rows they change). Nothing here can go stale: accounts are never deleted and these
-/// columns are never updated. Only the database confirms an entry (a load, or a balance UPDATE that required
-/// these values, see <c>MoneyMovement</c>); never the shared cache, whose entries anyone able to write to Redis
-/// could forge. Bounded; entries unused for an hour leave.
+/// this node has moved money on before (other movements still load their accounts with the rows they change).
+/// Nothing here can go stale: accounts are never deleted and these columns are never updated. Only the database
+/// confirms an entry (a load, or a balance UPDATE that required these values, see <c>MoneyMovement</c>); never the
+/// shared cache, whose entries anyone able to write to Redis could forge. Bounded; entries unused for an hour leave.
 /// </summary>
 public sealed class AccountFacts : IDisposable
 {
@@ -25,7 +25,8 @@ public sealed class AccountFacts : IDisposable
 
     /// <summary>
     /// The database has just confirmed these facts of <paramref name="account"/>: call it only with an account read
-    /// from the database, or one a statement has just matched on all four (never with one taken from a cache).
+    /// from the database, or one whose owner, kind and currency a statement has just matched and whose creation time
+    /// came from the database too (never with one taken from a cache).
     /// </summary>
     internal void Confirmed(Account account)
     {
