@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Groundwork.Platform.Hosting;
 
 /// <summary>
-/// Hands native memory that glibc keeps after it was freed back to the operating system, every few seconds.
+/// Hands native memory that glibc keeps after it was freed back to the operating system, every second.
 /// </summary>
 /// <remarks>
 /// The JIT compiles with scratch memory from malloc and frees it afterwards. glibc keeps freed memory in its
@@ -15,7 +15,7 @@ namespace Groundwork.Platform.Hosting;
 /// </remarks>
 public sealed class NativeMemoryTrimmer(TimeProvider clock, ILogger<NativeMemoryTrimmer> logger) : BackgroundService
 {
-    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
