@@ -111,6 +111,12 @@ public sealed record GroundworkSettings
     /// <summary>How often buffered "last seen" timestamps are written (<c>Groundwork:WriteBehind:Interval</c>): the most a crash loses.</summary>
     public TimeSpan WriteBehindInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How often native memory freed inside glibc's arenas is given back to the system, when code was compiled since
+    /// the last time (<c>Groundwork:Runtime:TrimNativeMemoryEvery</c>); zero turns it off. ADR 0019.
+    /// </summary>
+    public TimeSpan TrimNativeMemoryEvery { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Where the outbox relay publishes events (<c>Groundwork:Messaging:Broker</c>): in process (one node) or RabbitMQ.</summary>
     public MessageBroker Broker { get; init; } = MessageBroker.InProcess;
 
@@ -312,6 +318,7 @@ public sealed record GroundworkSettings
             Redis = RedisConfiguration(configuration, "Groundwork:Redis"),
             BenchEndpoints = bench,
             WriteBehindInterval = Span(configuration, "Groundwork:WriteBehind:Interval", TimeSpan.FromSeconds(5)),
+            TrimNativeMemoryEvery = NonNegativeSpan(configuration, "Groundwork:Runtime:TrimNativeMemoryEvery", TimeSpan.FromSeconds(1)),
             GraphQLMaxResolvedObjects = Positive(configuration, "Groundwork:GraphQL:MaxResolvedObjects", 5_000),
             GraphQLMaxSocketsPerIp = Positive(configuration, "Groundwork:GraphQL:MaxSocketsPerIp", 100),
             GraphQLConnectionInitTimeout = Span(configuration, "Groundwork:GraphQL:ConnectionInitTimeout", TimeSpan.FromSeconds(10)),

@@ -81,8 +81,7 @@ public static class GroundworkHost
         var health = services.AddHealthChecks().AddDbContextCheck<GroundworkDbContext>("database", tags: ["ready"]);
         services.AddSingleton<GracefulShutdown>();
         services.AddHostedService(sp => sp.GetRequiredService<GracefulShutdown>());
-        services.AddSingleton<NativeMemoryTrimmer>();
-        services.AddHostedService(sp => sp.GetRequiredService<NativeMemoryTrimmer>());
+        services.AddHostedService<NativeMemoryTrimmer>();
         services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownTimeout);
         if (settings.Redis is { } redis)
         {

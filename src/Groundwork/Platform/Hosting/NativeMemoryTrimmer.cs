@@ -1,32 +1,42 @@
+using System.Runtime;
 using System.Runtime.InteropServices;
+using Groundwork.Platform.Configuration;
 
 namespace Groundwork.Platform.Hosting;
 
 /// <summary>
-/// Hands native memory that glibc keeps after it was freed back to the operating system, every second.
+/// Hands native memory that glibc keeps after it was freed back to the operating system, once a second while the
+/// JIT is compiling (<c>Groundwork:Runtime:TrimNativeMemoryEvery</c>; zero turns it off).
 /// </summary>
 /// <remarks>
 /// The JIT compiles with scratch memory from malloc and frees it afterwards. glibc keeps freed memory in its
-/// per-thread arenas and returns only the free space at the top of an arena, so after each burst of compiling
-/// (a new endpoint's first requests, tiering up under load) 15–20 MB stays resident that nothing uses. The
-/// service's memory then creeps up with every feature exercised. <c>malloc_trim(0)</c> releases the free pages
-/// inside every arena; it takes well under a millisecond here. Only glibc has it (musl and other platforms do not
-/// keep memory this way): elsewhere the trimmer stops at its first call. ADR 0019.
+/// per-thread arenas and returns only the free space at the top of an arena, so each burst of compiling (a new
+/// endpoint's first requests, tiering up under load) leaves memory resident that nothing uses, and the service's
+/// RSS crept up with every feature exercised. <c>malloc_trim(0)</c> releases the free pages inside every arena,
+/// holding each arena's lock while it walks it, so it runs only when methods were compiled since the last tick: a
+/// warmed-up node stops paying for it. Only Linux is asked; where its C library has no <c>malloc_trim</c> (musl),
+/// the first call fails, is logged, and the trimmer stops. ADR 0019.
 /// </remarks>
-public sealed class NativeMemoryTrimmer(TimeProvider clock, ILogger<NativeMemoryTrimmer> logger) : BackgroundService
+public sealed class NativeMemoryTrimmer(GroundworkSettings settings, TimeProvider clock, ILogger<NativeMemoryTrimmer> logger) : BackgroundService
 {
-    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!OperatingSystem.IsLinux())
+        if (!OperatingSystem.IsLinux() || settings.TrimNativeMemoryEvery <= TimeSpan.Zero)
         {
             return;
         }
 
-        using var timer = new PeriodicTimer(Interval, clock);
+        var compiled = JitInfo.GetCompiledMethodCount();
+        using var timer = new PeriodicTimer(settings.TrimNativeMemoryEvery, clock);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
+            var now = JitInfo.GetCompiledMethodCount();
+            if (now == compiled)
+            {
+                continue;
+            }
+
+            compiled = now;
             if (!TryTrim())
             {
                 return;
@@ -34,7 +44,7 @@ public sealed class NativeMemoryTrimmer(TimeProvider clock, ILogger<NativeMemory
         }
     }
 
-    /// <summary>Releases glibc's free native memory; false where there is no glibc to ask.</summary>
+    /// <summary>Releases glibc's free native memory; false where the C library has no <c>malloc_trim</c>.</summary>
     public bool TryTrim()
     {
         try
@@ -49,8 +59,9 @@ public sealed class NativeMemoryTrimmer(TimeProvider clock, ILogger<NativeMemory
         }
     }
 
-    // int malloc_trim(size_t pad): 1 if memory was released. "libc" resolves to libc.so.6 on glibc systems. A plain
-    // DllImport (blittable arguments, no marshalling) rather than LibraryImport, which would need unsafe code on.
+    // int malloc_trim(size_t pad); its result (whether any page was released) is of no use here. The runtime maps
+    // "libc" to libc.so.6 on glibc. A plain DllImport (blittable arguments, no marshalling) rather than
+    // LibraryImport, which would need unsafe code on for the whole project.
     [DllImport("libc", EntryPoint = "malloc_trim", ExactSpelling = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static extern int MallocTrim(nuint pad);
