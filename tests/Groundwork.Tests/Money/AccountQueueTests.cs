@@ -45,9 +45,7 @@ public sealed class AccountQueueTests
     {
         var queue = new AccountQueue(TimeSpan.FromMinutes(5));
         using var held = await queue.EnterAsync(A, B, TestContext.Current.CancellationToken);
-        var other = queue.EnterAsync(C, Guid.NewGuid(), TestContext.Current.CancellationToken);
-        Assert.True(other.IsCompletedSuccessfully);
-        (await other).Dispose();
+        await EnterAtOnceAndLeaveAsync(queue, C, Guid.NewGuid());
         Assert.Equal(2, queue.ActiveAccounts);
     }
 
@@ -60,9 +58,7 @@ public sealed class AccountQueueTests
         // A then B: A is entered, B is not given within the wait, so the movement goes on without a turn (the row
         // locks still order it) and gives back the one it had. (The outcome is the same however slow the machine.)
         var passed = await queue.EnterAsync(A, B, TestContext.Current.CancellationToken);
-        var onA = queue.EnterAsync(A, Guid.NewGuid(), TestContext.Current.CancellationToken);
-        Assert.True(onA.IsCompletedSuccessfully);
-        (await onA).Dispose();
+        await EnterAtOnceAndLeaveAsync(queue, A, Guid.NewGuid());
         passed.Dispose();
         held.Dispose();
         Assert.Equal(0, queue.ActiveAccounts);
@@ -70,9 +66,7 @@ public sealed class AccountQueueTests
         // The passed-by turn held nothing: giving it back again leaves the queue as it was.
         passed.Dispose();
         Assert.Equal(0, queue.ActiveAccounts);
-        var fresh = queue.EnterAsync(A, B, TestContext.Current.CancellationToken);
-        Assert.True(fresh.IsCompletedSuccessfully);
-        (await fresh).Dispose();
+        await EnterAtOnceAndLeaveAsync(queue, A, B);
         Assert.Equal(0, queue.ActiveAccounts);
     }
 
@@ -121,8 +115,14 @@ public sealed class AccountQueueTests
         Assert.Equal(0, queue.ActiveAccounts);
 
         // A's turn was given back: a later movement gets it at once.
-        var later = queue.EnterAsync(A, C, TestContext.Current.CancellationToken);
-        Assert.True(later.IsCompletedSuccessfully);
-        (await later).Dispose();
+        await EnterAtOnceAndLeaveAsync(queue, A, C);
+    }
+
+    /// <summary>Enters <paramref name="from"/> and <paramref name="to"/>, asserting that nothing made it wait, and leaves.</summary>
+    private static async Task EnterAtOnceAndLeaveAsync(AccountQueue queue, Guid from, Guid to)
+    {
+        var entered = queue.EnterAsync(from, to, TestContext.Current.CancellationToken);
+        Assert.True(entered.IsCompletedSuccessfully, "the turn was not given at once");
+        (await entered).Dispose();
     }
 }

@@ -25,12 +25,12 @@ public sealed class NativeMemoryTrimmerTests
         // that a second or third cycle falls between two).
         for (var attempt = 1; ; attempt++)
         {
-            var (afterFree, afterTrim) = FreeThenTrim(trimmer);
-            if (afterFree.KeptByGlibc)
+            var cycle = FreeThenTrim(trimmer);
+            if (cycle.KeptByGlibc)
             {
                 // Other tests allocate at the same time, so the check leaves half the freed size of slack.
-                Assert.True(afterFree.Bytes - afterTrim >= FreedBytes / 2,
-                    $"resident anonymous memory went from {afterFree.Bytes / 1048576} MiB after freeing 48 MiB to {afterTrim / 1048576} MiB after the trim");
+                Assert.True(cycle.AfterFree - cycle.AfterTrim >= FreedBytes / 2,
+                    $"resident anonymous memory went from {cycle.AfterFree / 1048576} MiB after freeing 48 MiB to {cycle.AfterTrim / 1048576} MiB after the trim");
                 return;
             }
 
@@ -79,7 +79,7 @@ public sealed class NativeMemoryTrimmerTests
     /// last block that stays, so the freed space is inside the arena rather than at its top, which free() returns
     /// itself. Frees the 48 MiB, then trims.
     /// </summary>
-    private static ((long Bytes, bool KeptByGlibc) AfterFree, long AfterTrim) FreeThenTrim(NativeMemoryTrimmer trimmer)
+    private static Cycle FreeThenTrim(NativeMemoryTrimmer trimmer)
     {
         var payload = new byte[BlockBytes];
         Array.Fill(payload, (byte)0x5A);
@@ -102,12 +102,19 @@ public sealed class NativeMemoryTrimmerTests
             var afterFree = AnonymousResidentBytes();
             Assert.True(trimmer.TryTrim());
             var afterTrim = AnonymousResidentBytes();
-            return ((afterFree, withBlocks - afterFree < FreedBytes / 4), afterTrim);
+            return new Cycle(withBlocks, afterFree, afterTrim);
         }
         finally
         {
             Marshal.FreeHGlobal(top);
         }
+    }
+
+    /// <summary>Resident anonymous memory with the blocks, after freeing them, and after the trim.</summary>
+    private readonly record struct Cycle(long WithBlocks, long AfterFree, long AfterTrim)
+    {
+        /// <summary>free() left the memory resident: no other trimmer got to it before ours.</summary>
+        public bool KeptByGlibc => WithBlocks - AfterFree < FreedBytes / 4;
     }
 
     private static long AnonymousResidentBytes()
