@@ -117,7 +117,13 @@ public abstract class OrderTests(GroundworkApp app)
         await admin.DepositAsync(othersAccount, 10_000);
 
         await (await buyer.Client().SendAsync(Post($"/api/v1/orders/{order}/pay", new { accountId = usd }, Guid.NewGuid().ToString()))).AssertError(422, "CURRENCY_MISMATCH");
-        await (await buyer.Client().SendAsync(Post($"/api/v1/orders/{order}/pay", new { accountId = poor }, Guid.NewGuid().ToString()))).AssertError(422, "INSUFFICIENT_FUNDS");
+        // The balance check runs last, at the commit point, after the order was claimed and its event written:
+        // the refusal must take those back too, and keep no idempotency record.
+        var poorKey = Guid.NewGuid().ToString();
+        await (await buyer.Client().SendAsync(Post($"/api/v1/orders/{order}/pay", new { accountId = poor }, poorKey))).AssertError(422, "INSUFFICIENT_FUNDS");
+        Assert.False(await app.Db(db => db.OutboxMessages.AnyAsync(m => m.Subject == order && m.Type == "order.paid")));
+        Assert.False(await app.Db(db => db.IdempotencyRecords.AnyAsync(r => r.Key == poorKey)));
+        Assert.Equal(OrderStatus.Pending, await app.Db(db => db.Orders.Where(o => o.Id == order).Select(o => o.Status).SingleAsync()));
         await (await buyer.Client().SendAsync(Post($"/api/v1/orders/{order}/pay", new { accountId = othersAccount }, Guid.NewGuid().ToString()))).AssertError(404, "NOT_FOUND");
         await (await other.Client().SendAsync(Post($"/api/v1/orders/{order}/pay", new { accountId = othersAccount }, Guid.NewGuid().ToString()))).AssertError(404, "NOT_FOUND");
         await (await admin.Client().SendAsync(Post($"/api/v1/orders/{order}/pay", new { accountId = othersAccount }, Guid.NewGuid().ToString()))).AssertError(403, "AUTHORIZATION_ERROR");

@@ -87,17 +87,24 @@ public sealed class TracingTests(TracedPostgresApp app) : IClassFixture<TracedPo
         Assert.True(operation is not null, described);
         Assert.Equal(server.SpanId, operation.ParentSpanId);
 
-        // The database work is inside the operation: the balance updates under row locks, then the ledger and outbox rows.
-        var database = spans.Where(s => s.Source.Name == "Npgsql").ToList();
+        // The database work is inside the operation; the money moves last, at the commit point: the balance updates
+        // under row locks, then the ledger and outbox rows, in one command.
+        var database = spans.Where(s => s.Source.Name == "Npgsql").OrderBy(s => s.StartTimeUtc).ToList();
         var statements = database.Select(s => (s.GetTagItem("db.query.text") ?? s.GetTagItem("db.statement"))?.ToString() ?? "").ToList();
         Assert.NotEmpty(database);
         Assert.All(database, s => Assert.True(IsWithin(s, operation, spans), $"{s.DisplayName} is not under the operation"));
-        Assert.Contains(statements, q => q.Contains("UPDATE accounts SET balance", StringComparison.Ordinal));
-        Assert.Contains(statements, q => q.Contains("INSERT INTO ledger_transactions", StringComparison.Ordinal) && q.Contains("INSERT INTO outbox", StringComparison.Ordinal));
+        var money = statements[^1];
+        Assert.StartsWith("UPDATE accounts SET balance", money.TrimStart(), StringComparison.Ordinal);
+        Assert.Contains("INSERT INTO ledger_transactions", money, StringComparison.Ordinal);
+        Assert.Contains("INSERT INTO ledger_entries", money, StringComparison.Ordinal);
+        Assert.Contains("INSERT INTO outbox", money, StringComparison.Ordinal);
 
-        // Three round trips while the transaction is open: the idempotency claim, both balance updates in one
-        // command, then every insert in one batch (no savepoint before it); the commit follows. The accounts' owners
-        // and currencies came from this node's memory.
+        // Three round trips while the transaction is open: the idempotency claim, the save of everything else (here
+        // the idempotency record's response; no savepoint before it), then the money's command; the commit follows.
+        // The account rows are locked only for that last command and the commit. The accounts' owners and
+        // currencies came from this node's memory.
+        Assert.Contains("INSERT INTO idempotency_records", statements[0], StringComparison.Ordinal);
+        Assert.Contains("UPDATE idempotency_records SET response", statements[1], StringComparison.Ordinal);
         Assert.DoesNotContain(statements, q => q.Contains("SAVEPOINT", StringComparison.Ordinal));
         Assert.DoesNotContain(statements, q => q.StartsWith("SELECT", StringComparison.Ordinal) && q.Contains("FROM accounts", StringComparison.Ordinal));
         Assert.True(statements.Count == 3, string.Join("\n---\n", statements));

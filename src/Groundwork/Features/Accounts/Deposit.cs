@@ -35,7 +35,7 @@ public sealed class Deposit(GroundworkDbContext db, SystemAccounts system, Money
         }
 
         var external = await system.GetAsync(AccountKind.External, account.Currency, cancellationToken);
-        var moved = await money.MoveAsync(TransactionType.Deposit, external, account, request.Amount, null, request.Description, cancellationToken);
+        var moved = money.Move(TransactionType.Deposit, external, account, request.Amount, null, request.Description);
         return moved.IsSuccess ? TransactionDto.From(moved.Value) : moved.Error;
     }
 }

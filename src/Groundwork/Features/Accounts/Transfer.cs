@@ -53,7 +53,7 @@ public sealed class Transfer(GroundworkDbContext db, AccountFacts facts, MoneyMo
             return new Error(ErrorCode.NotFound, "Account not found", [new FieldError("toAccountId", "No such account")]);
         }
 
-        var moved = await money.MoveAsync(TransactionType.Transfer, from, to, request.Amount, null, request.Description, cancellationToken);
+        var moved = money.Move(TransactionType.Transfer, from, to, request.Amount, null, request.Description);
         return moved.IsSuccess ? TransactionDto.From(moved.Value) : moved.Error;
     }
 }

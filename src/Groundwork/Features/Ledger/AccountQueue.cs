@@ -28,6 +28,8 @@ public sealed class AccountQueue(TimeSpan? maxWait = null)
         description: "How long a money movement waited in this node's queue for its accounts");
     private static readonly Counter<long> Bypassed = Meter.CreateCounter<long>("groundwork.money.queue_bypassed", unit: "{movement}",
         description: "Movements that went on to the row locks after waiting the queue's maximum");
+    private static readonly Histogram<double> Hold = Meter.CreateHistogram<double>("groundwork.money.queue_hold", unit: "s",
+        description: "How long a money movement held its turn: from entering to its transaction's end (the row locks' hold time on a hot account)");
 
     private readonly Lock _lock = new();
     private readonly Dictionary<Guid, Slot> _slots = [];
@@ -135,13 +137,19 @@ public sealed class AccountQueue(TimeSpan? maxWait = null)
     {
         private readonly AccountQueue _queue;
         private readonly List<(Guid Id, Slot Slot)> _held = new(2);
+        /// <summary>When its last account was entered: from then on the movement holds its whole turn.</summary>
+        private long _enteredAt;
 
         internal Turn(AccountQueue queue) => _queue = queue;
 
         /// <summary>Given back: the transaction that took it has ended.</summary>
         public bool Ended { get; private set; }
 
-        internal void Add(Guid id, Slot slot) => _held.Add((id, slot));
+        internal void Add(Guid id, Slot slot)
+        {
+            _held.Add((id, slot));
+            _enteredAt = Stopwatch.GetTimestamp();
+        }
 
         public void Dispose()
         {
@@ -151,6 +159,11 @@ public sealed class AccountQueue(TimeSpan? maxWait = null)
 
         internal void GiveBack()
         {
+            if (_held.Count > 0)
+            {
+                Hold.Record(Stopwatch.GetElapsedTime(_enteredAt).TotalSeconds);
+            }
+
             for (var i = _held.Count - 1; i >= 0; i--)
             {
                 _queue.Return(_held[i].Id, _held[i].Slot, held: true);

@@ -3,24 +3,34 @@ using Groundwork.Features.Accounts;
 using Groundwork.Platform.Messaging;
 using Groundwork.Platform.Operations;
 using Groundwork.Platform.Persistence;
-using Microsoft.EntityFrameworkCore;
+using System.Globalization;
+using System.Text;
 
 namespace Groundwork.Features.Ledger;
 
 /// <summary>
-/// The only code that changes balances. Must run inside the pipeline's transaction. Both accounts are updated
-/// in a fixed order (by id), each with a conditional set-based UPDATE: the row lock taken by the first UPDATE
-/// serializes concurrent movers of the same account, the condition re-checked under the lock makes overdraft
-/// impossible, and the fixed order means two opposite transfers queue instead of deadlocking
-/// (docs/adr/0006-race-free-money.md).
+/// The only code that changes balances. Must run inside the pipeline's transaction. A movement is checked and
+/// staged when the operation asks for it, and written at the transaction's commit point, as its last write
+/// (<see cref="CommitHooks.BeforeCommit"/>): both accounts are updated in a fixed order (by id), each with a
+/// conditional set-based UPDATE, and the ledger rows and events follow in the same command, so the account rows
+/// stay locked for two round trips (that command, then COMMIT) however much else the operation wrote. The row
+/// lock taken by the first UPDATE serializes concurrent movers of the same account, the condition re-checked under
+/// the lock makes overdraft impossible, and the fixed order means two opposite transfers queue instead of
+/// deadlocking (docs/adr/0006-race-free-money.md, docs/adr/0020-money-moves-at-the-commit.md).
 /// </summary>
 public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, AccountFacts facts, AccountQueue queue, CommitHooks hooks, TimeProvider clock)
 {
     /// <summary>The turn this request's transaction holds in the queue (ended once that transaction has).</summary>
     private AccountQueue.Turn? _turn;
 
-    public async Task<Result<LedgerTransaction>> MoveAsync(
-        TransactionType type, Account from, Account to, long amount, Guid? orderId, string? description, CancellationToken cancellationToken)
+    /// <summary>
+    /// Checks and stages a movement of <paramref name="amount"/> from <paramref name="from"/> to <paramref name="to"/>.
+    /// Success means staged: the balances change when the operation's transaction reaches its commit, and if an
+    /// account cannot take the movement then (too low a balance, or over the maximum), the pipeline rolls the whole
+    /// operation back and answers with that error instead of the operation's result.
+    /// </summary>
+    public Result<LedgerTransaction> Move(
+        TransactionType type, Account from, Account to, long amount, Guid? orderId, string? description)
     {
         ArgumentNullException.ThrowIfNull(from);
         ArgumentNullException.ThrowIfNull(to);
@@ -35,9 +45,7 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Acc
             return Error.Validation("amount", $"Must be 1 to {Money.MaxAmount} minor units");
         }
 
-        // The rows and events are staged first (nothing is sent yet: they go in the pipeline's one SaveChanges
-        // batch), so the work done while the UPDATEs below hold the account rows locked is as small as it can be.
-        var now = clock.GetUtcNow().UtcDateTime;
+        // Everything but the UPDATEs' outcome is known now, so the command sent at the commit point is only built there.
         var transaction = new LedgerTransaction
         {
             Type = type,
@@ -47,45 +55,48 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Acc
             ToAccountId = to.Id,
             OrderId = orderId,
             Description = description,
-            CreatedAt = now,
+            CreatedAt = clock.GetUtcNow().UtcDateTime,
         };
-        db.LedgerTransactions.Add(transaction);
-        db.LedgerEntries.Add(new LedgerEntry { TransactionId = transaction.Id, AccountId = from.Id, Amount = -amount, CreatedAt = now });
-        db.LedgerEntries.Add(new LedgerEntry { TransactionId = transaction.Id, AccountId = to.Id, Amount = amount, CreatedAt = now });
-
-        var data = TransactionDto.From(transaction);
+        var events = new List<OutboxMessage>(3);
         if (type == TransactionType.Transfer)
         {
-            Outbox.Add(db, clock, "transfer.completed", transaction.Id, data, EventAudience.OwnersAndAdmins(from.OwnerId, to.OwnerId));
+            events.Add(Outbox.Create(clock, "transfer.completed", transaction.Id, TransactionDto.From(transaction), EventAudience.OwnersAndAdmins(from.OwnerId, to.OwnerId)));
         }
 
         if (from.Kind == AccountKind.User)
         {
-            Outbox.Add(db, clock, "account.debited", from.Id, new { accountId = from.Id, ownerId = from.OwnerId, amount, currency = from.Currency, transactionId = transaction.Id, type }, EventAudience.OwnersAndAdmins(from.OwnerId));
+            events.Add(Outbox.Create(clock, "account.debited", from.Id, new { accountId = from.Id, ownerId = from.OwnerId, amount, currency = from.Currency, transactionId = transaction.Id, type }, EventAudience.OwnersAndAdmins(from.OwnerId)));
         }
 
         if (to.Kind == AccountKind.User)
         {
-            Outbox.Add(db, clock, "account.credited", to.Id, new { accountId = to.Id, ownerId = to.OwnerId, amount, currency = to.Currency, transactionId = transaction.Id, type }, EventAudience.OwnersAndAdmins(to.OwnerId));
+            events.Add(Outbox.Create(clock, "account.credited", to.Id, new { accountId = to.Id, ownerId = to.OwnerId, amount, currency = to.Currency, transactionId = transaction.Id, type }, EventAudience.OwnersAndAdmins(to.OwnerId)));
         }
 
+        var legs = new[] { (Account: from, Delta: -amount), (Account: to, Delta: amount) }.OrderBy(l => l.Account.Id).ToArray();
+        hooks.BeforeCommit(cancellationToken => WriteAsync(transaction, legs, events, cancellationToken));
+        return transaction;
+    }
+
+    /// <summary>The commit point: this node's turn on both accounts, then one command with every write of the movement.</summary>
+    private async Task<Error?> WriteAsync(LedgerTransaction transaction, (Account Account, long Delta)[] legs, List<OutboxMessage> events, CancellationToken cancellationToken)
+    {
         // This node's turn on both accounts, held until the transaction ends. A second movement in the same
         // transaction goes straight to the row locks: waiting in the queue while holding rows could make a cycle.
         if (_turn is null || _turn.Ended)
         {
-            _turn = await queue.EnterAsync(from.Id, to.Id, cancellationToken);
+            _turn = await queue.EnterAsync(legs[0].Account.Id, legs[1].Account.Id, cancellationToken);
             hooks.UntilTransactionEnds(_turn);
         }
 
-        var legs = new[] { (Account: from, Delta: -amount), (Account: to, Delta: amount) }.OrderBy(l => l.Account.Id).ToArray();
-        var after = await UpdateBalancesAsync(legs, cancellationToken);
+        var after = await UpdateBalancesAndRecordAsync(transaction, legs, events, cancellationToken);
         var written = new List<(Guid, AccountDto)>(legs.Length);
         for (var i = 0; i < legs.Length; i++)
         {
             var (account, delta) = legs[i];
             if (after[i] is not { } changed)
             {
-                // The whole movement fails (the pipeline rolls the transaction back, the other leg included).
+                // The whole operation fails (the pipeline rolls the transaction back, the other leg included).
                 return delta < 0
                     ? new Error(ErrorCode.InsufficientFunds, "The account balance is too low for this amount")
                     : Error.Validation("amount", $"The receiving account would exceed the maximum balance of {Money.MaxBalance} minor units");
@@ -97,26 +108,28 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Acc
         }
 
         cache.PutAll(AccountCache.Kind, written);
-
-        return transaction;
+        return null;
     }
 
     /// <summary>
-    /// Both conditional UPDATEs in one command, one round trip: the first row's lock is held for as short a time
-    /// as possible. They run in the legs' (id) order, so concurrent movers queue instead of deadlocking. Lower bound
-    /// 0 (only the external account may go below zero, down to -MaxBalance), upper bound MaxBalance: checked under
-    /// the row lock each UPDATE takes, so no balance can overdraw or overflow. RETURNING gives each balance and
-    /// version as they will be committed (the rows stay locked until then), for the write-through; null for a leg
-    /// whose condition failed. Each UPDATE also requires the owner, kind and currency the caller was given.
+    /// One command, one round trip: both conditional UPDATEs first, in the legs' (id) order, so concurrent movers
+    /// queue instead of deadlocking; then the ledger transaction, its two entries and its events, written while
+    /// the rows are locked, so an account's entries and events are in the order of its balance changes. Lower
+    /// bound 0 (only the external account may go below zero, down to -MaxBalance), upper bound MaxBalance:
+    /// checked under the row lock each UPDATE takes, so no balance can overdraw or overflow. Each UPDATE also
+    /// requires the owner, kind and currency the caller was given. RETURNING gives each balance and version as
+    /// they will be committed (the rows stay locked until then), for the write-through; null for a leg whose
+    /// condition failed (the inserts then run all the same, and the rollback takes them back).
     /// </summary>
-    private async Task<BalanceAfter?[]> UpdateBalancesAsync((Account Account, long Delta)[] legs, CancellationToken cancellationToken)
+    private async Task<BalanceAfter?[]> UpdateBalancesAndRecordAsync(
+        LedgerTransaction transaction, (Account Account, long Delta)[] legs, List<OutboxMessage> events, CancellationToken cancellationToken)
     {
         await using var command = db.CreateCommandInTransaction("Money moves only inside the pipeline's transaction");
-        var sql = new System.Text.StringBuilder();
+        var sql = new StringBuilder();
         for (var i = 0; i < legs.Length; i++)
         {
             var (account, delta) = legs[i];
-            sql.Append(System.Globalization.CultureInfo.InvariantCulture, $"""
+            sql.Append(CultureInfo.InvariantCulture, $"""
                 UPDATE accounts SET balance = balance + @delta{i}, version = version + 1
                 WHERE id = @id{i} AND balance + @delta{i} >= @floor{i} AND balance + @delta{i} <= @max
                   AND owner_id IS NOT DISTINCT FROM @owner{i} AND kind = @kind{i} AND currency = @currency{i}
@@ -134,6 +147,28 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Acc
         }
 
         command.AddParameter("max", Money.MaxBalance);
+        sql.Append("""
+            INSERT INTO ledger_transactions (id, type, amount, currency, from_account_id, to_account_id, order_id, description, created_at)
+            VALUES (@tx, @type, @amount, @currency, @from, @to, @order, @description, @at);
+            INSERT INTO ledger_entries (transaction_id, account_id, amount, created_at) VALUES (@tx, @from, @debit, @at);
+            INSERT INTO ledger_entries (transaction_id, account_id, amount, created_at) VALUES (@tx, @to, @amount, @at);
+
+            """);
+        command.AddParameter("tx", transaction.Id);
+        command.AddParameter("type", transaction.Type.ToString().ToLowerInvariant());
+        command.AddParameter("amount", transaction.Amount);
+        command.AddParameter("debit", -transaction.Amount);
+        command.AddParameter("currency", transaction.Currency);
+        command.AddParameter("from", transaction.FromAccountId);
+        command.AddParameter("to", transaction.ToAccountId);
+        command.AddParameter("order", (object?)transaction.OrderId ?? DBNull.Value);
+        command.AddParameter("description", (object?)transaction.Description ?? DBNull.Value);
+        command.AddParameter("at", transaction.CreatedAt);
+        for (var i = 0; i < events.Count; i++)
+        {
+            Outbox.AppendInsert(db, command, sql, events[i], $"e{i}");
+        }
+
         command.CommandText = sql.ToString();
         var after = new BalanceAfter?[legs.Length];
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -148,6 +183,12 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Acc
             {
                 after[i] = new BalanceAfter(reader.GetInt64(0), reader.GetInt32(1));
             }
+        }
+
+        // The inserts have no results: stepping past the end makes every provider run them (SQLite runs a statement
+        // only when the reader reaches it) and surfaces their errors here.
+        while (await reader.NextResultAsync(cancellationToken))
+        {
         }
 
         return after;

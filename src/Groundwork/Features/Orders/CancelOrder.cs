@@ -51,7 +51,7 @@ public sealed class CancelOrder(GroundworkDbContext db, SystemAccounts system, M
         {
             var house = await system.GetAsync(AccountKind.House, order.Currency, cancellationToken);
             var payer = await db.Accounts.AsNoTracking().FirstAsync(a => a.Id == order.PaidFromAccountId, cancellationToken);
-            var moved = await money.MoveAsync(TransactionType.Refund, house, payer, order.Total, order.Id, $"Refund for order {order.Id}", cancellationToken);
+            var moved = money.Move(TransactionType.Refund, house, payer, order.Total, order.Id, $"Refund for order {order.Id}");
             if (!moved.IsSuccess)
             {
                 return moved.Error;

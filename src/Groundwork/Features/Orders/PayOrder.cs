@@ -66,7 +66,7 @@ public sealed class PayOrder(GroundworkDbContext db, SystemAccounts system, Mone
         if (order.Total > 0)
         {
             var house = await system.GetAsync(AccountKind.House, order.Currency, cancellationToken);
-            var moved = await money.MoveAsync(TransactionType.Payment, account, house, order.Total, order.Id, $"Payment for order {order.Id}", cancellationToken);
+            var moved = money.Move(TransactionType.Payment, account, house, order.Total, order.Id, $"Payment for order {order.Id}");
             if (!moved.IsSuccess)
             {
                 return moved.Error;

@@ -1,5 +1,9 @@
 using System.Text.Json;
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
 using Groundwork.Platform.Http;
+using Groundwork.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -62,8 +66,16 @@ public static class Outbox
     public static void Add(DbContext db, TimeProvider clock, string type, Guid subject, object data, EventAudience audience)
     {
         ArgumentNullException.ThrowIfNull(db);
+        db.Set<OutboxMessage>().Add(Create(clock, type, subject, data, audience));
+        OutboxCommitInterceptor.Note(db);
+    }
+
+    /// <summary>The event as a row, for a hand-written command to insert (<see cref="AppendInsert"/>).</summary>
+    public static OutboxMessage Create(TimeProvider clock, string type, Guid subject, object data, EventAudience audience)
+    {
         ArgumentNullException.ThrowIfNull(clock);
-        db.Set<OutboxMessage>().Add(new OutboxMessage
+        ArgumentNullException.ThrowIfNull(data);
+        return new OutboxMessage
         {
             Type = type,
             Subject = subject,
@@ -72,7 +84,33 @@ public static class Outbox
             Visibility = audience.Visibility,
             Owner = audience.Owner,
             OtherOwner = audience.OtherOwner,
-        });
+        };
+    }
+
+    /// <summary>
+    /// Appends the INSERT of <paramref name="message"/> to a hand-written command on <paramref name="db"/>'s
+    /// transaction (its parameters are named with <paramref name="prefix"/>), and wakes the relay when that
+    /// transaction commits, as <see cref="Add"/> does.
+    /// </summary>
+    public static void AppendInsert(DbContext db, DbCommand command, StringBuilder sql, OutboxMessage message, string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(sql);
+        ArgumentNullException.ThrowIfNull(message);
+        sql.Append(CultureInfo.InvariantCulture, $"""
+            INSERT INTO outbox (id, type, occurred_at, subject, data, visibility, owner, other_owner)
+            VALUES (@{prefix}id, @{prefix}type, @{prefix}at, @{prefix}subject, @{prefix}data, @{prefix}visibility, @{prefix}owner, @{prefix}other);
+
+            """);
+        command.AddParameter(prefix + "id", message.Id);
+        command.AddParameter(prefix + "type", message.Type);
+        command.AddParameter(prefix + "at", message.OccurredAt);
+        command.AddParameter(prefix + "subject", message.Subject);
+        command.AddParameter(prefix + "data", message.Data);
+        command.AddParameter(prefix + "visibility", (int)message.Visibility);
+        command.AddParameter(prefix + "owner", (object?)message.Owner ?? DBNull.Value);
+        command.AddParameter(prefix + "other", (object?)message.OtherOwner ?? DBNull.Value);
         OutboxCommitInterceptor.Note(db);
     }
 }

@@ -6,10 +6,12 @@ namespace Groundwork.Platform.Operations;
 /// earlier, a concurrent read could cache the old state again before the commit; done later, a client could read
 /// the old value after its write was acknowledged. Scoped to the request; discarded when the transaction rolls back.
 /// A hook that throws is logged and does not fail the request: its change is committed.
-/// Also holds what must be let go the moment the transaction ends, committed or not (<see cref="UntilTransactionEnds"/>).
+/// Also holds what must be let go the moment the transaction ends, committed or not (<see cref="UntilTransactionEnds"/>),
+/// and the last writes of the transaction, sent after its SaveChanges and right before its COMMIT (<see cref="BeforeCommit"/>).
 /// </summary>
 public sealed class CommitHooks(ILogger<CommitHooks> logger) : IDisposable
 {
+    private readonly List<Func<CancellationToken, Task<Error?>>> _beforeCommit = [];
     private readonly List<Func<Task>> _afterCommit = [];
     private readonly List<IDisposable> _untilEnd = [];
 
@@ -18,6 +20,30 @@ public sealed class CommitHooks(ILogger<CommitHooks> logger) : IDisposable
     /// the request's scope ends), such as a movement's turn in the <c>AccountQueue</c>.
     /// </summary>
     public void UntilTransactionEnds(IDisposable lease) => _untilEnd.Add(lease);
+
+    /// <summary>
+    /// A write that must be the transaction's last: the pipeline runs it after the operation's SaveChanges and
+    /// right before COMMIT, in the order given. An error rolls the whole operation back and becomes its answer.
+    /// Money movements use it so the rows they lock stay locked for as few round trips as possible
+    /// (docs/adr/0020-money-moves-at-the-commit.md).
+    /// </summary>
+    public void BeforeCommit(Func<CancellationToken, Task<Error?>> write) => _beforeCommit.Add(write);
+
+    /// <summary>Runs the <see cref="BeforeCommit"/> writes; the first error stops them and is returned.</summary>
+    internal async Task<Error?> RunBeforeCommitAsync(CancellationToken cancellationToken)
+    {
+        var writes = _beforeCommit.ToArray();
+        _beforeCommit.Clear();
+        foreach (var write in writes)
+        {
+            if (await write(cancellationToken) is { } refused)
+            {
+                return refused;
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>The transaction has committed or rolled back: let go of what it held.</summary>
     internal void EndTransaction()
@@ -59,6 +85,7 @@ public sealed class CommitHooks(ILogger<CommitHooks> logger) : IDisposable
 
     internal void Discard()
     {
+        _beforeCommit.Clear();
         _afterCommit.Clear();
         EndTransaction();
     }

@@ -232,6 +232,13 @@ public sealed class OperationPipeline(
         }
 
         await Db.SaveChangesAsync(cancellationToken);
+        if (await hooks.RunBeforeCommitAsync(cancellationToken) is { } lastWriteRefused)
+        {
+            // A last write refused (an account without the funds): nothing of the operation survives.
+            await transaction.RollbackAsync(cancellationToken);
+            Reset();
+            return lastWriteRefused;
+        }
 
         await transaction.CommitAsync(cancellationToken);
         // Leases first (an account's turn in the queue): the next movement can start while this one's cache writes run.
