@@ -3,6 +3,7 @@ using Groundwork.Features.Accounts;
 using Groundwork.Platform.Messaging;
 using Groundwork.Platform.Operations;
 using Groundwork.Platform.Persistence;
+using System.Data.Common;
 using System.Globalization;
 using System.Text;
 
@@ -81,6 +82,9 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Acc
     /// <summary>The commit point: this node's turn on both accounts, then one command with every write of the movement.</summary>
     private async Task<Error?> WriteAsync(LedgerTransaction transaction, (Account Account, long Delta)[] legs, List<OutboxMessage> events, CancellationToken cancellationToken)
     {
+        // Built before the turn: whoever waits for these accounts should not also wait for our string building.
+        await using var command = UpdateBalancesAndRecord(transaction, legs, events);
+
         // This node's turn on both accounts, held until the transaction ends. A second movement in the same
         // transaction goes straight to the row locks: waiting in the queue while holding rows could make a cycle.
         if (_turn is null || _turn.Ended)
@@ -89,7 +93,7 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Acc
             hooks.UntilTransactionEnds(_turn);
         }
 
-        var after = await UpdateBalancesAndRecordAsync(transaction, legs, events, cancellationToken);
+        var after = await ExecuteAsync(command, legs.Length, cancellationToken);
         var written = new List<(Guid, AccountDto)>(legs.Length);
         for (var i = 0; i < legs.Length; i++)
         {
@@ -121,10 +125,9 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Acc
     /// they will be committed (the rows stay locked until then), for the write-through; null for a leg whose
     /// condition failed (the inserts then run all the same, and the rollback takes them back).
     /// </summary>
-    private async Task<BalanceAfter?[]> UpdateBalancesAndRecordAsync(
-        LedgerTransaction transaction, (Account Account, long Delta)[] legs, List<OutboxMessage> events, CancellationToken cancellationToken)
+    private DbCommand UpdateBalancesAndRecord(LedgerTransaction transaction, (Account Account, long Delta)[] legs, List<OutboxMessage> events)
     {
-        await using var command = db.CreateCommandInTransaction("Money moves only inside the pipeline's transaction");
+        var command = db.CreateCommandInTransaction("Money moves only inside the pipeline's transaction");
         var sql = new StringBuilder();
         for (var i = 0; i < legs.Length; i++)
         {
@@ -170,9 +173,15 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Acc
         }
 
         command.CommandText = sql.ToString();
-        var after = new BalanceAfter?[legs.Length];
+        return command;
+    }
+
+    /// <summary>Runs the command; each leg's balance and version after its UPDATE, or null where its condition failed.</summary>
+    private static async Task<BalanceAfter?[]> ExecuteAsync(DbCommand command, int legs, CancellationToken cancellationToken)
+    {
+        var after = new BalanceAfter?[legs];
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        for (var i = 0; i < legs.Length; i++)
+        for (var i = 0; i < legs; i++)
         {
             if (i > 0 && !await reader.NextResultAsync(cancellationToken))
             {
