@@ -133,11 +133,18 @@ public sealed record GroundworkSettings
     public TimeSpan RelayPollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>
-    /// The shortest time from the start of one pass of the outbox relay (or of the durable consumers) to the start of the next
+    /// The shortest time from the start of one pass of the outbox relay to the start of the next
     /// (<c>Groundwork:Messaging:BatchWindow</c>): under load, the events committed meanwhile go in one pass; after a
     /// quiet spell an event goes at once. 0 = no window.
     /// </summary>
     public TimeSpan EventBatchWindow { get; init; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// The same for the durable consumers (webhook fan-out, audit log; <c>Groundwork:Messaging:ConsumerBatchWindow</c>).
+    /// Longer than the relay's: nobody watches them within milliseconds, and each pass costs a transaction per
+    /// consumer, so under load a longer window takes most of their cost off the database. 0 = no window.
+    /// </summary>
+    public TimeSpan ConsumerBatchWindow { get; init; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>How long an idle event stream waits before a keep-alive, and how often it re-checks its credential (<c>Groundwork:Events:Heartbeat</c>).</summary>
     public TimeSpan EventHeartbeat { get; init; } = TimeSpan.FromSeconds(15);
@@ -269,6 +276,7 @@ public sealed record GroundworkSettings
             EventRetention = retention,
             RelayPollInterval = Span(configuration, "Groundwork:Messaging:PollInterval", TimeSpan.FromMilliseconds(250)),
             EventBatchWindow = NonNegativeSpan(configuration, "Groundwork:Messaging:BatchWindow", TimeSpan.FromMilliseconds(20)),
+            ConsumerBatchWindow = NonNegativeSpan(configuration, "Groundwork:Messaging:ConsumerBatchWindow", TimeSpan.FromMilliseconds(250)),
             EventHeartbeat = Span(configuration, "Groundwork:Events:Heartbeat", TimeSpan.FromSeconds(15)),
             MaxStreamsPerUser = Positive(configuration, "Groundwork:Events:MaxStreamsPerUser", 5),
             Webhooks = new WebhookSettings(

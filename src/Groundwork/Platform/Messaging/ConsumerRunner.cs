@@ -13,7 +13,7 @@ namespace Groundwork.Platform.Messaging;
 /// advisory lock per consumer keeps nodes from running the same consumer at once). An event a consumer keeps
 /// failing on is retried <see cref="MaxAttempts"/> times, then written to <c>dead_letters</c> and skipped.
 /// It wakes when this node's hub sees new events, and at least every second; under load, passes are at least
-/// <c>Groundwork:Messaging:BatchWindow</c> apart (see <see cref="BatchWindow"/>).
+/// <c>Groundwork:Messaging:ConsumerBatchWindow</c> (250 ms) apart (see <see cref="BatchWindow"/>).
 /// </summary>
 public sealed class ConsumerRunner(
     IServiceScopeFactory scopes, EventHub hub, GroundworkSettings settings, TimeProvider clock, ILogger<ConsumerRunner> logger)
@@ -44,7 +44,7 @@ public sealed class ConsumerRunner(
                 else if (!busy)
                 {
                     await WaitAsync(subscription, stoppingToken);
-                    await BatchWindow.WaitRestAsync(clock, started, settings.EventBatchWindow, stoppingToken);
+                    await BatchWindow.WaitRestAsync(clock, started, settings.ConsumerBatchWindow, stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
