@@ -172,6 +172,9 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Acc
             Outbox.AppendInsert(db, command, sql, events[i], $"e{i}");
         }
 
+        // What else rides with the transaction's last write (the idempotency record's response): after the UPDATEs,
+        // whose results are read first.
+        hooks.AppendRiders(command, sql);
         command.CommandText = sql.ToString();
         return command;
     }

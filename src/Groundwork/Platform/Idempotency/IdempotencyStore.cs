@@ -1,4 +1,6 @@
+using System.Data.Common;
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Groundwork.Platform.Http;
 using Groundwork.Platform.Operations;
@@ -138,6 +140,21 @@ public sealed class IdempotencyStore(TimeProvider clock)
         });
         entry.Entity.Response = response;
         entry.Property(r => r.Response).IsModified = true;
+    }
+
+    /// <summary>
+    /// Appends the statement that stores the response on the claimed record to a hand-written command in the same
+    /// transaction (one that is sent anyway: no round trip of its own, and no EF save).
+    /// </summary>
+    public static void AppendResponse(DbCommand command, StringBuilder sql, IdempotencyClaim claim, string response)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(sql);
+        ArgumentNullException.ThrowIfNull(claim);
+        sql.Append("UPDATE idempotency_records SET response = @idempotency_response WHERE principal = @idempotency_principal AND key = @idempotency_key;\n");
+        command.AddParameter("idempotency_response", response);
+        command.AddParameter("idempotency_principal", claim.Principal);
+        command.AddParameter("idempotency_key", claim.Key);
     }
 
     /// <summary>Removes the claim inside the transaction (an operation failed but keeps its other changes).</summary>

@@ -1,3 +1,6 @@
+using System.Data.Common;
+using System.Text;
+
 namespace Groundwork.Platform.Operations;
 
 /// <summary>
@@ -12,6 +15,7 @@ namespace Groundwork.Platform.Operations;
 public sealed class CommitHooks(ILogger<CommitHooks> logger) : IDisposable
 {
     private readonly List<Func<CancellationToken, Task<Error?>>> _beforeCommit = [];
+    private readonly List<Action<DbCommand, StringBuilder>> _riders = [];
     private readonly List<Func<Task>> _afterCommit = [];
     private readonly List<IDisposable> _untilEnd = [];
 
@@ -25,9 +29,37 @@ public sealed class CommitHooks(ILogger<CommitHooks> logger) : IDisposable
     /// A write that must be the transaction's last: the pipeline runs it after the operation's SaveChanges and
     /// right before COMMIT, in the order given. An error rolls the whole operation back and becomes its answer.
     /// Money movements use it so the rows they lock stay locked for as few round trips as possible
-    /// (docs/adr/0020-money-moves-at-the-commit.md).
+    /// (docs/adr/0020-money-moves-at-the-commit.md). A write sends one command, and the first one appends the
+    /// pipeline's riders to it (<see cref="AppendRiders"/>); the pipeline refuses to commit riders left behind.
     /// </summary>
     public void BeforeCommit(Func<CancellationToken, Task<Error?>> write) => _beforeCommit.Add(write);
+
+    /// <summary>Whether a <see cref="BeforeCommit"/> write is registered (its command can carry <see cref="AddRider"/> statements).</summary>
+    internal bool HasBeforeCommit => _beforeCommit.Count > 0;
+
+    /// <summary>Whether rider statements are still waiting for a command to carry them.</summary>
+    internal bool HasRiders => _riders.Count > 0;
+
+    /// <summary>
+    /// A statement (with its parameters) that needs no answer and may ride in the command of the first
+    /// <see cref="BeforeCommit"/> write, such as the idempotency record's response: one round trip fewer.
+    /// </summary>
+    internal void AddRider(Action<DbCommand, StringBuilder> append) => _riders.Add(append);
+
+    /// <summary>
+    /// Appends the rider statements to <paramref name="command"/> (whose SQL is being built in
+    /// <paramref name="sql"/>), once: a <see cref="BeforeCommit"/> write that sends a command calls this. Any
+    /// statements it appends must come after the ones whose results the write reads.
+    /// </summary>
+    public void AppendRiders(DbCommand command, StringBuilder sql)
+    {
+        foreach (var append in _riders)
+        {
+            append(command, sql);
+        }
+
+        _riders.Clear();
+    }
 
     /// <summary>Runs the <see cref="BeforeCommit"/> writes; the first error stops them and is returned.</summary>
     internal async Task<Error?> RunBeforeCommitAsync(CancellationToken cancellationToken)
@@ -86,6 +118,7 @@ public sealed class CommitHooks(ILogger<CommitHooks> logger) : IDisposable
     internal void Discard()
     {
         _beforeCommit.Clear();
+        _riders.Clear();
         _afterCommit.Clear();
         EndTransaction();
     }

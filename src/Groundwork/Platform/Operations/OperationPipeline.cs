@@ -223,7 +223,16 @@ public sealed class OperationPipeline(
             // a failure that keeps its changes must not keep the claim: a record always holds a response to replay.
             if (result.IsSuccess)
             {
-                IdempotencyStore.StageResponse(Db, claim, JsonSerializer.Serialize(result.Value, Json.Options));
+                var response = JsonSerializer.Serialize(result.Value, Json.Options);
+                if (hooks.HasBeforeCommit)
+                {
+                    // The transaction ends with a hand-written write (a money movement): the response rides in it.
+                    hooks.AddRider((command, sql) => IdempotencyStore.AppendResponse(command, sql, claim, response));
+                }
+                else
+                {
+                    IdempotencyStore.StageResponse(Db, claim, response);
+                }
             }
             else
             {
@@ -238,6 +247,12 @@ public sealed class OperationPipeline(
             await transaction.RollbackAsync(cancellationToken);
             Reset();
             return lastWriteRefused;
+        }
+
+        if (hooks.HasRiders)
+        {
+            // A before-commit write that sends no command must not be registered; committing now would lose the riders.
+            throw new InvalidOperationException("A before-commit write did not carry the riders (CommitHooks.AppendRiders)");
         }
 
         await transaction.CommitAsync(cancellationToken);
