@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using Groundwork.Platform.Auth;
 using Groundwork.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using static Groundwork.Tests.Infrastructure.MoneyHelpers;
 
 namespace Groundwork.Tests.Money;
@@ -112,6 +113,24 @@ public abstract class TransferTests(GroundworkApp app)
         Assert.Equal(0, await app.Db(db => db.LedgerTransactions.CountAsync(t => t.FromAccountId == b)));
         await app.AssertLedgerOkAsync(admin);
         Assert.Equal(0, app.Service<AccountQueue>().ActiveAccounts);
+    }
+
+    [Fact]
+    public async Task Money_staged_outside_the_pipelines_transaction_is_refused_at_once()
+    {
+        // A staged movement is written when the pipeline's transaction commits; with no transaction it would never
+        // be written, or be written by whatever transaction of the scope commits next.
+        var (_, _, _, a, b) = await SetupAsync();
+        var refused = await app.WithScopeAsync(async services =>
+        {
+            var db = services.GetRequiredService<Groundwork.Platform.Persistence.GroundworkDbContext>();
+            var from = await db.Accounts.AsNoTracking().SingleAsync(x => x.Id == a);
+            var to = await db.Accounts.AsNoTracking().SingleAsync(x => x.Id == b);
+            return Record.Exception(() => services.GetRequiredService<MoneyMovement>().Move(TransactionType.Transfer, from, to, 1, null, null));
+        });
+        Assert.IsType<InvalidOperationException>(refused);
+        Assert.Equal(10_000, await app.BalanceAsync(a));
+        Assert.Equal(0, await app.BalanceAsync(b));
     }
 
     [Fact]

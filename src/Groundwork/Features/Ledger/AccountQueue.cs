@@ -153,17 +153,18 @@ public sealed class AccountQueue(TimeSpan? maxWait = null)
 
         public void Dispose()
         {
+            // Measured here, where the transaction ended, not when a wait gave up on its second account.
+            if (_held.Count > 0)
+            {
+                Hold.Record(Stopwatch.GetElapsedTime(_enteredAt).TotalSeconds);
+            }
+
             GiveBack();
             Ended = true;
         }
 
         internal void GiveBack()
         {
-            if (_held.Count > 0)
-            {
-                Hold.Record(Stopwatch.GetElapsedTime(_enteredAt).TotalSeconds);
-            }
-
             for (var i = _held.Count - 1; i >= 0; i--)
             {
                 _queue.Return(_held[i].Id, _held[i].Slot, held: true);

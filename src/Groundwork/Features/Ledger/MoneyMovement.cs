@@ -4,6 +4,7 @@ using Groundwork.Platform.Messaging;
 using Groundwork.Platform.Operations;
 using Groundwork.Platform.Persistence;
 using System.Data.Common;
+using Microsoft.EntityFrameworkCore;
 using System.Globalization;
 using System.Text;
 
@@ -14,7 +15,8 @@ namespace Groundwork.Features.Ledger;
 /// staged when the operation asks for it, and written at the transaction's commit point, as its last write
 /// (<see cref="CommitHooks.BeforeCommit"/>): both accounts are updated in a fixed order (by id), each with a
 /// conditional set-based UPDATE, and the ledger rows and events follow in the same command, so the account rows
-/// stay locked for two round trips (that command, then COMMIT) however much else the operation wrote. The row
+/// stay locked for two round trips (that command, then COMMIT) however much else the operation wrote before (a
+/// second movement in the same transaction adds its command to the first one's hold). The row
 /// lock taken by the first UPDATE serializes concurrent movers of the same account, the condition re-checked under
 /// the lock makes overdraft impossible, and the fixed order means two opposite transfers queue instead of
 /// deadlocking (docs/adr/0006-race-free-money.md, docs/adr/0020-money-moves-at-the-commit.md).
@@ -35,6 +37,13 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Acc
     {
         ArgumentNullException.ThrowIfNull(from);
         ArgumentNullException.ThrowIfNull(to);
+        // Staged outside the pipeline's transaction, the movement would never be written, or be written by whichever
+        // transaction of the scope commits next.
+        if (db.Database.CurrentTransaction is null)
+        {
+            throw new InvalidOperationException("Money moves only inside the pipeline's transaction");
+        }
+
         if (from.Currency != to.Currency)
         {
             // Without naming the other account's currency: the caller may not own it.
@@ -46,7 +55,8 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Acc
             return Error.Validation("amount", $"Must be 1 to {Money.MaxAmount} minor units");
         }
 
-        // Everything but the UPDATEs' outcome is known now, so the command sent at the commit point is only built there.
+        // The rows and events are made now; the command is built at the commit point, where the pipeline's riders
+        // (the idempotency response) exist.
         var transaction = new LedgerTransaction
         {
             Type = type,

@@ -144,7 +144,8 @@ public sealed class IdempotencyStore(TimeProvider clock)
 
     /// <summary>
     /// Appends the statement that stores the response on the claimed record to a hand-written command in the same
-    /// transaction (one that is sent anyway: no round trip of its own, and no EF save).
+    /// transaction (one that is sent anyway: no round trip of its own, and no EF save). Its row count is not
+    /// checked, unlike EF's save: the record was inserted by this transaction's claim, so it exists and is ours.
     /// </summary>
     public static void AppendResponse(DbCommand command, StringBuilder sql, IdempotencyClaim claim, string response)
     {

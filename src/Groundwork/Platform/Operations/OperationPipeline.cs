@@ -14,7 +14,8 @@ namespace Groundwork.Platform.Operations;
 /// for REST, GraphQL and gRPC alike (docs/adr/0001-operation-pipeline.md):
 /// <code>
 /// rate limits → policy → validation (text safety, then the validator)
-///   → [transaction: idempotency claim → handler → save (outbox rows included) → idempotency response → commit]
+///   → [transaction: idempotency claim → handler → save (outbox rows, and the idempotency response unless it rides
+///      in the next step) → before-commit writes (money movements, carrying the response) → commit]
 ///   → after-commit hooks
 /// </code>
 /// </summary>
@@ -191,8 +192,8 @@ public sealed class OperationPipeline(
             ? await Db.Database.BeginTransactionAsync(isolation, cancellationToken)
             : await Db.Database.BeginTransactionAsync(cancellationToken);
 
-        // EF would open a savepoint before SaveChanges (a round trip of its own, with the rows still locked) so a
-        // failed save could be undone while the transaction lives on; here a failed save ends the whole attempt.
+        // EF would open a savepoint before SaveChanges (a round trip of its own, inside the transaction) so a failed
+        // save could be undone while the transaction lives on; here a failed save ends the whole attempt.
         Db.Database.AutoSavepointsEnabled = false;
 
         if (claim is not null)
@@ -209,6 +210,12 @@ public sealed class OperationPipeline(
         }
 
         var result = await operation.HandleAsync(request, call.Caller, cancellationToken);
+        if (!result.IsSuccess && result.Error.KeepsChanges && hooks.HasBeforeCommit)
+        {
+            // The claim would be forgotten and the money moved: a retry with the same key would move it again.
+            throw new InvalidOperationException($"{OperationName(operation)} staged a before-commit write (money) and failed keeping its changes");
+        }
+
         if (!result.IsSuccess && !result.Error.KeepsChanges)
         {
             // Failed: nothing it staged, and no idempotency record, survives; a corrected retry runs afresh.
@@ -219,8 +226,9 @@ public sealed class OperationPipeline(
 
         if (claim is not null)
         {
-            // The response rides in the same SaveChanges batch as the handler's writes (no extra round trip);
-            // a failure that keeps its changes must not keep the claim: a record always holds a response to replay.
+            // The response rides with the handler's writes (no round trip of its own): in the money's command when
+            // the transaction ends with one, else in the SaveChanges batch. A failure that keeps its changes must
+            // not keep the claim: a record always holds a response to replay.
             if (result.IsSuccess)
             {
                 var response = JsonSerializer.Serialize(result.Value, Json.Options);
