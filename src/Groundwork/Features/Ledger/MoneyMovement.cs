@@ -138,25 +138,20 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Acc
     private DbCommand UpdateBalancesAndRecord(LedgerTransaction transaction, (Account Account, long Delta)[] legs, List<OutboxMessage> events)
     {
         var command = db.CreateCommandInTransaction("Money moves only inside the pipeline's transaction");
-        var sql = new StringBuilder();
+        var sql = new StringBuilder(4_096);
         for (var i = 0; i < legs.Length; i++)
         {
             var (account, delta) = legs[i];
-            sql.Append(CultureInfo.InvariantCulture, $"""
-                UPDATE accounts SET balance = balance + @delta{i}, version = version + 1
-                WHERE id = @id{i} AND balance + @delta{i} >= @floor{i} AND balance + @delta{i} <= @max
-                  AND owner_id IS NOT DISTINCT FROM @owner{i} AND kind = @kind{i} AND currency = @currency{i}
-                RETURNING balance, version;
-
-                """);
-            command.AddParameter($"delta{i}", delta);
-            command.AddParameter($"id{i}", account.Id);
-            command.AddParameter($"floor{i}", account.Kind == AccountKind.External ? -Money.MaxBalance : 0L);
+            var leg = LegStatements[i];
+            sql.Append(leg.Sql);
+            command.AddParameter(leg.Delta, delta);
+            command.AddParameter(leg.Id, account.Id);
+            command.AddParameter(leg.Floor, account.Kind == AccountKind.External ? -Money.MaxBalance : 0L);
             // The caller's owner, kind and currency may come from this node's memory (AccountFacts, filled only from
             // the database): the row must agree all the same, so that no bug upstream can move money it should not.
-            command.AddParameter($"owner{i}", (object?)account.OwnerId ?? DBNull.Value);
-            command.AddParameter($"kind{i}", account.Kind.ToString().ToLowerInvariant());
-            command.AddParameter($"currency{i}", account.Currency);
+            command.AddParameter(leg.Owner, (object?)account.OwnerId ?? DBNull.Value);
+            command.AddParameter(leg.Kind, EnumColumn<AccountKind>.Of(account.Kind));
+            command.AddParameter(leg.Currency, account.Currency);
         }
 
         command.AddParameter("max", Money.MaxBalance);
@@ -168,7 +163,7 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Acc
 
             """);
         command.AddParameter("tx", transaction.Id);
-        command.AddParameter("type", transaction.Type.ToString().ToLowerInvariant());
+        command.AddParameter("type", EnumColumn<TransactionType>.Of(transaction.Type));
         command.AddParameter("amount", transaction.Amount);
         command.AddParameter("debit", -transaction.Amount);
         command.AddParameter("currency", transaction.Currency);
@@ -179,7 +174,7 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Acc
         command.AddParameter("at", transaction.CreatedAt);
         for (var i = 0; i < events.Count; i++)
         {
-            Outbox.AppendInsert(db, command, sql, events[i], $"e{i}");
+            Outbox.AppendInsert(db, command, sql, events[i], i);
         }
 
         // What else rides with the transaction's last write (the idempotency record's response): after the UPDATEs,
@@ -187,6 +182,29 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Acc
         hooks.AppendRiders(command, sql);
         command.CommandText = sql.ToString();
         return command;
+    }
+
+    /// <summary>Each leg's UPDATE and parameter names, made once: the command is built for every movement.</summary>
+    private static readonly LegStatement[] LegStatements = [new(0), new(1)];
+
+    private sealed class LegStatement(int i)
+    {
+        public string Sql { get; } = string.Create(CultureInfo.InvariantCulture, $"""
+            UPDATE accounts SET balance = balance + @delta{i}, version = version + 1
+            WHERE id = @id{i} AND balance + @delta{i} >= @floor{i} AND balance + @delta{i} <= @max
+              AND owner_id IS NOT DISTINCT FROM @owner{i} AND kind = @kind{i} AND currency = @currency{i}
+            RETURNING balance, version;
+
+            """);
+
+        public string Delta { get; } = Name("delta", i);
+        public string Id { get; } = Name("id", i);
+        public string Floor { get; } = Name("floor", i);
+        public string Owner { get; } = Name("owner", i);
+        public string Kind { get; } = Name("kind", i);
+        public string Currency { get; } = Name("currency", i);
+
+        private static string Name(string name, int i) => string.Create(CultureInfo.InvariantCulture, $"{name}{i}");
     }
 
     /// <summary>Runs the command; each leg's balance and version after its UPDATE, or null where its condition failed.</summary>

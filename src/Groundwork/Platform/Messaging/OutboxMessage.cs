@@ -89,28 +89,48 @@ public static class Outbox
 
     /// <summary>
     /// Appends the INSERT of <paramref name="message"/> to a hand-written command on <paramref name="db"/>'s
-    /// transaction (its parameters are named with <paramref name="prefix"/>), and wakes the relay when that
-    /// transaction commits, as <see cref="Add"/> does.
+    /// transaction (the <paramref name="index"/>-th event of that command, 0 to 7: its parameters are named after
+    /// it), and wakes the relay when that transaction commits, as <see cref="Add"/> does.
     /// </summary>
-    public static void AppendInsert(DbContext db, DbCommand command, StringBuilder sql, OutboxMessage message, string prefix)
+    public static void AppendInsert(DbContext db, DbCommand command, StringBuilder sql, OutboxMessage message, int index)
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(sql);
         ArgumentNullException.ThrowIfNull(message);
-        sql.Append(CultureInfo.InvariantCulture, $"""
+        var insert = Inserts[index];
+        sql.Append(insert.Sql);
+        command.AddParameter(insert.Id, message.Id);
+        command.AddParameter(insert.Type, message.Type);
+        command.AddParameter(insert.At, message.OccurredAt);
+        command.AddParameter(insert.Subject, message.Subject);
+        command.AddParameter(insert.Data, message.Data);
+        command.AddParameter(insert.Visibility, (int)message.Visibility);
+        command.AddParameter(insert.Owner, (object?)message.Owner ?? DBNull.Value);
+        command.AddParameter(insert.Other, (object?)message.OtherOwner ?? DBNull.Value);
+        OutboxCommitInterceptor.Note(db);
+    }
+
+    /// <summary>The INSERT and its parameter names for each position in a command, made once (hot paths build commands per request).</summary>
+    private static readonly InsertStatement[] Inserts = [.. Enumerable.Range(0, 8).Select(i => new InsertStatement(i))];
+
+    private sealed class InsertStatement(int i)
+    {
+        public string Sql { get; } = string.Create(CultureInfo.InvariantCulture, $"""
             INSERT INTO outbox (id, type, occurred_at, subject, data, visibility, owner, other_owner)
-            VALUES (@{prefix}id, @{prefix}type, @{prefix}at, @{prefix}subject, @{prefix}data, @{prefix}visibility, @{prefix}owner, @{prefix}other);
+            VALUES (@e{i}id, @e{i}type, @e{i}at, @e{i}subject, @e{i}data, @e{i}visibility, @e{i}owner, @e{i}other);
 
             """);
-        command.AddParameter(prefix + "id", message.Id);
-        command.AddParameter(prefix + "type", message.Type);
-        command.AddParameter(prefix + "at", message.OccurredAt);
-        command.AddParameter(prefix + "subject", message.Subject);
-        command.AddParameter(prefix + "data", message.Data);
-        command.AddParameter(prefix + "visibility", (int)message.Visibility);
-        command.AddParameter(prefix + "owner", (object?)message.Owner ?? DBNull.Value);
-        command.AddParameter(prefix + "other", (object?)message.OtherOwner ?? DBNull.Value);
-        OutboxCommitInterceptor.Note(db);
+
+        public string Id { get; } = Name(i, "id");
+        public string Type { get; } = Name(i, "type");
+        public string At { get; } = Name(i, "at");
+        public string Subject { get; } = Name(i, "subject");
+        public string Data { get; } = Name(i, "data");
+        public string Visibility { get; } = Name(i, "visibility");
+        public string Owner { get; } = Name(i, "owner");
+        public string Other { get; } = Name(i, "other");
+
+        private static string Name(int i, string name) => string.Create(CultureInfo.InvariantCulture, $"e{i}{name}");
     }
 }

@@ -29,3 +29,15 @@ public static class HandWrittenCommands
         command.Parameters.Add(parameter);
     }
 }
+
+/// <summary>
+/// An enum value as the lower-case text its column stores (what the EF conversions write), made once per value, so
+/// hand-written commands on hot paths do not build it on every call.
+/// </summary>
+public static class EnumColumn<TEnum>
+    where TEnum : struct, Enum
+{
+    private static readonly Dictionary<TEnum, string> Names = Enum.GetValues<TEnum>().ToDictionary(v => v, v => v.ToString().ToLowerInvariant());
+
+    public static string Of(TEnum value) => Names[value];
+}
