@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -38,10 +39,9 @@ public sealed class CachedTokenHandler : JsonWebTokenHandler, IDisposable
     {
         ArgumentNullException.ThrowIfNull(token);
         ArgumentNullException.ThrowIfNull(validationParameters);
-        var key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
-        var rules = Rules(validationParameters);
-        if (_validated.TryGetValue(key, out Validated? hit) && hit!.Expires > _clock.GetUtcNow() && hit.Rules == rules
-            && _keys.Keys().Any(k => k.KeyId == hit.KeyId))
+        var key = KeyOf(token);
+        if (_validated.TryGetValue(key, out Validated? hit) && hit!.Expires > _clock.GetUtcNow() && hit.Rules.Match(validationParameters)
+            && HasKey(hit.KeyId))
         {
             Interlocked.Increment(ref _hits);
             // A fresh identity per request: the session check rewrites the role claim on it.
@@ -62,7 +62,7 @@ public sealed class CachedTokenHandler : JsonWebTokenHandler, IDisposable
             var until = _clock.GetUtcNow() + MaxAge;
             var entryExpires = expires < until ? expires : until;
             var keyId = (securityToken as JsonWebToken)?.Kid;
-            _validated.Set(key, new Validated(result.ClaimsIdentity.Clone(), securityToken, result.TokenType, entryExpires, rules, keyId),
+            _validated.Set(key, new Validated(result.ClaimsIdentity.Clone(), securityToken, result.TokenType, entryExpires, Rules.Of(validationParameters), keyId),
                 new MemoryCacheEntryOptions { Size = 1, AbsoluteExpiration = entryExpires });
         }
 
@@ -73,20 +73,78 @@ public sealed class CachedTokenHandler : JsonWebTokenHandler, IDisposable
     /// Whether this exact bearer token was validated here and is still within its cached validity (signature,
     /// lifetime, key still present): checking it again costs a hash and a lookup, nothing worth refusing early.
     /// </summary>
-    public bool IsKnownValid(string token)
+    public bool IsKnownValid(ReadOnlySpan<char> token) =>
+        _validated.TryGetValue(KeyOf(token), out Validated? hit) && hit!.Expires > _clock.GetUtcNow() && HasKey(hit.KeyId);
+
+    /// <summary>The cache key: the token's SHA-256 (Base64), hashed without copying the token (it runs on every request).</summary>
+    private static string KeyOf(ReadOnlySpan<char> token)
     {
-        ArgumentNullException.ThrowIfNull(token);
-        var key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
-        return _validated.TryGetValue(key, out Validated? hit) && hit!.Expires > _clock.GetUtcNow() && _keys.Keys().Any(k => k.KeyId == hit.KeyId);
+        var most = Encoding.UTF8.GetMaxByteCount(token.Length);
+        byte[]? rented = null;
+        var utf8 = most <= 4_096 ? stackalloc byte[4_096] : (rented = ArrayPool<byte>.Shared.Rent(most));
+        try
+        {
+            Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+            SHA256.HashData(utf8[..Encoding.UTF8.GetBytes(token, utf8)], hash);
+            return Convert.ToBase64String(hash);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    private bool HasKey(string? keyId)
+    {
+        foreach (var key in _keys.Keys())
+        {
+            if (key.KeyId == keyId)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     public void Dispose() => _validated.Dispose();
 
-    /// <summary>The rules a token was validated under; JwtBearer clones its parameters per request, so compare by value.</summary>
-    private static string Rules(TokenValidationParameters p) => string.Join('|',
-        p.ValidIssuer, p.ValidAudience, string.Join(',', p.ValidIssuers ?? []), string.Join(',', p.ValidAudiences ?? []),
-        string.Join(',', p.ValidTypes ?? []), string.Join(',', p.ValidAlgorithms ?? []), p.ValidateLifetime, p.ValidateIssuer,
-        p.ValidateAudience, p.IssuerSigningKeyResolver is null ? 0 : System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(p.IssuerSigningKeyResolver));
+    /// <summary>
+    /// The rules a token was validated under. JwtBearer clones its parameters per request, so they are compared by
+    /// value, field by field (no string is built on a request that hits).
+    /// </summary>
+    private sealed record Rules(
+        string? Issuer, string? Audience, string[] Issuers, string[] Audiences, string[] Types, string[] Algorithms,
+        bool Lifetime, bool CheckIssuer, bool CheckAudience, IssuerSigningKeyResolver? Resolver)
+    {
+        public static Rules Of(TokenValidationParameters p) => new(
+            p.ValidIssuer, p.ValidAudience, [.. p.ValidIssuers ?? []], [.. p.ValidAudiences ?? []], [.. p.ValidTypes ?? []],
+            [.. p.ValidAlgorithms ?? []], p.ValidateLifetime, p.ValidateIssuer, p.ValidateAudience, p.IssuerSigningKeyResolver);
 
-    private sealed record Validated(ClaimsIdentity Identity, SecurityToken Token, string? TokenType, DateTimeOffset Expires, string Rules, string? KeyId);
+        public bool Match(TokenValidationParameters p) =>
+            Issuer == p.ValidIssuer && Audience == p.ValidAudience && Lifetime == p.ValidateLifetime
+            && CheckIssuer == p.ValidateIssuer && CheckAudience == p.ValidateAudience
+            && ReferenceEquals(Resolver, p.IssuerSigningKeyResolver)
+            && Same(Issuers, p.ValidIssuers) && Same(Audiences, p.ValidAudiences)
+            && Same(Types, p.ValidTypes) && Same(Algorithms, p.ValidAlgorithms);
+
+        private static bool Same(string[] kept, IEnumerable<string>? given)
+        {
+            var i = 0;
+            foreach (var value in given ?? [])
+            {
+                if (i == kept.Length || kept[i++] != value)
+                {
+                    return false;
+                }
+            }
+
+            return i == kept.Length;
+        }
+    }
+
+    private sealed record Validated(ClaimsIdentity Identity, SecurityToken Token, string? TokenType, DateTimeOffset Expires, Rules Rules, string? KeyId);
 }

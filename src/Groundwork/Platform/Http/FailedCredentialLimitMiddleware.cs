@@ -49,6 +49,6 @@ public sealed class FailedCredentialLimitMiddleware(RequestDelegate next, RateLi
         var header = context.Request.Headers.Authorization.ToString();
         return !context.Request.Headers.ContainsKey("X-API-Key")
             && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
-            && tokens.IsKnownValid(header["Bearer ".Length..].Trim());
+            && tokens.IsKnownValid(header.AsSpan("Bearer ".Length).Trim());
     }
 }
