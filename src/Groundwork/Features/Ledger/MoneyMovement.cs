@@ -138,6 +138,7 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Acc
     private DbCommand UpdateBalancesAndRecord(LedgerTransaction transaction, (Account Account, long Delta)[] legs, List<OutboxMessage> events)
     {
         var command = db.CreateCommandInTransaction("Money moves only inside the pipeline's transaction");
+        // About 3,000 characters with three events and the idempotency response.
         var sql = new StringBuilder(4_096);
         for (var i = 0; i < legs.Length; i++)
         {
@@ -150,7 +151,7 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Acc
             // The caller's owner, kind and currency may come from this node's memory (AccountFacts, filled only from
             // the database): the row must agree all the same, so that no bug upstream can move money it should not.
             command.AddParameter(leg.Owner, (object?)account.OwnerId ?? DBNull.Value);
-            command.AddParameter(leg.Kind, EnumColumn<AccountKind>.Of(account.Kind));
+            command.AddParameter(leg.Kind, LowerCaseEnumColumn<AccountKind>.Of(account.Kind));
             command.AddParameter(leg.Currency, account.Currency);
         }
 
@@ -163,7 +164,7 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Acc
 
             """);
         command.AddParameter("tx", transaction.Id);
-        command.AddParameter("type", EnumColumn<TransactionType>.Of(transaction.Type));
+        command.AddParameter("type", LowerCaseEnumColumn<TransactionType>.Of(transaction.Type));
         command.AddParameter("amount", transaction.Amount);
         command.AddParameter("debit", -transaction.Amount);
         command.AddParameter("currency", transaction.Currency);

@@ -76,7 +76,10 @@ public sealed class CachedTokenHandler : JsonWebTokenHandler, IDisposable
     public bool IsKnownValid(ReadOnlySpan<char> token) =>
         _validated.TryGetValue(KeyOf(token), out Validated? hit) && hit!.Expires > _clock.GetUtcNow() && HasKey(hit.KeyId);
 
-    /// <summary>The cache key: the token's SHA-256 (Base64), hashed without copying the token (it runs on every request).</summary>
+    /// <summary>
+    /// The cache key: the token's SHA-256 (Base64). It runs on every request, so the token's UTF-8 bytes go to a
+    /// stack buffer (tokens up to about 1,300 characters; a real one is under 1,000) or a pooled one, cleared after.
+    /// </summary>
     private static string KeyOf(ReadOnlySpan<char> token)
     {
         var most = Encoding.UTF8.GetMaxByteCount(token.Length);
@@ -92,7 +95,7 @@ public sealed class CachedTokenHandler : JsonWebTokenHandler, IDisposable
         {
             if (rented is not null)
             {
-                ArrayPool<byte>.Shared.Return(rented);
+                ArrayPool<byte>.Shared.Return(rented, clearArray: true);
             }
         }
     }
@@ -114,7 +117,10 @@ public sealed class CachedTokenHandler : JsonWebTokenHandler, IDisposable
 
     /// <summary>
     /// The rules a token was validated under. JwtBearer clones its parameters per request, so they are compared by
-    /// value, field by field (no string is built on a request that hits).
+    /// value, field by field (no string is built on a request that hits): the key resolver by reference (the clone
+    /// copies the delegate), a null list as an empty one, list items in order (a reordered list only costs a miss).
+    /// One handler serves one scheme: settings outside these (claim types, clock skew) are the scheme's, not a
+    /// token's. Compare with <see cref="Match"/>, never <c>==</c> (the lists are arrays).
     /// </summary>
     private sealed record Rules(
         string? Issuer, string? Audience, string[] Issuers, string[] Audiences, string[] Types, string[] Algorithms,

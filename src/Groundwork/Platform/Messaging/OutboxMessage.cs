@@ -98,6 +98,7 @@ public static class Outbox
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(sql);
         ArgumentNullException.ThrowIfNull(message);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Inserts.Length, nameof(index));
         var insert = Inserts[index];
         sql.Append(insert.Sql);
         command.AddParameter(insert.Id, message.Id);

@@ -31,13 +31,25 @@ public static class HandWrittenCommands
 }
 
 /// <summary>
-/// An enum value as the lower-case text its column stores (what the EF conversions write), made once per value, so
+/// An enum value as lower-case text, for columns whose EF conversion is <c>ToString().ToLowerInvariant()</c>
+/// (accounts' kind, ledger transactions' type; not every enum column is stored so), made once per value so that
 /// hand-written commands on hot paths do not build it on every call.
 /// </summary>
-public static class EnumColumn<TEnum>
+public static class LowerCaseEnumColumn<TEnum>
     where TEnum : struct, Enum
 {
-    private static readonly Dictionary<TEnum, string> Names = Enum.GetValues<TEnum>().ToDictionary(v => v, v => v.ToString().ToLowerInvariant());
+    private static readonly Dictionary<TEnum, string> Names = Build();
 
-    public static string Of(TEnum value) => Names[value];
+    public static string Of(TEnum value) => Names.TryGetValue(value, out var name) ? name : value.ToString().ToLowerInvariant();
+
+    private static Dictionary<TEnum, string> Build()
+    {
+        var names = new Dictionary<TEnum, string>();
+        foreach (var value in Enum.GetValues<TEnum>())
+        {
+            names.TryAdd(value, value.ToString().ToLowerInvariant());
+        }
+
+        return names;
+    }
 }
