@@ -20,7 +20,7 @@ public sealed class SystemAccounts(GroundworkDbContext db, TimeProvider clock)
         }
 
         var id = Guid.CreateVersion7();
-        var kindText = kind.ToString().ToLowerInvariant();
+        var kindText = LowerCaseEnumColumn<AccountKind>.Of(kind);
         var now = clock.GetUtcNow().UtcDateTime;
         await db.Database.ExecuteSqlInterpolatedAsync(
             $"INSERT INTO accounts (id, owner_id, kind, currency, balance, created_at) VALUES ({id}, NULL, {kindText}, {currency}, 0, {now}) ON CONFLICT DO NOTHING",

@@ -31,9 +31,10 @@ public static class HandWrittenCommands
 }
 
 /// <summary>
-/// An enum value as lower-case text, for columns whose EF conversion is <c>ToString().ToLowerInvariant()</c>
-/// (accounts' kind, ledger transactions' type; not every enum column is stored so), made once per value so that
-/// hand-written commands on hot paths do not build it on every call.
+/// An enum value as the lower-case text its column stores: the EF conversion of accounts' kind, ledger
+/// transactions' type and orders' status, and what hand-written commands write to those columns, so the two cannot
+/// drift (not every enum column is stored so: webhook deliveries' status keeps its case). Made once per value, so
+/// hot paths do not build it on every call.
 /// </summary>
 public static class LowerCaseEnumColumn<TEnum>
     where TEnum : struct, Enum
