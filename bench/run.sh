@@ -10,6 +10,7 @@
 #   ONLY_MONEY=1 bench/run.sh        # just transfers (hot pair) vs raw, and order create+pay
 #   NO_REDIS=1 bench/run.sh          # the embedded cache and limits instead of Redis
 #   PUBLISH_ARGS="-r linux-x64 --self-contained false -p:PublishReadyToRun=true" bench/run.sh   # publish options
+#   HOLD_END=1 bench/run.sh          # after the table, keep the service up (memory and heap inspection at the peak)
 #   ONLY_MONEY=1 HOLD=1 bench/run.sh # set up the money scenario, print the wrk commands, and keep it all up (profiling;
 #                                    # HOLD is read where the money scenario starts, so use it with ONLY_MONEY)
 set -euo pipefail
@@ -218,9 +219,21 @@ fi
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$(( WARMUP / 2 + 1 ))s" -H "$AUTH" -s "$WORK/transfers.lua" "$BASE" >/dev/null
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$(( WARMUP / 2 + 1 ))s" -s "$WORK/raw-transfer.lua" "$BASE" >/dev/null
 wrk -t"$THREADS" -c"$CONNECTIONS" -d3s -s "$WORK/raw-transfer-queued.lua" "$BASE" >/dev/null
-run transfers -H "$AUTH" -s "$WORK/transfers.lua" "$BASE"
-run raw-transfer -s "$WORK/raw-transfer.lua" "$BASE"
-run raw-transfer-queued -s "$WORK/raw-transfer-queued.lua" "$BASE"
+# Each twice, in mirrored order (A B C C B A): req/s averaged, p50 and p99 the worse pass's (as for the transports
+# below, a single pass favours whichever ran first on a shared machine).
+declare -A MONEY_SUM MONEY_P50 MONEY_P99
+ms() { python3 -c "import re,sys; m=re.match(r'([0-9.]+)(us|ms|s)$', sys.argv[1]); print(float(m[1]) * {'us': 0.001, 'ms': 1, 's': 1000}[m[2]])" "$1"; }
+worse() { if [ -z "$1" ] || python3 -c "import sys; sys.exit(0 if $(ms "$2") > $(ms "$1") else 1)"; then echo "$2"; else echo "$1"; fi; }
+for step in transfers raw-transfer raw-transfer-queued raw-transfer-queued raw-transfer transfers; do
+  if [ "$step" = transfers ]; then run transfers -H "$AUTH" -s "$WORK/transfers.lua" "$BASE"; else run "$step" -s "$WORK/$step.lua" "$BASE"; fi
+  echo "   ($step: ${RPS[$step]}/s, p99 ${P99[$step]})"
+  MONEY_SUM[$step]=$(python3 -c "print(${MONEY_SUM[$step]:-0} + ${RPS[$step]})")
+  MONEY_P50[$step]=$(worse "${MONEY_P50[$step]:-}" "${P50[$step]}")
+  MONEY_P99[$step]=$(worse "${MONEY_P99[$step]:-}" "${P99[$step]}")
+done
+for n in transfers raw-transfer raw-transfer-queued; do
+  RPS[$n]=$(python3 -c "print(round(${MONEY_SUM[$n]} / 2, 2))"); P50[$n]=${MONEY_P50[$n]}; P99[$n]=${MONEY_P99[$n]}
+done
 run order-create-pay -H "$AUTH" -s "$WORK/orders.lua" "$BASE"
 
 if [ -z "${ONLY_MONEY:-}" ]; then
@@ -309,3 +322,8 @@ print(f'  cache hit ratio during get-user:       {100*h/max(1,h+m):.2f} % ({h} h
   echo "  RSS at the end:                        $RSS_PARTS"
   echo "start to ready (PostgreSQL, migrated):   ${READY_MS} ms"
 } | tee "$OUT/latest.txt"
+if [ -n "${HOLD_END:-}" ]; then
+  trap 'exit 143' TERM INT
+  echo "== held (HOLD_END=1): app pid $APP_PID on $BASE, work dir $WORK"
+  while kill -0 "$APP_PID" 2>/dev/null; do sleep 1; done
+fi

@@ -8,7 +8,9 @@ var hostArgs = command is null ? args : [];
 
 try
 {
-    var builder = WebApplication.CreateBuilder(hostArgs);
+    // Settings are read once, at start: no file watcher over the content root (a recursive inotify watch, woken by
+    // every write beneath it, a SQLite database in ./data among them). An operator's own argument still wins.
+    var builder = WebApplication.CreateBuilder(["--hostBuilder:reloadConfigOnChange=false", .. hostArgs]);
     builder.AddGroundwork(FeatureModules.All);
     if (command == "doctor")
     {
