@@ -10,7 +10,7 @@
 #   ONLY_MONEY=1 bench/run.sh        # just transfers (hot pair) vs raw, and order create+pay
 #   NO_REDIS=1 bench/run.sh          # the embedded cache and limits instead of Redis
 #   PUBLISH_ARGS="-r linux-x64 --self-contained false -p:PublishReadyToRun=true" bench/run.sh   # publish options
-#   HOLD_END=1 bench/run.sh          # after the table, keep the service up (memory and heap inspection at the peak)
+#   HOLD_END=1 bench/run.sh          # after the table, keep the service up, idle (heap and memory inspection after a run)
 #   ONLY_MONEY=1 HOLD=1 bench/run.sh # set up the money scenario, print the wrk commands, and keep it all up (profiling;
 #                                    # HOLD is read where the money scenario starts, so use it with ONLY_MONEY)
 set -euo pipefail
@@ -219,13 +219,25 @@ fi
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$(( WARMUP / 2 + 1 ))s" -H "$AUTH" -s "$WORK/transfers.lua" "$BASE" >/dev/null
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$(( WARMUP / 2 + 1 ))s" -s "$WORK/raw-transfer.lua" "$BASE" >/dev/null
 wrk -t"$THREADS" -c"$CONNECTIONS" -d3s -s "$WORK/raw-transfer-queued.lua" "$BASE" >/dev/null
-# Each twice, in mirrored order (A B C C B A): req/s averaged, p50 and p99 the worse pass's (as for the transports
-# below, a single pass favours whichever ran first on a shared machine).
+# Each twice, in mirrored order (A B C C B A): req/s averaged, and the worse p50 and the worse p99 of the two passes
+# (as for the transports below, a single pass favours whichever ran first on a shared machine). Each pass is printed
+# and kept in the table's notes.
 declare -A MONEY_SUM MONEY_P50 MONEY_P99
-ms() { python3 -c "import re,sys; m=re.match(r'([0-9.]+)(us|ms|s)$', sys.argv[1]); print(float(m[1]) * {'us': 0.001, 'ms': 1, 's': 1000}[m[2]])" "$1"; }
-worse() { if [ -z "$1" ] || python3 -c "import sys; sys.exit(0 if $(ms "$2") > $(ms "$1") else 1)"; then echo "$2"; else echo "$1"; fi; }
+MONEY_PASSES=""
+# The slower of two wrk latencies ("520.00us", "96.12ms", "1.02s", "1.50m"); fails on anything else.
+worse() { python3 - "$1" "$2" <<'PY'
+import re, sys
+def ms(v):
+    m = re.fullmatch(r'([0-9.]+)(us|ms|s|m|h)', v)
+    if not m: sys.exit(f"bench: cannot read the latency {v!r}")
+    return float(m[1]) * {'us': 0.001, 'ms': 1, 's': 1e3, 'm': 6e4, 'h': 3.6e6}[m[2]]
+old, new = sys.argv[1], sys.argv[2]
+print(new if not old or ms(new) > ms(old) else old)
+PY
+}
 for step in transfers raw-transfer raw-transfer-queued raw-transfer-queued raw-transfer transfers; do
   if [ "$step" = transfers ]; then run transfers -H "$AUTH" -s "$WORK/transfers.lua" "$BASE"; else run "$step" -s "$WORK/$step.lua" "$BASE"; fi
+  MONEY_PASSES+="  pass: $step ${RPS[$step]}/s, p50 ${P50[$step]}, p99 ${P99[$step]}"$'\n'
   echo "   ($step: ${RPS[$step]}/s, p99 ${P99[$step]})"
   MONEY_SUM[$step]=$(python3 -c "print(${MONEY_SUM[$step]:-0} + ${RPS[$step]})")
   MONEY_P50[$step]=$(worse "${MONEY_P50[$step]:-}" "${P50[$step]}")
@@ -314,6 +326,7 @@ print(f'  cache hit ratio during get-user:       {100*h/max(1,h+m):.2f} % ({h} h
   echo "  … vs raw page query alone:             $(ratio "${RPS[list-users]:-}" "${RPS[raw-users-page]:-}")  (the same SQL per request as ours once the total is cached)"
   echo "hot-pair transfers vs raw Npgsql:        $(ratio "${RPS[transfers]:-}" "${RPS[raw-transfer]:-}")  (target ≥ 80 %, p99 ${P99[transfers]:-} ≤ 100 ms)"
   echo "  … vs raw Npgsql queued per account:    $(ratio "${RPS[transfers]:-}" "${RPS[raw-transfer-queued]:-}")  (the same writes behind the same per-account queue, ADR 0018)"
+  [ -z "${MONEY_PASSES:-}" ] || printf '%s' "$MONEY_PASSES"
   echo "history page 10,000 vs page 1:           $(ratio "${RPS[history-page-10000]:-}" "${RPS[history-page-1]:-}")  (target ≥ 80 %)"
   echo "(~ = mean, ^ = max for the h2load rows)"
   echo "GraphQL users+posts vs REST users:       $(ratio "${RPS[graphql-users-h1]:-}" "${RPS[rest-users-h1]:-}")  (target ≥ 70 %; GraphQL also loads each user's posts)"
@@ -324,6 +337,6 @@ print(f'  cache hit ratio during get-user:       {100*h/max(1,h+m):.2f} % ({h} h
 } | tee "$OUT/latest.txt"
 if [ -n "${HOLD_END:-}" ]; then
   trap 'exit 143' TERM INT
-  echo "== held (HOLD_END=1): app pid $APP_PID on $BASE, work dir $WORK"
+  echo "== held (HOLD_END=1): app pid $APP_PID on $BASE, PostgreSQL 127.0.0.1:$PG_PORT, work dir $WORK"
   while kill -0 "$APP_PID" 2>/dev/null; do sleep 1; done
 fi

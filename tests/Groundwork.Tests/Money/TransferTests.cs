@@ -99,10 +99,15 @@ public abstract class TransferTests(GroundworkApp app)
     [Fact]
     public async Task A_refused_debit_undoes_the_credit_that_ran_before_it()
     {
-        // Both balance updates go in one command, in account-id order. Bob's account was opened after Alice's, so
-        // its id sorts later: the credit to Alice runs first, then Bob's debit fails. The credit must not stay.
+        // Both balance updates go in one command, in account-id order: with Bob's account sorting after Alice's, the
+        // credit to Alice runs first, then Bob's debit fails. The credit must not stay. Ids are time-ordered (UUIDv7)
+        // but two opened in the same millisecond may sort either way, so Bob opens accounts until one sorts after.
         var (admin, alice, bob, a, b) = await SetupAsync(deposit: 100);
-        Assert.True(a.CompareTo(b) < 0, "the test needs the receiving account to sort first");
+        for (var tries = 0; b.CompareTo(a) < 0; tries++)
+        {
+            Assert.True(tries < 10, "no account of Bob's sorted after Alice's");
+            b = await bob.OpenAccountAsync();
+        }
 
         var refused = await bob.Client().SendAsync(Post("/api/v1/transfers", new { fromAccountId = b, toAccountId = a, amount = 1 }, Guid.NewGuid().ToString()));
         await refused.AssertError(422, "INSUFFICIENT_FUNDS");
