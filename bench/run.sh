@@ -220,11 +220,11 @@ wrk -t"$THREADS" -c"$CONNECTIONS" -d"$(( WARMUP / 2 + 1 ))s" -H "$AUTH" -s "$WOR
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$(( WARMUP / 2 + 1 ))s" -s "$WORK/raw-transfer.lua" "$BASE" >/dev/null
 wrk -t"$THREADS" -c"$CONNECTIONS" -d3s -s "$WORK/raw-transfer-queued.lua" "$BASE" >/dev/null
 # Each twice, in mirrored order (A B C C B A): req/s averaged, and the worse p50 and the worse p99 of the two passes
-# (as for the transports below, a single pass favours whichever ran first on a shared machine). Each pass is printed
-# and kept in the table's notes.
+# (as for the transports below). Each pass is printed and listed under the ratios; the RSS column is the last pass's.
 declare -A MONEY_SUM MONEY_P50 MONEY_P99
 MONEY_PASSES=""
-# The slower of two wrk latencies ("520.00us", "96.12ms", "1.02s", "1.50m"); fails on anything else.
+# The slower of two wrk latencies ("520.00us", "96.12ms", "1.02s", "1.50m"; an empty first one means none yet);
+# fails on anything else.
 worse() { python3 - "$1" "$2" <<'PY'
 import re, sys
 def ms(v):

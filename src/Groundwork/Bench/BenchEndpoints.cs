@@ -32,7 +32,7 @@ public static class BenchEndpoints
         {
             // The same pool settings as the service's own (prepared statements, no reset on return): a fair baseline.
             var dataSource = NpgsqlDataSource.Create(Platform.Persistence.DatabaseSetup.TunePostgres(settings.ConnectionString));
-            var relay = app.ServiceProvider.GetRequiredService<Platform.Messaging.OutboxSignal>();
+            var wakeRelay = app.ServiceProvider.GetRequiredService<Platform.Messaging.OutboxSignal>();
             async Task<List<UserDto>> FirstPageAsync(CancellationToken ct)
             {
                 await using var command = dataSource.CreateCommand(
@@ -127,7 +127,7 @@ public static class BenchEndpoints
                 await tx.CommitAsync(ct);
                 // The service's commits wake the relay (its events leave within the relay's batch window, not at its
                 // next poll): the baseline's events leave the same way, so the relay does the same work for both.
-                relay.Raise();
+                wakeRelay.Raise();
                 return Results.Created($"/api/v1/transfers/{txId}", new { data = new { id = txId } });
             }
         }
