@@ -42,7 +42,7 @@ internal sealed class AccountConfiguration : IEntityTypeConfiguration<Account>
             t.HasCheckConstraint("ck_accounts_balance_non_negative", "balance >= 0 OR kind = 'external'"));
         builder.HasKey(a => a.Id);
         builder.Property(a => a.Currency).HasMaxLength(3).IsFixedLength();
-        builder.Property(a => a.Kind).HasConversion(k => LowerCaseEnumColumn<AccountKind>.Of(k), s => Enum.Parse<AccountKind>(s, true)).HasMaxLength(16);
+        builder.Property(a => a.Kind).HasConversion(LowerCaseEnumColumn<AccountKind>.Converter).HasMaxLength(16);
         builder.HasIndex(a => new { a.OwnerId, a.CreatedAt });
         builder.HasIndex(a => new { a.Kind, a.Currency }).IsUnique().HasFilter("kind <> 'user'");
         builder.HasOne<Users.User>().WithMany().HasForeignKey(a => a.OwnerId).OnDelete(DeleteBehavior.Restrict);

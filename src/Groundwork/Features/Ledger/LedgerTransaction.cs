@@ -44,7 +44,7 @@ internal sealed class LedgerTransactionConfiguration : IEntityTypeConfiguration<
     {
         builder.ToTable("ledger_transactions", t => t.HasCheckConstraint("ck_ledger_transactions_amount_positive", "amount > 0"));
         builder.HasKey(t => t.Id);
-        builder.Property(t => t.Type).HasConversion(k => LowerCaseEnumColumn<TransactionType>.Of(k), s => Enum.Parse<TransactionType>(s, true)).HasMaxLength(16);
+        builder.Property(t => t.Type).HasConversion(LowerCaseEnumColumn<TransactionType>.Converter).HasMaxLength(16);
         builder.Property(t => t.Currency).HasMaxLength(3).IsFixedLength();
         builder.Property(t => t.Description).HasMaxLength(500);
         builder.HasOne<Account>().WithMany().HasForeignKey(t => t.FromAccountId).OnDelete(DeleteBehavior.Restrict);

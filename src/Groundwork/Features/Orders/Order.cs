@@ -48,7 +48,7 @@ internal sealed class OrderConfiguration : IEntityTypeConfiguration<Order>
         builder.ToTable("orders");
         builder.HasKey(o => o.Id);
         builder.Property(o => o.Currency).HasMaxLength(3).IsFixedLength();
-        builder.Property(o => o.Status).HasConversion(s => LowerCaseEnumColumn<OrderStatus>.Of(s), s => Enum.Parse<OrderStatus>(s, true)).HasMaxLength(16);
+        builder.Property(o => o.Status).HasConversion(LowerCaseEnumColumn<OrderStatus>.Converter).HasMaxLength(16);
         builder.HasOne<Users.User>().WithMany().HasForeignKey(o => o.UserId).OnDelete(DeleteBehavior.Restrict);
         builder.HasIndex(o => new { o.UserId, o.CreatedAt });
         builder.HasIndex(o => new { o.UserId, o.Status, o.CreatedAt });

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace Groundwork.Platform.Persistence;
 
@@ -42,6 +43,9 @@ public static class LowerCaseEnumColumn<TEnum>
     private static readonly Dictionary<TEnum, string> Names = Build();
 
     public static string Of(TEnum value) => Names.TryGetValue(value, out var name) ? name : value.ToString().ToLowerInvariant();
+
+    /// <summary>The column's EF conversion: written with <see cref="Of"/>, read back whatever its case.</summary>
+    public static ValueConverter<TEnum, string> Converter { get; } = new(v => Of(v), s => Enum.Parse<TEnum>(s, true));
 
     private static Dictionary<TEnum, string> Build()
     {
