@@ -135,6 +135,39 @@ run() { # name, extra wrk args..., url
   [ -z "$errors" ] || echo "   ($name: $errors non-2xx responses)"
 }
 
+# The slower of two latencies as wrk ("520.00us", "96.12ms", "1.02s", "1.50m") or h2load (the same, marked ~ or ^)
+# print them; an empty first one means none yet. Fails on anything else.
+worse() { python3 - "$1" "$2" <<'PY'
+import re, sys
+def ms(v):
+    m = re.fullmatch(r'([0-9.]+)(us|ms|s|m|h)[~^]?', v)
+    if not m: sys.exit(f"bench: cannot read the latency {v!r}")
+    return float(m[1]) * {'us': 0.001, 'ms': 1, 's': 1e3, 'm': 6e4, 'h': 3.6e6}[m[2]]
+old, new = sys.argv[1], sys.argv[2]
+print(new if not old or ms(new) > ms(old) else old)
+PY
+}
+# Runs scenarios that are compared with each other twice, in mirrored order (A B C C B A), since on a shared machine
+# the order of runs biases a single pass: the table gets the mean req/s and the worse p50 and the worse p99 of the two
+# passes (the RSS column is the last pass's), and every pass is listed under the ratios.
+# $1: a function that runs one scenario given its name; then the scenarios' names.
+PASSES=""
+mirrored() {
+  local runner=$1; shift
+  local order=("$@") i n
+  for (( i = $# - 1; i >= 0; i-- )); do order+=("${order[i]}"); done
+  local -A sum p50 p99
+  for n in "${order[@]}"; do
+    "$runner" "$n"
+    PASSES+="  pass: $n ${RPS[$n]}/s, p50 ${P50[$n]}, p99 ${P99[$n]}"$'\n'
+    echo "   ($n: ${RPS[$n]}/s, p99 ${P99[$n]})"
+    sum[$n]=$(python3 -c "print(${sum[$n]:-0} + ${RPS[$n]})")
+    p50[$n]=$(worse "${p50[$n]:-}" "${P50[$n]}")
+    p99[$n]=$(worse "${p99[$n]:-}" "${P99[$n]}")
+  done
+  for n in "$@"; do RPS[$n]=$(python3 -c "print(round(${sum[$n]} / 2, 2))"); P50[$n]=${p50[$n]}; P99[$n]=${p99[$n]}; done
+}
+
 echo "== warm-up ${WARMUP}s"
 for url in "$BASE/bench/bare-user" "$BASE/api/v1/users?limit=20" "$BASE/bench/raw-users" "$BASE/bench/raw-users-page" "$BASE/api/v1/auth/me"; do
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$(( WARMUP / 5 + 1 ))s" -H "$AUTH" "$url" >/dev/null
@@ -144,9 +177,9 @@ wrk -t1 -c4 -d2s -s "$WORK/login.lua" "$BASE/api/v1/auth/login" >/dev/null
 
 echo "== measure (${DURATION}s each, $CONNECTIONS connections)"
 [ -n "${ONLY_TRANSPORTS:-}${ONLY_MONEY:-}" ] || {
-run bare-user "$BASE/bench/bare-user"
+read_pass() { if [ "$1" = bare-user ]; then run bare-user "$BASE/bench/bare-user"; else run get-user -H "$OWNER" "$BASE/api/v1/users/$USER_ID"; fi; }
 CACHE_BEFORE=$(cache_stats)
-run get-user -H "$OWNER" "$BASE/api/v1/users/$USER_ID"
+mirrored read_pass bare-user get-user
 CACHE_AFTER=$(cache_stats)
 run raw-users "$BASE/bench/raw-users"
 run raw-users-page "$BASE/bench/raw-users-page"
@@ -219,33 +252,8 @@ fi
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$(( WARMUP / 2 + 1 ))s" -H "$AUTH" -s "$WORK/transfers.lua" "$BASE" >/dev/null
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$(( WARMUP / 2 + 1 ))s" -s "$WORK/raw-transfer.lua" "$BASE" >/dev/null
 wrk -t"$THREADS" -c"$CONNECTIONS" -d3s -s "$WORK/raw-transfer-queued.lua" "$BASE" >/dev/null
-# Each twice, in mirrored order (A B C C B A): req/s averaged, and the worse p50 and the worse p99 of the two passes
-# (as for the transports below). Each pass is printed and listed under the ratios; the RSS column is the last pass's.
-declare -A MONEY_SUM MONEY_P50 MONEY_P99
-MONEY_PASSES=""
-# The slower of two wrk latencies ("520.00us", "96.12ms", "1.02s", "1.50m"; an empty first one means none yet);
-# fails on anything else.
-worse() { python3 - "$1" "$2" <<'PY'
-import re, sys
-def ms(v):
-    m = re.fullmatch(r'([0-9.]+)(us|ms|s|m|h)', v)
-    if not m: sys.exit(f"bench: cannot read the latency {v!r}")
-    return float(m[1]) * {'us': 0.001, 'ms': 1, 's': 1e3, 'm': 6e4, 'h': 3.6e6}[m[2]]
-old, new = sys.argv[1], sys.argv[2]
-print(new if not old or ms(new) > ms(old) else old)
-PY
-}
-for step in transfers raw-transfer raw-transfer-queued raw-transfer-queued raw-transfer transfers; do
-  if [ "$step" = transfers ]; then run transfers -H "$AUTH" -s "$WORK/transfers.lua" "$BASE"; else run "$step" -s "$WORK/$step.lua" "$BASE"; fi
-  MONEY_PASSES+="  pass: $step ${RPS[$step]}/s, p50 ${P50[$step]}, p99 ${P99[$step]}"$'\n'
-  echo "   ($step: ${RPS[$step]}/s, p99 ${P99[$step]})"
-  MONEY_SUM[$step]=$(python3 -c "print(${MONEY_SUM[$step]:-0} + ${RPS[$step]})")
-  MONEY_P50[$step]=$(worse "${MONEY_P50[$step]:-}" "${P50[$step]}")
-  MONEY_P99[$step]=$(worse "${MONEY_P99[$step]:-}" "${P99[$step]}")
-done
-for n in transfers raw-transfer raw-transfer-queued; do
-  RPS[$n]=$(python3 -c "print(round(${MONEY_SUM[$n]} / 2, 2))"); P50[$n]=${MONEY_P50[$n]}; P99[$n]=${MONEY_P99[$n]}
-done
+money_pass() { if [ "$1" = transfers ]; then run transfers -H "$AUTH" -s "$WORK/transfers.lua" "$BASE"; else run "$1" -s "$WORK/$1.lua" "$BASE"; fi; }
+mirrored money_pass transfers raw-transfer raw-transfer-queued
 run order-create-pay -H "$AUTH" -s "$WORK/orders.lua" "$BASE"
 
 if [ -z "${ONLY_MONEY:-}" ]; then
@@ -290,14 +298,8 @@ h2run() { # name, h2load args...
 rest() { h2run rest-users-h1 --h1 "$BASE/api/v1/users?limit=20"; }
 graphql() { h2run graphql-users-h1 --h1 -H 'content-type: application/json' -d "$WORK/graphql.json" "$BASE/graphql"; }
 grpc() { h2run grpc-users-h2c -H 'content-type: application/grpc' -H 'te: trailers' -d "$WORK/grpc.bin" "http://127.0.0.1:$GRPC_PORT/groundwork.v1.UserService/ListUsers"; }
-# Each twice, in mirrored order (A B C C B A), averaged: on a shared machine the order of runs biases a single pass.
-declare -A SUM
-for step in rest graphql grpc grpc graphql rest; do
-  $step
-  case $step in rest) n=rest-users-h1 ;; graphql) n=graphql-users-h1 ;; grpc) n=grpc-users-h2c ;; esac
-  SUM[$n]=$(python3 -c "print(${SUM[$n]:-0} + ${RPS[$n]})")
-done
-for n in rest-users-h1 graphql-users-h1 grpc-users-h2c; do RPS[$n]=$(python3 -c "print(round(${SUM[$n]} / 2, 2))"); done
+transport_pass() { case $1 in rest-users-h1) rest ;; graphql-users-h1) graphql ;; grpc-users-h2c) grpc ;; esac; }
+mirrored transport_pass rest-users-h1 graphql-users-h1 grpc-users-h2c
 fi
 
 [ -r "/proc/$APP_PID/status" ] || { echo "the service exited during the run:"; tail -20 "$WORK/app.log"; exit 1; }
@@ -326,7 +328,6 @@ print(f'  cache hit ratio during get-user:       {100*h/max(1,h+m):.2f} % ({h} h
   echo "  … vs raw page query alone:             $(ratio "${RPS[list-users]:-}" "${RPS[raw-users-page]:-}")  (the same SQL per request as ours once the total is cached)"
   echo "hot-pair transfers vs raw Npgsql:        $(ratio "${RPS[transfers]:-}" "${RPS[raw-transfer]:-}")  (target ≥ 80 %, p99 ${P99[transfers]:-} ≤ 100 ms)"
   echo "  … vs raw Npgsql queued per account:    $(ratio "${RPS[transfers]:-}" "${RPS[raw-transfer-queued]:-}")  (the same writes behind the same per-account queue, ADR 0018)"
-  [ -z "${MONEY_PASSES:-}" ] || printf '%s' "$MONEY_PASSES"
   echo "history page 10,000 vs page 1:           $(ratio "${RPS[history-page-10000]:-}" "${RPS[history-page-1]:-}")  (target ≥ 80 %)"
   echo "(~ = mean, ^ = max for the h2load rows)"
   echo "GraphQL users+posts vs REST users:       $(ratio "${RPS[graphql-users-h1]:-}" "${RPS[rest-users-h1]:-}")  (target ≥ 70 %; GraphQL also loads each user's posts)"
@@ -334,6 +335,7 @@ print(f'  cache hit ratio during get-user:       {100*h/max(1,h+m):.2f} % ({h} h
   echo "peak RSS:                                $(( RSS_KB / 1024 )) MB  (target ≤ 250 MB)"
   echo "  RSS at the end:                        $RSS_PARTS"
   echo "start to ready (PostgreSQL, migrated):   ${READY_MS} ms"
+  [ -z "$PASSES" ] || { echo "each pass, in the order run (the compared scenarios run twice, mirrored):"; printf '%s' "$PASSES"; }
 } | tee "$OUT/latest.txt"
 if [ -n "${HOLD_END:-}" ]; then
   trap 'exit 143' TERM INT

@@ -154,6 +154,40 @@ public sealed class EntityCacheInRedisTests(RedisCacheApp fixture) : EntityCache
         Assert.StartsWith("7:{", raw, StringComparison.Ordinal);
         Assert.Contains("\"name\":\"In Redis\"", raw, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task An_entry_is_read_back_from_its_bytes_with_every_character_intact()
+    {
+        var id = Guid.CreateVersion7();
+        var kind = new CacheKind<UserDto>("test-user", 1, u => u.Version, (u, v) => u with { Version = (int)v });
+        const string name = "Zoë 日本 😀 \"quoted\" back\\slash";
+        await fixture.App.Service<EntityCache>().PutAsync(kind, id, new UserDto(id, "u@example.com", name, Role.User, DateTime.UnixEpoch, DateTime.UnixEpoch) { Version = 12 });
+
+        var cached = await fixture.App.Service<EntityCache>().GetAsync(kind, id, (_, _, _) => throw new InvalidOperationException("the cache should have answered"), CancellationToken.None);
+
+        Assert.Equal((name, 12), (cached!.Name, cached.Version));
+    }
+
+    [Theory]
+    [InlineData("5:{\"id\":12}")]
+    [InlineData("5:not json")]
+    [InlineData("five:{}")]
+    [InlineData("")]
+    public async Task An_entry_of_another_shape_is_a_miss_that_reads_the_database(string stored)
+    {
+        var id = Guid.CreateVersion7();
+        var kind = new CacheKind<UserDto>("test-user", 1, u => u.Version, (u, v) => u with { Version = (int)v });
+        await RedisReady.SetAsync(fixture.Redis, $"gw:e:test-user:v1:{id:N}", stored);
+        var loads = 0;
+
+        var read = await fixture.App.Service<EntityCache>().GetAsync(kind, id, (_, _, _) =>
+        {
+            Interlocked.Increment(ref loads);
+            return Task.FromResult<UserDto?>(new UserDto(id, "u@example.com", "From the database", Role.User, DateTime.UnixEpoch, DateTime.UnixEpoch) { Version = 5 });
+        }, CancellationToken.None);
+
+        Assert.Equal(("From the database", 1), (read!.Name, loads));
+    }
 }
 
 /// <summary>Waits for a node's Redis connection (readiness reports it), and reads raw keys with redis-cli.</summary>
@@ -170,6 +204,16 @@ public static class RedisReady
                 await Task.Delay(100);
             }
         }
+    }
+
+    public static async Task SetAsync(RedisServer redis, string key, string value)
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("redis-cli", ["-p", redis.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "SET", key, value])
+        {
+            RedirectStandardOutput = true,
+        })!;
+        Assert.Equal("OK", (await process.StandardOutput.ReadToEndAsync()).Trim());
+        await process.WaitForExitAsync();
     }
 
     public static async Task<string> GetAsync(RedisServer redis, string key)

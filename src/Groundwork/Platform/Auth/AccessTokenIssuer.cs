@@ -48,6 +48,7 @@ public static class ClaimNames
     public const string Scope = "scope";
     public const string TokenId = "jti";
     public const string ApiKeyId = "api_key_id";
+    public const string Expires = "exp";
 }
 
 /// <summary>Opaque 256-bit secrets (refresh tokens, API keys) and their stored SHA-256 form.</summary>

@@ -38,6 +38,8 @@ public static class AuthenticationSetup
             {
                 o.MapInboundClaims = false;
                 o.RequireHttpsMetadata = false;
+                // Nothing reads the raw token back from the authentication properties; storing it costs every request.
+                o.SaveToken = false;
                 o.TokenValidationParameters = new TokenValidationParameters
                 {
                     // RFC 8725: pin everything an attacker could otherwise choose.
@@ -101,9 +103,10 @@ public static class AuthenticationSetup
     private static async Task CheckSessionAsync(TokenValidatedContext context)
     {
         var principal = context.Principal!;
-        if (!Guid.TryParse(principal.Find(ClaimNames.SessionId), out var sessionId)
-            || !Guid.TryParse(principal.Find(ClaimNames.Subject), out var userId)
-            || principal.Find(ClaimNames.TokenId) is null)
+        var claims = CredentialClaims.Of(principal);
+        if (!Guid.TryParse(claims.SessionId, out var sessionId)
+            || !Guid.TryParse(claims.Subject, out var userId)
+            || claims.TokenId is null)
         {
             context.Fail("Token lacks sid, sub or jti");
             return;
@@ -137,28 +140,26 @@ public static class AuthenticationSetup
         }
 
         var user = context.User;
+        var authenticated = user.Identity?.IsAuthenticated == true;
+        // Everything below is read only from an authenticated principal: an anonymous caller has no user, role or scopes.
+        var claims = authenticated ? CredentialClaims.Of(user) : default;
+        var isUser = Guid.TryParse(claims.Subject, out var userId);
         var caller = new Caller
         {
             // Authentication has run by now: a credential that was sent but left the user anonymous failed.
-            CredentialRejected = user.Identity?.IsAuthenticated != true
+            CredentialRejected = !authenticated
                 && (context.Request.Headers.ContainsKey("Authorization") || context.Request.Headers.ContainsKey(ApiKeyAuthenticationHandler.HeaderName)),
             ClientIp = context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
             UserAgent = context.Request.Headers.UserAgent.ToString() is { Length: > 0 } ua ? ua[..Math.Min(ua.Length, 512)] : null,
+            UserId = isUser ? userId : null,
+            Role = isUser && Roles.TryParse(claims.Role, out var role) ? role : Role.User,
+            Scopes = isUser ? Scopes.Parse(claims.Scope) : Scopes.None,
+            SessionId = isUser && Guid.TryParse(claims.SessionId, out var sid) ? sid : null,
+            ApiKeyId = isUser && Guid.TryParse(claims.ApiKeyId, out var kid) ? kid : null,
+            CredentialExpiresAt = isUser && long.TryParse(claims.Expires, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var exp)
+                ? DateTimeOffset.FromUnixTimeSeconds(exp)
+                : null,
         };
-        if (user.Identity?.IsAuthenticated == true && Guid.TryParse(user.Find(ClaimNames.Subject), out var userId))
-        {
-            caller = caller with
-            {
-                UserId = userId,
-                Role = Roles.TryParse(user.Find(ClaimNames.Role), out var role) ? role : Role.User,
-                Scopes = (user.Find(ClaimNames.Scope) ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal),
-                SessionId = Guid.TryParse(user.Find(ClaimNames.SessionId), out var sid) ? sid : null,
-                ApiKeyId = Guid.TryParse(user.Find(ClaimNames.ApiKeyId), out var kid) ? kid : null,
-                CredentialExpiresAt = long.TryParse(user.Find("exp"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var exp)
-                    ? DateTimeOffset.FromUnixTimeSeconds(exp)
-                    : null,
-            };
-        }
 
         context.Items[typeof(Caller)] = caller;
         return caller;

@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Collections.Frozen;
+
 namespace Groundwork.Platform.Auth;
 
 /// <summary>API-key scopes (docs/api/README.md). A session token carries all of them; a key carries the ones it was given.</summary>
@@ -19,4 +22,37 @@ public static class Scopes
     {
         UsersRead, UsersWrite, PostsRead, PostsWrite, OrdersRead, OrdersWrite, AccountsRead, TransfersWrite, WebhooksManage,
     };
+
+    /// <summary>No scope at all (anonymous callers, a credential without a scope claim).</summary>
+    public static readonly IReadOnlySet<string> None = FrozenSet<string>.Empty;
+
+    private const int MaxRemembered = 1_024;
+    private static readonly ConcurrentDictionary<string, IReadOnlySet<string>> Parsed = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The set a credential's space-separated <c>scope</c> claim grants. Every request asks, and the claim is one of a
+    /// few strings (a session token's is always the same), so each distinct string is split once and its frozen set
+    /// shared; the claim comes from a token this service signed or a key it stored, and the memo stops growing at
+    /// 1,024 strings all the same.
+    /// </summary>
+    public static IReadOnlySet<string> Parse(string? claim)
+    {
+        if (string.IsNullOrEmpty(claim))
+        {
+            return None;
+        }
+
+        if (Parsed.TryGetValue(claim, out var known))
+        {
+            return known;
+        }
+
+        var set = claim.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToFrozenSet(StringComparer.Ordinal);
+        if (Parsed.Count < MaxRemembered)
+        {
+            Parsed.TryAdd(claim, set);
+        }
+
+        return set;
+    }
 }

@@ -233,7 +233,7 @@ public sealed partial class EntityCache : IDisposable
         }
     }
 
-    private static Entry ToEntry<T>(CacheKind<T> kind, (long Version, string Json) found)
+    private static Entry ToEntry<T>(CacheKind<T> kind, (long Version, ReadOnlyMemory<byte> Json) found)
         where T : class
     {
         if (found.Version >= TombstoneVersion)
@@ -241,7 +241,7 @@ public sealed partial class EntityCache : IDisposable
             return new Entry(found.Version, null);
         }
 
-        var value = JsonSerializer.Deserialize<T>(found.Json, Json.Options)
+        var value = JsonSerializer.Deserialize<T>(found.Json.Span, Json.Options)
             ?? throw new JsonException($"Cached {kind.Name} is null");
         return new Entry(found.Version, kind.Restore(value, found.Version));
     }

@@ -29,15 +29,18 @@ public sealed class RedisEntityStore(RedisConnection redis)
         return false
         """);
 
-    /// <summary>The entry under <paramref name="key"/>, or null. Throws while Redis is down or slow (250 ms).</summary>
-    public async Task<(long Version, string Json)?> GetAsync(string key)
+    /// <summary>
+    /// The entry under <paramref name="key"/>, or null. Throws while Redis is down or slow (250 ms). The JSON stays
+    /// the UTF-8 bytes Redis sent (no string is made of it on the hot read path).
+    /// </summary>
+    public async Task<(long Version, ReadOnlyMemory<byte> Json)?> GetAsync(string key)
     {
         var value = await Database().StringGetAsync(key);
-        return value.IsNull ? null : Parse(value.ToString());
+        return value.IsNull ? null : Parse(value);
     }
 
     /// <summary>Stores the entry unless Redis holds the same or a newer version, which is then returned.</summary>
-    public async Task<(long Version, string Json)?> PutAsync(string key, long version, string json, TimeSpan lifetime)
+    public async Task<(long Version, ReadOnlyMemory<byte> Json)?> PutAsync(string key, long version, string json, TimeSpan lifetime)
     {
         var current = await PutScript.EvaluateAsync(Database(), new
         {
@@ -46,7 +49,7 @@ public sealed class RedisEntityStore(RedisConnection redis)
             value = json,
             ttl = (long)lifetime.TotalMilliseconds,
         });
-        return current.IsNull ? null : Parse(current.ToString());
+        return current.IsNull ? null : Parse((byte[])current!);
     }
 
     /// <summary>One key per call: keys of different cluster slots cannot share a command.</summary>
@@ -109,10 +112,11 @@ public sealed class RedisEntityStore(RedisConnection redis)
     private IDatabase Database() =>
         redis.TryGetDatabase() ?? throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "Redis is not connected");
 
-    private static (long Version, string Json)? Parse(string entry)
+    /// <summary>Splits <c>{version}:{json}</c>; null when the entry is not of that shape.</summary>
+    private static (long Version, ReadOnlyMemory<byte> Json)? Parse(ReadOnlyMemory<byte> entry)
     {
-        var colon = entry.IndexOf(':', StringComparison.Ordinal);
-        return colon > 0 && long.TryParse(entry.AsSpan(0, colon), NumberStyles.None, CultureInfo.InvariantCulture, out var version)
+        var colon = entry.Span.IndexOf((byte)':');
+        return colon > 0 && long.TryParse(entry.Span[..colon], NumberStyles.None, CultureInfo.InvariantCulture, out var version)
             ? (version, entry[(colon + 1)..])
             : null;
     }

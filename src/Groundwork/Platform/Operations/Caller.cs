@@ -14,7 +14,7 @@ public sealed record Caller
     public Role Role { get; init; } = Role.User;
 
     /// <summary>Scopes the credential grants. A session token grants all; an API key only its own.</summary>
-    public IReadOnlySet<string> Scopes { get; init; } = new HashSet<string>();
+    public IReadOnlySet<string> Scopes { get; init; } = Auth.Scopes.None;
 
     /// <summary>The session (refresh-token family) behind a bearer token; null for API keys.</summary>
     public Guid? SessionId { get; init; }
