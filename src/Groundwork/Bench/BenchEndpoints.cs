@@ -8,7 +8,7 @@ using Npgsql;
 namespace Groundwork.Bench;
 
 /// <summary>
-/// Baselines for bench/run.sh, mapped only with <c>Groundwork:Bench:Enabled=true</c> (refused in Production):
+/// Baselines for bench/run.sh, mapped only with <c>Groundwork:Bench:Enabled=true</c> (allowed only in the Benchmark and Testing environments):
 /// the same user JSON from memory, and the users list query on raw Npgsql. Ratios against these, measured in
 /// the same process and run, are what the quality bars compare (bench/README.md).
 /// </summary>

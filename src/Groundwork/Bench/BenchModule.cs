@@ -3,7 +3,7 @@ using Groundwork.Platform.Hosting;
 
 namespace Groundwork.Bench;
 
-/// <summary>The benchmark baselines, mapped only with <c>Groundwork:Bench:Enabled=true</c> (refused in Production).</summary>
+/// <summary>The benchmark baselines, mapped only with <c>Groundwork:Bench:Enabled=true</c> (allowed only in the Benchmark and Testing environments).</summary>
 public sealed class BenchModule : IFeatureModule
 {
     public void MapEndpoints(IEndpointRouteBuilder app, RouteGroupBuilder api)

@@ -26,7 +26,7 @@ public sealed class ConsumerWindowTests
             values["Groundwork:Messaging:ConsumerBatchWindow"] = configured;
         }
 
-        var settings = GroundworkSettings.Load(new ConfigurationBuilder().AddInMemoryCollection(values).Build(), isProduction: false);
+        var settings = GroundworkSettings.Load(new ConfigurationBuilder().AddInMemoryCollection(values).Build(), environment: "Testing");
         await using var services = new ServiceCollection().BuildServiceProvider();
         var hub = new EventHub();
         var clock = new StillClock();

@@ -142,6 +142,14 @@ public sealed class CliAndConfigurationTests : IDisposable
         Assert.Equal(2, code4);
         Assert.Contains("Groundwork:Bench:Enabled", err4, StringComparison.Ordinal);
 
+        // Nor on a developer's or a staging node: behind a proxy on the same host, every caller looks like loopback.
+        foreach (var environment in new[] { "Development", "Staging" })
+        {
+            var (benchCode, _, benchError) = await Run("", env: new() { ["ASPNETCORE_ENVIRONMENT"] = environment, ["Groundwork__Bench__Enabled"] = "true" });
+            Assert.Equal(2, benchCode);
+            Assert.Contains("Groundwork:Bench:Enabled may be set only in the Benchmark or Testing environment", benchError, StringComparison.Ordinal);
+        }
+
         var (code5, _, err5) = await Run("", env: new() { ["Groundwork__Messaging__Broker"] = "rabbitmq" });
         Assert.Equal(2, code5);
         Assert.Contains("Groundwork:Messaging:RabbitMq:Uri", err5, StringComparison.Ordinal);

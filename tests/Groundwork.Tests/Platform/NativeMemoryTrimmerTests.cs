@@ -59,7 +59,7 @@ public sealed class NativeMemoryTrimmerTests
     }
 
     private static NativeMemoryTrimmer Trimmer(Dictionary<string, string?> values, TimeProvider? clock = null) =>
-        new(GroundworkSettings.Load(new ConfigurationBuilder().AddInMemoryCollection(values).Build(), isProduction: false),
+        new(GroundworkSettings.Load(new ConfigurationBuilder().AddInMemoryCollection(values).Build(), environment: "Testing"),
             clock ?? TimeProvider.System, NullLogger<NativeMemoryTrimmer>.Instance);
 
     /// <summary>The system clock, telling when a timer was asked of it.</summary>

@@ -12,7 +12,7 @@ namespace Groundwork.Tests.Transports;
 public sealed class GraphQLSchemaTests
 {
     private static GraphQLExecution Execution(string environment) =>
-        new(new Environment(environment), Groundwork.Platform.Configuration.GroundworkSettings.Load(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(), isProduction: false), Groundwork.App.FeatureModules.All);
+        new(new Environment(environment), Groundwork.Platform.Configuration.GroundworkSettings.Load(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(), environment: "Testing"), Groundwork.App.FeatureModules.All);
 
     [Fact]
     public void The_committed_api_schema_graphql_is_the_schema_the_server_serves()

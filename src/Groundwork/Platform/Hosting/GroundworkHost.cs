@@ -22,7 +22,7 @@ public static class GroundworkHost
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(features);
-        var settings = GroundworkSettings.Load(builder.Configuration, builder.Environment.IsProduction());
+        var settings = GroundworkSettings.Load(builder.Configuration, builder.Environment.EnvironmentName);
         var services = builder.Services;
 
         // Quiet framework defaults wherever the service runs from (appsettings.json sits next to the binary, not
