@@ -108,10 +108,67 @@ public sealed class PostgresServer : IAsyncLifetime
         }
     }
 
+    private static readonly Lock PortsGate = new();
+    private static readonly HashSet<int> PortsHandedOut = [];
+
+    /// <summary>
+    /// A loopback port nothing listens on, for a server a test is about to start. It is picked below the kernel's
+    /// ephemeral range when there is room: a port from that range (what binding port 0 returns) can be taken, before
+    /// the server binds it, as the source port of any outgoing connection, and the tests open thousands. No port
+    /// is handed out twice in one test run.
+    /// </summary>
     public static int FreePort()
+    {
+        var ephemeralStart = EphemeralRangeStart();
+        lock (PortsGate)
+        {
+            for (var attempt = 0; attempt < 1_000; attempt++)
+            {
+                var port = ephemeralStart > 11_000 ? Random.Shared.Next(10_000, ephemeralStart) : AnyPort();
+                if (PortsHandedOut.Contains(port) || !CanListen(port))
+                {
+                    continue;
+                }
+
+                PortsHandedOut.Add(port);
+                return port;
+            }
+        }
+
+        throw new InvalidOperationException("No free loopback port found");
+    }
+
+    private static int EphemeralRangeStart()
+    {
+        try
+        {
+            var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries);
+            return int.Parse(range[0], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return 0;
+        }
+    }
+
+    private static int AnyPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static bool CanListen(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
     }
 }

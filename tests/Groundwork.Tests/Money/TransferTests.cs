@@ -109,6 +109,11 @@ public abstract class TransferTests(GroundworkApp app)
             b = await bob.OpenAccountAsync();
         }
 
+        // The case this test is about: the credit's UPDATE runs before the refused debit's.
+        var (fromAccount, toAccount) = await app.Db(async db => (await db.Accounts.AsNoTracking().SingleAsync(x => x.Id == b), await db.Accounts.AsNoTracking().SingleAsync(x => x.Id == a)));
+        var firstLeg = MoneyMovement.Legs(fromAccount, toAccount, 1)[0];
+        Assert.Equal((a, 1L), (firstLeg.Account.Id, firstLeg.Delta));
+
         var refused = await bob.Client().SendAsync(Post("/api/v1/transfers", new { fromAccountId = b, toAccountId = a, amount = 1 }, Guid.NewGuid().ToString()));
         await refused.AssertError(422, "INSUFFICIENT_FUNDS");
         Assert.Equal(100, await app.BalanceAsync(a));

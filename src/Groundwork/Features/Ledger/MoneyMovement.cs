@@ -84,10 +84,17 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Acc
             events.Add(Outbox.Create(clock, "account.credited", to.Id, new { accountId = to.Id, ownerId = to.OwnerId, amount, currency = to.Currency, transactionId = transaction.Id, type }, EventAudience.OwnersAndAdmins(to.OwnerId)));
         }
 
-        var legs = new[] { (Account: from, Delta: -amount), (Account: to, Delta: amount) }.OrderBy(l => l.Account.Id).ToArray();
+        var legs = Legs(from, to, amount);
         hooks.BeforeCommit(cancellationToken => WriteAsync(transaction, legs, events, cancellationToken));
         return transaction;
     }
+
+    /// <summary>
+    /// The two balance changes in the order their UPDATEs run: by account id, whichever is debited, so that two
+    /// movements between the same accounts lock them in the same order (no deadlock).
+    /// </summary>
+    internal static (Account Account, long Delta)[] Legs(Account from, Account to, long amount) =>
+        [.. new[] { (Account: from, Delta: -amount), (Account: to, Delta: amount) }.OrderBy(l => l.Account.Id)];
 
     /// <summary>The commit point: this node's turn on both accounts, then one command with every write of the movement.</summary>
     private async Task<Error?> WriteAsync(LedgerTransaction transaction, (Account Account, long Delta)[] legs, List<OutboxMessage> events, CancellationToken cancellationToken)
