@@ -34,13 +34,13 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+source bench/ports.sh
 
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-PG_PORT=$(free_port)
-APP_PORT=$(free_port)
-GRPC_PORT=$(free_port)
-REDIS_PORT=$(free_port)
+free_port PG_PORT
+free_port APP_PORT
+free_port GRPC_PORT
+free_port REDIS_PORT
 as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 APP_PID=""
 cleanup() {
@@ -135,8 +135,8 @@ run() { # name, extra wrk args..., url
   [ -z "$errors" ] || echo "   ($name: $errors non-2xx responses)"
 }
 
-# The slower of two latencies as wrk ("520.00us", "96.12ms", "1.02s", "1.50m") or h2load (the same, marked ~ or ^)
-# print them; an empty first one means none yet. Fails on anything else.
+# The slower of two latencies, as wrk prints them ("520.00us", "96.12ms", "1.02s", "1.50m") or as the h2load rows
+# hold them (the same with a ~ or ^ mark, which is kept). An empty first one means none yet. Fails on anything else.
 worse() { python3 - "$1" "$2" <<'PY'
 import re, sys
 def ms(v):
@@ -149,7 +149,7 @@ PY
 }
 # Runs scenarios that are compared with each other twice, in mirrored order (A B C C B A), since on a shared machine
 # the order of runs biases a single pass: the table gets the mean req/s and the worse p50 and the worse p99 of the two
-# passes (the RSS column is the last pass's), and every pass is listed under the ratios.
+# passes (the RSS column is the last pass's), and every pass is listed after the ratios.
 # $1: a function that runs one scenario given its name; then the scenarios' names.
 PASSES=""
 mirrored() {

@@ -160,8 +160,10 @@ public sealed class EntityCacheInRedisTests(RedisCacheApp fixture) : EntityCache
     {
         var id = Guid.CreateVersion7();
         var kind = new CacheKind<UserDto>("test-user", 1, u => u.Version, (u, v) => u with { Version = (int)v });
+        // Two- and three-byte UTF-8 characters stay unescaped in the stored JSON; the rest are JSON escapes.
         const string name = "Zoë 日本 😀 \"quoted\" back\\slash";
         await fixture.App.Service<EntityCache>().PutAsync(kind, id, new UserDto(id, "u@example.com", name, Role.User, DateTime.UnixEpoch, DateTime.UnixEpoch) { Version = 12 });
+        Assert.Contains("Zoë 日本", await RedisReady.GetAsync(fixture.Redis, kind.Key(id)), StringComparison.Ordinal);
 
         var cached = await fixture.App.Service<EntityCache>().GetAsync(kind, id, (_, _, _) => throw new InvalidOperationException("the cache should have answered"), CancellationToken.None);
 
@@ -169,15 +171,20 @@ public sealed class EntityCacheInRedisTests(RedisCacheApp fixture) : EntityCache
     }
 
     [Theory]
-    [InlineData("5:{\"id\":12}")]
-    [InlineData("5:not json")]
-    [InlineData("five:{}")]
-    [InlineData("")]
-    public async Task An_entry_of_another_shape_is_a_miss_that_reads_the_database(string stored)
+    [InlineData("5:{\"id\":12}", true)]
+    [InlineData("5:not json", true)]
+    [InlineData("five:{}", false)]
+    [InlineData("-5:{}", false)]
+    [InlineData("99999999999999999999:{}", false)]
+    [InlineData("", false)]
+    public async Task An_entry_of_another_shape_is_a_miss_that_reads_the_database(string stored, bool badJson)
     {
         var id = Guid.CreateVersion7();
         var kind = new CacheKind<UserDto>("test-user", 1, u => u.Version, (u, v) => u with { Version = (int)v });
-        await RedisReady.SetAsync(fixture.Redis, $"gw:e:test-user:v1:{id:N}", stored);
+        await RedisReady.SetAsync(fixture.Redis, kind.Key(id), stored);
+        Assert.Equal(stored, await RedisReady.GetAsync(fixture.Redis, kind.Key(id)));
+        var stats = fixture.App.Service<CacheStats>();
+        var (errorsBefore, missesBefore) = (stats.Errors, stats.Misses);
         var loads = 0;
 
         var read = await fixture.App.Service<EntityCache>().GetAsync(kind, id, (_, _, _) =>
@@ -187,6 +194,9 @@ public sealed class EntityCacheInRedisTests(RedisCacheApp fixture) : EntityCache
         }, CancellationToken.None);
 
         Assert.Equal(("From the database", 1), (read!.Name, loads));
+        Assert.True(stats.Misses > missesBefore, "the read was not counted as a miss");
+        // An entry whose JSON does not fit is counted as an error (and dropped); one without a version is simply no entry.
+        Assert.Equal(badJson, stats.Errors > errorsBefore);
     }
 }
 

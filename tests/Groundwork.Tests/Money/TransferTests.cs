@@ -109,7 +109,8 @@ public abstract class TransferTests(GroundworkApp app)
             b = await bob.OpenAccountAsync();
         }
 
-        // The case this test is about: the credit's UPDATE runs before the refused debit's.
+        // The case this test is about: the movement puts the credit's leg first, so in its one command the credit's
+        // UPDATE runs (and succeeds) before the debit's is refused.
         var (fromAccount, toAccount) = await app.Db(async db => (await db.Accounts.AsNoTracking().SingleAsync(x => x.Id == b), await db.Accounts.AsNoTracking().SingleAsync(x => x.Id == a)));
         var firstLeg = MoneyMovement.Legs(fromAccount, toAccount, 1)[0];
         Assert.Equal((a, 1L), (firstLeg.Account.Id, firstLeg.Delta));

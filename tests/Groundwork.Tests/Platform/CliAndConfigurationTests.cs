@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using Groundwork.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
 
 namespace Groundwork.Tests.Platform;
 
@@ -119,6 +120,31 @@ public sealed class CliAndConfigurationTests : IDisposable
         // One readable line per event: "HH:mm:ss level: category[id] message", no JSON, no EF command chatter.
         Assert.All(output.Where(l => l.Length > 0), l => Assert.Matches(@"^\d\d:\d\d:\d\d (info|warn|dbug|trce): ", l));
         Assert.DoesNotContain(output, l => l.Contains("Executed DbCommand", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("Benchmark", true)]
+    [InlineData("benchmark", true)]
+    [InlineData("Testing", true)]
+    [InlineData("Development", false)]
+    [InlineData("Staging", false)]
+    [InlineData("Production", false)]
+    public void The_benchmark_baselines_may_be_turned_on_only_in_the_Benchmark_and_Testing_environments(string environment, bool allowed)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Groundwork:Bench:Enabled"] = "true" }).Build();
+
+        var loaded = Record.Exception(() => Groundwork.Platform.Configuration.GroundworkSettings.Load(configuration, environment));
+
+        if (allowed)
+        {
+            Assert.Null(loaded);
+            Assert.True(Groundwork.Platform.Configuration.GroundworkSettings.Load(configuration, environment).BenchEndpoints);
+        }
+        else
+        {
+            Assert.Equal("Groundwork:Bench:Enabled", Assert.IsType<Groundwork.Platform.Configuration.ConfigurationException>(loaded).Key);
+        }
     }
 
     [Fact]

@@ -141,9 +141,10 @@ public static class AuthenticationSetup
 
         var user = context.User;
         var authenticated = user.Identity?.IsAuthenticated == true;
-        // Everything below is read only from an authenticated principal: an anonymous caller has no user, role or scopes.
+        // Claims count only on an authenticated principal: without one (or without a subject) the caller has no
+        // user id, role beyond the default, scopes, session or key.
         var claims = authenticated ? CredentialClaims.Of(user) : default;
-        var isUser = Guid.TryParse(claims.Subject, out var userId);
+        var hasSubject = Guid.TryParse(claims.Subject, out var userId);
         var caller = new Caller
         {
             // Authentication has run by now: a credential that was sent but left the user anonymous failed.
@@ -151,12 +152,12 @@ public static class AuthenticationSetup
                 && (context.Request.Headers.ContainsKey("Authorization") || context.Request.Headers.ContainsKey(ApiKeyAuthenticationHandler.HeaderName)),
             ClientIp = context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
             UserAgent = context.Request.Headers.UserAgent.ToString() is { Length: > 0 } ua ? ua[..Math.Min(ua.Length, 512)] : null,
-            UserId = isUser ? userId : null,
-            Role = isUser && Roles.TryParse(claims.Role, out var role) ? role : Role.User,
-            Scopes = isUser ? Scopes.Parse(claims.Scope) : Scopes.None,
-            SessionId = isUser && Guid.TryParse(claims.SessionId, out var sid) ? sid : null,
-            ApiKeyId = isUser && Guid.TryParse(claims.ApiKeyId, out var kid) ? kid : null,
-            CredentialExpiresAt = isUser && long.TryParse(claims.Expires, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var exp)
+            UserId = hasSubject ? userId : null,
+            Role = hasSubject && Roles.TryParse(claims.Role, out var role) ? role : Role.User,
+            Scopes = hasSubject ? Scopes.Parse(claims.Scope) : Scopes.None,
+            SessionId = hasSubject && Guid.TryParse(claims.SessionId, out var sid) ? sid : null,
+            ApiKeyId = hasSubject && Guid.TryParse(claims.ApiKeyId, out var kid) ? kid : null,
+            CredentialExpiresAt = hasSubject && long.TryParse(claims.Expires, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var exp)
                 ? DateTimeOffset.FromUnixTimeSeconds(exp)
                 : null,
         };

@@ -5,7 +5,8 @@ namespace Groundwork.Platform.Auth;
 /// <summary>
 /// The claims the service reads from an authenticated principal (an access token's or an API key's), read in one
 /// pass: every request reads several, and asking <see cref="ClaimsPrincipal.FindFirst(string)"/> for each walks the
-/// claims and allocates a predicate every time. The first claim of a type wins, as with <c>FindFirst</c>.
+/// claims and allocates a predicate every time. The first claim of a type wins, as with <c>FindFirst</c>; unlike it,
+/// types compare exactly (the service writes them all in lower case, and signs or stores every principal it reads).
 /// </summary>
 public readonly record struct CredentialClaims(
     string? Subject, string? SessionId, string? TokenId, string? Role, string? Scope, string? ApiKeyId, string? Expires)

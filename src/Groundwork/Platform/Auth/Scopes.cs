@@ -28,12 +28,13 @@ public static class Scopes
 
     private const int MaxRemembered = 1_024;
     private static readonly ConcurrentDictionary<string, IReadOnlySet<string>> Parsed = new(StringComparer.Ordinal);
+    private static int _remembered;
 
     /// <summary>
-    /// The set a credential's space-separated <c>scope</c> claim grants. Every request asks, and the claim is one of a
-    /// few strings (a session token's is always the same), so each distinct string is split once and its frozen set
-    /// shared; the claim comes from a token this service signed or a key it stored, and the memo stops growing at
-    /// 1,024 strings all the same.
+    /// The set a credential's space-separated <c>scope</c> claim grants. Every request asks, and the claim is one of
+    /// a few strings (a session token's is always the same; an API key's is a sorted, distinct subset of
+    /// <see cref="All"/>, so at most 512 exist), so each distinct string is split once and its frozen set shared.
+    /// The memo stops growing at 1,024 entries all the same; past that a string is split on every call.
     /// </summary>
     public static IReadOnlySet<string> Parse(string? claim)
     {
@@ -48,9 +49,9 @@ public static class Scopes
         }
 
         var set = claim.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToFrozenSet(StringComparer.Ordinal);
-        if (Parsed.Count < MaxRemembered)
+        if (Volatile.Read(ref _remembered) < MaxRemembered && Parsed.TryAdd(claim, set))
         {
-            Parsed.TryAdd(claim, set);
+            Interlocked.Increment(ref _remembered);
         }
 
         return set;

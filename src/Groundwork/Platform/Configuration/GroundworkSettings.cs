@@ -236,7 +236,8 @@ public sealed record GroundworkSettings
         }
 
         // The baselines answer anonymous callers on loopback without limits (raw transfers among them). Behind a
-        // proxy on the same host every caller looks like loopback, so they exist only where nothing real runs.
+        // proxy on the same host that is not configured as a known proxy, every caller can look like loopback, so
+        // they exist only where nothing real runs.
         var bench = Bool(configuration, "Groundwork:Bench:Enabled", false);
         if (bench && !BenchEnvironments.Contains(environment, StringComparer.OrdinalIgnoreCase))
         {

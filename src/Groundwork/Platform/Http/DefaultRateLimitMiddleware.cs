@@ -14,10 +14,11 @@ public sealed class DefaultRateLimitMiddleware(RequestDelegate next, RateLimiter
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        // Health probes, and the benchmark's baselines (loopback only, mapped only when the benchmark is on): a
-        // baseline must be the cheapest way to do its work.
+        // Health probes, and the benchmark's baselines when the benchmark is on and the caller is on loopback (the
+        // only callers they answer): a baseline must be the cheapest way to do its work.
         if (context.Request.Path.StartsWithSegments("/health", StringComparison.OrdinalIgnoreCase)
-            || (settings.BenchEndpoints && context.Request.Path.StartsWithSegments("/bench", StringComparison.OrdinalIgnoreCase)))
+            || (settings.BenchEndpoints && context.Request.Path.StartsWithSegments("/bench", StringComparison.OrdinalIgnoreCase)
+                && context.Connection.RemoteIpAddress is { } ip && System.Net.IPAddress.IsLoopback(ip)))
         {
             await next(context);
             return;

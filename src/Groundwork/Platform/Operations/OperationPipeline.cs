@@ -191,7 +191,7 @@ public sealed class OperationPipeline(
         // Rollbacks and the commit take no token: once the operation has decided, a caller who hangs up does not
         // interrupt it. A commit cut short leaves its outcome unknown, and a cancelled rollback fails (and is
         // logged as an error) where the transaction's disposal would have rolled back anyway.
-        var decided = CancellationToken.None;
+        var uncancellable = CancellationToken.None;
         await using var transaction = execution.Isolation is { } isolation
             ? await Db.Database.BeginTransactionAsync(isolation, cancellationToken)
             : await Db.Database.BeginTransactionAsync(cancellationToken);
@@ -205,10 +205,10 @@ public sealed class OperationPipeline(
             switch (await idempotency.ClaimAsync(Db, claim, call.IdempotencyKeyField, cancellationToken))
             {
                 case ClaimOutcome.Completed completed:
-                    await transaction.RollbackAsync(decided);
+                    await transaction.RollbackAsync(uncancellable);
                     return new Completed<TResponse>(JsonSerializer.Deserialize<TResponse>(completed.Response, Json.Options)!, Replayed: true);
                 case ClaimOutcome.Refused refused:
-                    await transaction.RollbackAsync(decided);
+                    await transaction.RollbackAsync(uncancellable);
                     return refused.Error;
             }
         }
@@ -223,7 +223,7 @@ public sealed class OperationPipeline(
         if (!result.IsSuccess && !result.Error.KeepsChanges)
         {
             // Failed: nothing it staged, and no idempotency record, survives; a corrected retry runs afresh.
-            await transaction.RollbackAsync(decided);
+            await transaction.RollbackAsync(uncancellable);
             Reset();
             return result.Error;
         }
@@ -256,7 +256,7 @@ public sealed class OperationPipeline(
         if (await hooks.RunBeforeCommitAsync(cancellationToken) is { } lastWriteRefused)
         {
             // A last write refused (an account without the funds): nothing of the operation survives.
-            await transaction.RollbackAsync(decided);
+            await transaction.RollbackAsync(uncancellable);
             Reset();
             return lastWriteRefused;
         }
@@ -267,7 +267,7 @@ public sealed class OperationPipeline(
             throw new InvalidOperationException("A before-commit write did not carry the riders (CommitHooks.AppendRiders)");
         }
 
-        await transaction.CommitAsync(decided);
+        await transaction.CommitAsync(uncancellable);
         // Leases first (an account's turn in the queue): the next movement can start while this one's cache writes run.
         hooks.EndTransaction();
         await hooks.RunAfterCommitAsync();
