@@ -110,6 +110,72 @@ public sealed class CrossNodeCacheTests(CacheCluster cluster) : IClassFixture<Ca
     }
 
     [Fact]
+    public async Task Reads_between_writes_come_from_the_nodes_own_copy_and_never_miss_a_write_made_on_the_other_node()
+    {
+        await cluster.SettledAsync();
+        var user = await cluster.A.ActorAsync();
+        var onA = On(cluster.A, user);
+        var onB = On(cluster.B, user);
+        cluster.B.Sql.Counted = sql => sql.Contains("FROM users", StringComparison.Ordinal) && !sql.Contains("sessions", StringComparison.Ordinal);
+        cluster.B.Sql.Reset();
+        var stats = cluster.B.Service<CacheStats>();
+        Assert.True(cluster.B.Service<EntityCache>().CopiesOn);
+
+        for (var i = 0; i < 30; i++)
+        {
+            await (await onA.PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { name = $"Copy {i}" })).AssertStatus(200);
+            // B reads until it answers from its own copy (the write dropped it; a read from Redis keeps it again once
+            // B has heard its own heartbeat). Every read, from Redis or the copy, must show the write.
+            await ReadUntilACopyAnswersAsync(onB, user.Id, $"Copy {i}", stats);
+        }
+
+        Assert.Equal(0, cluster.B.Sql.Count);
+    }
+
+    [Fact]
+    public async Task A_node_that_loses_its_subscription_reads_Redis_until_it_hears_again()
+    {
+        await cluster.SettledAsync();
+        var user = await cluster.A.ActorAsync();
+        var onA = On(cluster.A, user);
+        var onB = On(cluster.B, user);
+        var stats = cluster.B.Service<CacheStats>();
+        await (await onA.PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { name = "Before" })).AssertStatus(200);
+        await ReadUntilACopyAnswersAsync(onB, user.Id, "Before", stats);
+
+        // Redis drops every subscriber connection: invalidations sent now reach no node until it resubscribes.
+        await RedisReady.CliAsync(cluster.Redis, "CLIENT", "KILL", "TYPE", "pubsub");
+        for (var i = 0; i < 20; i++)
+        {
+            await (await onA.PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { name = $"While deaf {i}" })).AssertStatus(200);
+            Assert.Equal($"While deaf {i}", (await (await onB.GetAsync($"/api/v1/users/{user.Id}")).AssertStatus(200))["data"]!["name"]!.GetValue<string>());
+        }
+
+        // Resubscribed, B answers from its copy again, and still sees every write.
+        await (await onA.PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { name = "After" })).AssertStatus(200);
+        await ReadUntilACopyAnswersAsync(onB, user.Id, "After", stats);
+    }
+
+    /// <summary>Reads (each must show <paramref name="name"/>) until one is answered from the node's copy.</summary>
+    private static async Task ReadUntilACopyAnswersAsync(HttpClient client, Guid userId, string name, CacheStats stats)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var (hits, redisHits) = (stats.Hits, stats.RedisHits);
+            var body = await (await client.GetAsync($"/api/v1/users/{userId}")).AssertStatus(200);
+            Assert.Equal(name, body["data"]!["name"]!.GetValue<string>());
+            if (stats.Hits > hits && stats.RedisHits == redisHits)
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "the node never answered from its copy");
+            await Task.Delay(2);
+        }
+    }
+
+    [Fact]
     public async Task Posts_and_balances_written_on_one_node_are_current_on_the_other()
     {
         await cluster.SettledAsync();

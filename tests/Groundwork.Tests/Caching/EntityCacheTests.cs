@@ -216,6 +216,18 @@ public static class RedisReady
         }
     }
 
+    /// <summary>Runs one redis-cli command against the test's Redis.</summary>
+    public static async Task CliAsync(RedisServer redis, params string[] command)
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("redis-cli", ["-p", redis.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. command])
+        {
+            RedirectStandardOutput = true,
+        })!;
+        await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.Equal(0, process.ExitCode);
+    }
+
     public static async Task SetAsync(RedisServer redis, string key, string value)
     {
         using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("redis-cli", ["-p", redis.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "SET", key, value])

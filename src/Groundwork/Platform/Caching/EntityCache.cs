@@ -16,7 +16,7 @@ namespace Groundwork.Platform.Caching;
 /// so the cache only moves forward; a deletion stores a tombstone above every version.</item>
 /// <item>Writers store the new value after their commit and before the response (<see cref="CommitHooks"/>).</item>
 /// <item>Without Redis (one node), entries live in this process's memory. With <c>Groundwork:Redis</c>, they live
-/// in Redis only: a node-local copy could not be invalidated on every node before the writer answers.</item>
+/// in Redis, and each node keeps copies it serves only while it can prove them fresh (EntityCache.Copies.cs).</item>
 /// <item>Concurrent misses of one key on a node share one database query (single flight).</item>
 /// <item>While Redis is unreachable, reads go to the database (no request fails for it); keys written meanwhile
 /// are deleted from Redis before this node reads it again. See docs/adr/0013-entity-cache.md.</item>
@@ -61,6 +61,10 @@ public sealed partial class EntityCache : IDisposable
         _clock = clock;
         _logger = logger;
         _shared = shared;
+        if (shared is not null)
+        {
+            StartCopies(shared.Connection);
+        }
     }
 
     private sealed record Entry(long Version, object? Value);
@@ -74,9 +78,9 @@ public sealed partial class EntityCache : IDisposable
     {
         ArgumentNullException.ThrowIfNull(kind);
         var key = kind.Key(id);
-        if (await TryReadAsync(kind, key) is { } hit)
+        if (await TryReadAsync(kind, key) is ({ } hit, var fromRedis))
         {
-            _stats.Hit(kind.Name, redis: _shared is not null);
+            _stats.Hit(kind.Name, redis: fromRedis);
             return (T?)hit.Value;
         }
 
@@ -123,33 +127,47 @@ public sealed partial class EntityCache : IDisposable
         }
     }
 
-    private async Task<Entry?> TryReadAsync<T>(CacheKind<T> kind, string key)
+    /// <returns>The entry (null on a miss), and whether Redis answered (rather than this process's memory).</returns>
+    private async ValueTask<(Entry? Entry, bool FromRedis)> TryReadAsync<T>(CacheKind<T> kind, string key)
         where T : class
     {
         if (_shared is null)
         {
-            return _local.TryGetValue(key, out Entry? local) ? local : null;
+            return (_local.TryGetValue(key, out Entry? local) ? local : null, false);
         }
 
         if (!RedisUsable())
         {
-            return null;
+            return (null, false);
+        }
+
+        if (await TryCopyAsync(key) is { } copy)
+        {
+            return (copy, false);
         }
 
         try
         {
-            return await _shared.GetAsync(key) is { } found ? ToEntry(kind, found) : null;
+            var epoch = Interlocked.Read(ref _epoch);
+            if (await _shared.GetAsync(key) is not { } found)
+            {
+                return (null, false);
+            }
+
+            var entry = ToEntry(kind, found);
+            KeepCopy(key, entry, epoch);
+            return (entry, true);
         }
         catch (JsonException e)
         {
             // An entry of another shape (a release that changed the DTO without bumping the schema number): a miss.
             BadEntry(key, e);
-            return null;
+            return (null, false);
         }
         catch (Exception e) when (IsRedisFailure(e))
         {
             RedisFailed(e);
-            return null;
+            return (null, false);
         }
     }
 
@@ -169,7 +187,13 @@ public sealed partial class EntityCache : IDisposable
             var json = entry.Value is null ? "" : JsonSerializer.Serialize((T)entry.Value, Json.Options);
             try
             {
-                return await _shared.PutAsync(key, entry.Version, json, Lifetime) is { } newer ? ToEntry(kind, newer) : entry;
+                var current = await _shared.PutAsync(key, entry.Version, json, Lifetime, announce: isWrite);
+                if (isWrite)
+                {
+                    await AfterSharedWriteAsync(RealTime.GetTimestamp());
+                }
+
+                return current is { } newer ? ToEntry(kind, newer) : entry;
             }
             catch (JsonException e)
             {
@@ -186,6 +210,7 @@ public sealed partial class EntityCache : IDisposable
         if (isWrite)
         {
             // Redis may still hold the old value: delete it before this node reads Redis again.
+            _copies.Remove(key);
             RememberUnsynced(key, DeleteKey);
         }
 
@@ -370,7 +395,10 @@ public sealed partial class EntityCache : IDisposable
 
     public void Dispose()
     {
+        _stopping.Cancel();
+        _stopping.Dispose();
         _local.Dispose();
         _localTotals.Dispose();
+        _copies.Dispose();
     }
 }

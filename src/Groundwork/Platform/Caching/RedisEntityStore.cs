@@ -18,7 +18,11 @@ public sealed class RedisEntityStore(RedisConnection redis)
     /// <summary>Every entity key starts so (rate-limit buckets use <c>gw:rl:</c>).</summary>
     public const string Prefix = "gw:e:";
 
-    // Returns nil when stored, else the current (newer or equal) entry, which the caller uses instead.
+    /// <summary>Where every change to an entry is announced (EntityCache.Copies): <c>i {key}</c>, or <c>c</c> for all.</summary>
+    public const string InvalidationChannel = "gw:inv";
+
+    // Returns nil when stored, else the current (newer or equal) entry, which the caller uses instead. A write
+    // (not a fill) that stores announces the key in the same script, so no node can hear of it late.
     private static readonly LuaScript PutScript = LuaScript.Prepare("""
         local current = redis.call('GET', @key)
         if current then
@@ -26,7 +30,14 @@ public sealed class RedisEntityStore(RedisConnection redis)
             if version and version >= tonumber(@version) then return current end
         end
         redis.call('SET', @key, @version .. ':' .. @value, 'PX', @ttl)
+        if @announce == '1' then redis.call('PUBLISH', @channel, 'i ' .. @key) end
         return false
+        """);
+
+    private static readonly LuaScript DeleteScript = LuaScript.Prepare("""
+        local deleted = redis.call('DEL', @key)
+        redis.call('PUBLISH', @channel, 'i ' .. @key)
+        return deleted
         """);
 
     /// <summary>
@@ -40,7 +51,8 @@ public sealed class RedisEntityStore(RedisConnection redis)
     }
 
     /// <summary>Stores the entry unless Redis holds the same or a newer version, which is then returned.</summary>
-    public async Task<(long Version, ReadOnlyMemory<byte> Json)?> PutAsync(string key, long version, string json, TimeSpan lifetime)
+    /// <param name="announce">A write (announced on <see cref="InvalidationChannel"/> when stored), not a fill.</param>
+    public async Task<(long Version, ReadOnlyMemory<byte> Json)?> PutAsync(string key, long version, string json, TimeSpan lifetime, bool announce)
     {
         var current = await PutScript.EvaluateAsync(Database(), new
         {
@@ -48,12 +60,15 @@ public sealed class RedisEntityStore(RedisConnection redis)
             version = version.ToString(CultureInfo.InvariantCulture),
             value = json,
             ttl = (long)lifetime.TotalMilliseconds,
+            announce = announce ? "1" : "0",
+            channel = InvalidationChannel,
         });
         return current.IsNull ? null : Parse((byte[])current!);
     }
 
-    /// <summary>One key per call: keys of different cluster slots cannot share a command.</summary>
-    public Task<bool> DeleteAsync(string key) => Database().KeyDeleteAsync(key);
+    /// <summary>Deletes and announces one key (one key per call: keys of different cluster slots cannot share a command).</summary>
+    public async Task DeleteAsync(string key) =>
+        await DeleteScript.EvaluateAsync(Database(), new { key = (RedisKey)key, channel = InvalidationChannel });
 
     /// <summary>Where list generations live: outside <see cref="Prefix"/>, so dropping every entry keeps them.</summary>
     public const string GenerationPrefix = "gw:g:";
@@ -107,6 +122,8 @@ public sealed class RedisEntityStore(RedisConnection redis)
 
             await Task.WhenAll(batch);
         }
+
+        await database.PublishAsync(RedisChannel.Literal(InvalidationChannel), "c");
     }
 
     private IDatabase Database() =>

@@ -1,0 +1,301 @@
+using System.Globalization;
+using Microsoft.Extensions.Caching.Memory;
+using StackExchange.Redis;
+
+namespace Groundwork.Platform.Caching;
+
+/// <summary>
+/// With Redis, each node also keeps copies of the entries it read, and answers from a copy only with proof that
+/// it has heard of every write acknowledged before the read began (docs/adr/0022-node-local-copies.md):
+/// <list type="bullet">
+/// <item>A write that stores a new version in Redis announces the key on <c>gw:inv</c> in the same script, and its
+/// writer answers only <see cref="InvalidationWindow"/> after Redis replied. Every node drops its copy of each key
+/// it hears.</item>
+/// <item>Redis hands each subscriber its messages in the order it ran the commands that sent them, and each node
+/// publishes heartbeats stamped with its own clock on the same channel: hearing one sent at h means every
+/// announcement Redis ran before h has been heard.</item>
+/// <item>A read that begins at r uses a copy at once if the node has heard a heartbeat sent at or after r minus the
+/// window (a write acknowledged before r was announced before that). Otherwise it waits for the next heartbeat,
+/// sent after it began, which every read waiting at that moment shares.</item>
+/// <item>A copy is kept from a Redis read only if nothing was heard while that read ran (it could be the value an
+/// announcement just replaced), and every copy is dropped when the subscription fails or comes back; none is
+/// served or kept again until a heartbeat sent after that is heard.</item>
+/// </list>
+/// On a Redis cluster, messages from different shards reach a subscriber in no guaranteed order: no copies, and
+/// writers do not wait.
+/// </summary>
+public sealed partial class EntityCache
+{
+    /// <summary>
+    /// How long a writer waits, after Redis ran its write's script, before answering; and so how old the last
+    /// heartbeat heard may be for a read to use a copy at once (see the type's remarks).
+    /// </summary>
+    internal static readonly TimeSpan InvalidationWindow = TimeSpan.FromMilliseconds(5);
+
+    private static readonly TimeSpan CopyLifetime = TimeSpan.FromMinutes(10);
+
+    /// <summary>A heartbeat not heard by then is presumed lost: its readers go to Redis, and the next one is sent.</summary>
+    private static readonly TimeSpan HeartbeatLost = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Heartbeat stamps and the deafness mark are this process's real clock, never a test's.</summary>
+    private static readonly TimeProvider RealTime = TimeProvider.System;
+
+    private readonly MemoryCache _copies = new(new MemoryCacheOptions { SizeLimit = MaxLocalEntries });
+    private readonly string _node = Guid.NewGuid().ToString("N");
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _beatLock = new();
+    private ISubscriber? _subscriber;
+    private volatile bool _copiesOn;
+    private volatile bool _onCluster;
+    private long _heardSentAt;
+    private long _deafUntil;
+    private long _epoch;
+    private long _heardSequence;
+    private long _sentSequence;
+
+    // The heartbeat in flight (sent, not yet heard) and the one readers who came after it wait for (not yet sent).
+    private Beat? _inFlight;
+    private Beat? _next;
+
+    /// <summary>Whether this node keeps copies (subscribed to announcements, not on a cluster). Tests.</summary>
+    internal bool CopiesOn => _copiesOn;
+
+    private sealed class Beat
+    {
+        public long Sequence { get; set; }
+
+        public long SentAt { get; set; }
+
+        public TaskCompletionSource<bool> Heard { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private void StartCopies(Redis.RedisConnection connection) =>
+        connection.WhenConnected(multiplexer => _ = SubscribeAsync(multiplexer));
+
+    private async Task SubscribeAsync(IConnectionMultiplexer multiplexer)
+    {
+        multiplexer.ConnectionFailed += (_, e) => SubscriptionChanged(e.ConnectionType);
+        multiplexer.ConnectionRestored += (_, e) => SubscriptionChanged(e.ConnectionType);
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                if (multiplexer.GetServers().Any(s => s.ServerType == ServerType.Cluster))
+                {
+                    _onCluster = true;
+                    return;
+                }
+
+                var subscriber = multiplexer.GetSubscriber();
+                // The queue hands messages over one at a time, in the order Redis sent them.
+                var queue = await subscriber.SubscribeAsync(RedisChannel.Literal(RedisEntityStore.InvalidationChannel));
+                queue.OnMessage(message => Heard(message.Message));
+                _subscriber = subscriber;
+                _copiesOn = true;
+                return;
+            }
+            catch (Exception e) when (IsRedisFailure(e))
+            {
+                // Not connected yet: copies stay off until the subscription exists.
+                await Task.Delay(TimeSpan.FromMilliseconds(500), RealTime, CancellationToken.None);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The subscription failed (messages sent meanwhile are lost to this node) or came back (some were lost, and
+    /// more may be until the channel is subscribed again): every copy is dropped, and none is served or kept until
+    /// this node hears a heartbeat it sent after this moment, which proves the subscription works again. Either
+    /// event alone suffices, in whichever order they arrive.
+    /// </summary>
+    private void SubscriptionChanged(ConnectionType type)
+    {
+        if (type is ConnectionType.Subscription or ConnectionType.None)
+        {
+            Interlocked.Exchange(ref _deafUntil, RealTime.GetTimestamp());
+            DropAllCopies();
+        }
+    }
+
+    private bool Deaf => Interlocked.Read(ref _deafUntil) != 0;
+
+    private void Heard(RedisValue message)
+    {
+        var text = (string?)message ?? "";
+        if (text.StartsWith("i ", StringComparison.Ordinal))
+        {
+            Interlocked.Increment(ref _epoch);
+            _copies.Remove(text[2..]);
+        }
+        else if (text == "c")
+        {
+            DropAllCopies();
+        }
+        else if (text.StartsWith("h ", StringComparison.Ordinal) && text.Split(' ') is [_, var node, var sequence, var sentAt] && node == _node)
+        {
+            HeardHeartbeat(long.Parse(sequence, CultureInfo.InvariantCulture), long.Parse(sentAt, CultureInfo.InvariantCulture));
+        }
+    }
+
+    private void HeardHeartbeat(long sequence, long sentAt)
+    {
+        if (sequence != Interlocked.Exchange(ref _heardSequence, sequence) + 1)
+        {
+            // A heartbeat of ours went missing: other messages may have too.
+            DropAllCopies();
+        }
+
+        var deafUntil = Interlocked.Read(ref _deafUntil);
+        if (deafUntil != 0 && sentAt >= deafUntil && Interlocked.CompareExchange(ref _deafUntil, 0, deafUntil) == deafUntil)
+        {
+            // Subscribed again (this heartbeat came through it): start afresh.
+            DropAllCopies();
+        }
+
+        Volatile.Write(ref _heardSentAt, sentAt);
+        Beat? heard = null;
+        lock (_beatLock)
+        {
+            if (_inFlight is { } beat && beat.Sequence == sequence)
+            {
+                heard = beat;
+                _inFlight = null;
+                SendNextBeat();
+            }
+        }
+
+        heard?.Heard.TrySetResult(true);
+    }
+
+    private void DropAllCopies()
+    {
+        Interlocked.Increment(ref _epoch);
+        _copies.Clear();
+    }
+
+    /// <summary>
+    /// The copy of <paramref name="key"/>, once a heartbeat sent after this call is heard; null when there is no
+    /// copy (or it was dropped meanwhile), the node cannot prove freshness (deaf, or the heartbeat was lost), or
+    /// copies are off. The caller then reads Redis.
+    /// </summary>
+    private async ValueTask<Entry?> TryCopyAsync(string key)
+    {
+        if (!_copiesOn)
+        {
+            return null;
+        }
+
+        if (Deaf)
+        {
+            // Keep heartbeats going while deaf: hearing one is how the node learns it is subscribed again.
+            _ = NextBeatAsync();
+            return null;
+        }
+
+        if (!_copies.TryGetValue(key, out Entry? _))
+        {
+            return null;
+        }
+
+        // Fresh enough already: a heartbeat sent less than a window before this read was heard, so was every
+        // announcement of a write acknowledged before it (its writer waited the window after announcing).
+        var start = RealTime.GetTimestamp();
+        var heard = Volatile.Read(ref _heardSentAt);
+        var age = heard == 0 ? TimeSpan.MaxValue : RealTime.GetElapsedTime(heard, start);
+        if (age > InvalidationWindow / 2)
+        {
+            // Keep them coming while reads want copies, so that the next reads find one fresh.
+            var next = NextBeatAsync();
+            if (age > InvalidationWindow && !await next)
+            {
+                return null;
+            }
+        }
+
+        return !Deaf && _copies.TryGetValue(key, out Entry? copy) ? copy : null;
+    }
+
+    /// <summary>
+    /// After a write's script ran in Redis (whether it stored this version or found a newer one, whose writer
+    /// announced it just before): waits out the window in which every node hears what Redis ran until now. On a
+    /// cluster no node keeps copies, so there is nothing to wait for.
+    /// </summary>
+    private async Task AfterSharedWriteAsync(long repliedAt)
+    {
+        if (_onCluster)
+        {
+            return;
+        }
+
+        // Task.Delay may end up to a timer tick early: wait again until the window has surely passed.
+        while (RealTime.GetElapsedTime(repliedAt) is var waited && waited < InvalidationWindow)
+        {
+            await Task.Delay(InvalidationWindow - waited + TimeSpan.FromMilliseconds(1), RealTime, CancellationToken.None);
+        }
+    }
+
+    /// <summary>True once a heartbeat sent after this call has been heard; false when it was presumed lost.</summary>
+    private Task<bool> NextBeatAsync()
+    {
+        Beat? lost = null;
+        Task<bool> heard;
+        lock (_beatLock)
+        {
+            // Join the heartbeat not yet sent, or open it; send it now if none is in flight.
+            _next ??= new Beat();
+            heard = _next.Heard.Task;
+            if (_inFlight is { } inFlight && RealTime.GetElapsedTime(inFlight.SentAt) > HeartbeatLost)
+            {
+                lost = inFlight;
+                _inFlight = null;
+            }
+
+            if (_inFlight is null)
+            {
+                SendNextBeat();
+            }
+        }
+
+        lost?.Heard.TrySetResult(false);
+        return heard;
+    }
+
+    /// <summary>Sends the waiting heartbeat, if any (under the lock).</summary>
+    private void SendNextBeat()
+    {
+        if (_next is not { } beat || _subscriber is not { } subscriber)
+        {
+            return;
+        }
+
+        _next = null;
+        _inFlight = beat;
+        beat.Sequence = Interlocked.Increment(ref _sentSequence);
+        beat.SentAt = RealTime.GetTimestamp();
+        try
+        {
+            subscriber.Publish(RedisChannel.Literal(RedisEntityStore.InvalidationChannel),
+                string.Create(CultureInfo.InvariantCulture, $"h {_node} {beat.Sequence} {beat.SentAt}"), CommandFlags.FireAndForget);
+        }
+        catch (Exception e) when (IsRedisFailure(e))
+        {
+            // Never heard: presumed lost after HeartbeatLost, and its readers go to Redis then.
+        }
+    }
+
+    /// <summary>Keeps a copy of what Redis answered, unless something was heard since <paramref name="epoch"/>.</summary>
+    private void KeepCopy(string key, Entry entry, long epoch)
+    {
+        if (!_copiesOn || Deaf)
+        {
+            return;
+        }
+
+        _copies.Set(key, entry, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = CopyLifetime });
+        if (Interlocked.Read(ref _epoch) != epoch)
+        {
+            // Heard something while reading (or while storing): this value may be the one it replaced.
+            _copies.Remove(key);
+        }
+    }
+}
