@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Groundwork.Features.Posts;
+using Groundwork.Features.Users;
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Caching;
 using Groundwork.Tests.Infrastructure;
@@ -154,6 +155,40 @@ public sealed class CrossNodeCacheTests(CacheCluster cluster) : IClassFixture<Ca
         // Resubscribed, B answers from its copy again, and still sees every write.
         await (await onA.PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { name = "After" })).AssertStatus(200);
         await ReadUntilACopyAnswersAsync(onB, user.Id, "After", stats);
+    }
+
+    [Fact]
+    public async Task A_write_that_finds_its_version_already_filled_in_Redis_still_reaches_the_other_nodes_copies()
+    {
+        await cluster.SettledAsync();
+        var kind = new CacheKind<UserDto>("test-user", 1, u => u.Version, (u, v) => u with { Version = (int)v });
+        var id = Guid.CreateVersion7();
+        UserDto Version(int version, string name) => new(id, "copy@example.com", name, Role.User, DateTime.UnixEpoch, DateTime.UnixEpoch) { Version = version };
+        var onB = cluster.B.Service<EntityCache>();
+        var stats = cluster.B.Service<CacheStats>();
+        await cluster.A.Service<EntityCache>().PutAsync(kind, id, Version(1, "v1"));
+
+        // B keeps a copy of version 1 and answers from it.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var (hits, redisHits) = (stats.Hits, stats.RedisHits);
+            Assert.Equal("v1", (await onB.GetAsync(kind, id, (_, _, _) => throw new InvalidOperationException("cached"), CancellationToken.None))!.Name);
+            if (stats.Hits > hits && stats.RedisHits == redisHits)
+            {
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "B never answered from its copy");
+            await Task.Delay(2);
+        }
+
+        // A fill on some node (which announces nothing) stores version 2 in Redis after its commit, just before the
+        // writer's own write-through of version 2 arrives and finds it there.
+        await RedisReady.SetAsync(cluster.Redis, kind.Key(id), "2:" + System.Text.Json.JsonSerializer.Serialize(Version(2, "v2"), Groundwork.Platform.Http.Json.Options));
+        await cluster.A.Service<EntityCache>().PutAsync(kind, id, Version(2, "v2"));
+
+        Assert.Equal("v2", (await onB.GetAsync(kind, id, (_, _, _) => throw new InvalidOperationException("cached"), CancellationToken.None))!.Name);
     }
 
     /// <summary>Reads (each must show <paramref name="name"/>) until one is answered from the node's copy.</summary>

@@ -74,15 +74,34 @@ public sealed partial class EntityCache
 
     private async Task SubscribeAsync(IConnectionMultiplexer multiplexer)
     {
-        multiplexer.ConnectionFailed += (_, e) => SubscriptionChanged(e.ConnectionType);
-        multiplexer.ConnectionRestored += (_, e) => SubscriptionChanged(e.ConnectionType);
+        multiplexer.ConnectionFailed += OnConnectionChanged;
+        multiplexer.ConnectionRestored += OnConnectionChanged;
+        _stopping.Token.Register(() =>
+        {
+            multiplexer.ConnectionFailed -= OnConnectionChanged;
+            multiplexer.ConnectionRestored -= OnConnectionChanged;
+        });
         while (!_stopping.IsCancellationRequested)
         {
             try
             {
+                // Servers report their type only once connected.
+                if (!multiplexer.IsConnected)
+                {
+                    throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "Redis is not connected");
+                }
+
                 if (multiplexer.GetServers().Any(s => s.ServerType == ServerType.Cluster))
                 {
                     _onCluster = true;
+                    return;
+                }
+
+                // A channel prefix is added to SUBSCRIBE and PUBLISH but not to the channel the scripts publish on:
+                // announcements would never be heard. No copies then.
+                if (ConfigurationOptions.Parse(multiplexer.Configuration).ChannelPrefix is { IsNullOrEmpty: false })
+                {
+                    _logger.LogWarning("Groundwork:Redis sets a channel prefix: nodes keep no copies of cached entities, and every cached read asks Redis");
                     return;
                 }
 
@@ -90,8 +109,9 @@ public sealed partial class EntityCache
                 // The queue hands messages over one at a time, in the order Redis sent them.
                 var queue = await subscriber.SubscribeAsync(RedisChannel.Literal(RedisEntityStore.InvalidationChannel));
                 queue.OnMessage(message => Heard(message.Message));
+                _stopping.Token.Register(() => _ = queue.UnsubscribeAsync());
                 _subscriber = subscriber;
-                _copiesOn = true;
+                _copiesOn = !_stopping.IsCancellationRequested;
                 return;
             }
             catch (Exception e) when (IsRedisFailure(e))
@@ -108,14 +128,14 @@ public sealed partial class EntityCache
     /// this node hears a heartbeat it sent after this moment, which proves the subscription works again. Either
     /// event alone suffices, in whichever order they arrive.
     /// </summary>
-    private void SubscriptionChanged(ConnectionType type)
+    private void SubscriptionChanged()
     {
-        if (type is ConnectionType.Subscription or ConnectionType.None)
-        {
-            Interlocked.Exchange(ref _deafUntil, RealTime.GetTimestamp());
-            DropAllCopies();
-        }
+        // Whatever the connection's type: with RESP3 the subscription may share the interactive connection.
+        Interlocked.Exchange(ref _deafUntil, RealTime.GetTimestamp());
+        DropAllCopies();
     }
+
+    private void OnConnectionChanged(object? sender, ConnectionFailedEventArgs e) => SubscriptionChanged();
 
     private bool Deaf => Interlocked.Read(ref _deafUntil) != 0;
 
@@ -131,13 +151,18 @@ public sealed partial class EntityCache
         {
             DropAllCopies();
         }
-        else if (text.StartsWith("h ", StringComparison.Ordinal) && text.Split(' ') is [_, var node, var sequence, var sentAt] && node == _node)
+        else if (text.StartsWith("h ", StringComparison.Ordinal) && text.Split(' ') is [_, var node, var sequence] && node == _node
+            && long.TryParse(sequence, NumberStyles.None, CultureInfo.InvariantCulture, out var heardSequence))
         {
-            HeardHeartbeat(long.Parse(sequence, CultureInfo.InvariantCulture), long.Parse(sentAt, CultureInfo.InvariantCulture));
+            HeardHeartbeat(heardSequence);
         }
     }
 
-    private void HeardHeartbeat(long sequence, long sentAt)
+    /// <summary>
+    /// One of this node's heartbeats came back. Its send time is taken from this node's own record of the
+    /// heartbeat in flight, never from the message, so a message that merely looks like ours proves nothing.
+    /// </summary>
+    private void HeardHeartbeat(long sequence)
     {
         if (sequence != Interlocked.Exchange(ref _heardSequence, sequence) + 1)
         {
@@ -145,14 +170,6 @@ public sealed partial class EntityCache
             DropAllCopies();
         }
 
-        var deafUntil = Interlocked.Read(ref _deafUntil);
-        if (deafUntil != 0 && sentAt >= deafUntil && Interlocked.CompareExchange(ref _deafUntil, 0, deafUntil) == deafUntil)
-        {
-            // Subscribed again (this heartbeat came through it): start afresh.
-            DropAllCopies();
-        }
-
-        Volatile.Write(ref _heardSentAt, sentAt);
         Beat? heard = null;
         lock (_beatLock)
         {
@@ -160,11 +177,31 @@ public sealed partial class EntityCache
             {
                 heard = beat;
                 _inFlight = null;
+            }
+        }
+
+        if (heard is null)
+        {
+            return;
+        }
+
+        var deafUntil = Interlocked.Read(ref _deafUntil);
+        if (deafUntil != 0 && heard.SentAt >= deafUntil && Interlocked.CompareExchange(ref _deafUntil, 0, deafUntil) == deafUntil)
+        {
+            // Subscribed again (this heartbeat came through it): start afresh.
+            DropAllCopies();
+        }
+
+        Volatile.Write(ref _heardSentAt, heard.SentAt);
+        lock (_beatLock)
+        {
+            if (_inFlight is null)
+            {
                 SendNextBeat();
             }
         }
 
-        heard?.Heard.TrySetResult(true);
+        heard.Heard.TrySetResult(true);
     }
 
     private void DropAllCopies()
@@ -192,7 +229,7 @@ public sealed partial class EntityCache
             return null;
         }
 
-        if (!_copies.TryGetValue(key, out Entry? _))
+        if (!HasCopy(key, out _))
         {
             return null;
         }
@@ -206,13 +243,13 @@ public sealed partial class EntityCache
         {
             // Keep them coming while reads want copies, so that the next reads find one fresh.
             var next = NextBeatAsync();
-            if (age > InvalidationWindow && !await next)
+            if (age > InvalidationWindow && !await HeardInTimeAsync(next))
             {
                 return null;
             }
         }
 
-        return !Deaf && _copies.TryGetValue(key, out Entry? copy) ? copy : null;
+        return !Deaf && HasCopy(key, out var copy) ? copy : null;
     }
 
     /// <summary>
@@ -232,6 +269,14 @@ public sealed partial class EntityCache
         {
             await Task.Delay(InvalidationWindow - waited + TimeSpan.FromMilliseconds(1), RealTime, CancellationToken.None);
         }
+    }
+
+    /// <summary>Whether the heartbeat was heard; false when it was presumed lost or not heard in time.</summary>
+    private static async Task<bool> HeardInTimeAsync(Task<bool> heard)
+    {
+        // A lost heartbeat is only declared lost by the next read; a read must not wait for one that never comes.
+        var first = await Task.WhenAny(heard, Task.Delay(HeartbeatLost, RealTime));
+        return first == heard && await heard;
     }
 
     /// <summary>True once a heartbeat sent after this call has been heard; false when it was presumed lost.</summary>
@@ -275,12 +320,18 @@ public sealed partial class EntityCache
         try
         {
             subscriber.Publish(RedisChannel.Literal(RedisEntityStore.InvalidationChannel),
-                string.Create(CultureInfo.InvariantCulture, $"h {_node} {beat.Sequence} {beat.SentAt}"), CommandFlags.FireAndForget);
+                string.Create(CultureInfo.InvariantCulture, $"h {_node} {beat.Sequence}"), CommandFlags.FireAndForget);
         }
         catch (Exception e) when (IsRedisFailure(e))
         {
             // Never heard: presumed lost after HeartbeatLost, and its readers go to Redis then.
         }
+    }
+
+    private bool HasCopy(string key, out Entry? entry)
+    {
+        entry = _copies.TryGetValue(key, out Copy? copy) && copy!.Confirmed ? copy.Entry : null;
+        return entry is not null;
     }
 
     /// <summary>Keeps a copy of what Redis answered, unless something was heard since <paramref name="epoch"/>.</summary>
@@ -291,11 +342,29 @@ public sealed partial class EntityCache
             return;
         }
 
-        _copies.Set(key, entry, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = CopyLifetime });
+        var copy = new Copy(entry);
+        _copies.Set(key, copy, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = CopyLifetime });
         if (Interlocked.Read(ref _epoch) != epoch)
         {
             // Heard something while reading (or while storing): this value may be the one it replaced.
             _copies.Remove(key);
+            return;
+        }
+
+        // Served only from now on: between the store and the check above, it was not yet known to be current.
+        copy.Confirmed = true;
+    }
+
+    private sealed class Copy(Entry entry)
+    {
+        public Entry Entry { get; } = entry;
+
+        private volatile bool _confirmed;
+
+        public bool Confirmed
+        {
+            get => _confirmed;
+            set => _confirmed = value;
         }
     }
 }

@@ -22,15 +22,17 @@ public sealed class RedisEntityStore(RedisConnection redis)
     public const string InvalidationChannel = "gw:inv";
 
     // Returns nil when stored, else the current (newer or equal) entry, which the caller uses instead. A write
-    // (not a fill) that stores announces the key in the same script, so no node can hear of it late.
+    // (not a fill) announces the key in the same script, so no node can hear of it late; it does so even when
+    // Redis already holds that version or a newer one, since a fill (which announces nothing) may have put it
+    // there while other nodes still hold copies of an older one.
     private static readonly LuaScript PutScript = LuaScript.Prepare("""
+        if @announce == '1' then redis.call('PUBLISH', @channel, 'i ' .. @key) end
         local current = redis.call('GET', @key)
         if current then
             local version = tonumber(string.match(current, '^(%d+):'))
             if version and version >= tonumber(@version) then return current end
         end
         redis.call('SET', @key, @version .. ':' .. @value, 'PX', @ttl)
-        if @announce == '1' then redis.call('PUBLISH', @channel, 'i ' .. @key) end
         return false
         """);
 
