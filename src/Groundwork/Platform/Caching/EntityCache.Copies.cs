@@ -43,6 +43,7 @@ public sealed partial class EntityCache
     private readonly MemoryCache _copies = new(new MemoryCacheOptions { SizeLimit = MaxLocalEntries });
     private readonly string _node = Guid.NewGuid().ToString("N");
     private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationToken _stoppingToken;
     private readonly Lock _beatLock = new();
     private ISubscriber? _subscriber;
     private volatile bool _copiesOn;
@@ -64,6 +65,9 @@ public sealed partial class EntityCache
     {
         public long Sequence { get; set; }
 
+        /// <summary>Unguessable, so that only this node's own heartbeat can match its record.</summary>
+        public string Nonce { get; } = Guid.NewGuid().ToString("N");
+
         public long SentAt { get; set; }
 
         public TaskCompletionSource<bool> Heard { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -76,12 +80,12 @@ public sealed partial class EntityCache
     {
         multiplexer.ConnectionFailed += OnConnectionChanged;
         multiplexer.ConnectionRestored += OnConnectionChanged;
-        _stopping.Token.Register(() =>
+        _stoppingToken.Register(() =>
         {
             multiplexer.ConnectionFailed -= OnConnectionChanged;
             multiplexer.ConnectionRestored -= OnConnectionChanged;
         });
-        while (!_stopping.IsCancellationRequested)
+        while (!_stoppingToken.IsCancellationRequested)
         {
             try
             {
@@ -109,9 +113,9 @@ public sealed partial class EntityCache
                 // The queue hands messages over one at a time, in the order Redis sent them.
                 var queue = await subscriber.SubscribeAsync(RedisChannel.Literal(RedisEntityStore.InvalidationChannel));
                 queue.OnMessage(message => Heard(message.Message));
-                _stopping.Token.Register(() => _ = queue.UnsubscribeAsync());
+                _stoppingToken.Register(() => _ = queue.UnsubscribeAsync());
                 _subscriber = subscriber;
-                _copiesOn = !_stopping.IsCancellationRequested;
+                _copiesOn = !_stoppingToken.IsCancellationRequested;
                 return;
             }
             catch (Exception e) when (IsRedisFailure(e))
@@ -141,6 +145,11 @@ public sealed partial class EntityCache
 
     private void Heard(RedisValue message)
     {
+        if (_stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
+
         var text = (string?)message ?? "";
         if (text.StartsWith("i ", StringComparison.Ordinal))
         {
@@ -151,10 +160,10 @@ public sealed partial class EntityCache
         {
             DropAllCopies();
         }
-        else if (text.StartsWith("h ", StringComparison.Ordinal) && text.Split(' ') is [_, var node, var sequence] && node == _node
+        else if (text.StartsWith("h ", StringComparison.Ordinal) && text.Split(' ') is [_, var node, var sequence, var nonce] && node == _node
             && long.TryParse(sequence, NumberStyles.None, CultureInfo.InvariantCulture, out var heardSequence))
         {
-            HeardHeartbeat(heardSequence);
+            HeardHeartbeat(heardSequence, nonce);
         }
     }
 
@@ -162,7 +171,7 @@ public sealed partial class EntityCache
     /// One of this node's heartbeats came back. Its send time is taken from this node's own record of the
     /// heartbeat in flight, never from the message, so a message that merely looks like ours proves nothing.
     /// </summary>
-    private void HeardHeartbeat(long sequence)
+    private void HeardHeartbeat(long sequence, string nonce)
     {
         if (sequence != Interlocked.Exchange(ref _heardSequence, sequence) + 1)
         {
@@ -173,7 +182,7 @@ public sealed partial class EntityCache
         Beat? heard = null;
         lock (_beatLock)
         {
-            if (_inFlight is { } beat && beat.Sequence == sequence)
+            if (_inFlight is { } beat && beat.Sequence == sequence && beat.Nonce == nonce)
             {
                 heard = beat;
                 _inFlight = null;
@@ -275,8 +284,14 @@ public sealed partial class EntityCache
     private static async Task<bool> HeardInTimeAsync(Task<bool> heard)
     {
         // A lost heartbeat is only declared lost by the next read; a read must not wait for one that never comes.
-        var first = await Task.WhenAny(heard, Task.Delay(HeartbeatLost, RealTime));
-        return first == heard && await heard;
+        try
+        {
+            return await heard.WaitAsync(HeartbeatLost, RealTime);
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
     }
 
     /// <summary>True once a heartbeat sent after this call has been heard; false when it was presumed lost.</summary>
@@ -301,7 +316,15 @@ public sealed partial class EntityCache
             }
         }
 
-        lost?.Heard.TrySetResult(false);
+        if (lost is not null)
+        {
+            // Lost without any connection event (a half-open socket, say): other messages may be lost too. Deaf
+            // until a later heartbeat comes back, so reads go straight to Redis instead of waiting on copies.
+            Interlocked.Exchange(ref _deafUntil, RealTime.GetTimestamp());
+            DropAllCopies();
+            lost.Heard.TrySetResult(false);
+        }
+
         return heard;
     }
 
@@ -320,7 +343,7 @@ public sealed partial class EntityCache
         try
         {
             subscriber.Publish(RedisChannel.Literal(RedisEntityStore.InvalidationChannel),
-                string.Create(CultureInfo.InvariantCulture, $"h {_node} {beat.Sequence}"), CommandFlags.FireAndForget);
+                string.Create(CultureInfo.InvariantCulture, $"h {_node} {beat.Sequence} {beat.Nonce}"), CommandFlags.FireAndForget);
         }
         catch (Exception e) when (IsRedisFailure(e))
         {

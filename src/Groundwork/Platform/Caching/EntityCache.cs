@@ -61,6 +61,7 @@ public sealed partial class EntityCache : IDisposable
         _clock = clock;
         _logger = logger;
         _shared = shared;
+        _stoppingToken = _stopping.Token;
         if (shared is not null)
         {
             StartCopies(shared.Connection);
@@ -395,8 +396,8 @@ public sealed partial class EntityCache : IDisposable
 
     public void Dispose()
     {
+        // Cancelled, not disposed: subscription callbacks may still read its token.
         _stopping.Cancel();
-        _stopping.Dispose();
         _local.Dispose();
         _localTotals.Dispose();
         _copies.Dispose();
