@@ -10,7 +10,9 @@ public static class AccountCache
     /// <summary>The account lists, for cached totals (only opening an account changes which rows they hold).</summary>
     public const string List = "accounts";
 
-    public static readonly CacheKind<AccountDto> Kind = new("account", 1, a => a.Version, (a, version) => a with { Version = (int)version });
+    // No node-local copies: a balance changes with every movement, so a copy would seldom outlive the next one, and
+    // the 5 ms a write of a kind with copies waits before answering would sit on every transfer (ADR 0022).
+    public static readonly CacheKind<AccountDto> Kind = new("account", 1, a => a.Version, (a, version) => a with { Version = (int)version }) { NodeCopies = false };
 
     public static Task<AccountDto?> GetAccountAsync(this EntityCache cache, Guid id, CancellationToken cancellationToken) =>
         cache.GetAsync(Kind, id, LoadAsync, cancellationToken);

@@ -16,6 +16,13 @@ public sealed class CacheKind<T>(string name, int schema, Func<T, long> versionO
     /// <summary>The row version, bumped by every write: the cache keeps the newest version it was given.</summary>
     public long VersionOf(T value) => versionOf(value);
 
+    /// <summary>
+    /// Whether nodes keep copies of this kind (with Redis, ADR 0022): worth it for entities read far more often than
+    /// written. Every node must agree (it is fixed in code), since writers announce and wait only for kinds that
+    /// have copies.
+    /// </summary>
+    public bool NodeCopies { get; init; } = true;
+
     /// <summary>Restores what JSON leaves out (a DTO's <c>[JsonIgnore]</c> version) after a read from Redis.</summary>
     internal T Restore(T value, long version) => withVersion is null ? value : withVersion(value, version);
 }

@@ -142,7 +142,7 @@ public sealed partial class EntityCache : IDisposable
             return (null, false);
         }
 
-        if (await TryCopyAsync(key) is { } copy)
+        if (kind.NodeCopies && await TryCopyAsync(key) is { } copy)
         {
             return (copy, false);
         }
@@ -156,7 +156,11 @@ public sealed partial class EntityCache : IDisposable
             }
 
             var entry = ToEntry(kind, found);
-            KeepCopy(key, entry, epoch);
+            if (kind.NodeCopies)
+            {
+                KeepCopy(key, entry, epoch);
+            }
+
             return (entry, true);
         }
         catch (JsonException e)
@@ -188,8 +192,8 @@ public sealed partial class EntityCache : IDisposable
             var json = entry.Value is null ? "" : JsonSerializer.Serialize((T)entry.Value, Json.Options);
             try
             {
-                var current = await _shared.PutAsync(key, entry.Version, json, Lifetime, announce: isWrite);
-                if (isWrite)
+                var current = await _shared.PutAsync(key, entry.Version, json, Lifetime, announce: isWrite && kind.NodeCopies);
+                if (isWrite && kind.NodeCopies)
                 {
                     await AfterSharedWriteAsync(RealTime.GetTimestamp());
                 }
