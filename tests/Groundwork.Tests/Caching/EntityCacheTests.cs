@@ -216,36 +216,21 @@ public static class RedisReady
         }
     }
 
-    /// <summary>Runs one redis-cli command against the test's Redis.</summary>
-    public static async Task CliAsync(RedisServer redis, params string[] command)
+    /// <summary>Runs one redis-cli command against the test's Redis; its output, without the final newline.</summary>
+    public static async Task<string> CliAsync(RedisServer redis, params string[] command)
     {
-        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("redis-cli", ["-p", redis.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. command])
-        {
-            RedirectStandardOutput = true,
-        })!;
-        await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.Equal(0, process.ExitCode);
-    }
-
-    public static async Task SetAsync(RedisServer redis, string key, string value)
-    {
-        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("redis-cli", ["-p", redis.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "SET", key, value])
-        {
-            RedirectStandardOutput = true,
-        })!;
-        Assert.Equal("OK", (await process.StandardOutput.ReadToEndAsync()).Trim());
-        await process.WaitForExitAsync();
-    }
-
-    public static async Task<string> GetAsync(RedisServer redis, string key)
-    {
-        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("redis-cli", ["-p", redis.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--raw", "GET", key])
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("redis-cli", ["-p", redis.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--raw", .. command])
         {
             RedirectStandardOutput = true,
         })!;
         var output = await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync();
+        Assert.Equal(0, process.ExitCode);
         return output.TrimEnd('\n');
     }
+
+    public static async Task SetAsync(RedisServer redis, string key, string value) =>
+        Assert.Equal("OK", await CliAsync(redis, "SET", key, value));
+
+    public static Task<string> GetAsync(RedisServer redis, string key) => CliAsync(redis, "GET", key);
 }

@@ -132,14 +132,14 @@ public sealed partial class EntityCache
     /// this node hears a heartbeat it sent after this moment, which proves the subscription works again. Either
     /// event alone suffices, in whichever order they arrive.
     /// </summary>
-    private void SubscriptionChanged()
+    private void GoDeaf()
     {
-        // Whatever the connection's type: with RESP3 the subscription may share the interactive connection.
         Interlocked.Exchange(ref _deafUntil, RealTime.GetTimestamp());
         DropAllCopies();
     }
 
-    private void OnConnectionChanged(object? sender, ConnectionFailedEventArgs e) => SubscriptionChanged();
+    // Whatever the connection's type: with RESP3 the subscription may share the interactive connection.
+    private void OnConnectionChanged(object? sender, ConnectionFailedEventArgs e) => GoDeaf();
 
     private bool Deaf => Interlocked.Read(ref _deafUntil) != 0;
 
@@ -320,8 +320,7 @@ public sealed partial class EntityCache
         {
             // Lost without any connection event (a half-open socket, say): other messages may be lost too. Deaf
             // until a later heartbeat comes back, so reads go straight to Redis instead of waiting on copies.
-            Interlocked.Exchange(ref _deafUntil, RealTime.GetTimestamp());
-            DropAllCopies();
+            GoDeaf();
             lost.Heard.TrySetResult(false);
         }
 
