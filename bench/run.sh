@@ -11,6 +11,8 @@
 #   NO_REDIS=1 bench/run.sh          # the embedded cache and limits instead of Redis
 #   PUBLISH_ARGS="-r linux-x64 --self-contained false -p:PublishReadyToRun=true" bench/run.sh   # publish options
 #   HOLD_END=1 bench/run.sh          # after the table, keep the service up, idle (heap and memory inspection after a run)
+#   KEEP_LOGS=/tmp/diag bench/run.sh # at exit, copy the service's and PostgreSQL's logs there (with
+#                                    # PG_EXTRA_OPTS='-c log_checkpoints=on ...' to find where a slow pass went)
 #   ONLY_MONEY=1 HOLD=1 bench/run.sh # set up the money scenario, print the wrk commands, and keep it all up (profiling;
 #                                    # HOLD is read where the money scenario starts, so use it with ONLY_MONEY)
 set -euo pipefail
@@ -47,6 +49,7 @@ cleanup() {
   [ -n "$APP_PID" ] && kill "$APP_PID" 2>/dev/null || true
   as_pg "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -m immediate stop >/dev/null 2>&1 || true
   [ -n "${NO_REDIS:-}" ] || redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+  if [ -n "${KEEP_LOGS:-}" ]; then mkdir -p "$KEEP_LOGS"; cp "$WORK/app.log" "$WORK/pg/log" "$KEEP_LOGS/" 2>/dev/null || true; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT

@@ -179,6 +179,61 @@ public sealed class CrossNodeCacheTests(CacheCluster cluster) : IClassFixture<Ca
         Assert.Equal("v2", (await onB.GetAsync(kind, id, (_, _, _) => throw new InvalidOperationException("cached"), CancellationToken.None))!.Name);
     }
 
+    [Fact]
+    public async Task A_node_that_missed_a_message_without_any_connection_event_drops_its_copies_at_the_next_number()
+    {
+        await cluster.SettledAsync();
+        var kind = new CacheKind<UserDto>("test-user", 1, u => u.Version, (u, v) => u with { Version = (int)v });
+        var id = Guid.CreateVersion7();
+        UserDto Version(int version, string name) => new(id, "gap@example.com", name, Role.User, DateTime.UnixEpoch, DateTime.UnixEpoch) { Version = version };
+        var onB = cluster.B.Service<EntityCache>();
+        var stats = cluster.B.Service<CacheStats>();
+        Task<UserDto?> ReadOnB() => onB.GetAsync(kind, id, (_, _, _) => throw new InvalidOperationException("cached"), CancellationToken.None);
+        await cluster.A.Service<EntityCache>().PutAsync(kind, id, Version(1, "v1"));
+        await ReadUntilACopyAnswersAsync(async () => (await ReadOnB())!.Name, "v1", stats);
+
+        // A write whose announcement B never received: Redis ran it and numbered its message, but B's subscription
+        // lost it (dropped and came back, with the client's failure event still to come). B heard no "i" for the key.
+        await RedisReady.SetAsync(cluster.Redis, kind.Key(id), "2:" + System.Text.Json.JsonSerializer.Serialize(Version(2, "v2"), Groundwork.Platform.Http.Json.Options));
+        await RedisReady.CliAsync(cluster.Redis, "INCR", RedisEntityStore.SequenceKey);
+        // That write's writer answers a window after Redis ran it; a read that begins after that must see it.
+        await Task.Delay(EntityCache.InvalidationWindow * 2);
+
+        // The next message B hears (the heartbeat this read waits for) skips a number: every copy goes.
+        var (hits, redisHits) = (stats.Hits, stats.RedisHits);
+        Assert.Equal("v2", (await ReadOnB())!.Name);
+        Assert.Equal((hits + 1, redisHits + 1), (stats.Hits, stats.RedisHits));
+        Assert.True(long.Parse(await RedisReady.GetAsync(cluster.Redis, RedisEntityStore.SequenceKey), System.Globalization.CultureInfo.InvariantCulture) > 1);
+    }
+
+    [Fact]
+    public async Task Another_nodes_heartbeat_keeps_the_copies_and_an_unnumbered_message_drops_them()
+    {
+        await cluster.SettledAsync();
+        var kind = new CacheKind<UserDto>("test-user", 1, u => u.Version, (u, v) => u with { Version = (int)v });
+        var id = Guid.CreateVersion7();
+        var onB = cluster.B.Service<EntityCache>();
+        var stats = cluster.B.Service<CacheStats>();
+        Task<UserDto?> ReadOnB() => onB.GetAsync(kind, id, (_, _, _) => throw new InvalidOperationException("cached"), CancellationToken.None);
+        await cluster.A.Service<EntityCache>().PutAsync(kind, id, new UserDto(id, "beat@example.com", "v1", Role.User, DateTime.UnixEpoch, DateTime.UnixEpoch) { Version = 1 });
+        await ReadUntilACopyAnswersAsync(async () => (await ReadOnB())!.Name, "v1", stats);
+
+        // A heartbeat of some other node, numbered like every message: B's next read waits for its own heartbeat,
+        // which Redis runs after this one, and still answers from its copy.
+        await RedisReady.CliAsync(cluster.Redis, "EVAL",
+            $"redis.call('PUBLISH', '{RedisEntityStore.InvalidationChannel}', string.format('%d', redis.call('INCR', '{RedisEntityStore.SequenceKey}')) .. ' h othernode 0123')", "0");
+        await Task.Delay(EntityCache.InvalidationWindow * 2);
+        var (hits, redisHits) = (stats.Hits, stats.RedisHits);
+        Assert.Equal("v1", (await ReadOnB())!.Name);
+        Assert.Equal((hits + 1, redisHits), (stats.Hits, stats.RedisHits));
+
+        // What an operator sends after deleting keys by hand: not numbered, and every copy goes.
+        await RedisReady.CliAsync(cluster.Redis, "PUBLISH", RedisEntityStore.InvalidationChannel, "c");
+        await Task.Delay(EntityCache.InvalidationWindow * 2);
+        Assert.Equal("v1", (await ReadOnB())!.Name);
+        Assert.Equal((hits + 2, redisHits + 1), (stats.Hits, stats.RedisHits));
+    }
+
     /// <summary>Reads (each must show <paramref name="name"/>) until one is answered from the node's copy.</summary>
     private static Task ReadUntilACopyAnswersAsync(HttpClient client, Guid userId, string name, CacheStats stats) =>
         ReadUntilACopyAnswersAsync(async () => (await (await client.GetAsync($"/api/v1/users/{userId}")).AssertStatus(200))["data"]!["name"]!.GetValue<string>(), name, stats);

@@ -20,6 +20,8 @@ namespace Groundwork.Platform.Caching;
 /// <item>A copy is kept from a Redis read only if nothing was heard while that read ran (it could be the value an
 /// announcement just replaced), and every copy is dropped when the subscription fails or comes back; none is
 /// served or kept again until a heartbeat sent after that is heard.</item>
+/// <item>Every message is numbered from one counter in Redis: a gap in the numbers heard (messages lost however the
+/// subscription dropped, a counter lost with Redis's data) drops every copy too.</item>
 /// </list>
 /// On a Redis cluster, messages from different shards reach a subscriber in no guaranteed order: no copies, and
 /// writers do not wait.
@@ -45,14 +47,14 @@ public sealed partial class EntityCache
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationToken _stoppingToken;
     private readonly Lock _beatLock = new();
-    private ISubscriber? _subscriber;
     private volatile bool _copiesOn;
-    private volatile bool _onCluster;
     private long _heardSentAt;
     private long _deafUntil;
     private long _epoch;
-    private long _heardSequence;
-    private long _sentSequence;
+
+    // The number of the last message heard; 0 before the first. Only the subscription's callback, which runs
+    // one message at a time, touches it.
+    private long _lastHeard;
 
     // The heartbeat in flight (sent, not yet heard) and the one readers who came after it wait for (not yet sent).
     private Beat? _inFlight;
@@ -63,8 +65,6 @@ public sealed partial class EntityCache
 
     private sealed class Beat
     {
-        public long Sequence { get; set; }
-
         /// <summary>Unguessable, so that only this node's own heartbeat can match its record.</summary>
         public string Nonce { get; } = Guid.NewGuid().ToString("N");
 
@@ -95,9 +95,13 @@ public sealed partial class EntityCache
                     throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "Redis is not connected");
                 }
 
-                if (multiplexer.GetServers().Any(s => s.ServerType == ServerType.Cluster))
+                if (_shared!.Connection.IsCluster is not { } cluster)
                 {
-                    _onCluster = true;
+                    throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "Redis is not connected");
+                }
+
+                if (cluster)
+                {
                     return;
                 }
 
@@ -114,7 +118,6 @@ public sealed partial class EntityCache
                 var queue = await subscriber.SubscribeAsync(RedisChannel.Literal(RedisEntityStore.InvalidationChannel));
                 queue.OnMessage(message => Heard(message.Message));
                 _stoppingToken.Register(() => _ = queue.UnsubscribeAsync());
-                _subscriber = subscriber;
                 _copiesOn = !_stoppingToken.IsCancellationRequested;
                 return;
             }
@@ -151,19 +154,40 @@ public sealed partial class EntityCache
         }
 
         var text = (string?)message ?? "";
-        if (text.StartsWith("i ", StringComparison.Ordinal))
+        var space = text.IndexOf(' ', StringComparison.Ordinal);
+        if (space < 0 || !long.TryParse(text.AsSpan(0, space), NumberStyles.None, CultureInfo.InvariantCulture, out var number))
         {
-            Interlocked.Increment(ref _epoch);
-            _copies.Remove(text[2..]);
+            // Not numbered (an operator's PUBLISH gw:inv c, say): whatever it says, no copy is trusted after it.
+            DropAllCopies();
+            return;
         }
-        else if (text == "c")
+
+        if (number != _lastHeard + 1)
         {
+            // Messages were lost (or this is the first one heard, and nothing says none were lost before it).
             DropAllCopies();
         }
-        else if (text.StartsWith("h ", StringComparison.Ordinal) && text.Split(' ') is [_, var node, var sequence, var nonce] && node == _node
-            && long.TryParse(sequence, NumberStyles.None, CultureInfo.InvariantCulture, out var heardSequence))
+
+        _lastHeard = number;
+        var body = text.AsSpan(space + 1);
+        if (body.StartsWith("i ", StringComparison.Ordinal))
         {
-            HeardHeartbeat(heardSequence, nonce);
+            Interlocked.Increment(ref _epoch);
+            _copies.Remove(body[2..].ToString());
+        }
+        else if (body.StartsWith("h ", StringComparison.Ordinal))
+        {
+            // Another node's heartbeat only moves the count on.
+            var rest = body[2..];
+            if (rest.StartsWith(_node, StringComparison.Ordinal) && rest[_node.Length..] is [' ', .. var nonce])
+            {
+                HeardHeartbeat(nonce.ToString());
+            }
+        }
+        else
+        {
+            // "c", or a message this release does not know.
+            DropAllCopies();
         }
     }
 
@@ -171,18 +195,12 @@ public sealed partial class EntityCache
     /// One of this node's heartbeats came back. Its send time is taken from this node's own record of the
     /// heartbeat in flight, never from the message, so a message that merely looks like ours proves nothing.
     /// </summary>
-    private void HeardHeartbeat(long sequence, string nonce)
+    private void HeardHeartbeat(string nonce)
     {
-        if (sequence != Interlocked.Exchange(ref _heardSequence, sequence) + 1)
-        {
-            // A heartbeat of ours went missing: other messages may have too.
-            DropAllCopies();
-        }
-
         Beat? heard = null;
         lock (_beatLock)
         {
-            if (_inFlight is { } beat && beat.Sequence == sequence && beat.Nonce == nonce)
+            if (_inFlight is { } beat && beat.Nonce == nonce)
             {
                 heard = beat;
                 _inFlight = null;
@@ -268,7 +286,7 @@ public sealed partial class EntityCache
     /// </summary>
     private async Task AfterSharedWriteAsync(long repliedAt)
     {
-        if (_onCluster)
+        if (_shared!.Connection.IsCluster != false)
         {
             return;
         }
@@ -330,19 +348,17 @@ public sealed partial class EntityCache
     /// <summary>Sends the waiting heartbeat, if any (under the lock).</summary>
     private void SendNextBeat()
     {
-        if (_next is not { } beat || _subscriber is not { } subscriber)
+        if (_next is not { } beat || !_copiesOn)
         {
             return;
         }
 
         _next = null;
         _inFlight = beat;
-        beat.Sequence = Interlocked.Increment(ref _sentSequence);
         beat.SentAt = RealTime.GetTimestamp();
         try
         {
-            subscriber.Publish(RedisChannel.Literal(RedisEntityStore.InvalidationChannel),
-                string.Create(CultureInfo.InvariantCulture, $"h {_node} {beat.Sequence} {beat.Nonce}"), CommandFlags.FireAndForget);
+            _shared!.AnnounceAndForget($"h {_node} {beat.Nonce}");
         }
         catch (Exception e) when (IsRedisFailure(e))
         {

@@ -18,15 +18,36 @@ public sealed class RedisEntityStore(RedisConnection redis)
     /// <summary>Every entity key starts so (rate-limit buckets use <c>gw:rl:</c>).</summary>
     public const string Prefix = "gw:e:";
 
-    /// <summary>Where every change to an entry is announced (EntityCache.Copies): <c>i {key}</c>, or <c>c</c> for all.</summary>
+    /// <summary>
+    /// Where every change to an entry is announced (EntityCache.Copies), as <c>{number} {message}</c>: <c>i {key}</c>
+    /// for one key, <c>c</c> for all, <c>h {node} {nonce}</c> for a node's heartbeat.
+    /// </summary>
     public const string InvalidationChannel = "gw:inv";
+
+    /// <summary>
+    /// The counter that numbers every message on <see cref="InvalidationChannel"/>. A node that missed a message
+    /// (its subscription dropped and came back, however late the client reports it) sees the gap in the number of
+    /// the next one it hears, and drops every copy. A counter that is lost (Redis restarted empty, the key evicted
+    /// or deleted) starts again at a random value, not where the old one stopped.
+    /// </summary>
+    public const string SequenceKey = "gw:inv:seq";
+
+    // Publishes @message numbered from the counter. The counter is not a declared key (KEYS), so that a script
+    // touching one entity key stays a single-slot command; it is only ever used off a cluster, where no node keeps
+    // copies and nothing is announced. string.format keeps every digit (tostring would round to 14).
+    private const string AnnounceLua = """
+        redis.call('SET', @sequence, @start, 'NX')
+        redis.call('PUBLISH', @channel, string.format('%d', redis.call('INCR', @sequence)) .. ' ' .. @message)
+        """;
 
     // Returns nil when stored, else the current (newer or equal) entry, which the caller uses instead. A write
     // (not a fill) announces the key in the same script, so no node can hear of it late; it does so even when
     // Redis already holds that version or a newer one, since a fill (which announces nothing) may have put it
     // there while other nodes still hold copies of an older one.
-    private static readonly LuaScript PutScript = LuaScript.Prepare("""
-        if @announce == '1' then redis.call('PUBLISH', @channel, 'i ' .. @key) end
+    private static readonly LuaScript PutScript = LuaScript.Prepare($$"""
+        if @announce == '1' then
+        {{AnnounceLua}}
+        end
         local current = redis.call('GET', @key)
         if current then
             local version = tonumber(string.match(current, '^(%d+):'))
@@ -36,11 +57,15 @@ public sealed class RedisEntityStore(RedisConnection redis)
         return false
         """);
 
-    private static readonly LuaScript DeleteScript = LuaScript.Prepare("""
+    private static readonly LuaScript DeleteScript = LuaScript.Prepare($$"""
         local deleted = redis.call('DEL', @key)
-        redis.call('PUBLISH', @channel, 'i ' .. @key)
+        if @announce == '1' then
+        {{AnnounceLua}}
+        end
         return deleted
         """);
+
+    private static readonly LuaScript AnnounceScript = LuaScript.Prepare(AnnounceLua);
 
     /// <summary>
     /// The entry under <paramref name="key"/>, or null. Throws while Redis is down or slow (250 ms). The JSON stays
@@ -53,24 +78,53 @@ public sealed class RedisEntityStore(RedisConnection redis)
     }
 
     /// <summary>Stores the entry unless Redis holds the same or a newer version, which is then returned.</summary>
-    /// <param name="announce">A write (announced on <see cref="InvalidationChannel"/> when stored), not a fill.</param>
+    /// <param name="announce">A write (announced on <see cref="InvalidationChannel"/>), not a fill.</param>
     public async Task<(long Version, ReadOnlyMemory<byte> Json)?> PutAsync(string key, long version, string json, TimeSpan lifetime, bool announce)
     {
-        var current = await PutScript.EvaluateAsync(Database(), new
+        var database = Database();
+        var current = await PutScript.EvaluateAsync(database, new
         {
             key = (RedisKey)key,
             version = version.ToString(CultureInfo.InvariantCulture),
             value = json,
             ttl = (long)lifetime.TotalMilliseconds,
-            announce = announce ? "1" : "0",
+            announce = announce && Announces ? "1" : "0",
             channel = InvalidationChannel,
+            sequence = SequenceKey,
+            start = SequenceStart(),
+            message = "i " + key,
         });
         return current.IsNull ? null : Parse((byte[])current!);
     }
 
     /// <summary>Deletes and announces one key (one key per call: keys of different cluster slots cannot share a command).</summary>
     public async Task DeleteAsync(string key) =>
-        await DeleteScript.EvaluateAsync(Database(), new { key = (RedisKey)key, channel = InvalidationChannel });
+        await DeleteScript.EvaluateAsync(Database(), new
+        {
+            key = (RedisKey)key,
+            announce = Announces ? "1" : "0",
+            channel = InvalidationChannel,
+            sequence = SequenceKey,
+            start = SequenceStart(),
+            message = "i " + key,
+        });
+
+    /// <summary>Publishes a numbered message without waiting for Redis (heartbeats: a lost one is noticed by its sender).</summary>
+    public void AnnounceAndForget(string message) =>
+        AnnounceScript.Evaluate(Database(), Announcement(message), flags: CommandFlags.FireAndForget);
+
+    /// <summary>
+    /// Whether changes are announced: not on a cluster, where messages from different shards reach a subscriber
+    /// in no guaranteed order, so no node keeps copies (and the counter would live on one shard only). Writes only
+    /// run connected, when the answer is known.
+    /// </summary>
+    private bool Announces => redis.IsCluster == false;
+
+    private static object Announcement(string message) =>
+        new { channel = InvalidationChannel, sequence = SequenceKey, start = SequenceStart(), message };
+
+    // Well below 2^53: Lua numbers are doubles, and every increment must stay exact.
+    private static string SequenceStart() => Random.Shared.NextInt64(1, 1L << 50).ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Where list generations live: outside <see cref="Prefix"/>, so dropping every entry keeps them.</summary>
     public const string GenerationPrefix = "gw:g:";
@@ -125,7 +179,10 @@ public sealed class RedisEntityStore(RedisConnection redis)
             await Task.WhenAll(batch);
         }
 
-        await database.PublishAsync(RedisChannel.Literal(InvalidationChannel), "c");
+        if (Announces)
+        {
+            await AnnounceScript.EvaluateAsync(database, Announcement("c"));
+        }
     }
 
     private IDatabase Database() =>

@@ -18,6 +18,9 @@ public sealed class RedisConnection : IAsyncDisposable
     private long _failedAt;
     private long _lastOutageLog;
 
+    // 0 while unknown, 1 standalone (or replicated, or Sentinel), 2 cluster.
+    private int _topology;
+
     public RedisConnection(string configuration, ILogger<RedisConnection>? logger = null)
     {
         _logger = logger;
@@ -44,6 +47,29 @@ public sealed class RedisConnection : IAsyncDisposable
     /// <summary>The database while connected, else null (not yet connected, or reconnecting after an outage).</summary>
     public IDatabase? TryGetDatabase() =>
         _connection.IsCompletedSuccessfully && _connection.Result.IsConnected ? _connection.Result.GetDatabase() : null;
+
+    /// <summary>
+    /// Whether Redis is a cluster; null until first connected (servers report their type only then). A server does
+    /// not turn into a cluster while it runs, so the first answer is kept.
+    /// </summary>
+    public bool? IsCluster
+    {
+        get
+        {
+            var known = Volatile.Read(ref _topology);
+            if (known == 0 && _connection.IsCompletedSuccessfully && _connection.Result.IsConnected)
+            {
+                var servers = _connection.Result.GetServers().Where(s => s.IsConnected).ToArray();
+                if (servers.Length > 0)
+                {
+                    known = servers.Any(s => s.ServerType == ServerType.Cluster) ? 2 : 1;
+                    Volatile.Write(ref _topology, known);
+                }
+            }
+
+            return known == 0 ? null : known == 2;
+        }
+    }
 
     /// <summary>
     /// Whether a caller with a fallback should skip Redis now: it failed (for any caller on this node, so the rate
