@@ -20,8 +20,9 @@ namespace Groundwork.Platform.Caching;
 /// <item>A copy is kept from a Redis read only if nothing was heard while that read ran (it could be the value an
 /// announcement just replaced), and every copy is dropped when the subscription fails or comes back; none is
 /// served or kept again until a heartbeat sent after that is heard.</item>
-/// <item>Every message is numbered from one counter in Redis: a gap in the numbers heard (messages lost however the
-/// subscription dropped, a counter lost with Redis's data) drops every copy too.</item>
+/// <item>Every message comes right after its number, counted in Redis: a gap in the numbers heard, or a number
+/// without its message (messages lost however the subscription dropped, a counter lost with Redis's data), drops
+/// every copy too, and so does a message without a number.</item>
 /// </list>
 /// On a Redis cluster, messages from different shards reach a subscriber in no guaranteed order: no copies, and
 /// writers do not wait.
@@ -52,9 +53,10 @@ public sealed partial class EntityCache
     private long _deafUntil;
     private long _epoch;
 
-    // The number of the last message heard; 0 before the first. Only the subscription's callback, which runs
-    // one message at a time, touches it.
+    // The number of the last message heard (0 before the first), and whether the message it numbers is still to
+    // come. Only the subscription's callback, which runs one message at a time, touches them.
     private long _lastHeard;
+    private bool _numberedNext;
 
     // The heartbeat in flight (sent, not yet heard) and the one readers who came after it wait for (not yet sent).
     private Beat? _inFlight;
@@ -62,6 +64,9 @@ public sealed partial class EntityCache
 
     /// <summary>Whether this node keeps copies (subscribed to announcements, not on a cluster). Tests.</summary>
     internal bool CopiesOn => _copiesOn;
+
+    /// <summary>How many copies this node holds, and the last number it heard on the channel. Tests.</summary>
+    internal (long Copies, long LastHeard) CopiesState => (_copies.Count, Volatile.Read(ref _lastHeard));
 
     private sealed class Beat
     {
@@ -154,31 +159,39 @@ public sealed partial class EntityCache
         }
 
         var text = (string?)message ?? "";
-        var space = text.IndexOf(' ', StringComparison.Ordinal);
-        if (space < 0 || !long.TryParse(text.AsSpan(0, space), NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+        if (text.StartsWith("n ", StringComparison.Ordinal))
         {
-            // Not numbered (an operator's PUBLISH gw:inv c, say): whatever it says, no copy is trusted after it.
+            var numbered = long.TryParse(text.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out var number);
+            if (!numbered || _numberedNext || number != _lastHeard + 1)
+            {
+                // Messages were lost: numbers skipped, or the message the last number announced. (Or this is the
+                // first number heard, and nothing says none were lost before it.)
+                DropAllCopies();
+            }
+
+            _lastHeard = numbered ? number : 0;
+            _numberedNext = numbered;
+            return;
+        }
+
+        if (!_numberedNext)
+        {
+            // Not numbered: an operator's PUBLISH gw:inv c, a node of an earlier release during a rolling deploy, or
+            // a write whose script could not use the counter. Whatever it says, no copy is trusted after it.
             DropAllCopies();
             return;
         }
 
-        if (number != _lastHeard + 1)
-        {
-            // Messages were lost (or this is the first one heard, and nothing says none were lost before it).
-            DropAllCopies();
-        }
-
-        _lastHeard = number;
-        var body = text.AsSpan(space + 1);
-        if (body.StartsWith("i ", StringComparison.Ordinal))
+        _numberedNext = false;
+        if (text.StartsWith("i ", StringComparison.Ordinal))
         {
             Interlocked.Increment(ref _epoch);
-            _copies.Remove(body[2..].ToString());
+            _copies.Remove(text[2..]);
         }
-        else if (body.StartsWith("h ", StringComparison.Ordinal))
+        else if (text.StartsWith("h ", StringComparison.Ordinal))
         {
             // Another node's heartbeat only moves the count on.
-            var rest = body[2..];
+            var rest = text.AsSpan(2);
             if (rest.StartsWith(_node, StringComparison.Ordinal) && rest[_node.Length..] is [' ', .. var nonce])
             {
                 HeardHeartbeat(nonce.ToString());
@@ -286,7 +299,7 @@ public sealed partial class EntityCache
     /// </summary>
     private async Task AfterSharedWriteAsync(long repliedAt)
     {
-        if (_shared!.Connection.IsCluster != false)
+        if (_shared!.Connection.IsCluster == true)
         {
             return;
         }

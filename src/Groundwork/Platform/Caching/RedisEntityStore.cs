@@ -19,25 +19,33 @@ public sealed class RedisEntityStore(RedisConnection redis)
     public const string Prefix = "gw:e:";
 
     /// <summary>
-    /// Where every change to an entry is announced (EntityCache.Copies), as <c>{number} {message}</c>: <c>i {key}</c>
-    /// for one key, <c>c</c> for all, <c>h {node} {nonce}</c> for a node's heartbeat.
+    /// Where every change to an entry is announced (EntityCache.Copies): <c>i {key}</c> for one key, <c>c</c> for all,
+    /// <c>h {node} {nonce}</c> for a node's heartbeat, each right after its number, <c>n {number}</c>.
     /// </summary>
     public const string InvalidationChannel = "gw:inv";
 
     /// <summary>
     /// The counter that numbers every message on <see cref="InvalidationChannel"/>. A node that missed a message
-    /// (its subscription dropped and came back, however late the client reports it) sees the gap in the number of
-    /// the next one it hears, and drops every copy. A counter that is lost (Redis restarted empty, the key evicted
-    /// or deleted) starts again at a random value, not where the old one stopped.
+    /// (its subscription dropped and came back, however late the client reports it) sees the gap in the next number
+    /// it hears, and drops every copy. A counter that is lost (Redis restarted empty, the key evicted or deleted)
+    /// starts again at a random value, not where the old one stopped.
     /// </summary>
     public const string SequenceKey = "gw:inv:seq";
 
-    // Publishes @message numbered from the counter. The counter is not a declared key (KEYS), so that a script
-    // touching one entity key stays a single-slot command; it is only ever used off a cluster, where no node keeps
-    // copies and nothing is announced. string.format keeps every digit (tostring would round to 14).
+    // Publishes its number, then @message: two messages, both in this script, so nothing comes between them, and
+    // the message itself keeps the form that releases before the numbering understand (a rolling deploy mixes
+    // them). If the counter cannot be used (a value that is not a number, an ACL, Redis out of memory), the message
+    // goes out unnumbered: every node then drops all its copies, which is safe, and the write still succeeds. The
+    // counter is not a declared key (KEYS), so that a script on one entity key stays a single-slot command; off a
+    // cluster that is allowed, and on one nothing is announced. string.format keeps every digit (tostring would
+    // round to 14).
     private const string AnnounceLua = """
-        redis.call('SET', @sequence, @start, 'NX')
-        redis.call('PUBLISH', @channel, string.format('%d', redis.call('INCR', @sequence)) .. ' ' .. @message)
+        local numbered, number = pcall(function()
+            redis.call('SET', @sequence, @start, 'NX')
+            return redis.call('INCR', @sequence)
+        end)
+        if numbered then redis.call('PUBLISH', @channel, 'n ' .. string.format('%d', number)) end
+        redis.call('PUBLISH', @channel, @message)
         """;
 
     // Returns nil when stored, else the current (newer or equal) entry, which the caller uses instead. A write
@@ -114,11 +122,10 @@ public sealed class RedisEntityStore(RedisConnection redis)
         AnnounceScript.Evaluate(Database(), Announcement(message), flags: CommandFlags.FireAndForget);
 
     /// <summary>
-    /// Whether changes are announced: not on a cluster, where messages from different shards reach a subscriber
-    /// in no guaranteed order, so no node keeps copies (and the counter would live on one shard only). Writes only
-    /// run connected, when the answer is known.
+    /// Whether changes are announced: unless Redis is known to be a cluster, where messages from different shards
+    /// reach a subscriber in no guaranteed order, so no node keeps copies (and the counter would live on one shard).
     /// </summary>
-    private bool Announces => redis.IsCluster == false;
+    private bool Announces => redis.IsCluster != true;
 
     private static object Announcement(string message) =>
         new { channel = InvalidationChannel, sequence = SequenceKey, start = SequenceStart(), message };
