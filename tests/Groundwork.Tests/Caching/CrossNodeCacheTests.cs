@@ -206,40 +206,81 @@ public sealed class CrossNodeCacheTests(CacheCluster cluster) : IClassFixture<Ca
     }
 
     [Fact]
-    public async Task Another_nodes_heartbeat_keeps_the_copies_and_an_unnumbered_message_or_a_number_alone_drops_them()
+    public async Task Other_nodes_heartbeats_and_numbered_messages_keep_the_copies_and_an_unnumbered_message_or_a_lost_echo_drops_them()
     {
         await cluster.SettledAsync();
         var kind = new CacheKind<UserDto>("test-user", 1, u => u.Version, (u, v) => u with { Version = (int)v });
         var id = Guid.CreateVersion7();
         var onB = cluster.B.Service<EntityCache>();
+        Task ReadUntilBHasACopyAsync() => ReadUntilACopyAnswersAsync(async () => (await onB.GetAsync(kind, id, (_, _, _) => throw new InvalidOperationException("cached"), CancellationToken.None))!.Name, "v1", cluster.B.Service<CacheStats>());
         await cluster.A.Service<EntityCache>().PutAsync(kind, id, new UserDto(id, "beat@example.com", "v1", Role.User, DateTime.UnixEpoch, DateTime.UnixEpoch) { Version = 1 });
-        await ReadUntilACopyAnswersAsync(async () => (await onB.GetAsync(kind, id, (_, _, _) => throw new InvalidOperationException("cached"), CancellationToken.None))!.Name, "v1", cluster.B.Service<CacheStats>());
+        await ReadUntilBHasACopyAsync();
 
-        // Another node's heartbeat, numbered as the service numbers it: B counts it and keeps its copies.
-        var number = await PublishNumberedAsync("h othernode 0123");
-        await UntilAsync(() => onB.CopiesState.LastHeard >= number, "B never heard the heartbeat");
-        Assert.True(onB.CopiesState.Copies > 0);
+        // Another node's heartbeat and two numbered invalidations of other keys, each with its echo, as the service
+        // sends them: B keeps its copy. (Once B heard the second number, it handled everything before it.)
+        var number = await ScriptAsync("""
+            redis.call('PUBLISH', ARGV[1], 'h othernode 0123 ' .. (redis.call('GET', KEYS[1]) or '0'))
+            local number
+            for _, key in ipairs({ 'gw:e:other:1', 'gw:e:other:2' }) do
+                number = redis.call('INCR', KEYS[1])
+                redis.call('PUBLISH', ARGV[1], 'n ' .. string.format('%d', number) .. ' i ' .. key)
+                redis.call('PUBLISH', ARGV[1], 'i ' .. key)
+            end
+            return number
+            """);
+        await UntilAsync(() => onB.CopiesState.LastHeard >= number, "B never heard the numbers");
+        Assert.True(onB.CopiesState.Copies > 0, "B dropped its copies on messages that named other keys");
 
-        // What an operator sends after deleting keys by hand (or a node of an earlier release): not numbered.
-        await RedisReady.CliAsync(cluster.Redis, "PUBLISH", RedisEntityStore.InvalidationChannel, "c");
+        // A node of an earlier release invalidates another key, without a number: B cannot tell whether it missed
+        // others, and drops every copy (not only that key's).
+        await RedisReady.CliAsync(cluster.Redis, "PUBLISH", RedisEntityStore.InvalidationChannel, "i gw:e:other:3");
         await UntilAsync(() => onB.CopiesState.Copies == 0, "B kept its copies after an unnumbered message");
 
-        // A number whose message never came (lost in between): the next number heard drops every copy.
-        await ReadUntilACopyAnswersAsync(async () => (await onB.GetAsync(kind, id, (_, _, _) => throw new InvalidOperationException("cached"), CancellationToken.None))!.Name, "v1", cluster.B.Service<CacheStats>());
-        number = long.Parse(await RedisReady.CliAsync(cluster.Redis, "INCR", RedisEntityStore.SequenceKey), System.Globalization.CultureInfo.InvariantCulture);
-        await RedisReady.CliAsync(cluster.Redis, "PUBLISH", RedisEntityStore.InvalidationChannel, $"n {number}");
-        await PublishNumberedAsync("h othernode 0123");
-        await UntilAsync(() => onB.CopiesState.Copies == 0, "B kept its copies after a number without its message");
+        // A numbered message whose echo never came, then the next numbered one: every copy goes.
+        await ReadUntilBHasACopyAsync();
+        number = await ScriptAsync("""
+            local number = redis.call('INCR', KEYS[1])
+            redis.call('PUBLISH', ARGV[1], 'n ' .. string.format('%d', number) .. ' i gw:e:other:4')
+            number = redis.call('INCR', KEYS[1])
+            redis.call('PUBLISH', ARGV[1], 'n ' .. string.format('%d', number) .. ' i gw:e:other:5')
+            redis.call('PUBLISH', ARGV[1], 'i gw:e:other:5')
+            return number
+            """);
+        await UntilAsync(() => onB.CopiesState.LastHeard >= number, "B never heard the numbers");
+        Assert.Equal(0, onB.CopiesState.Copies);
     }
 
-    /// <summary>Publishes a message after its number, in one script, as the service does; returns the number.</summary>
-    private async Task<long> PublishNumberedAsync(string message) =>
-        long.Parse(await RedisReady.CliAsync(cluster.Redis, "EVAL", """
-            local number = redis.call('INCR', KEYS[1])
-            redis.call('PUBLISH', ARGV[1], 'n ' .. string.format('%d', number))
-            redis.call('PUBLISH', ARGV[1], ARGV[2])
-            return number
-            """, "1", RedisEntityStore.SequenceKey, RedisEntityStore.InvalidationChannel, message), System.Globalization.CultureInfo.InvariantCulture);
+    [Fact]
+    public async Task With_a_counter_that_cannot_be_used_writes_still_succeed_and_are_seen_on_the_other_node()
+    {
+        await cluster.SettledAsync();
+        var user = await cluster.A.ActorAsync();
+        var onA = On(cluster.A, user);
+        var onB = On(cluster.B, user);
+        await (await onA.PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { name = "Before" })).AssertStatus(200);
+        await ReadUntilACopyAnswersAsync(onB, user.Id, "Before", cluster.B.Service<CacheStats>());
+        await RedisReady.SetAsync(cluster.Redis, RedisEntityStore.SequenceKey, "not a number");
+        try
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                await (await onA.PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { name = $"Unnumbered {i}" })).AssertStatus(200);
+                Assert.Equal($"Unnumbered {i}", (await (await onB.GetAsync($"/api/v1/users/{user.Id}")).AssertStatus(200))["data"]!["name"]!.GetValue<string>());
+            }
+        }
+        finally
+        {
+            await RedisReady.CliAsync(cluster.Redis, "DEL", RedisEntityStore.SequenceKey);
+        }
+
+        // The counter starts again (at a random number): B answers from its copies again.
+        await (await onA.PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { name = "Numbered" })).AssertStatus(200);
+        await ReadUntilACopyAnswersAsync(onB, user.Id, "Numbered", cluster.B.Service<CacheStats>());
+    }
+
+    /// <summary>Runs a Lua script with the counter as KEYS[1] and the channel as ARGV[1]; its integer result.</summary>
+    private async Task<long> ScriptAsync(string lua) =>
+        long.Parse(await RedisReady.CliAsync(cluster.Redis, "EVAL", lua, "1", RedisEntityStore.SequenceKey, RedisEntityStore.InvalidationChannel), System.Globalization.CultureInfo.InvariantCulture);
 
     private static async Task UntilAsync(Func<bool> condition, string failure)
     {

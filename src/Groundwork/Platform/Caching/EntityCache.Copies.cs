@@ -8,11 +8,11 @@ namespace Groundwork.Platform.Caching;
 /// With Redis, each node also keeps copies of the entries it read, and answers from a copy only with proof that
 /// it has heard of every write acknowledged before the read began (docs/adr/0022-node-local-copies.md):
 /// <list type="bullet">
-/// <item>A write that stores a new version in Redis announces the key on <c>gw:inv</c> in the same script, and its
-/// writer answers only <see cref="InvalidationWindow"/> after Redis replied. Every node drops its copy of each key
-/// it hears.</item>
+/// <item>A write (not a fill) announces its key on <c>gw:inv</c> in its compare-and-set script, whether or not it
+/// stored its version, and its writer answers only <see cref="InvalidationWindow"/> after Redis replied. Every node
+/// drops its copy of each key it hears.</item>
 /// <item>Redis hands each subscriber its messages in the order it ran the commands that sent them, and each node
-/// publishes heartbeats stamped with its own clock on the same channel: hearing one sent at h means every
+/// publishes heartbeats on the same channel and records when it sent each: hearing one sent at h means every
 /// announcement Redis ran before h has been heard.</item>
 /// <item>A read that begins at r uses a copy at once if the node has heard a heartbeat sent at or after r minus the
 /// window (a write acknowledged before r was announced before that). Otherwise it waits for the next heartbeat,
@@ -20,8 +20,8 @@ namespace Groundwork.Platform.Caching;
 /// <item>A copy is kept from a Redis read only if nothing was heard while that read ran (it could be the value an
 /// announcement just replaced), and every copy is dropped when the subscription fails or comes back; none is
 /// served or kept again until a heartbeat sent after that is heard.</item>
-/// <item>Every message comes right after its number, counted in Redis: a gap in the numbers heard, or a number
-/// without its message (messages lost however the subscription dropped, a counter lost with Redis's data), drops
+/// <item>Every announcement is numbered by a counter in Redis, and every heartbeat carries the last number given
+/// out before it: a gap (messages lost however the subscription dropped, a counter lost with Redis's data) drops
 /// every copy too, and so does a message without a number.</item>
 /// </list>
 /// On a Redis cluster, messages from different shards reach a subscriber in no guaranteed order: no copies, and
@@ -49,14 +49,19 @@ public sealed partial class EntityCache
     private readonly CancellationToken _stoppingToken;
     private readonly Lock _beatLock = new();
     private volatile bool _copiesOn;
-    private long _heardSentAt;
+    private long _lastOwnBeatSentAt;
     private long _deafUntil;
+
+    // Bumped by every invalidation heard and every drop: a copy read from Redis is kept only if it did not move
+    // during that read (KeepCopy).
     private long _epoch;
 
-    // The number of the last message heard (0 before the first), and whether the message it numbers is still to
-    // come. Only the subscription's callback, which runs one message at a time, touches them.
-    private long _lastHeard;
-    private bool _numberedNext;
+    // The last number heard on the channel (0 before the first), and the unnumbered echo of that message, while it
+    // is still to come. Written only by the subscription's callback, which runs one message at a time (CopiesState
+    // reads the number for tests).
+    private long _lastNumberHeard;
+    private string? _expectedEcho;
+    private long _lastUnnumberedLog;
 
     // The heartbeat in flight (sent, not yet heard) and the one readers who came after it wait for (not yet sent).
     private Beat? _inFlight;
@@ -66,7 +71,7 @@ public sealed partial class EntityCache
     internal bool CopiesOn => _copiesOn;
 
     /// <summary>How many copies this node holds, and the last number it heard on the channel. Tests.</summary>
-    internal (long Copies, long LastHeard) CopiesState => (_copies.Count, Volatile.Read(ref _lastHeard));
+    internal (long Copies, long LastHeard) CopiesState => (_copies.Count, Volatile.Read(ref _lastNumberHeard));
 
     private sealed class Beat
     {
@@ -94,12 +99,7 @@ public sealed partial class EntityCache
         {
             try
             {
-                // Servers report their type only once connected.
-                if (!multiplexer.IsConnected)
-                {
-                    throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "Redis is not connected");
-                }
-
+                // Unknown until connected (servers report their type only then).
                 if (_shared!.Connection.IsCluster is not { } cluster)
                 {
                     throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "Redis is not connected");
@@ -121,7 +121,7 @@ public sealed partial class EntityCache
                 var subscriber = multiplexer.GetSubscriber();
                 // The queue hands messages over one at a time, in the order Redis sent them.
                 var queue = await subscriber.SubscribeAsync(RedisChannel.Literal(RedisEntityStore.InvalidationChannel));
-                queue.OnMessage(message => Heard(message.Message));
+                queue.OnMessage(message => OnChannelMessage(message.Message));
                 _stoppingToken.Register(() => _ = queue.UnsubscribeAsync());
                 _copiesOn = !_stoppingToken.IsCancellationRequested;
                 return;
@@ -151,7 +151,7 @@ public sealed partial class EntityCache
 
     private bool Deaf => Interlocked.Read(ref _deafUntil) != 0;
 
-    private void Heard(RedisValue message)
+    private void OnChannelMessage(RedisValue message)
     {
         if (_stoppingToken.IsCancellationRequested)
         {
@@ -161,45 +161,67 @@ public sealed partial class EntityCache
         var text = (string?)message ?? "";
         if (text.StartsWith("n ", StringComparison.Ordinal))
         {
-            var numbered = long.TryParse(text.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out var number);
-            if (!numbered || _numberedNext || number != _lastHeard + 1)
+            // "n {number} {message}": the message, numbered. The same message follows alone, for earlier releases.
+            var rest = text.AsSpan(2);
+            var space = rest.IndexOf(' ');
+            var numbered = long.TryParse(rest[..Math.Max(space, 0)], NumberStyles.None, CultureInfo.InvariantCulture, out var number);
+            if (!numbered || _expectedEcho is not null || number != _lastNumberHeard + 1)
             {
-                // Messages were lost: numbers skipped, or the message the last number announced. (Or this is the
-                // first number heard, and nothing says none were lost before it.)
+                // Messages were lost: numbers skipped, or the echo of the last numbered one. (Or this is the first
+                // number heard, and nothing says none were lost before it.)
                 DropAllCopies();
             }
 
-            _lastHeard = numbered ? number : 0;
-            _numberedNext = numbered;
+            _lastNumberHeard = numbered ? number : 0;
+            _expectedEcho = numbered ? rest[(space + 1)..].ToString() : null;
+            Apply(_expectedEcho ?? "");
             return;
         }
 
-        if (!_numberedNext)
+        if (text.StartsWith("h ", StringComparison.Ordinal) && text.Split(' ') is [_, var node, var nonce, var count])
         {
-            // Not numbered: an operator's PUBLISH gw:inv c, a node of an earlier release during a rolling deploy, or
-            // a write whose script could not use the counter. Whatever it says, no copy is trusted after it.
-            DropAllCopies();
+            // A heartbeat carries the last number Redis had given out when it ran: every numbered message up to that
+            // one reached this node before it, unless some were lost.
+            var counted = long.TryParse(count, NumberStyles.None, CultureInfo.InvariantCulture, out var last);
+            if (!counted || _expectedEcho is not null || last != _lastNumberHeard)
+            {
+                DropAllCopies();
+            }
+
+            _expectedEcho = null;
+            _lastNumberHeard = counted ? last : 0;
+            if (counted && node == _node)
+            {
+                HeardHeartbeat(nonce);
+            }
+
             return;
         }
 
-        _numberedNext = false;
-        if (text.StartsWith("i ", StringComparison.Ordinal))
+        // Alone: the echo of the last numbered message, or a message sent without a number (an operator's
+        // PUBLISH gw:inv c, a node of an earlier release during a rolling deploy, a script that could not use the
+        // counter). The loss of such a message would show no gap, so hearing one means others like it may have
+        // been lost: whatever it names, no copy is trusted after it.
+        var echo = _expectedEcho == text;
+        _expectedEcho = null;
+        Apply(text);
+        if (!echo)
+        {
+            DropAllCopies();
+            LogUnnumbered();
+        }
+    }
+
+    /// <summary>Drops what an invalidation names: one key's copy, or all of them (<c>c</c>, or anything unknown).</summary>
+    private void Apply(string invalidation)
+    {
+        if (invalidation.StartsWith("i ", StringComparison.Ordinal))
         {
             Interlocked.Increment(ref _epoch);
-            _copies.Remove(text[2..]);
-        }
-        else if (text.StartsWith("h ", StringComparison.Ordinal))
-        {
-            // Another node's heartbeat only moves the count on.
-            var rest = text.AsSpan(2);
-            if (rest.StartsWith(_node, StringComparison.Ordinal) && rest[_node.Length..] is [' ', .. var nonce])
-            {
-                HeardHeartbeat(nonce.ToString());
-            }
+            _copies.Remove(invalidation[2..]);
         }
         else
         {
-            // "c", or a message this release does not know.
             DropAllCopies();
         }
     }
@@ -232,7 +254,7 @@ public sealed partial class EntityCache
             DropAllCopies();
         }
 
-        Volatile.Write(ref _heardSentAt, heard.SentAt);
+        Volatile.Write(ref _lastOwnBeatSentAt, heard.SentAt);
         lock (_beatLock)
         {
             if (_inFlight is null)
@@ -250,10 +272,23 @@ public sealed partial class EntityCache
         _copies.Clear();
     }
 
+    private void LogUnnumbered()
+    {
+        var now = RealTime.GetTimestamp();
+        if (_lastUnnumberedLog == 0 || RealTime.GetElapsedTime(_lastUnnumberedLog, now) > OutageLogInterval)
+        {
+            _lastUnnumberedLog = now;
+            _logger.LogWarning("A message on {Channel} came without its number, and this node dropped its copies of cached entities. Expected during a rolling deploy from a release before the numbering, or after an operator's PUBLISH; otherwise the counter {Counter} cannot be used (an ACL, a value that is not a number, Redis out of memory), and every write drops every node's copies until it can",
+                RedisEntityStore.InvalidationChannel, RedisEntityStore.SequenceKey);
+        }
+    }
+
     /// <summary>
-    /// The copy of <paramref name="key"/>, once a heartbeat sent after this call is heard; null when there is no
-    /// copy (or it was dropped meanwhile), the node cannot prove freshness (deaf, or the heartbeat was lost), or
-    /// copies are off. The caller then reads Redis.
+    /// The copy of <paramref name="key"/> once it is proven fresh; null when there is no copy (or it was dropped
+    /// meanwhile), the node cannot prove freshness (deaf, or the heartbeat was lost), or copies are off. The caller
+    /// then reads Redis. With the last heartbeat heard sent at age a before this read began and the window W:
+    /// a ≤ W/2, serve; W/2 &lt; a ≤ W, serve and send the next heartbeat (so the next reads find one fresh);
+    /// a &gt; W, wait (at most 250 ms) for a heartbeat sent after this read began.
     /// </summary>
     private async ValueTask<Entry?> TryCopyAsync(string key)
     {
@@ -277,7 +312,7 @@ public sealed partial class EntityCache
         // Fresh enough already: a heartbeat sent less than a window before this read was heard, so was every
         // announcement of a write acknowledged before it (its writer waited the window after announcing).
         var start = RealTime.GetTimestamp();
-        var heard = Volatile.Read(ref _heardSentAt);
+        var heard = Volatile.Read(ref _lastOwnBeatSentAt);
         var age = heard == 0 ? TimeSpan.MaxValue : RealTime.GetElapsedTime(heard, start);
         if (age > InvalidationWindow / 2)
         {
@@ -371,7 +406,7 @@ public sealed partial class EntityCache
         beat.SentAt = RealTime.GetTimestamp();
         try
         {
-            _shared!.AnnounceAndForget($"h {_node} {beat.Nonce}");
+            _shared!.HeartbeatAndForget(_node, beat.Nonce);
         }
         catch (Exception e) when (IsRedisFailure(e))
         {

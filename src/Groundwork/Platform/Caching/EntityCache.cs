@@ -4,7 +4,6 @@ using System.Text.Json;
 using Groundwork.Platform.Http;
 using Groundwork.Platform.Persistence;
 using Microsoft.Extensions.Caching.Memory;
-using StackExchange.Redis;
 
 namespace Groundwork.Platform.Caching;
 
@@ -192,8 +191,9 @@ public sealed partial class EntityCache : IDisposable
             var json = entry.Value is null ? "" : JsonSerializer.Serialize((T)entry.Value, Json.Options);
             try
             {
-                var current = await _shared.PutAsync(key, entry.Version, json, Lifetime, announce: isWrite && kind.NodeCopies);
-                if (isWrite && kind.NodeCopies)
+                var announces = isWrite && kind.NodeCopies;
+                var current = await _shared.PutAsync(key, entry.Version, json, Lifetime, announces);
+                if (announces)
                 {
                     await AfterSharedWriteAsync(RealTime.GetTimestamp());
                 }

@@ -19,32 +19,33 @@ public sealed class RedisEntityStore(RedisConnection redis)
     public const string Prefix = "gw:e:";
 
     /// <summary>
-    /// Where every change to an entry is announced (EntityCache.Copies): <c>i {key}</c> for one key, <c>c</c> for all,
-    /// <c>h {node} {nonce}</c> for a node's heartbeat, each right after its number, <c>n {number}</c>.
+    /// Where every change to an entry is announced (EntityCache.Copies): <c>i {key}</c> for one key, <c>c</c> for
+    /// all, each as <c>n {number} {message}</c> and then again alone (the form releases before the numbering read).
+    /// Heartbeats are <c>h {node} {nonce} {count}</c>, count being the last number given out when Redis ran it.
     /// </summary>
     public const string InvalidationChannel = "gw:inv";
 
     /// <summary>
-    /// The counter that numbers every message on <see cref="InvalidationChannel"/>. A node that missed a message
-    /// (its subscription dropped and came back, however late the client reports it) sees the gap in the next number
-    /// it hears, and drops every copy. A counter that is lost (Redis restarted empty, the key evicted or deleted)
-    /// starts again at a random value, not where the old one stopped.
+    /// The counter that numbers the announcements on <see cref="InvalidationChannel"/>. A node that missed one (its
+    /// subscription dropped and came back, however late the client reports it) sees the gap at the next number or
+    /// heartbeat it hears, and drops every copy. A counter that is lost (Redis restarted empty, the key evicted or
+    /// deleted) starts again at a random value, not where the old one stopped.
     /// </summary>
     public const string SequenceKey = "gw:inv:seq";
 
-    // Publishes its number, then @message: two messages, both in this script, so nothing comes between them, and
-    // the message itself keeps the form that releases before the numbering understand (a rolling deploy mixes
-    // them). If the counter cannot be used (a value that is not a number, an ACL, Redis out of memory), the message
-    // goes out unnumbered: every node then drops all its copies, which is safe, and the write still succeeds. The
-    // counter is not a declared key (KEYS), so that a script on one entity key stays a single-slot command; off a
-    // cluster that is allowed, and on one nothing is announced. string.format keeps every digit (tostring would
-    // round to 14).
+    // Publishes @message numbered, then alone: the second is for releases before the numbering (a rolling deploy
+    // mixes them), and both come from one script, so nothing comes between them. If the counter cannot be used (a
+    // value that is not a number, an ACL, Redis out of memory), the message goes out only unnumbered: the nodes
+    // that hear it drop all their copies. The counter is not a declared key (KEYS), so that a script on one entity
+    // key stays a single-slot command. Off a cluster that is allowed; on a known cluster nothing is announced, and
+    // while the topology is still unknown the pcall absorbs a cluster's refusal. string.format keeps every digit
+    // (tostring would round to 14).
     private const string AnnounceLua = """
         local numbered, number = pcall(function()
             redis.call('SET', @sequence, @start, 'NX')
             return redis.call('INCR', @sequence)
         end)
-        if numbered then redis.call('PUBLISH', @channel, 'n ' .. string.format('%d', number)) end
+        if numbered then redis.call('PUBLISH', @channel, 'n ' .. string.format('%d', number) .. ' ' .. @message) end
         redis.call('PUBLISH', @channel, @message)
         """;
 
@@ -75,6 +76,14 @@ public sealed class RedisEntityStore(RedisConnection redis)
 
     private static readonly LuaScript AnnounceScript = LuaScript.Prepare(AnnounceLua);
 
+    // A heartbeat reads the counter, never writes it: no write per heartbeat to replicate, persist or refuse under
+    // maxmemory. '?' when it cannot be read (the nodes then do not accept the heartbeat), '0' while there is none.
+    private static readonly LuaScript HeartbeatScript = LuaScript.Prepare("""
+        local read, count = pcall(redis.call, 'GET', @sequence)
+        if not read then count = '?' elseif not count then count = '0' end
+        redis.call('PUBLISH', @channel, @message .. ' ' .. count)
+        """);
+
     /// <summary>
     /// The entry under <paramref name="key"/>, or null. Throws while Redis is down or slow (250 ms). The JSON stays
     /// the UTF-8 bytes Redis sent (no string is made of it on the hot read path).
@@ -86,11 +95,10 @@ public sealed class RedisEntityStore(RedisConnection redis)
     }
 
     /// <summary>Stores the entry unless Redis holds the same or a newer version, which is then returned.</summary>
-    /// <param name="announce">A write (announced on <see cref="InvalidationChannel"/>), not a fill.</param>
+    /// <param name="announce">Announce the key on <see cref="InvalidationChannel"/>: a write (not a fill) of a kind that nodes keep copies of.</param>
     public async Task<(long Version, ReadOnlyMemory<byte> Json)?> PutAsync(string key, long version, string json, TimeSpan lifetime, bool announce)
     {
-        var database = Database();
-        var current = await PutScript.EvaluateAsync(database, new
+        var current = await PutScript.EvaluateAsync(Database(), new
         {
             key = (RedisKey)key,
             version = version.ToString(CultureInfo.InvariantCulture),
@@ -99,7 +107,7 @@ public sealed class RedisEntityStore(RedisConnection redis)
             announce = announce && Announces ? "1" : "0",
             channel = InvalidationChannel,
             sequence = SequenceKey,
-            start = SequenceStart(),
+            start = RandomCounterStart(),
             message = "i " + key,
         });
         return current.IsNull ? null : Parse((byte[])current!);
@@ -113,13 +121,16 @@ public sealed class RedisEntityStore(RedisConnection redis)
             announce = Announces ? "1" : "0",
             channel = InvalidationChannel,
             sequence = SequenceKey,
-            start = SequenceStart(),
+            start = RandomCounterStart(),
             message = "i " + key,
         });
 
-    /// <summary>Publishes a numbered message without waiting for Redis (heartbeats: a lost one is noticed by its sender).</summary>
-    public void AnnounceAndForget(string message) =>
-        AnnounceScript.Evaluate(Database(), Announcement(message), flags: CommandFlags.FireAndForget);
+    /// <summary>
+    /// Publishes <c>h {node} {nonce} {count}</c> without waiting for Redis (a lost heartbeat is noticed by its
+    /// sender).
+    /// </summary>
+    public void HeartbeatAndForget(string node, string nonce) =>
+        HeartbeatScript.Evaluate(Database(), new { channel = InvalidationChannel, sequence = SequenceKey, message = $"h {node} {nonce}" }, flags: CommandFlags.FireAndForget);
 
     /// <summary>
     /// Whether changes are announced: unless Redis is known to be a cluster, where messages from different shards
@@ -128,10 +139,10 @@ public sealed class RedisEntityStore(RedisConnection redis)
     private bool Announces => redis.IsCluster != true;
 
     private static object Announcement(string message) =>
-        new { channel = InvalidationChannel, sequence = SequenceKey, start = SequenceStart(), message };
+        new { channel = InvalidationChannel, sequence = SequenceKey, start = RandomCounterStart(), message };
 
     // Well below 2^53: Lua numbers are doubles, and every increment must stay exact.
-    private static string SequenceStart() => Random.Shared.NextInt64(1, 1L << 50).ToString(CultureInfo.InvariantCulture);
+    private static string RandomCounterStart() => Random.Shared.NextInt64(1, 1L << 50).ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Where list generations live: outside <see cref="Prefix"/>, so dropping every entry keeps them.</summary>
     public const string GenerationPrefix = "gw:g:";
@@ -149,13 +160,13 @@ public sealed class RedisEntityStore(RedisConnection redis)
         """);
 
     public async Task BumpGenerationAsync(string key) =>
-        await BumpScript.EvaluateAsync(Database(), new { key = (RedisKey)key, start = RandomStart() });
+        await BumpScript.EvaluateAsync(Database(), new { key = (RedisKey)key, start = RandomGenerationStart() });
 
     /// <summary>The generation, started at a random value when there is none.</summary>
     public async Task<string> StartGenerationAsync(string key) =>
-        (await StartScript.EvaluateAsync(Database(), new { key = (RedisKey)key, start = RandomStart() })).ToString();
+        (await StartScript.EvaluateAsync(Database(), new { key = (RedisKey)key, start = RandomGenerationStart() })).ToString();
 
-    private static long RandomStart() => Random.Shared.NextInt64(1, long.MaxValue / 2);
+    private static long RandomGenerationStart() => Random.Shared.NextInt64(1, long.MaxValue / 2);
 
     /// <summary>Both values in one round trip (null where absent); the keys must share a cluster slot (a hash tag).</summary>
     public async Task<(string? First, string? Second)> GetBothAsync(string first, string second)

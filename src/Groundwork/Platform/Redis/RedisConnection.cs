@@ -18,8 +18,12 @@ public sealed class RedisConnection : IAsyncDisposable
     private long _failedAt;
     private long _lastOutageLog;
 
-    // 0 while unknown, 1 standalone (or replicated, or Sentinel), 2 cluster.
-    private int _topology;
+    private const int TopologyUnknown = 0;
+    private const int Standalone = 1;
+    private const int Cluster = 2;
+
+    // Standalone includes a primary with replicas, and Sentinel.
+    private int _topology = TopologyUnknown;
 
     public RedisConnection(string configuration, ILogger<RedisConnection>? logger = null)
     {
@@ -57,17 +61,17 @@ public sealed class RedisConnection : IAsyncDisposable
         get
         {
             var known = Volatile.Read(ref _topology);
-            if (known == 0 && _connection.IsCompletedSuccessfully && _connection.Result.IsConnected)
+            if (known == TopologyUnknown && _connection.IsCompletedSuccessfully && _connection.Result.IsConnected)
             {
                 var servers = _connection.Result.GetServers().Where(s => s.IsConnected).ToArray();
                 if (servers.Length > 0)
                 {
-                    known = servers.Any(s => s.ServerType == ServerType.Cluster) ? 2 : 1;
+                    known = servers.Any(s => s.ServerType == ServerType.Cluster) ? Cluster : Standalone;
                     Volatile.Write(ref _topology, known);
                 }
             }
 
-            return known == 0 ? null : known == 2;
+            return known == TopologyUnknown ? null : known == Cluster;
         }
     }
 
