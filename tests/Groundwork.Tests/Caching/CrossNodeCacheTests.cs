@@ -278,6 +278,37 @@ public sealed class CrossNodeCacheTests(CacheCluster cluster) : IClassFixture<Ca
         await ReadUntilACopyAnswersAsync(onB, user.Id, "Numbered", cluster.B.Service<CacheStats>());
     }
 
+    [Fact]
+    public async Task With_a_channel_prefix_and_their_own_database_nodes_keep_copies_and_hear_each_others_writes()
+    {
+        await cluster.SettledAsync();
+        // A second deployment on the same Redis server: its own database number and channel prefix.
+        var configuration = cluster.Redis.Configuration + ",defaultDatabase=1,channelPrefix=tenant-b:";
+        await using var connectionA = new Groundwork.Platform.Redis.RedisConnection(configuration);
+        await using var connectionB = new Groundwork.Platform.Redis.RedisConnection(configuration);
+        var scopes = cluster.A.Service<Microsoft.Extensions.DependencyInjection.IServiceScopeFactory>();
+        using var statsA = new CacheStats();
+        using var statsB = new CacheStats();
+        using var onA = new EntityCache(scopes, statsA, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<EntityCache>.Instance, new RedisEntityStore(connectionA));
+        using var onB = new EntityCache(scopes, statsB, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<EntityCache>.Instance, new RedisEntityStore(connectionB));
+        await UntilAsync(() => onA.CopiesOn && onB.CopiesOn, "no copies with a channel prefix");
+
+        var kind = new CacheKind<UserDto>("test-user", 1, u => u.Version, (u, v) => u with { Version = (int)v });
+        var id = Guid.CreateVersion7();
+        UserDto Version(int version, string name) => new(id, "prefix@example.com", name, Role.User, DateTime.UnixEpoch, DateTime.UnixEpoch) { Version = version };
+        Task<UserDto?> ReadOnB() => onB.GetAsync(kind, id, (_, _, _) => throw new InvalidOperationException("cached"), CancellationToken.None);
+        for (var i = 1; i <= 5; i++)
+        {
+            await onA.PutAsync(kind, id, Version(i, $"v{i}"));
+            // The first read after the write must see it; then B answers from its copy again.
+            Assert.Equal($"v{i}", (await ReadOnB())!.Name);
+            await ReadUntilACopyAnswersAsync(async () => (await ReadOnB())!.Name, $"v{i}", statsB);
+        }
+
+        // The entries live in that database only.
+        Assert.Equal("", await RedisReady.GetAsync(cluster.Redis, kind.Key(id)));
+    }
+
     /// <summary>Runs a Lua script with the counter as KEYS[1] and the channel as ARGV[1]; its integer result.</summary>
     private async Task<long> ScriptAsync(string lua) =>
         long.Parse(await RedisReady.CliAsync(cluster.Redis, "EVAL", lua, "1", RedisEntityStore.SequenceKey, RedisEntityStore.InvalidationChannel), System.Globalization.CultureInfo.InvariantCulture);

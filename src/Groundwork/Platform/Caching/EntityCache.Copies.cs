@@ -110,16 +110,9 @@ public sealed partial class EntityCache
                     return;
                 }
 
-                // A channel prefix is added to SUBSCRIBE and PUBLISH but not to the channel the scripts publish on:
-                // announcements would never be heard. No copies then.
-                if (ConfigurationOptions.Parse(multiplexer.Configuration).ChannelPrefix is { IsNullOrEmpty: false })
-                {
-                    _logger.LogWarning("Groundwork:Redis sets a channel prefix: nodes keep no copies of cached entities, and every cached read asks Redis");
-                    return;
-                }
-
                 var subscriber = multiplexer.GetSubscriber();
-                // The queue hands messages over one at a time, in the order Redis sent them.
+                // The queue hands messages over one at a time, in the order Redis sent them. (The client adds a
+                // configured channel prefix here; RedisEntityStore's scripts add it to the channel they publish on.)
                 var queue = await subscriber.SubscribeAsync(RedisChannel.Literal(RedisEntityStore.InvalidationChannel));
                 queue.OnMessage(message => OnChannelMessage(message.Message));
                 _stoppingToken.Register(() => _ = queue.UnsubscribeAsync());

@@ -15,6 +15,11 @@ public sealed class RedisEntityStore(RedisConnection redis)
     /// <summary>The connection, whose back-off every user of Redis on this node shares.</summary>
     public RedisConnection Connection => redis;
 
+    // What the scripts publish on. The client adds a configured channel prefix to its own SUBSCRIBE and PUBLISH,
+    // not to a channel named inside a script: the scripts add it themselves, so that deployments sharing a Redis
+    // server (each on its own database number, each with its own prefix) keep their announcements apart.
+    private readonly string _channel = redis.ChannelPrefix + InvalidationChannel;
+
     /// <summary>Every entity key starts so (rate-limit buckets use <c>gw:rl:</c>).</summary>
     public const string Prefix = "gw:e:";
 
@@ -105,7 +110,7 @@ public sealed class RedisEntityStore(RedisConnection redis)
             value = json,
             ttl = (long)lifetime.TotalMilliseconds,
             announce = announce && Announces ? "1" : "0",
-            channel = InvalidationChannel,
+            channel = _channel,
             sequence = SequenceKey,
             start = RandomCounterStart(),
             message = "i " + key,
@@ -119,7 +124,7 @@ public sealed class RedisEntityStore(RedisConnection redis)
         {
             key = (RedisKey)key,
             announce = Announces ? "1" : "0",
-            channel = InvalidationChannel,
+            channel = _channel,
             sequence = SequenceKey,
             start = RandomCounterStart(),
             message = "i " + key,
@@ -130,7 +135,7 @@ public sealed class RedisEntityStore(RedisConnection redis)
     /// sender).
     /// </summary>
     public void HeartbeatAndForget(string node, string nonce) =>
-        HeartbeatScript.Evaluate(Database(), new { channel = InvalidationChannel, sequence = SequenceKey, message = $"h {node} {nonce}" }, flags: CommandFlags.FireAndForget);
+        HeartbeatScript.Evaluate(Database(), new { channel = _channel, sequence = SequenceKey, message = $"h {node} {nonce}" }, flags: CommandFlags.FireAndForget);
 
     /// <summary>
     /// Whether changes are announced: unless Redis is known to be a cluster, where messages from different shards
@@ -138,8 +143,8 @@ public sealed class RedisEntityStore(RedisConnection redis)
     /// </summary>
     private bool Announces => redis.IsCluster != true;
 
-    private static object Announcement(string message) =>
-        new { channel = InvalidationChannel, sequence = SequenceKey, start = RandomCounterStart(), message };
+    private object Announcement(string message) =>
+        new { channel = _channel, sequence = SequenceKey, start = RandomCounterStart(), message };
 
     // Well below 2^53: Lua numbers are doubles, and every increment must stay exact.
     private static string RandomCounterStart() => Random.Shared.NextInt64(1, 1L << 50).ToString(CultureInfo.InvariantCulture);

@@ -44,6 +44,9 @@ public sealed class RedisConnection : IAsyncDisposable
 
     private ConfigurationOptions Options { get; }
 
+    /// <summary>The channel prefix of <c>Groundwork:Redis</c> (<c>channelPrefix=</c>), or empty.</summary>
+    public string ChannelPrefix => Options.ChannelPrefix is { IsNullOrEmpty: false } prefix ? prefix.ToString() : "";
+
     /// <summary>Hands the connection to <paramref name="use"/> once it exists (tracing instruments it).</summary>
     public void WhenConnected(Action<IConnectionMultiplexer> use) =>
         _connection.ContinueWith(t => use(t.Result), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
