@@ -305,8 +305,10 @@ public sealed class CrossNodeCacheTests(CacheCluster cluster) : IClassFixture<Ca
             await ReadUntilACopyAnswersAsync(async () => (await ReadOnB())!.Name, $"v{i}", statsB);
         }
 
-        // The entries live in that database only.
+        // The entries live in that database only, and the announcements on that prefix only.
         Assert.Equal("", await RedisReady.GetAsync(cluster.Redis, kind.Key(id)));
+        Assert.StartsWith("5:", await RedisReady.CliAsync(cluster.Redis, "-n", "1", "GET", kind.Key(id)), StringComparison.Ordinal);
+        Assert.Equal("tenant-b:gw:inv\n2", await RedisReady.CliAsync(cluster.Redis, "PUBSUB", "NUMSUB", "tenant-b:gw:inv"));
     }
 
     /// <summary>Runs a Lua script with the counter as KEYS[1] and the channel as ARGV[1]; its integer result.</summary>

@@ -192,7 +192,7 @@ public sealed partial class EntityCache
         }
 
         // Alone: the echo of the last numbered message, or a message sent without a number (an operator's
-        // PUBLISH gw:inv c, a node of an earlier release during a rolling deploy, a script that could not use the
+        // PUBLISH {channel} c, a node of an earlier release during a rolling deploy, a script that could not use the
         // counter). The loss of such a message would show no gap, so hearing one means others like it may have
         // been lost: whatever it names, no copy is trusted after it.
         var echo = _expectedEcho == text;
@@ -272,7 +272,7 @@ public sealed partial class EntityCache
         {
             _lastUnnumberedLog = now;
             _logger.LogWarning("A message on {Channel} came without its number, and this node dropped its copies of cached entities. Expected during a rolling deploy from a release before the numbering, or after an operator's PUBLISH; otherwise the counter {Counter} cannot be used (an ACL, a value that is not a number, Redis out of memory), and every write drops every node's copies until it can",
-                RedisEntityStore.InvalidationChannel, RedisEntityStore.SequenceKey);
+                _shared!.Channel, RedisEntityStore.SequenceKey);
         }
     }
 

@@ -15,10 +15,13 @@ public sealed class RedisEntityStore(RedisConnection redis)
     /// <summary>The connection, whose back-off every user of Redis on this node shares.</summary>
     public RedisConnection Connection => redis;
 
-    // What the scripts publish on. The client adds a configured channel prefix to its own SUBSCRIBE and PUBLISH,
-    // not to a channel named inside a script: the scripts add it themselves, so that deployments sharing a Redis
-    // server (each on its own database number, each with its own prefix) keep their announcements apart.
-    private readonly string _channel = redis.ChannelPrefix + InvalidationChannel;
+    /// <summary>
+    /// What the scripts publish on: <see cref="InvalidationChannel"/> after the configured channel prefix. The client
+    /// adds the prefix to its own SUBSCRIBE and PUBLISH, not to a channel named inside a script, so the scripts add it
+    /// themselves: deployments sharing a Redis server (each on its own database number, with its own prefix) keep
+    /// their announcements apart.
+    /// </summary>
+    public string Channel { get; } = redis.ChannelPrefix + InvalidationChannel;
 
     /// <summary>Every entity key starts so (rate-limit buckets use <c>gw:rl:</c>).</summary>
     public const string Prefix = "gw:e:";
@@ -110,7 +113,7 @@ public sealed class RedisEntityStore(RedisConnection redis)
             value = json,
             ttl = (long)lifetime.TotalMilliseconds,
             announce = announce && Announces ? "1" : "0",
-            channel = _channel,
+            channel = Channel,
             sequence = SequenceKey,
             start = RandomCounterStart(),
             message = "i " + key,
@@ -124,7 +127,7 @@ public sealed class RedisEntityStore(RedisConnection redis)
         {
             key = (RedisKey)key,
             announce = Announces ? "1" : "0",
-            channel = _channel,
+            channel = Channel,
             sequence = SequenceKey,
             start = RandomCounterStart(),
             message = "i " + key,
@@ -135,7 +138,7 @@ public sealed class RedisEntityStore(RedisConnection redis)
     /// sender).
     /// </summary>
     public void HeartbeatAndForget(string node, string nonce) =>
-        HeartbeatScript.Evaluate(Database(), new { channel = _channel, sequence = SequenceKey, message = $"h {node} {nonce}" }, flags: CommandFlags.FireAndForget);
+        HeartbeatScript.Evaluate(Database(), new { channel = Channel, sequence = SequenceKey, message = $"h {node} {nonce}" }, flags: CommandFlags.FireAndForget);
 
     /// <summary>
     /// Whether changes are announced: unless Redis is known to be a cluster, where messages from different shards
@@ -144,7 +147,7 @@ public sealed class RedisEntityStore(RedisConnection redis)
     private bool Announces => redis.IsCluster != true;
 
     private object Announcement(string message) =>
-        new { channel = _channel, sequence = SequenceKey, start = RandomCounterStart(), message };
+        new { channel = Channel, sequence = SequenceKey, start = RandomCounterStart(), message };
 
     // Well below 2^53: Lua numbers are doubles, and every increment must stay exact.
     private static string RandomCounterStart() => Random.Shared.NextInt64(1, 1L << 50).ToString(CultureInfo.InvariantCulture);
