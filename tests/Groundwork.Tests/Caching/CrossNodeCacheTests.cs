@@ -76,6 +76,20 @@ public sealed class CacheCluster(PostgresServer postgres) : IAsyncLifetime
 
 public sealed class CrossNodeCacheTests(CacheCluster cluster) : IClassFixture<CacheCluster>
 {
+    /// <summary>Users cached under a kind of the tests' own, driven straight through <see cref="EntityCache"/>.</summary>
+    private static readonly CacheKind<UserDto> TestUsers = new("test-user", 1, u => u.Version, (u, v) => u with { Version = (int)v });
+
+    private static UserDto TestUser(Guid id, int version, string name) =>
+        new(id, "cached@example.com", name, Role.User, DateTime.UnixEpoch, DateTime.UnixEpoch) { Version = version };
+
+    /// <summary>A read that the cache must answer (a load would throw).</summary>
+    private static Task<UserDto?> ReadCachedAsync(EntityCache cache, Guid id) =>
+        cache.GetAsync(TestUsers, id, (_, _, _) => throw new InvalidOperationException("cached"), CancellationToken.None);
+
+    /// <summary>The Redis value of a test user, as the service stores it (<c>{version}:{json}</c>).</summary>
+    private static string RedisEntry(UserDto user) =>
+        $"{user.Version}:" + System.Text.Json.JsonSerializer.Serialize(user, Groundwork.Platform.Http.Json.Options);
+
     private static HttpClient On(GroundworkApp node, Actor actor)
     {
         var client = node.CreateClient();
@@ -161,40 +175,40 @@ public sealed class CrossNodeCacheTests(CacheCluster cluster) : IClassFixture<Ca
     public async Task A_write_that_finds_its_version_already_filled_in_Redis_still_reaches_the_other_nodes_copies()
     {
         await cluster.SettledAsync();
-        var kind = new CacheKind<UserDto>("test-user", 1, u => u.Version, (u, v) => u with { Version = (int)v });
+        var kind = TestUsers;
         var id = Guid.CreateVersion7();
-        UserDto Version(int version, string name) => new(id, "copy@example.com", name, Role.User, DateTime.UnixEpoch, DateTime.UnixEpoch) { Version = version };
+        UserDto Version(int version, string name) => TestUser(id, version, name);
         var onB = cluster.B.Service<EntityCache>();
         var stats = cluster.B.Service<CacheStats>();
         await cluster.A.Service<EntityCache>().PutAsync(kind, id, Version(1, "v1"));
 
         // B keeps a copy of version 1 and answers from it.
-        await ReadUntilACopyAnswersAsync(async () => (await onB.GetAsync(kind, id, (_, _, _) => throw new InvalidOperationException("cached"), CancellationToken.None))!.Name, "v1", stats);
+        await ReadUntilACopyAnswersAsync(async () => (await ReadCachedAsync(onB, id))!.Name, "v1", stats);
 
         // A fill on some node (which announces nothing) stores version 2 in Redis after its commit, just before the
         // writer's own write-through of version 2 arrives and finds it there.
-        await RedisReady.SetAsync(cluster.Redis, kind.Key(id), "2:" + System.Text.Json.JsonSerializer.Serialize(Version(2, "v2"), Groundwork.Platform.Http.Json.Options));
+        await RedisReady.SetAsync(cluster.Redis, kind.Key(id), RedisEntry(Version(2, "v2")));
         await cluster.A.Service<EntityCache>().PutAsync(kind, id, Version(2, "v2"));
 
-        Assert.Equal("v2", (await onB.GetAsync(kind, id, (_, _, _) => throw new InvalidOperationException("cached"), CancellationToken.None))!.Name);
+        Assert.Equal("v2", (await ReadCachedAsync(onB, id))!.Name);
     }
 
     [Fact]
     public async Task A_node_that_missed_a_message_without_any_connection_event_drops_its_copies_at_the_next_number()
     {
         await cluster.SettledAsync();
-        var kind = new CacheKind<UserDto>("test-user", 1, u => u.Version, (u, v) => u with { Version = (int)v });
+        var kind = TestUsers;
         var id = Guid.CreateVersion7();
-        UserDto Version(int version, string name) => new(id, "gap@example.com", name, Role.User, DateTime.UnixEpoch, DateTime.UnixEpoch) { Version = version };
+        UserDto Version(int version, string name) => TestUser(id, version, name);
         var onB = cluster.B.Service<EntityCache>();
         var stats = cluster.B.Service<CacheStats>();
-        Task<UserDto?> ReadOnB() => onB.GetAsync(kind, id, (_, _, _) => throw new InvalidOperationException("cached"), CancellationToken.None);
+        Task<UserDto?> ReadOnB() => ReadCachedAsync(onB, id);
         await cluster.A.Service<EntityCache>().PutAsync(kind, id, Version(1, "v1"));
         await ReadUntilACopyAnswersAsync(async () => (await ReadOnB())!.Name, "v1", stats);
 
         // A write whose announcement B never received: Redis ran it and numbered its message, but B's subscription
         // lost it (dropped and came back, with the client's failure event still to come). B heard no "i" for the key.
-        await RedisReady.SetAsync(cluster.Redis, kind.Key(id), "2:" + System.Text.Json.JsonSerializer.Serialize(Version(2, "v2"), Groundwork.Platform.Http.Json.Options));
+        await RedisReady.SetAsync(cluster.Redis, kind.Key(id), RedisEntry(Version(2, "v2")));
         await RedisReady.CliAsync(cluster.Redis, "INCR", RedisEntityStore.SequenceKey);
         // That write's writer answers a window after Redis ran it; a read that begins after that must see it.
         await Task.Delay(EntityCache.InvalidationWindow * 2);
@@ -209,11 +223,11 @@ public sealed class CrossNodeCacheTests(CacheCluster cluster) : IClassFixture<Ca
     public async Task Other_nodes_heartbeats_and_numbered_messages_keep_the_copies_and_an_unnumbered_message_or_a_lost_echo_drops_them()
     {
         await cluster.SettledAsync();
-        var kind = new CacheKind<UserDto>("test-user", 1, u => u.Version, (u, v) => u with { Version = (int)v });
+        var kind = TestUsers;
         var id = Guid.CreateVersion7();
         var onB = cluster.B.Service<EntityCache>();
-        Task ReadUntilBHasACopyAsync() => ReadUntilACopyAnswersAsync(async () => (await onB.GetAsync(kind, id, (_, _, _) => throw new InvalidOperationException("cached"), CancellationToken.None))!.Name, "v1", cluster.B.Service<CacheStats>());
-        await cluster.A.Service<EntityCache>().PutAsync(kind, id, new UserDto(id, "beat@example.com", "v1", Role.User, DateTime.UnixEpoch, DateTime.UnixEpoch) { Version = 1 });
+        Task ReadUntilBHasACopyAsync() => ReadUntilACopyAnswersAsync(async () => (await ReadCachedAsync(onB, id))!.Name, "v1", cluster.B.Service<CacheStats>());
+        await cluster.A.Service<EntityCache>().PutAsync(kind, id, TestUser(id, 1, "v1"));
         await ReadUntilBHasACopyAsync();
 
         // Another node's heartbeat and two numbered invalidations of other keys, each with its echo, as the service
@@ -293,10 +307,10 @@ public sealed class CrossNodeCacheTests(CacheCluster cluster) : IClassFixture<Ca
         using var onB = new EntityCache(scopes, statsB, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<EntityCache>.Instance, new RedisEntityStore(connectionB));
         await UntilAsync(() => onA.CopiesOn && onB.CopiesOn, "no copies with a channel prefix");
 
-        var kind = new CacheKind<UserDto>("test-user", 1, u => u.Version, (u, v) => u with { Version = (int)v });
+        var kind = TestUsers;
         var id = Guid.CreateVersion7();
-        UserDto Version(int version, string name) => new(id, "prefix@example.com", name, Role.User, DateTime.UnixEpoch, DateTime.UnixEpoch) { Version = version };
-        Task<UserDto?> ReadOnB() => onB.GetAsync(kind, id, (_, _, _) => throw new InvalidOperationException("cached"), CancellationToken.None);
+        UserDto Version(int version, string name) => TestUser(id, version, name);
+        Task<UserDto?> ReadOnB() => ReadCachedAsync(onB, id);
         for (var i = 1; i <= 5; i++)
         {
             await onA.PutAsync(kind, id, Version(i, $"v{i}"));
