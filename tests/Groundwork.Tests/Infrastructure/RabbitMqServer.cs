@@ -44,7 +44,9 @@ public sealed class RabbitMqServer : IAsyncLifetime
     public async Task StartAsync()
     {
         // Detached (setsid, its own output file): the node must outlive neither more nor less than this fixture wants.
-        var start = new ProcessStartInfo("sh", ["-c", $"setsid {Server} > '{_folder}/server.out' 2>&1 < /dev/null &"]);
+        // $! is the wrapper script's pid and, through setsid, the id of the process group every process of the node runs in:
+        // the wrapper turns SIGTERM into a clean stop, and the group is what a last-resort SIGKILL takes down.
+        var start = new ProcessStartInfo("sh", ["-c", $"setsid {Server} > '{_folder}/server.out' 2>&1 < /dev/null & echo $! > '{WrapperPidFile}'"]);
         Configure(start);
         using (var shell = Process.Start(start)!)
         {
@@ -68,20 +70,30 @@ public sealed class RabbitMqServer : IAsyncLifetime
         throw new InvalidOperationException($"rabbitmq-server did not start on port {Port}: {answer} {log}");
     }
 
-    /// <summary>Stops the node (an outage); <see cref="StartAsync"/> brings it back with its durable state.</summary>
+    /// <summary>
+    /// Stops the node (an outage); <see cref="StartAsync"/> brings it back with its durable state. Asks politely first
+    /// (rabbitmqctl), then through the wrapper's SIGTERM, then kills its process group: on a loaded machine the CLI
+    /// can fail to reach the node at all, and a node left running would fail every later stop and leak a server.
+    /// The waits are deadlines, each ending as soon as the port closes.
+    /// </summary>
     public async Task StopAsync()
     {
-        await RunAsync(Control, "-q stop", check: false);
-        for (var attempt = 0; attempt < 200 && await IsListeningAsync(); attempt++)
+        var answer = await RunAsync(Control, "-q stop", check: false, TimeSpan.FromSeconds(90));
+        if (!await PortClosesWithinAsync(TimeSpan.FromSeconds(60)) && WrapperPid() is { } wrapper)
         {
-            await Task.Delay(50);
+            answer += await RunAsync("sh", $"-c \"kill -TERM {wrapper}\"", check: false, TimeSpan.FromSeconds(10));
+            if (!await PortClosesWithinAsync(TimeSpan.FromSeconds(60)))
+            {
+                answer += await RunAsync("sh", $"-c \"kill -KILL -{wrapper}\"", check: false, TimeSpan.FromSeconds(10));
+                await PortClosesWithinAsync(TimeSpan.FromSeconds(30));
+            }
         }
 
         // epmd refuses to quit while the node is still registered, so only once the node is gone.
         for (var attempt = 0; attempt < 50; attempt++)
         {
-            var answer = await RunAsync("epmd", $"-port {_epmdPort} -kill", check: false);
-            if (answer.Contains("Killed", StringComparison.Ordinal) || answer.Contains("Cannot connect", StringComparison.Ordinal))
+            var reply = await RunAsync("epmd", $"-port {_epmdPort} -kill", check: false, TimeSpan.FromSeconds(10));
+            if (reply.Contains("Killed", StringComparison.Ordinal) || reply.Contains("Cannot connect", StringComparison.Ordinal))
             {
                 break;
             }
@@ -91,7 +103,8 @@ public sealed class RabbitMqServer : IAsyncLifetime
 
         if (await IsListeningAsync())
         {
-            throw new InvalidOperationException($"rabbitmq-server on port {Port} did not stop");
+            var log = File.Exists(Path.Combine(_folder, "server.out")) ? await File.ReadAllTextAsync(Path.Combine(_folder, "server.out")) : "";
+            throw new InvalidOperationException($"rabbitmq-server on port {Port} did not stop: {answer} {log[Math.Max(0, log.Length - 2000)..]}");
         }
     }
 
@@ -126,6 +139,27 @@ public sealed class RabbitMqServer : IAsyncLifetime
         env["RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"] = "-kernel inet_dist_use_interface {127,0,0,1}";
     }
 
+    private string WrapperPidFile => Path.Combine(_folder, "wrapper.pid");
+
+    private int? WrapperPid() =>
+        File.Exists(WrapperPidFile) && int.TryParse(File.ReadAllText(WrapperPidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture, out var pid) ? pid : null;
+
+    private async Task<bool> PortClosesWithinAsync(TimeSpan deadline)
+    {
+        var until = DateTime.UtcNow + deadline;
+        while (await IsListeningAsync())
+        {
+            if (DateTime.UtcNow >= until)
+            {
+                return false;
+            }
+
+            await Task.Delay(100);
+        }
+
+        return true;
+    }
+
     private async Task<bool> IsListeningAsync()
     {
         try
@@ -140,19 +174,31 @@ public sealed class RabbitMqServer : IAsyncLifetime
         }
     }
 
-    private async Task<string> RunAsync(string file, string arguments, bool check = true)
+    private async Task<string> RunAsync(string file, string arguments, bool check = true, TimeSpan? deadline = null)
     {
         var info = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
         Configure(info);
         using var process = Process.Start(info)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        var error = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (check && process.ExitCode != 0)
+        using var timeout = new CancellationTokenSource(deadline ?? TimeSpan.FromMinutes(2));
+        var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        var error = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        try
         {
-            throw new InvalidOperationException($"{file} {arguments} failed: {error}");
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // A CLI that hangs (a node that never answers) must not hang the test run; the caller moves to its next step.
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+            return $"{file} {arguments} gave no answer within {deadline}";
         }
 
-        return output + error;
+        if (check && process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{file} {arguments} failed: {await error}");
+        }
+
+        return await output + await error;
     }
 }

@@ -24,27 +24,51 @@ public sealed class RedisServer : IAsyncLifetime
     public async Task StartAsync()
     {
         await Run("redis-server", $"--port {Port} --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --dir {_folder} --pidfile {_folder}/redis.pid");
-        for (var attempt = 0; attempt < 100; attempt++)
+        if (!await AnswersWithinAsync(expected: true, TimeSpan.FromSeconds(60)))
         {
-            if ((await Run("redis-cli", $"-p {Port} ping", check: false)).Contains("PONG", StringComparison.Ordinal))
+            throw new InvalidOperationException($"redis-server did not answer on port {Port}");
+        }
+    }
+
+    /// <summary>
+    /// Stops the server (an outage); <see cref="StartAsync"/> brings it back, empty. A server still answering after
+    /// SHUTDOWN is killed, so an outage test never runs against a live one.
+    /// </summary>
+    public async Task StopAsync()
+    {
+        await Run("redis-cli", $"-p {Port} shutdown nosave", check: false);
+        if (await AnswersWithinAsync(expected: false, TimeSpan.FromSeconds(30)))
+        {
+            return;
+        }
+
+        var pidFile = Path.Combine(_folder, "redis.pid");
+        if (File.Exists(pidFile))
+        {
+            await Run("sh", $"-c \"kill -KILL {(await File.ReadAllTextAsync(pidFile)).Trim()}\"", check: false);
+        }
+
+        if (!await AnswersWithinAsync(expected: false, TimeSpan.FromSeconds(30)))
+        {
+            throw new InvalidOperationException($"redis-server on port {Port} did not stop");
+        }
+    }
+
+    /// <summary>Waits until PING's answer is (or is not) PONG; a deadline that ends as soon as it is.</summary>
+    private async Task<bool> AnswersWithinAsync(bool expected, TimeSpan deadline)
+    {
+        var until = DateTime.UtcNow + deadline;
+        while ((await Run("redis-cli", $"-p {Port} ping", check: false)).Contains("PONG", StringComparison.Ordinal) != expected)
+        {
+            if (DateTime.UtcNow >= until)
             {
-                return;
+                return false;
             }
 
             await Task.Delay(50);
         }
 
-        throw new InvalidOperationException($"redis-server did not answer on port {Port}");
-    }
-
-    /// <summary>Stops the server (an outage); <see cref="StartAsync"/> brings it back, empty.</summary>
-    public async Task StopAsync()
-    {
-        await Run("redis-cli", $"-p {Port} shutdown nosave", check: false);
-        for (var attempt = 0; attempt < 100 && (await Run("redis-cli", $"-p {Port} ping", check: false)).Contains("PONG", StringComparison.Ordinal); attempt++)
-        {
-            await Task.Delay(50);
-        }
+        return true;
     }
 
     public async ValueTask DisposeAsync()
