@@ -107,6 +107,12 @@ public sealed class CliAndConfigurationTests : IDisposable
             Assert.NotNull(root);
             Assert.Equal(System.Net.HttpStatusCode.Redirect, root.StatusCode);
             Assert.Equal("/docs", root.Headers.Location!.OriginalString);
+
+            // The hint is written beside the start, not before it: wait for it (a deadline, not a duration).
+            for (var attempt = 0; attempt < 600 && !lines.Any(l => l.Contains("No admin exists yet", StringComparison.Ordinal)); attempt++)
+            {
+                await Task.Delay(100);
+            }
         }
         finally
         {

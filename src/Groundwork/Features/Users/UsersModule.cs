@@ -20,5 +20,5 @@ public sealed class UsersModule : IFeatureModule
     public void MapGrpc(IEndpointRouteBuilder app) => app.MapGrpcService<UsersGrpc>().AllowAnonymous();
 
     public Task OnStartingAsync(IServiceProvider services, CancellationToken cancellationToken) =>
-        FirstAdminHint.PrintIfNeededAsync(services, cancellationToken);
+        FirstAdminHint.StartAsync(services, cancellationToken);
 }

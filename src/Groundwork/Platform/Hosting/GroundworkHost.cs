@@ -194,12 +194,15 @@ public static class GroundworkHost
         ArgumentNullException.ThrowIfNull(app);
         var settings = app.Services.GetRequiredService<GroundworkSettings>();
         app.Services.GetRequiredService<SigningKeyStore>().EnsureKey();
+        // The bcrypt decoy is pure CPU and the migrations mostly EF's model building on one thread: on two cores they
+        // overlap, and start to ready is the longer of the two, not their sum.
+        var warm = Task.Run(app.Services.GetRequiredService<PasswordHasher>().Warm, cancellationToken);
         if (settings.MigrateOnStart)
         {
             await DatabaseSetup.MigrateAsync(app.Services, cancellationToken);
         }
 
-        app.Services.GetRequiredService<PasswordHasher>().Warm();
+        await warm;
         // Starts connecting to Redis (if configured) now, so the first requests find it connected.
         _ = app.Services.GetService<Redis.RedisConnection>();
         foreach (var feature in app.Services.GetServices<IFeatureModule>())
