@@ -26,7 +26,7 @@ public static class BenchEndpoints
         var now = DateTime.UtcNow;
         var user = new UserDto(Guid.CreateVersion7(), "bench@example.com", "Bench User", Role.User, now, now);
         bench.MapGet("/bare-user", () => Rest.Data(user));
-        bench.MapGet("/cache-stats", (Platform.Caching.CacheStats stats) => new { stats.Hits, stats.RedisHits, stats.Misses, stats.Errors });
+        bench.MapGet("/cache-stats", (Platform.Caching.CacheStats stats) => new CacheCounts(stats.Hits, stats.RedisHits, stats.Misses, stats.Errors));
 
         if (settings.Provider == DatabaseProvider.Postgres)
         {
@@ -145,4 +145,6 @@ public static class BenchEndpoints
     }
 
     public sealed record RawTransfer(Guid FromAccountId, Guid ToAccountId, long Amount);
+
+    public sealed record CacheCounts(long Hits, long RedisHits, long Misses, long Errors);
 }

@@ -15,7 +15,7 @@ public static class DiscoveryEndpoints
         wellKnown.MapGet("/jwks.json", (SigningKeyStore store, HttpContext http) =>
             {
                 http.Response.Headers.CacheControl = "public, max-age=60";
-                return TypedResults.Json(new { keys = store.Keys().Select(Jwk).ToList() });
+                return TypedResults.Json(new JwkSet(store.Keys().Select(Jwk).ToList()));
             })
             .WithName("Jwks").WithSummary("Public keys that verify access tokens (JWKS)")
             .Produces(StatusCodes.Status200OK, contentType: "application/json").ProducesErrors(429);
@@ -38,6 +38,9 @@ public static class DiscoveryEndpoints
             .WithName("OpenIdConfiguration").WithSummary("Discovery document (issuer, JWKS URL)")
             .Produces(StatusCodes.Status200OK, contentType: "application/json").ProducesErrors(429);
     }
+
+    /// <summary>A JWK Set (RFC 7517 §5). Named, not anonymous, so the endpoint is generated at compile time.</summary>
+    internal sealed record JwkSet([property: System.Text.Json.Serialization.JsonPropertyName("keys")] List<Dictionary<string, string>> Keys);
 
     private static Dictionary<string, string> Jwk(ECDsaSecurityKey key)
     {
