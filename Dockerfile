@@ -10,10 +10,13 @@ WORKDIR /src
 # Restore first, from the project files alone, so the layer is reused until a dependency changes.
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/Groundwork/Groundwork.csproj src/Groundwork/
-RUN dotnet restore src/Groundwork/Groundwork.csproj
+# For the target architecture (BuildKit sets TARGETARCH): the project publishes ReadyToRun code, which needs that
+# architecture's runtime pack and compiler. The SDK reads amd64 as x64.
+ARG TARGETARCH
+RUN dotnet restore src/Groundwork/Groundwork.csproj -a "${TARGETARCH:-amd64}"
 COPY api/ api/
 COPY src/ src/
-RUN dotnet publish src/Groundwork/Groundwork.csproj -c Release -o /app --no-restore -p:UseAppHost=false
+RUN dotnet publish src/Groundwork/Groundwork.csproj -c Release -a "${TARGETARCH:-amd64}" -o /app --no-restore -p:UseAppHost=false
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 WORKDIR /app
