@@ -44,8 +44,9 @@ public sealed class RabbitMqServer : IAsyncLifetime
     public async Task StartAsync()
     {
         // Detached (setsid, its own output file): the node must outlive neither more nor less than this fixture wants.
-        // $! is the wrapper script's pid and, through setsid, the id of the process group every process of the node runs in:
-        // the wrapper turns SIGTERM into a clean stop, and the group is what a last-resort SIGKILL takes down.
+        // $! is the wrapper script's pid. It is also the id of the process group every process of the node runs in:
+        // sh -c has no job control, so the background child is no group leader and setsid makes it one without
+        // forking. The wrapper turns SIGTERM into a clean stop; the group is what a last-resort SIGKILL takes down.
         var start = new ProcessStartInfo("sh", ["-c", $"setsid {Server} > '{_folder}/server.out' 2>&1 < /dev/null & echo $! > '{WrapperPidFile}'"]);
         Configure(start);
         using (var shell = Process.Start(start)!)
@@ -55,15 +56,16 @@ public sealed class RabbitMqServer : IAsyncLifetime
 
         // await_startup fails at once while the node is not yet reachable at all: ask again until it answers.
         var answer = "";
-        for (var attempt = 0; attempt < 120; attempt++)
+        if (await Cli.UntilAsync(
+                async () =>
+                {
+                    answer = await RunAsync(Control, "-q await_startup --timeout 30", TimeSpan.FromSeconds(60));
+                    return await IsListeningAsync();
+                },
+                TimeSpan.FromMinutes(3),
+                TimeSpan.FromMilliseconds(250)))
         {
-            answer = await RunAsync(Control, "-q await_startup --timeout 30", check: false);
-            if (await IsListeningAsync())
-            {
-                return;
-            }
-
-            await Task.Delay(250);
+            return;
         }
 
         var log = File.Exists(Path.Combine(_folder, "server.out")) ? await File.ReadAllTextAsync(Path.Combine(_folder, "server.out")) : "";
@@ -78,28 +80,25 @@ public sealed class RabbitMqServer : IAsyncLifetime
     /// </summary>
     public async Task StopAsync()
     {
-        var answer = await RunAsync(Control, "-q stop", check: false, TimeSpan.FromSeconds(90));
-        if (!await PortClosesWithinAsync(TimeSpan.FromSeconds(60)) && WrapperPid() is { } wrapper)
+        var answer = await RunAsync(Control, "-q stop", TimeSpan.FromSeconds(90));
+        if (!await Cli.UntilAsync(IsSilentAsync, TimeSpan.FromSeconds(60)) && WrapperPid() is { } wrapper)
         {
-            answer += await RunAsync("sh", $"-c \"kill -TERM {wrapper}\"", check: false, TimeSpan.FromSeconds(10));
-            if (!await PortClosesWithinAsync(TimeSpan.FromSeconds(60)))
+            answer += await Cli.SignalAsync("TERM", wrapper, wholeGroup: false);
+            if (!await Cli.UntilAsync(IsSilentAsync, TimeSpan.FromSeconds(60)))
             {
-                answer += await RunAsync("sh", $"-c \"kill -KILL -{wrapper}\"", check: false, TimeSpan.FromSeconds(10));
-                await PortClosesWithinAsync(TimeSpan.FromSeconds(30));
+                answer += await Cli.SignalAsync("KILL", wrapper, wholeGroup: true);
+                await Cli.UntilAsync(IsSilentAsync, TimeSpan.FromSeconds(30));
             }
         }
 
         // epmd refuses to quit while the node is still registered, so only once the node is gone.
-        for (var attempt = 0; attempt < 50; attempt++)
-        {
-            var reply = await RunAsync("epmd", $"-port {_epmdPort} -kill", check: false, TimeSpan.FromSeconds(10));
-            if (reply.Contains("Killed", StringComparison.Ordinal) || reply.Contains("Cannot connect", StringComparison.Ordinal))
+        await Cli.UntilAsync(
+            async () =>
             {
-                break;
-            }
-
-            await Task.Delay(100);
-        }
+                var reply = await Cli.RunAsync("epmd", $"-port {_epmdPort} -kill", check: false, TimeSpan.FromSeconds(10), Configure);
+                return reply.Contains("Killed", StringComparison.Ordinal) || reply.Contains("Cannot connect", StringComparison.Ordinal);
+            },
+            TimeSpan.FromSeconds(10));
 
         if (await IsListeningAsync())
         {
@@ -142,23 +141,9 @@ public sealed class RabbitMqServer : IAsyncLifetime
     private string WrapperPidFile => Path.Combine(_folder, "wrapper.pid");
 
     private int? WrapperPid() =>
-        File.Exists(WrapperPidFile) && int.TryParse(File.ReadAllText(WrapperPidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture, out var pid) ? pid : null;
+        File.Exists(WrapperPidFile) && int.TryParse(File.ReadAllText(WrapperPidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture, out var pid) && pid > 1 ? pid : null;
 
-    private async Task<bool> PortClosesWithinAsync(TimeSpan deadline)
-    {
-        var until = DateTime.UtcNow + deadline;
-        while (await IsListeningAsync())
-        {
-            if (DateTime.UtcNow >= until)
-            {
-                return false;
-            }
-
-            await Task.Delay(100);
-        }
-
-        return true;
-    }
+    private async Task<bool> IsSilentAsync() => !await IsListeningAsync();
 
     private async Task<bool> IsListeningAsync()
     {
@@ -174,31 +159,6 @@ public sealed class RabbitMqServer : IAsyncLifetime
         }
     }
 
-    private async Task<string> RunAsync(string file, string arguments, bool check = true, TimeSpan? deadline = null)
-    {
-        var info = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
-        Configure(info);
-        using var process = Process.Start(info)!;
-        using var timeout = new CancellationTokenSource(deadline ?? TimeSpan.FromMinutes(2));
-        var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-        var error = process.StandardError.ReadToEndAsync(CancellationToken.None);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            // A CLI that hangs (a node that never answers) must not hang the test run; the caller moves to its next step.
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(CancellationToken.None);
-            return $"{file} {arguments} gave no answer within {deadline}";
-        }
-
-        if (check && process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{file} {arguments} failed: {await error}");
-        }
-
-        return await output + await error;
-    }
+    private Task<string> RunAsync(string file, string arguments, TimeSpan limit) =>
+        Cli.RunAsync(file, arguments, check: false, limit, Configure);
 }

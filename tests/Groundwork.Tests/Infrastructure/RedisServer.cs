@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Groundwork.Tests.Infrastructure;
 
 /// <summary>
@@ -23,8 +21,8 @@ public sealed class RedisServer : IAsyncLifetime
 
     public async Task StartAsync()
     {
-        await Run("redis-server", $"--port {Port} --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --dir {_folder} --pidfile {_folder}/redis.pid");
-        if (!await AnswersWithinAsync(expected: true, TimeSpan.FromSeconds(60)))
+        await Cli.RunAsync("redis-server", $"--port {Port} --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --dir {_folder} --pidfile {_folder}/redis.pid");
+        if (!await Cli.UntilAsync(AnswersAsync, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(50)))
         {
             throw new InvalidOperationException($"redis-server did not answer on port {Port}");
         }
@@ -36,39 +34,22 @@ public sealed class RedisServer : IAsyncLifetime
     /// </summary>
     public async Task StopAsync()
     {
-        await Run("redis-cli", $"-p {Port} shutdown nosave", check: false);
-        if (await AnswersWithinAsync(expected: false, TimeSpan.FromSeconds(30)))
+        await Cli.RunAsync("redis-cli", $"-p {Port} shutdown nosave", check: false, TimeSpan.FromSeconds(30));
+        if (await Cli.UntilAsync(IsSilentAsync, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50)))
         {
             return;
         }
 
         var pidFile = Path.Combine(_folder, "redis.pid");
-        if (File.Exists(pidFile))
+        if (File.Exists(pidFile) && int.TryParse((await File.ReadAllTextAsync(pidFile)).Trim(), System.Globalization.CultureInfo.InvariantCulture, out var pid))
         {
-            await Run("sh", $"-c \"kill -KILL {(await File.ReadAllTextAsync(pidFile)).Trim()}\"", check: false);
+            await Cli.SignalAsync("KILL", pid, wholeGroup: false);
         }
 
-        if (!await AnswersWithinAsync(expected: false, TimeSpan.FromSeconds(30)))
+        if (!await Cli.UntilAsync(IsSilentAsync, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50)))
         {
             throw new InvalidOperationException($"redis-server on port {Port} did not stop");
         }
-    }
-
-    /// <summary>Waits until PING's answer is (or is not) PONG; a deadline that ends as soon as it is.</summary>
-    private async Task<bool> AnswersWithinAsync(bool expected, TimeSpan deadline)
-    {
-        var until = DateTime.UtcNow + deadline;
-        while ((await Run("redis-cli", $"-p {Port} ping", check: false)).Contains("PONG", StringComparison.Ordinal) != expected)
-        {
-            if (DateTime.UtcNow >= until)
-            {
-                return false;
-            }
-
-            await Task.Delay(50);
-        }
-
-        return true;
     }
 
     public async ValueTask DisposeAsync()
@@ -83,30 +64,8 @@ public sealed class RedisServer : IAsyncLifetime
         }
     }
 
-    private static async Task<string> Run(string file, string arguments, bool check = true)
-    {
-        var info = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
-        Process process;
-        try
-        {
-            process = Process.Start(info)!;
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new InvalidOperationException($"{file} not found; run ./test.sh (it installs redis-server) or apt-get install redis-server", e);
-        }
+    private async Task<bool> AnswersAsync() =>
+        (await Cli.RunAsync("redis-cli", $"-p {Port} ping", check: false, TimeSpan.FromSeconds(10))).Contains("PONG", StringComparison.Ordinal);
 
-        using (process)
-        {
-            var output = await process.StandardOutput.ReadToEndAsync();
-            var error = await process.StandardError.ReadToEndAsync();
-            await process.WaitForExitAsync();
-            if (check && process.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"{file} {arguments} failed: {error}");
-            }
-
-            return output + error;
-        }
-    }
+    private async Task<bool> IsSilentAsync() => !await AnswersAsync();
 }
