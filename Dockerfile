@@ -5,18 +5,21 @@
 # The root filesystem can be read-only: the service writes only to /app/data (SQLite file, signing keys; mount a
 # volume or, on PostgreSQL, a shared secret for the keys) and /tmp (a tmpfs).
 
-FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+# The SDK runs on the build machine's own platform and compiles for the target's (crossgen cross-compiles), so an
+# image for another architecture is not built under emulation.
+FROM --platform=$BUILDPLATFORM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 # Restore first, from the project files alone, so the layer is reused until a dependency changes.
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/Groundwork/Groundwork.csproj src/Groundwork/
-# For the target architecture (BuildKit sets TARGETARCH): the project publishes ReadyToRun code, which needs that
-# architecture's runtime pack and compiler. The SDK reads amd64 as x64.
+# For the target architecture (BuildKit sets TARGETARCH; the SDK reads amd64 as x64): the project publishes
+# ReadyToRun code, which needs that architecture's runtime pack and compiler. Without BuildKit, TARGETARCH is empty
+# and the SDK takes its own machine's. The publish below must name the same architecture (it does not restore).
 ARG TARGETARCH
-RUN dotnet restore src/Groundwork/Groundwork.csproj -a "${TARGETARCH:-amd64}"
+RUN dotnet restore src/Groundwork/Groundwork.csproj ${TARGETARCH:+-a $TARGETARCH}
 COPY api/ api/
 COPY src/ src/
-RUN dotnet publish src/Groundwork/Groundwork.csproj -c Release -a "${TARGETARCH:-amd64}" -o /app --no-restore -p:UseAppHost=false
+RUN dotnet publish src/Groundwork/Groundwork.csproj -c Release ${TARGETARCH:+-a $TARGETARCH} -o /app --no-restore -p:UseAppHost=false
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 WORKDIR /app

@@ -9,7 +9,7 @@
 #   ONLY_READS=1 bench/run.sh        # just the reads (bare, user, list, me, login)
 #   ONLY_MONEY=1 bench/run.sh        # just transfers (hot pair) vs raw, and order create+pay
 #   NO_REDIS=1 bench/run.sh          # the embedded cache and limits instead of Redis
-#   PUBLISH_ARGS="-r linux-x64 --self-contained false -p:PublishReadyToRun=true" bench/run.sh   # publish options
+#   PUBLISH_ARGS="-p:PublishReadyToRun=false" bench/run.sh   # publish options (this one: no ReadyToRun code, ADR 0023)
 #   HOLD_END=1 bench/run.sh          # after the table, keep the service up, idle (heap and memory inspection after a run)
 #   KEEP_LOGS=/tmp/diag bench/run.sh # at exit, copy the service's and PostgreSQL's logs there (with
 #                                    # PG_EXTRA_OPTS='-c log_checkpoints=on ...' to find where a slow pass went)
@@ -46,6 +46,7 @@ free_port REDIS_PORT
 as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 APP_PID=""
 cleanup() {
+  [ -f "$WORK/embedded/pid" ] && kill "$(cat "$WORK/embedded/pid")" 2>/dev/null || true
   [ -n "$APP_PID" ] && kill "$APP_PID" 2>/dev/null || true
   as_pg "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -m immediate stop >/dev/null 2>&1 || true
   [ -n "${NO_REDIS:-}" ] || redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
@@ -58,12 +59,14 @@ echo "== build (Release)"
 dotnet publish src/Groundwork -c Release -o "$WORK/app" --nologo -v quiet ${PUBLISH_ARGS:-} >/dev/null
 
 # Start to ready on the embedded default (SQLite in a fresh folder, as `dotnet run` gives a new user): the first
-# start creates and migrates the database, the second finds it migrated (a restart).
+# start creates and migrates the database, the second finds it migrated (a restart). It runs before the exports
+# below, which point the service at PostgreSQL.
 echo "== start to ready, embedded default"
 start_embedded() {
   local started=$(date +%s%N) pid
   (cd "$WORK/embedded" && Urls="http://127.0.0.1:$APP_PORT" Groundwork__Urls__Grpc="http://127.0.0.1:$GRPC_PORT" exec dotnet ../app/groundwork.dll) > "$WORK/embedded/app.log" 2>&1 &
   pid=$!
+  echo "$pid" > "$WORK/embedded/pid"
   until curl -sf "http://127.0.0.1:$APP_PORT/health/ready" >/dev/null; do
     kill -0 "$pid" 2>/dev/null || { cat "$WORK/embedded/app.log" >&2; exit 1; }
     sleep 0.02

@@ -39,7 +39,7 @@ public static class DiscoveryEndpoints
             .Produces(StatusCodes.Status200OK, contentType: "application/json").ProducesErrors(429);
     }
 
-    /// <summary>A JWK Set (RFC 7517 §5). Named, not anonymous, so the endpoint is generated at compile time.</summary>
+    /// <summary>A JWK Set (RFC 7517 §5). Named, not anonymous, so the endpoint is generated at compile time (ADR 0023).</summary>
     internal sealed record JwkSet([property: System.Text.Json.Serialization.JsonPropertyName("keys")] List<Dictionary<string, string>> Keys);
 
     private static Dictionary<string, string> Jwk(ECDsaSecurityKey key)

@@ -19,6 +19,9 @@ public sealed class UsersModule : IFeatureModule
 
     public void MapGrpc(IEndpointRouteBuilder app) => app.MapGrpcService<UsersGrpc>().AllowAnonymous();
 
-    public Task OnStartingAsync(IServiceProvider services, CancellationToken cancellationToken) =>
-        FirstAdminHint.StartAsync(services, cancellationToken);
+    public Task OnStartingAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        FirstAdminHint.Start(services);
+        return Task.CompletedTask;
+    }
 }

@@ -36,6 +36,6 @@ public interface IFeatureModule
     {
     }
 
-    /// <summary>Work after migrations and before serving (checks); it delays readiness, so slow hints start in the background.</summary>
+    /// <summary>Work after migrations and before serving (checks). It delays readiness, so a mere hint starts in the background.</summary>
     Task OnStartingAsync(IServiceProvider services, CancellationToken cancellationToken) => Task.CompletedTask;
 }
