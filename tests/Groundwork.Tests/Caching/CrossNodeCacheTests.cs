@@ -329,15 +329,8 @@ public sealed class CrossNodeCacheTests(CacheCluster cluster) : IClassFixture<Ca
     private async Task<long> ScriptAsync(string lua) =>
         long.Parse(await RedisReady.CliAsync(cluster.Redis, "EVAL", lua, "1", RedisEntityStore.SequenceKey, RedisEntityStore.InvalidationChannel), System.Globalization.CultureInfo.InvariantCulture);
 
-    private static async Task UntilAsync(Func<bool> condition, string failure)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, failure);
-            await Task.Delay(5);
-        }
-    }
+    private static async Task UntilAsync(Func<bool> condition, string failure) =>
+        Assert.True(await Cli.UntilAsync(() => Task.FromResult(condition()), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(5)), failure);
 
     /// <summary>Reads (each must show <paramref name="name"/>) until one is answered from the node's copy.</summary>
     private static Task ReadUntilACopyAnswersAsync(HttpClient client, Guid userId, string name, CacheStats stats) =>

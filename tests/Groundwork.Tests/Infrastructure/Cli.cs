@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Groundwork.Tests.Infrastructure;
 
 /// <summary>
-/// Command-line tools and waits for the server fixtures (Redis, RabbitMQ). Every wait is bounded by a time limit that
+/// Command-line tools and waits for the tests (the Redis and RabbitMQ fixtures among them). Every wait is bounded by a time limit that
 /// ends as soon as the condition holds, so a fast machine waits less and a slow one is not failed early; and a tool
 /// that hangs (a CLI asking a node that never answers) is killed instead of hanging the test run.
 /// </summary>

@@ -108,11 +108,8 @@ public sealed class CliAndConfigurationTests : IDisposable
             Assert.Equal(System.Net.HttpStatusCode.Redirect, root.StatusCode);
             Assert.Equal("/docs", root.Headers.Location!.OriginalString);
 
-            // The hint is written beside the start, not before it: wait for it (a deadline, not a duration).
-            for (var attempt = 0; attempt < 600 && !lines.Any(l => l.Contains("No admin exists yet", StringComparison.Ordinal)); attempt++)
-            {
-                await Task.Delay(100);
-            }
+            // The hint is written beside the start, not before it: wait for it (bounded by time, ending when it shows).
+            await Cli.UntilAsync(() => Task.FromResult(lines.Any(l => l.Contains("No admin exists yet", StringComparison.Ordinal))), TimeSpan.FromSeconds(60));
         }
         finally
         {
