@@ -4,6 +4,7 @@ using Groundwork.Platform.Configuration;
 using Groundwork.Platform.Http;
 using Groundwork.Platform.Operations;
 using Npgsql;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Groundwork.Bench;
 
@@ -26,7 +27,7 @@ public static class BenchEndpoints
         var now = DateTime.UtcNow;
         var user = new UserDto(Guid.CreateVersion7(), "bench@example.com", "Bench User", Role.User, now, now);
         bench.MapGet("/bare-user", () => Rest.Data(user));
-        bench.MapGet("/cache-stats", (Platform.Caching.CacheStats stats) => new CacheCounts(stats.Hits, stats.RedisHits, stats.Misses, stats.Errors));
+        bench.MapGet("/cache-stats", ([FromServices] Platform.Caching.CacheStats stats) => new CacheCounts(stats.Hits, stats.RedisHits, stats.Misses, stats.Errors));
 
         if (settings.Provider == DatabaseProvider.Postgres)
         {
@@ -69,7 +70,7 @@ public static class BenchEndpoints
             // The same again, queued per account as the service queues money movements (ADR 0018), at the same point:
             // after the claim, just before the batch that locks the accounts.
             bench.MapPost("/raw-transfer", (HttpContext http, RawTransfer body) => RawTransferAsync(http, body, queue: null));
-            bench.MapPost("/raw-transfer-queued", (HttpContext http, RawTransfer body, Features.Ledger.AccountQueue queue) => RawTransferAsync(http, body, queue));
+            bench.MapPost("/raw-transfer-queued", (HttpContext http, RawTransfer body, [FromServices] Features.Ledger.AccountQueue queue) => RawTransferAsync(http, body, queue));
 
             async Task<IResult> RawTransferAsync(HttpContext http, RawTransfer body, Features.Ledger.AccountQueue? queue)
             {

@@ -141,6 +141,44 @@ public sealed class ArchitectureTests(SqliteApp app) : IClassFixture<SqliteApp>
     }
 
     /// <summary>
+    /// The Request Delegate Generator binds an unmarked parameter of a class type as "a service if one is registered,
+    /// else the JSON body", decided when the endpoint is built. Marked, an operation whose registration was forgotten
+    /// fails its route with a server error instead of being filled in from whatever JSON a client sends.
+    /// </summary>
+    [Fact]
+    public void Every_service_a_route_handler_takes_is_marked_FromServices()
+    {
+        var isService = app.Services.GetRequiredService<IServiceProviderIsService>();
+        var problems = new List<string>();
+        var checkedServices = 0;
+        foreach (var endpoint in app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>())
+        {
+            var handler = endpoint.Metadata.OfType<MethodInfo>().FirstOrDefault();
+            if (handler?.DeclaringType?.Assembly != Service)
+            {
+                continue; // a library's route (Scalar's /docs), bound as its authors chose
+            }
+
+            foreach (var parameter in handler.GetParameters())
+            {
+                if (parameter.ParameterType == typeof(Microsoft.AspNetCore.Http.HttpContext) || !isService.IsService(parameter.ParameterType))
+                {
+                    continue;
+                }
+
+                checkedServices++;
+                if (parameter.GetCustomAttribute<Microsoft.AspNetCore.Mvc.FromServicesAttribute>() is null)
+                {
+                    problems.Add($"{endpoint.RoutePattern.RawText}: {parameter.ParameterType.Name} {parameter.Name}");
+                }
+            }
+        }
+
+        Assert.True(checkedServices > 50, $"only {checkedServices} service parameters found"); // the handlers were read
+        Assert.True(problems.Count == 0, "Services without [FromServices]:\n" + string.Join("\n", problems));
+    }
+
+    /// <summary>
     /// Ids (parsed as GUIDs by every transport), flags, enums and the If-Match version are checked by their types;
     /// anything else (text, numbers, lists of values) needs rules.
     /// </summary>

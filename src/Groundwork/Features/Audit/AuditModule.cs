@@ -1,6 +1,7 @@
 using Groundwork.Platform.Hosting;
 using Groundwork.Platform.Http;
 using Groundwork.Platform.Messaging;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Groundwork.Features.Audit;
 
@@ -14,7 +15,7 @@ public sealed class AuditModule : IFeatureModule
     }
 
     public void MapEndpoints(IEndpointRouteBuilder app, RouteGroupBuilder api) =>
-        api.MapGet("/admin/audit", (HttpContext http, ListAuditLog op) =>
+        api.MapGet("/admin/audit", (HttpContext http, [FromServices] ListAuditLog op) =>
             {
                 var query = QueryReader.ForCursor(http, "cursor", "type");
                 return Rest.RunAsync(http, query, op, new ListAuditLogRequest(query.Int("limit") ?? 20, query.String("cursor"), query.String("type")),

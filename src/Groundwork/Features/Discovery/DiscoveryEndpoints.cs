@@ -2,6 +2,7 @@ using Groundwork.Platform.Auth;
 using Groundwork.Platform.Configuration;
 using Groundwork.Platform.Http;
 using Microsoft.IdentityModel.Tokens;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Groundwork.Features.Discovery;
 
@@ -12,7 +13,7 @@ public static class DiscoveryEndpoints
     {
         var wellKnown = app.MapGroup("/.well-known").WithTags("Discovery").AllowAnonymous();
 
-        wellKnown.MapGet("/jwks.json", (SigningKeyStore store, HttpContext http) =>
+        wellKnown.MapGet("/jwks.json", ([FromServices] SigningKeyStore store, HttpContext http) =>
             {
                 http.Response.Headers.CacheControl = "public, max-age=60";
                 return TypedResults.Json(new JwkSet(store.Keys().Select(Jwk).ToList()));
@@ -20,7 +21,7 @@ public static class DiscoveryEndpoints
             .WithName("Jwks").WithSummary("Public keys that verify access tokens (JWKS)")
             .Produces(StatusCodes.Status200OK, contentType: "application/json").ProducesErrors(429);
 
-        wellKnown.MapGet("/openid-configuration", (GroundworkSettings settings, HttpContext http) =>
+        wellKnown.MapGet("/openid-configuration", ([FromServices] GroundworkSettings settings, HttpContext http) =>
             {
                 // Built from the request's Host: never let a shared cache keep one client's answer for another.
                 http.Response.Headers.CacheControl = "no-store";

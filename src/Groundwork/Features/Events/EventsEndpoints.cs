@@ -2,6 +2,7 @@ using System.Globalization;
 using Groundwork.Platform.Http;
 using Groundwork.Platform.Operations;
 using Microsoft.AspNetCore.Http.Timeouts;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Groundwork.Features.Events;
 
@@ -9,7 +10,7 @@ public static class EventsEndpoints
 {
     public static void MapEvents(this RouteGroupBuilder api)
     {
-        api.MapGet("/events", (HttpContext http, SubscribeToEvents op) =>
+        api.MapGet("/events", (HttpContext http, [FromServices] SubscribeToEvents op) =>
             {
                 var query = QueryReader.Only(http, "types", "after");
                 var types = query.String("types", maxLength: 1_000)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -33,7 +34,7 @@ public static class EventsEndpoints
             // A stream lives as long as the client stays; the 30 s limit is for requests that answer once.
             .DisableRequestTimeout();
 
-        api.MapGet("/admin/dead-letters", (HttpContext http, ListDeadLetters op) => Rest.RunAsync(http, op, new ListDeadLettersRequest(), Rest.Data))
+        api.MapGet("/admin/dead-letters", (HttpContext http, [FromServices] ListDeadLetters op) => Rest.RunAsync(http, op, new ListDeadLettersRequest(), Rest.Data))
             .RequireAuthorization().WithTags("Events")
             .WithName("ListDeadLetters").WithSummary("Events a consumer (webhooks) gave up on after 5 attempts (admins)")
             .Produces<DataEnvelope<IReadOnlyList<DeadLetterDto>>>().ProducesErrors(401, 403);

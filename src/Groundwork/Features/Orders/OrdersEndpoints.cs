@@ -1,5 +1,6 @@
 using Groundwork.Platform.Http;
 using Groundwork.Platform.Operations;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Groundwork.Features.Orders;
 
@@ -10,7 +11,7 @@ public static class OrdersEndpoints
         var userOrders = api.MapGroup("/users/{userId:guid}/orders").WithTags("Orders").RequireAuthorization();
         var orders = api.MapGroup("/orders").WithTags("Orders").RequireAuthorization();
 
-        userOrders.MapGet("/", (HttpContext http, ListOrders op, Guid userId) =>
+        userOrders.MapGet("/", (HttpContext http, [FromServices] ListOrders op, Guid userId) =>
             {
                 var query = new QueryReader(http, "status");
                 var request = new ListOrdersRequest(userId, query.Page(), query.Parse<OrderStatus>("status", ParseStatus, "pending, paid, cancelled, refunded"));
@@ -18,18 +19,18 @@ public static class OrdersEndpoints
             })
             .WithName("ListOrders").WithSummary("List a user's orders").Produces<PageEnvelope<OrderDto>>().ProducesErrors(400, 401, 403, 404);
 
-        userOrders.MapPost("/", (HttpContext http, CreateOrder op, Guid userId, CreateOrderBody body) =>
+        userOrders.MapPost("/", (HttpContext http, [FromServices] CreateOrder op, Guid userId, CreateOrderBody body) =>
                 Rest.RunAsync(http, op, new CreateOrderRequest(userId, body.Currency, body.Items), order => Rest.Created(http, $"/api/v1/orders/{order.Id}", order)))
             .WithName("CreateOrder").WithSummary("Place an order").Produces<CreatedEnvelope<OrderDto>>(StatusCodes.Status201Created).ProducesErrors(400, 401, 403, 404, 409, 413, 415, 422);
 
-        orders.MapGet("/{id:guid}", (HttpContext http, GetOrder op, Guid id) => Rest.RunAsync(http, op, new GetOrderRequest(id), Rest.Data))
+        orders.MapGet("/{id:guid}", (HttpContext http, [FromServices] GetOrder op, Guid id) => Rest.RunAsync(http, op, new GetOrderRequest(id), Rest.Data))
             .WithName("GetOrder").WithSummary("Get an order").Produces<DataEnvelope<OrderDto>>().ProducesErrors(401, 403, 404);
 
-        orders.MapPost("/{id:guid}/pay", (HttpContext http, PayOrder op, Guid id, PayOrderBody body) =>
+        orders.MapPost("/{id:guid}/pay", (HttpContext http, [FromServices] PayOrder op, Guid id, PayOrderBody body) =>
                 Rest.RunAsync(http, op, new PayOrderRequest(id, body.AccountId), Rest.Data))
             .WithName("PayOrder").WithSummary("Pay an order from an account").Produces<DataEnvelope<OrderDto>>().ProducesErrors(400, 401, 403, 404, 409, 413, 415, 422);
 
-        orders.MapPost("/{id:guid}/cancel", (HttpContext http, CancelOrder op, Guid id) =>
+        orders.MapPost("/{id:guid}/cancel", (HttpContext http, [FromServices] CancelOrder op, Guid id) =>
                 Rest.RunAsync(http, op, new CancelOrderRequest(id), Rest.Data))
             .WithName("CancelOrder").WithSummary("Cancel an order (refunded if paid)").Produces<DataEnvelope<OrderDto>>().ProducesErrors(401, 403, 404, 409, 422);
     }

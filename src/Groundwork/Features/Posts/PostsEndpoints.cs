@@ -1,5 +1,6 @@
 using Groundwork.Platform.Http;
 using Groundwork.Platform.Operations;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Groundwork.Features.Posts;
 
@@ -9,39 +10,39 @@ public static class PostsEndpoints
     {
         var posts = api.MapGroup("/posts").WithTags("Posts");
 
-        posts.MapGet("/", (HttpContext http, ListPosts op, ListPostsByCursor byCursor) => List(http, op, byCursor, null))
+        posts.MapGet("/", (HttpContext http, [FromServices] ListPosts op, [FromServices] ListPostsByCursor byCursor) => List(http, op, byCursor, null))
             .AllowAnonymous().WithName("ListPosts").WithSummary("List published posts (filters, search, sorting)").Produces<PageEnvelope<PostDto>>().Produces<CursorEnvelope<PostDto>>().ProducesErrors(400);
 
-        api.MapGet("/users/{userId:guid}/posts", (HttpContext http, ListPosts op, ListPostsByCursor byCursor, Guid userId) => List(http, op, byCursor, userId))
+        api.MapGet("/users/{userId:guid}/posts", (HttpContext http, [FromServices] ListPosts op, [FromServices] ListPostsByCursor byCursor, Guid userId) => List(http, op, byCursor, userId))
             .AllowAnonymous().WithTags("Posts").WithName("ListUserPosts").WithSummary("List a user's posts").Produces<PageEnvelope<PostDto>>().Produces<CursorEnvelope<PostDto>>().ProducesErrors(400);
 
-        posts.MapPost("/", (HttpContext http, CreatePost op, CreatePostRequest body) =>
+        posts.MapPost("/", (HttpContext http, [FromServices] CreatePost op, CreatePostRequest body) =>
                 Rest.RunAsync(http, op, body, post => Rest.Created(http, $"/api/v1/posts/{post.Id}", post)))
             .RequireAuthorization().WithName("CreatePost").WithSummary("Create a post (a draft unless published)")
             .Produces<CreatedEnvelope<PostDto>>(StatusCodes.Status201Created).ProducesErrors(400, 401, 403, 409, 413, 415, 422);
 
-        posts.MapGet("/{id:guid}", (HttpContext http, GetPost op, Guid id) =>
+        posts.MapGet("/{id:guid}", (HttpContext http, [FromServices] GetPost op, Guid id) =>
                 Rest.RunAsync(http, op, new GetPostRequest(id), post => Rest.DataWithETag(http, post, post.Version)))
             .AllowAnonymous().WithName("GetPost").WithSummary("Get a post (drafts only for their author and admins)").Produces<DataEnvelope<PostDto>>().Produces(StatusCodes.Status304NotModified).ProducesErrors(404);
 
-        posts.MapGet("/{id:guid}/views", (HttpContext http, GetPostViews op, Guid id) =>
+        posts.MapGet("/{id:guid}/views", (HttpContext http, [FromServices] GetPostViews op, Guid id) =>
                 Rest.RunAsync(http, op, new GetPostViewsRequest(id), views => Rest.Data(views)))
             .AllowAnonymous().WithName("GetPostViews").WithSummary("How many times a post was viewed").Produces<DataEnvelope<PostViewsDto>>().ProducesErrors(404);
 
-        posts.MapPatch("/{id:guid}", (HttpContext http, UpdatePost op, Guid id, UpdatePostBody body) =>
+        posts.MapPatch("/{id:guid}", (HttpContext http, [FromServices] UpdatePost op, Guid id, UpdatePostBody body) =>
                 Rest.RunAsync(http, op, new UpdatePostRequest(id, body.Title, body.Content, Rest.IfMatchVersion(http)),
                     post => Rest.DataWithETag(http, post, post.Version)))
             .RequireAuthorization().WithName("UpdatePost").WithSummary("Update a post (author or admin)").Produces<DataEnvelope<PostDto>>().ProducesErrors(400, 401, 403, 404, 409, 412, 413, 415);
 
-        posts.MapDelete("/{id:guid}", (HttpContext http, DeletePost op, Guid id) =>
+        posts.MapDelete("/{id:guid}", (HttpContext http, [FromServices] DeletePost op, Guid id) =>
                 Rest.RunAsync(http, op, new DeletePostRequest(id, Rest.IfMatchVersion(http)), Rest.NoContent))
             .RequireAuthorization().WithName("DeletePost").WithSummary("Delete a post (author or admin)").Produces(StatusCodes.Status204NoContent).ProducesErrors(401, 403, 404, 412);
 
-        posts.MapPost("/{id:guid}/publish", (HttpContext http, PublishPost op, Guid id) =>
+        posts.MapPost("/{id:guid}/publish", (HttpContext http, [FromServices] PublishPost op, Guid id) =>
                 Rest.RunAsync(http, op, new PublishPostRequest(id), post => Rest.DataWithETag(http, post, post.Version)))
             .RequireAuthorization().WithName("PublishPost").WithSummary("Publish a post").Produces<DataEnvelope<PostDto>>().ProducesErrors(401, 403, 404);
 
-        posts.MapPost("/{id:guid}/unpublish", (HttpContext http, UnpublishPost op, Guid id) =>
+        posts.MapPost("/{id:guid}/unpublish", (HttpContext http, [FromServices] UnpublishPost op, Guid id) =>
                 Rest.RunAsync(http, op, new UnpublishPostRequest(id), post => Rest.DataWithETag(http, post, post.Version)))
             .RequireAuthorization().WithName("UnpublishPost").WithSummary("Take a post down (back to draft)").Produces<DataEnvelope<PostDto>>().ProducesErrors(401, 403, 404);
     }

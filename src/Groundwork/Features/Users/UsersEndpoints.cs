@@ -1,6 +1,7 @@
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Http;
 using Groundwork.Platform.Operations;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Groundwork.Features.Users;
 
@@ -11,7 +12,7 @@ public static class UsersEndpoints
     {
         var users = api.MapGroup("/users").WithTags("Users").RequireAuthorization();
 
-        users.MapGet("/", (HttpContext http, ListUsers op) =>
+        users.MapGet("/", (HttpContext http, [FromServices] ListUsers op) =>
             {
                 var query = new QueryReader(http, "role", "q", "createdAfter", "createdBefore");
                 var request = new ListUsersRequest(
@@ -26,27 +27,27 @@ public static class UsersEndpoints
             .Produces<PageEnvelope<UserDto>>()
             .ProducesErrors(400, 401, 403);
 
-        users.MapPost("/", (HttpContext http, CreateUser op, CreateUserRequest body) =>
+        users.MapPost("/", (HttpContext http, [FromServices] CreateUser op, CreateUserRequest body) =>
                 Rest.RunAsync(http, op, body, user => Rest.Created(http, $"/api/v1/users/{user.Id}", user, user.Version)))
             .WithName("CreateUser").WithSummary("Create a user (admins)")
             .Produces<CreatedEnvelope<UserDto>>(StatusCodes.Status201Created)
             .ProducesErrors(400, 401, 403, 409, 413, 415);
 
-        users.MapGet("/{id:guid}", (HttpContext http, GetUser op, Guid id) =>
+        users.MapGet("/{id:guid}", (HttpContext http, [FromServices] GetUser op, Guid id) =>
                 Rest.RunAsync(http, op, new GetUserRequest(id), user => Rest.DataWithETag(http, user, user.Version)))
             .WithName("GetUser").WithSummary("Get a user (yourself, or anyone as an admin)")
             .Produces<DataEnvelope<UserDto>>()
             .Produces(StatusCodes.Status304NotModified)
             .ProducesErrors(401, 403, 404);
 
-        users.MapPatch("/{id:guid}", (HttpContext http, UpdateUser op, Guid id, UpdateUserBody body) =>
+        users.MapPatch("/{id:guid}", (HttpContext http, [FromServices] UpdateUser op, Guid id, UpdateUserBody body) =>
                 Rest.RunAsync(http, op, new UpdateUserRequest(id, body.Email, body.Name, body.Role, Rest.IfMatchVersion(http)),
                     user => Rest.DataWithETag(http, user, user.Version)))
             .WithName("UpdateUser").WithSummary("Update a user (If-Match for optimistic concurrency)")
             .Produces<DataEnvelope<UserDto>>()
             .ProducesErrors(400, 401, 403, 404, 409, 412, 413, 415);
 
-        users.MapDelete("/{id:guid}", (HttpContext http, DeleteUser op, Guid id) =>
+        users.MapDelete("/{id:guid}", (HttpContext http, [FromServices] DeleteUser op, Guid id) =>
                 Rest.RunAsync(http, op, new DeleteUserRequest(id, Rest.IfMatchVersion(http)), Rest.NoContent))
             .WithName("DeleteUser").WithSummary("Delete a user (soft delete; their sessions and API keys end at once)")
             .Produces(StatusCodes.Status204NoContent)
