@@ -51,16 +51,21 @@ public sealed class GraphQLSchemaTests
     public async Task Introspection_is_refused_in_Production_and_answered_elsewhere()
     {
         const string query = "{ __schema { queryType { name } } }";
-        var production = await Run(Execution("Production"), query);
-        var error = Assert.Single(production.Errors!);
-        Assert.Contains("introspection", error.Message, StringComparison.OrdinalIgnoreCase);
+        var inProduction = Execution("Production");
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            // Refused every time: only a document that passed validation is kept, and a kept one skips the check.
+            var production = await Run(inProduction, query);
+            var error = Assert.Single(production.Errors!);
+            Assert.Contains("introspection", error.Message, StringComparison.OrdinalIgnoreCase);
+        }
 
         var testing = await Run(Execution("Testing"), query);
         Assert.Null(testing.Errors);
     }
 
     private static Task<ExecutionResult> Run(GraphQLExecution execution, string query) =>
-        execution.ExecuteAsync(GraphQLParser.Parser.Parse(query), null, null, null, new GraphQLRequestContext(Groundwork.Platform.Operations.Caller.Anonymous),
+        execution.ExecuteAsync(execution.Parse(query), null, null, null, new GraphQLRequestContext(Groundwork.Platform.Operations.Caller.Anonymous),
             new EmptyServices(), CancellationToken.None);
 
     private static IEnumerable<(string Name, string Signature)> Members(GraphQLTypeDefinition type) => type switch

@@ -197,6 +197,37 @@ public abstract class GraphQLTests(GroundworkApp app)
     }
 
     [Fact]
+    public async Task A_document_seen_before_is_still_checked_against_each_requests_variables()
+    {
+        var client = (await app.ActorAsync(Role.Admin)).Client();
+        await app.ActorAsync(Role.User); // at least two users to list
+        var execution = app.Services.GetRequiredService<Groundwork.Platform.GraphQLServer.GraphQLExecution>();
+        // The text is the cache's key: a comment makes this run's documents new to the node.
+        var run = Guid.NewGuid().ToString("N");
+        var sized = $"query Sized($n: Int!) {{ users(limit: $n) {{ nodes {{ id }} }} }} # {run}";
+        var costly = $"query Costly($n: Int!) {{ users(limit: $n) {{ nodes {{ a: posts {{ author {{ id name }} }} b: posts {{ author {{ id name }} }} }} }} }} # {run}";
+
+        // Refused the first time: nothing is kept.
+        var known = execution.ValidatedDocumentCount;
+        Assert.Contains("between", (await client.GraphQLAsync(sized, new { n = 1000 })).AssertError("VALIDATION_ERROR", 400)["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("complex", (await client.GraphQLAsync(costly, new { n = 100 })).AssertError("VALIDATION_ERROR", 400)["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(known, execution.ValidatedDocumentCount);
+
+        // Accepted: kept, and the same text again is served from what was kept.
+        Assert.Equal(2, (await client.GraphQLAsync(sized, new { n = 2 })).AssertData()["users"]!["nodes"]!.AsArray().Count);
+        (await client.GraphQLAsync(costly, new { n = 2 })).AssertData();
+        Assert.Equal(known + 2, execution.ValidatedDocumentCount);
+        Assert.Single((await client.GraphQLAsync(sized, new { n = 1 })).AssertData()["users"]!["nodes"]!.AsArray());
+        Assert.Equal(known + 2, execution.ValidatedDocumentCount);
+
+        // A kept document with variables that break a limit is refused as before: argument ranges and the cost of
+        // the lists asked for are checked on every request.
+        Assert.Contains("between", (await client.GraphQLAsync(sized, new { n = 1000 })).AssertError("VALIDATION_ERROR", 400)["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("complex", (await client.GraphQLAsync(costly, new { n = 100 })).AssertError("VALIDATION_ERROR", 400)["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        (await client.GraphQLAsync(sized, new { n = "two" })).AssertError("VALIDATION_ERROR", 400);
+    }
+
+    [Fact]
     public async Task GET_runs_queries_and_refuses_mutations_with_405()
     {
         var client = (await app.ActorAsync()).Client();

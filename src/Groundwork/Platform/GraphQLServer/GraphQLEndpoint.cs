@@ -61,10 +61,10 @@ public static class GraphQLEndpoint
             return;
         }
 
-        GraphQLDocument document;
+        ParsedDocument document;
         try
         {
-            document = GraphQLParser.Parser.Parse(request.Query);
+            document = execution.Parse(request.Query);
         }
         catch (GraphQLParserException e)
         {
@@ -74,7 +74,7 @@ public static class GraphQLEndpoint
             return;
         }
 
-        var selected = SelectedOperation(document, request.OperationName);
+        var selected = SelectedOperation(document.Document, request.OperationName);
         if (selected?.Operation == OperationType.Subscription)
         {
             await WriteErrorAsync(http, mediaType, strict ? 400 : 200,
@@ -84,7 +84,7 @@ public static class GraphQLEndpoint
 
         // Each root mutation field is a call of its own: aliases must not turn one rate-limit token into fifteen
         // account creations (the request itself already took one token in the default-limit middleware).
-        if (selected is { Operation: OperationType.Mutation } && RootFieldCount(selected, document) is > 1 and var fields)
+        if (selected is { Operation: OperationType.Mutation } && RootFieldCount(selected, document.Document) is > 1 and var fields)
         {
             var settings = http.RequestServices.GetRequiredService<Configuration.GroundworkSettings>();
             var decision = await http.RequestServices.GetRequiredService<RateLimiting.RateLimiter>()

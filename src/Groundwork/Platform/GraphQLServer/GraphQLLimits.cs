@@ -73,20 +73,29 @@ public static class GraphQLLimits
         }
     }
 
-    public static IEnumerable<IValidationRule> Rules(bool production)
+    /// <summary>The limits that read only the document: the same text always gives the same answer.</summary>
+    public static IEnumerable<IValidationRule> DocumentRules(bool production)
     {
         yield return new AliasLimitRule();
         yield return new DepthLimitRule();
+        if (production)
+        {
+            yield return NoIntrospectionValidationRule.Instance;
+        }
+    }
+
+    /// <summary>
+    /// The limits that read the request's variables, so they run for every request, a known document's too: a list's
+    /// size may come from a variable (<c>users(limit: $n)</c>), and with it the document's cost.
+    /// </summary>
+    public static IEnumerable<IValidationRule> RulesThatReadVariables()
+    {
         yield return new ComplexityValidationRule(new ComplexityOptions
         {
             MaxComplexity = MaxComplexity,
             // A list field that forgets ListOfAtMost/SizeArgument is still priced at the most any list returns.
             DefaultListImpactMultiplier = MaxListSize,
         });
-        if (production)
-        {
-            yield return NoIntrospectionValidationRule.Instance;
-        }
     }
 
     /// <summary>Aliases multiply work without nesting (the same field a hundred times); cap them per document.</summary>

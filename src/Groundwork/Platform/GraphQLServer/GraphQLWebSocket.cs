@@ -356,7 +356,7 @@ public sealed class GraphQLWebSocket
             cancel.Dispose();
         }
 
-        async Task<(GraphQLDocument, string?, Inputs?, Inputs?, bool)?> PrepareAsync(JsonElement payload, Caller who, IServiceProvider services)
+        async Task<(ParsedDocument, string?, Inputs?, Inputs?, bool)?> PrepareAsync(JsonElement payload, Caller who, IServiceProvider services)
         {
             var query = Text(payload, "query");
             if (query is null)
@@ -371,12 +371,12 @@ public sealed class GraphQLWebSocket
                 return null;
             }
 
-            GraphQLDocument document;
+            ParsedDocument document;
             Inputs? variables;
             Inputs? extensions;
             try
             {
-                document = GraphQLParser.Parser.Parse(query);
+                document = _execution.Parse(query);
             }
             catch (GraphQLParserException e)
             {
@@ -398,11 +398,11 @@ public sealed class GraphQLWebSocket
             }
 
             var operationName = Text(payload, "operationName");
-            var subscription = GraphQLEndpoint.SelectedOperation(document, operationName) is { Operation: OperationType.Subscription };
+            var subscription = GraphQLEndpoint.SelectedOperation(document.Document, operationName) is { Operation: OperationType.Subscription };
             // The default limit, as for every HTTP request: one token per operation, plus one per extra root
             // mutation field (aliases must not turn one token into many writes).
-            var extra = GraphQLEndpoint.SelectedOperation(document, operationName) is { Operation: OperationType.Mutation } mutation
-                ? Math.Max(0, GraphQLEndpoint.RootFieldCount(mutation, document) - 1)
+            var extra = GraphQLEndpoint.SelectedOperation(document.Document, operationName) is { Operation: OperationType.Mutation } mutation
+                ? Math.Max(0, GraphQLEndpoint.RootFieldCount(mutation, document.Document) - 1)
                 : 0;
             var decision = await services.GetRequiredService<RateLimiting.RateLimiter>()
                 .TryAcquireAsync("default", who.PrincipalKey, _settings.RateLimits.Default, 1 + extra);
