@@ -3,8 +3,8 @@ using Groundwork.Platform.Auth;
 using Groundwork.Platform.Configuration;
 using Groundwork.Platform.Http;
 using Groundwork.Platform.Operations;
-using Npgsql;
 using Microsoft.AspNetCore.Mvc;
+using Npgsql;
 
 namespace Groundwork.Bench;
 

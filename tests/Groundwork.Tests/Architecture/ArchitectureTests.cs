@@ -143,25 +143,23 @@ public sealed class ArchitectureTests(SqliteApp app) : IClassFixture<SqliteApp>
     /// <summary>
     /// The Request Delegate Generator binds an unmarked parameter of a class type as "a service if one is registered,
     /// else the JSON body", decided when the endpoint is built. Marked, an operation whose registration was forgotten
-    /// fails its route with a server error instead of being filled in from whatever JSON a client sends.
+    /// fails its route with a server error instead of being filled in from whatever JSON a client sends. Checked for
+    /// every registered service and every operation type, registered or not.
     /// </summary>
     [Fact]
     public void Every_service_a_route_handler_takes_is_marked_FromServices()
     {
         var isService = app.Services.GetRequiredService<IServiceProviderIsService>();
+        var operations = Operations().Select(o => o.Operation).ToHashSet();
         var problems = new List<string>();
         var checkedServices = 0;
-        foreach (var endpoint in app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>())
+        foreach (var (endpoint, handler) in Handlers().Where(h => h.Handler.DeclaringType?.Assembly == Service))
         {
-            var handler = endpoint.Metadata.OfType<MethodInfo>().FirstOrDefault();
-            if (handler?.DeclaringType?.Assembly != Service)
-            {
-                continue; // a library's route (Scalar's /docs), bound as its authors chose
-            }
-
+            // Not a library's route (Scalar's /docs), bound as its authors chose.
             foreach (var parameter in handler.GetParameters())
             {
-                if (parameter.ParameterType == typeof(Microsoft.AspNetCore.Http.HttpContext) || !isService.IsService(parameter.ParameterType))
+                var type = parameter.ParameterType;
+                if (type == typeof(Microsoft.AspNetCore.Http.HttpContext) || !(isService.IsService(type) || operations.Contains(type)))
                 {
                     continue;
                 }
@@ -169,7 +167,7 @@ public sealed class ArchitectureTests(SqliteApp app) : IClassFixture<SqliteApp>
                 checkedServices++;
                 if (parameter.GetCustomAttribute<Microsoft.AspNetCore.Mvc.FromServicesAttribute>() is null)
                 {
-                    problems.Add($"{endpoint.RoutePattern.RawText}: {parameter.ParameterType.Name} {parameter.Name}");
+                    problems.Add($"{endpoint.RoutePattern.RawText}: {type.Name} {parameter.Name}");
                 }
             }
         }
@@ -209,12 +207,11 @@ public sealed class ArchitectureTests(SqliteApp app) : IClassFixture<SqliteApp>
     private IEnumerable<(string Route, string Method, Type Operation, bool Creates)> Routes()
     {
         var operations = Operations().Select(o => o.Operation).ToHashSet();
-        foreach (var endpoint in app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>())
+        foreach (var (endpoint, handler) in Handlers())
         {
-            var handler = endpoint.Metadata.OfType<MethodInfo>().FirstOrDefault();
             var methods = endpoint.Metadata.OfType<HttpMethodMetadata>().FirstOrDefault()?.HttpMethods ?? [];
             var creates = endpoint.Metadata.OfType<Microsoft.AspNetCore.Http.Metadata.IProducesResponseTypeMetadata>().Any(m => m.StatusCode == 201);
-            foreach (var operation in handler?.GetParameters().Select(p => p.ParameterType).Where(operations.Contains) ?? [])
+            foreach (var operation in handler.GetParameters().Select(p => p.ParameterType).Where(operations.Contains))
             {
                 foreach (var method in methods)
                 {
@@ -223,6 +220,13 @@ public sealed class ArchitectureTests(SqliteApp app) : IClassFixture<SqliteApp>
             }
         }
     }
+
+    /// <summary>Every route endpoint with the method that handles it.</summary>
+    private IEnumerable<(RouteEndpoint Endpoint, MethodInfo Handler)> Handlers() =>
+        app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Select(e => (e, e.Metadata.OfType<MethodInfo>().FirstOrDefault()))
+            .Where(h => h.Item2 is not null)
+            .Select(h => (h.e, h.Item2!));
 
     private static string Violations(IArchRule rule) =>
         string.Join("\n", rule.Evaluate(Model.Value).Where(r => !r.Passed).Select(r => r.Description).Take(30));

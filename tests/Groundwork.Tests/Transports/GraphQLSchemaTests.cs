@@ -18,7 +18,8 @@ public sealed class GraphQLSchemaTests
     public void The_committed_api_schema_graphql_is_the_schema_the_server_serves()
     {
         var committed = File.ReadAllText(RepoFiles.PathOf("api", "schema.graphql")).ReplaceLineEndings("\n");
-        var served = Execution("Testing").PrintSchema();
+        using var execution = Execution("Testing");
+        var served = execution.PrintSchema();
         Assert.True(committed == served,
             "api/schema.graphql is stale; regenerate it with: dotnet run --project src/Groundwork --no-launch-profile -- print-graphql-schema > api/schema.graphql");
     }
@@ -27,7 +28,8 @@ public sealed class GraphQLSchemaTests
     public void Every_type_field_argument_default_and_enum_value_of_the_seed_schema_is_served_exactly()
     {
         var seed = GraphQLParser.Parser.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Transports", "seed-schema.graphql")));
-        var served = GraphQLParser.Parser.Parse(Execution("Testing").PrintSchema());
+        using var execution = Execution("Testing");
+        var served = GraphQLParser.Parser.Parse(execution.PrintSchema());
         var servedTypes = served.Definitions.OfType<GraphQLTypeDefinition>().ToDictionary(t => t.Name.StringValue);
         var checkedMembers = 0;
         foreach (var type in seed.Definitions.OfType<GraphQLTypeDefinition>())
@@ -51,7 +53,7 @@ public sealed class GraphQLSchemaTests
     public async Task Introspection_is_refused_in_Production_and_answered_elsewhere()
     {
         const string query = "{ __schema { queryType { name } } }";
-        var inProduction = Execution("Production");
+        using var inProduction = Execution("Production");
         for (var attempt = 0; attempt < 2; attempt++)
         {
             // Refused every time: only a document that passed validation is kept, and a kept one skips the check.
@@ -60,12 +62,13 @@ public sealed class GraphQLSchemaTests
             Assert.Contains("introspection", error.Message, StringComparison.OrdinalIgnoreCase);
         }
 
-        var testing = await Run(Execution("Testing"), query);
+        using var inTesting = Execution("Testing");
+        var testing = await Run(inTesting, query);
         Assert.Null(testing.Errors);
     }
 
     private static Task<ExecutionResult> Run(GraphQLExecution execution, string query) =>
-        execution.ExecuteAsync(execution.Parse(query), null, null, null, new GraphQLRequestContext(Groundwork.Platform.Operations.Caller.Anonymous),
+        execution.ExecuteAsync(execution.ParseOrReuse(query), null, null, null, new GraphQLRequestContext(Groundwork.Platform.Operations.Caller.Anonymous),
             new EmptyServices(), CancellationToken.None);
 
     private static IEnumerable<(string Name, string Signature)> Members(GraphQLTypeDefinition type) => type switch

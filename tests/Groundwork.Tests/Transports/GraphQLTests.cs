@@ -208,23 +208,45 @@ public abstract class GraphQLTests(GroundworkApp app)
         var costly = $"query Costly($n: Int!) {{ users(limit: $n) {{ nodes {{ a: posts {{ author {{ id name }} }} b: posts {{ author {{ id name }} }} }} }} }} # {run}";
 
         // Refused the first time: nothing is kept.
-        var known = execution.ValidatedDocumentCount;
+        var known = execution.KeptDocumentCount;
         Assert.Contains("between", (await client.GraphQLAsync(sized, new { n = 1000 })).AssertError("VALIDATION_ERROR", 400)["message"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Contains("complex", (await client.GraphQLAsync(costly, new { n = 100 })).AssertError("VALIDATION_ERROR", 400)["message"]!.GetValue<string>(), StringComparison.Ordinal);
-        Assert.Equal(known, execution.ValidatedDocumentCount);
+        Assert.Equal(known, execution.KeptDocumentCount);
+        Assert.False(execution.ParseOrReuse(sized).PassedBefore);
 
-        // Accepted: kept, and the same text again is served from what was kept.
+        // Accepted: kept, and the same text again is the kept document, still answering for its own variables.
         Assert.Equal(2, (await client.GraphQLAsync(sized, new { n = 2 })).AssertData()["users"]!["nodes"]!.AsArray().Count);
         (await client.GraphQLAsync(costly, new { n = 2 })).AssertData();
-        Assert.Equal(known + 2, execution.ValidatedDocumentCount);
+        Assert.Equal(known + 2, execution.KeptDocumentCount);
+        var kept = execution.ParseOrReuse(sized);
+        Assert.True(kept.PassedBefore);
+        Assert.Same(kept.Document, execution.ParseOrReuse(sized).Document);
         Assert.Single((await client.GraphQLAsync(sized, new { n = 1 })).AssertData()["users"]!["nodes"]!.AsArray());
-        Assert.Equal(known + 2, execution.ValidatedDocumentCount);
+        Assert.Equal(known + 2, execution.KeptDocumentCount);
 
         // A kept document with variables that break a limit is refused as before: argument ranges and the cost of
         // the lists asked for are checked on every request.
         Assert.Contains("between", (await client.GraphQLAsync(sized, new { n = 1000 })).AssertError("VALIDATION_ERROR", 400)["message"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Contains("complex", (await client.GraphQLAsync(costly, new { n = 100 })).AssertError("VALIDATION_ERROR", 400)["message"]!.GetValue<string>(), StringComparison.Ordinal);
         (await client.GraphQLAsync(sized, new { n = "two" })).AssertError("VALIDATION_ERROR", 400);
+    }
+
+    [Fact]
+    public async Task An_empty_operation_name_is_no_name_for_the_transports_checks_as_for_the_executer()
+    {
+        var client = (await app.ActorAsync(Role.User)).Client();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/graphql")
+        {
+            Content = JsonContent.Create(new { query = "subscription { postPublished { id } }", operationName = "" }),
+        };
+        request.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue("application/graphql-response+json"));
+        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        var error = JsonNode.Parse(body)!["errors"]![0]!;
+        Assert.Equal("VALIDATION_ERROR", error["extensions"]!["code"]!.GetValue<string>());
+        Assert.Contains("Subscriptions are served over WebSocket", body, StringComparison.Ordinal);
+        Assert.Null(JsonNode.Parse(body)!["data"]);
     }
 
     [Fact]

@@ -64,7 +64,7 @@ public static class GraphQLEndpoint
         ParsedDocument document;
         try
         {
-            document = execution.Parse(request.Query);
+            document = execution.ParseOrReuse(request.Query);
         }
         catch (GraphQLParserException e)
         {
@@ -311,10 +311,14 @@ public static class GraphQLEndpoint
         return Count(operation.SelectionSet, 0);
     }
 
+    /// <summary>
+    /// The operation GraphQL.NET will run: an empty name means no name there too, so it must here, or a mutation's
+    /// extra root fields and the subscriptions-only-over-WebSocket rule would be skipped for <c>"operationName": ""</c>.
+    /// </summary>
     internal static GraphQLOperationDefinition? SelectedOperation(GraphQLDocument document, string? operationName)
     {
         var operations = document.Definitions.OfType<GraphQLOperationDefinition>().ToList();
-        return operationName is null
+        return string.IsNullOrEmpty(operationName)
             ? operations.Count == 1 ? operations[0] : null
             : operations.FirstOrDefault(o => o.Name?.Value == operationName);
     }

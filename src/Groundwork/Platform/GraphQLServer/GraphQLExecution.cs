@@ -10,8 +10,25 @@ using Microsoft.Extensions.Caching.Memory;
 
 namespace Groundwork.Platform.GraphQLServer;
 
-/// <summary>A request's document, parsed, and whether the same text already passed validation.</summary>
-public sealed record ParsedDocument(string Text, GraphQLDocument Document, bool Validated);
+/// <summary>
+/// A request's document, parsed, and whether the same text passed validation before (then it is the document kept
+/// for that text). Only <see cref="GraphQLExecution.ParseOrReuse"/> makes one, so no caller can claim a pass.
+/// </summary>
+public sealed class ParsedDocument
+{
+    internal ParsedDocument(string text, GraphQLDocument document, bool passedBefore)
+    {
+        Text = text;
+        Document = document;
+        PassedBefore = passedBefore;
+    }
+
+    public string Text { get; }
+
+    public GraphQLDocument Document { get; }
+
+    public bool PassedBefore { get; }
+}
 
 /// <summary>
 /// The schema and the executer, built once. Execution is serial for queries as for mutations: resolvers share
@@ -21,15 +38,21 @@ public sealed record ParsedDocument(string Text, GraphQLDocument Document, bool 
 public sealed class GraphQLExecution : IDisposable
 {
     /// <summary>
-    /// Characters of document text kept with their parsed and validated documents. Clients send the same few
-    /// documents again and again; distinct ones past this bound are parsed and validated every time, as before.
+    /// The bound on the documents kept, in characters of text, each document counted at no less than
+    /// <see cref="MinimumCharsPerDocument"/>: at most 256 documents, and a few MB of parsed documents (a parsed
+    /// document takes some ten times its text). Clients send the same few documents again and again; past the bound,
+    /// a new one is not kept (and the least used are dropped in the background), and is parsed and validated in
+    /// full, as every document was before.
     /// </summary>
-    internal const long ValidatedDocumentsChars = 512 * 1024;
+    internal const long KeptDocumentsChars = 256 * 1024;
+
+    /// <summary>What a short document counts for, so tiny distinct documents cannot make thousands of entries.</summary>
+    internal const int MinimumCharsPerDocument = 1024;
 
     private readonly DocumentExecuter _executer;
     private readonly IValidationRule[] _rules;
-    private readonly IValidationRule[] _rulesForValidatedDocuments;
-    private readonly MemoryCache _validatedDocuments = new(new MemoryCacheOptions { SizeLimit = ValidatedDocumentsChars });
+    private readonly IValidationRule[] _rulesForDocumentsThatPassedBefore;
+    private readonly MemoryCache _keptDocuments = new(new MemoryCacheOptions { SizeLimit = KeptDocumentsChars });
 
     private readonly GroundworkSettings _settings;
 
@@ -49,8 +72,8 @@ public sealed class GraphQLExecution : IDisposable
                 new ExecutionStrategyRegistration(new SubscriptionExecutionStrategy(), OperationType.Subscription),
             ]),
             []);
-        _rulesForValidatedDocuments = [.. GraphQLLimits.RulesThatReadVariables()];
-        _rules = [.. DocumentValidator.CoreRules, .. GraphQLLimits.DocumentRules(environment.IsProduction()), .. _rulesForValidatedDocuments];
+        _rulesForDocumentsThatPassedBefore = [.. GraphQLLimits.RulesThatReadTheRequest()];
+        _rules = [.. DocumentValidator.CoreRules, .. GraphQLLimits.RulesThatReadOnlyTheDocument(environment.IsProduction()), .. _rulesForDocumentsThatPassedBefore];
         // The same escaping as REST (Json.Configure): text is written as itself, so the text budget bounds the bytes.
         Serializer = new GraphQLSerializer(o => o.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, new GraphQLErrors());
     }
@@ -62,23 +85,25 @@ public sealed class GraphQLExecution : IDisposable
     /// <summary>The schema in SDL, as committed in api/schema.graphql (a test keeps the two equal).</summary>
     public string PrintSchema() => Schema.Print(new GraphQL.Utilities.PrintOptions { IncludeDescriptions = true }).ReplaceLineEndings("\n").TrimEnd() + "\n";
 
-    /// <summary>Documents parsed and validated since the start (for tests and diagnostics).</summary>
-    internal int ValidatedDocumentCount => _validatedDocuments.Count;
+    /// <summary>Documents kept now (for tests and diagnostics).</summary>
+    internal int KeptDocumentCount => _keptDocuments.Count;
 
     /// <summary>
-    /// The parsed document for this text: the one kept when the same text passed validation before, or a new parse.
-    /// Throws <see cref="GraphQLParser.Exceptions.GraphQLParserException"/> for a document that cannot be parsed.
+    /// The document kept for this text when the same text passed validation before, or a new parse. Throws
+    /// <see cref="GraphQLParser.Exceptions.GraphQLParserException"/> for a document that cannot be parsed. (GraphQL.NET's
+    /// own document cache works inside the executer; the transports need the parsed document before it runs, to
+    /// count a mutation's root fields and refuse subscriptions over HTTP.)
     /// </summary>
-    public ParsedDocument Parse(string text) =>
-        _validatedDocuments.TryGetValue(text, out GraphQLDocument? known) && known is not null
-            ? new ParsedDocument(text, known, Validated: true)
-            : new ParsedDocument(text, GraphQLParser.Parser.Parse(text), Validated: false);
+    public ParsedDocument ParseOrReuse(string text) =>
+        _keptDocuments.TryGetValue(text, out GraphQLDocument? kept) && kept is not null
+            ? new ParsedDocument(text, kept, passedBefore: true)
+            : new ParsedDocument(text, GraphQLParser.Parser.Parse(text), passedBefore: false);
 
     /// <summary>
     /// Runs a parsed document under the request's <see cref="ResolutionBudget"/>. A document whose text passed
     /// validation before skips the rules that read only the document (the same text gives the same answer); the
-    /// ones that read variables (the cost of the lists asked for) run on every request, and so do the coercion of
-    /// the variables and the checks of every argument's range.
+    /// ones that read the request (the cost of the operation chosen, with the list sizes its variables give) run on
+    /// every request, and so do GraphQL.NET's coercion of the variables and the checks of every argument's range.
     /// </summary>
     public async Task<ExecutionResult> ExecuteAsync(
         ParsedDocument document,
@@ -104,7 +129,7 @@ public sealed class GraphQLExecution : IDisposable
                 Extensions = extensions,
                 UserContext = context,
                 RequestServices = services,
-                ValidationRules = document.Validated ? _rulesForValidatedDocuments : _rules,
+                ValidationRules = document.PassedBefore ? _rulesForDocumentsThatPassedBefore : _rules,
                 CancellationToken = budget.Token,
                 ThrowOnUnhandledException = false,
                 UnhandledExceptionDelegate = ctx =>
@@ -118,11 +143,11 @@ public sealed class GraphQLExecution : IDisposable
                     return Task.CompletedTask;
                 },
             });
-            if (result.Executed && !document.Validated)
+            if (result.Executed && !document.PassedBefore)
             {
-                // Executed: it passed validation. Kept by its text, priced by its length, so the bound holds
-                // whatever documents clients send (an entry past the bound is not kept).
-                _validatedDocuments.Set(document.Text, document.Document, new MemoryCacheEntryOptions { Size = Math.Max(1, document.Text.Length) });
+                // Executed: it passed validation. Kept by its text and counted by its length (at least
+                // MinimumCharsPerDocument), so the bound holds whatever documents clients send.
+                _keptDocuments.Set(document.Text, document.Document, new MemoryCacheEntryOptions { Size = Math.Max(MinimumCharsPerDocument, document.Text.Length) });
             }
 
             return result;
@@ -138,5 +163,5 @@ public sealed class GraphQLExecution : IDisposable
         }
     }
 
-    public void Dispose() => _validatedDocuments.Dispose();
+    public void Dispose() => _keptDocuments.Dispose();
 }

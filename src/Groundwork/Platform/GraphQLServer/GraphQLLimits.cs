@@ -73,8 +73,11 @@ public static class GraphQLLimits
         }
     }
 
-    /// <summary>The limits that read only the document: the same text always gives the same answer.</summary>
-    public static IEnumerable<IValidationRule> DocumentRules(bool production)
+    /// <summary>
+    /// The limits that read only the document, every operation in it: the same text always gives the same answer,
+    /// so a text that passed once skips them (GraphQLExecution.ParseOrReuse).
+    /// </summary>
+    public static IEnumerable<IValidationRule> RulesThatReadOnlyTheDocument(bool production)
     {
         yield return new AliasLimitRule();
         yield return new DepthLimitRule();
@@ -85,10 +88,10 @@ public static class GraphQLLimits
     }
 
     /// <summary>
-    /// The limits that read the request's variables, so they run for every request, a known document's too: a list's
-    /// size may come from a variable (<c>users(limit: $n)</c>), and with it the document's cost.
+    /// The limits that read the request, so they run for every request, a known document's too: the cost is priced
+    /// for the operation chosen by name, and a list's size may come from a variable (<c>users(limit: $n)</c>).
     /// </summary>
-    public static IEnumerable<IValidationRule> RulesThatReadVariables()
+    public static IEnumerable<IValidationRule> RulesThatReadTheRequest()
     {
         yield return new ComplexityValidationRule(new ComplexityOptions
         {

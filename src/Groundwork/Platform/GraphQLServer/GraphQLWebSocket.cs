@@ -376,7 +376,7 @@ public sealed class GraphQLWebSocket
             Inputs? extensions;
             try
             {
-                document = _execution.Parse(query);
+                document = _execution.ParseOrReuse(query);
             }
             catch (GraphQLParserException e)
             {
