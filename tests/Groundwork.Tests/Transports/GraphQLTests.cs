@@ -250,6 +250,31 @@ public abstract class GraphQLTests(GroundworkApp app)
     }
 
     [Fact]
+    public async Task A_users_posts_come_newest_first_with_equal_times_by_id_and_a_user_without_posts_gets_an_empty_list()
+    {
+        var admin = (await app.ActorAsync(Role.Admin)).Client();
+        var author = await app.ActorAsync(Role.User);
+        var silent = await app.ActorAsync(Role.User);
+        var noon = new DateTime(2026, 1, 1, 12, 0, 0, DateTimeKind.Utc);
+        var posts = await app.WithScopeAsync(async sp =>
+        {
+            var db = sp.GetRequiredService<Groundwork.Platform.Persistence.GroundworkDbContext>();
+            var added = new[] { noon, noon.AddMinutes(5), noon, noon.AddMinutes(-5), noon }
+                .Select((at, i) => new Post { AuthorId = author.Id, Title = $"P{i}", Content = "x", Published = true, PublishedAt = at, CreatedAt = at, UpdatedAt = at })
+                .ToList();
+            db.Posts.AddRange(added);
+            await db.SaveChangesAsync();
+            return added;
+        });
+        var expected = posts.OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id).Select(p => p.Id.ToString()).ToList();
+
+        // Both users in one document: their posts load in one batch.
+        var data = (await admin.GraphQLAsync($$"""{ a: user(id: "{{author.Id}}") { posts { id } } b: user(id: "{{silent.Id}}") { posts { id } } }""")).AssertData();
+        Assert.Equal(expected, data["a"]!["posts"]!.AsArray().Select(p => p!["id"]!.GetValue<string>()).ToList());
+        Assert.Empty(data["b"]!["posts"]!.AsArray());
+    }
+
+    [Fact]
     public async Task GET_runs_queries_and_refuses_mutations_with_405()
     {
         var client = (await app.ActorAsync()).Client();

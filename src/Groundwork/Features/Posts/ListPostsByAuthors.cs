@@ -30,9 +30,27 @@ public sealed class ListPostsByAuthors(GroundworkDbContext db) : IOperation<List
             .SelectMany(u => visible.Where(p => p.AuthorId == u.Id).OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id).Take(MaxPerAuthor))
             .Select(p => new PostDto(p.Id, p.AuthorId, p.Title, p.Content, p.Published, p.PublishedAt, p.CreatedAt, p.UpdatedAt) { Version = p.Version })
             .ToListAsync(cancellationToken);
-        var byAuthor = rows.GroupBy(p => p.AuthorId)
-            .ToDictionary(g => g.Key, g => (IReadOnlyList<PostDto>)[.. g.OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id)]);
-        IReadOnlyDictionary<Guid, IReadOnlyList<PostDto>> all = authors.ToDictionary(a => a, a => byAuthor.GetValueOrDefault(a) ?? []);
+        // One list per author asked for (empty when they have none), filled in one pass and sorted in place: the
+        // database orders each author's posts inside its subquery, but not the rows of the whole result.
+        var all = new Dictionary<Guid, IReadOnlyList<PostDto>>(authors.Count);
+        foreach (var author in authors)
+        {
+            all[author] = new List<PostDto>();
+        }
+
+        foreach (var post in rows)
+        {
+            ((List<PostDto>)all[post.AuthorId]).Add(post);
+        }
+
+        foreach (var posts in all.Values)
+        {
+            ((List<PostDto>)posts).Sort(NewestFirst);
+        }
+
         return Result<IReadOnlyDictionary<Guid, IReadOnlyList<PostDto>>>.Success(all);
     }
+
+    private static int NewestFirst(PostDto a, PostDto b) =>
+        b.CreatedAt.CompareTo(a.CreatedAt) is var byTime and not 0 ? byTime : b.Id.CompareTo(a.Id);
 }
