@@ -1,8 +1,8 @@
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Configuration;
 using Groundwork.Platform.Http;
-using Microsoft.IdentityModel.Tokens;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Groundwork.Features.Discovery;
 

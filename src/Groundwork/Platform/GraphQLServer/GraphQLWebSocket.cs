@@ -398,11 +398,12 @@ public sealed class GraphQLWebSocket
             }
 
             var operationName = Text(payload, "operationName");
-            var subscription = GraphQLEndpoint.SelectedOperation(document.Document, operationName) is { Operation: OperationType.Subscription };
+            var selected = GraphQLEndpoint.SelectedOperation(document.Document, operationName);
+            var subscription = selected is { Operation: OperationType.Subscription };
             // The default limit, as for every HTTP request: one token per operation, plus one per extra root
             // mutation field (aliases must not turn one token into many writes).
-            var extra = GraphQLEndpoint.SelectedOperation(document.Document, operationName) is { Operation: OperationType.Mutation } mutation
-                ? Math.Max(0, GraphQLEndpoint.RootFieldCount(mutation, document.Document) - 1)
+            var extra = selected is { Operation: OperationType.Mutation }
+                ? Math.Max(0, GraphQLEndpoint.RootFieldCount(selected, document.Document) - 1)
                 : 0;
             var decision = await services.GetRequiredService<RateLimiting.RateLimiter>()
                 .TryAcquireAsync("default", who.PrincipalKey, _settings.RateLimits.Default, 1 + extra);
