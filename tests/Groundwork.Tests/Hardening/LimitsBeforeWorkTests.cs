@@ -152,6 +152,27 @@ public sealed class LimitsBeforeWorkTests(SmallLimitsApp app) : IClassFixture<Sm
     }
 
     [Fact]
+    public async Task A_users_posts_batch_holds_no_more_content_than_the_response_may_carry()
+    {
+        var author = await app.ActorAsync();
+        for (var i = 0; i < 2; i++)
+        {
+            await (await author.Client().PostAsJsonAsync("/api/v1/posts", new { title = $"Half {i}", content = new string('h', 15_000), published = true })).AssertStatus(201);
+        }
+
+        // Without content in the selection, none is read: both posts come back, far under the text budget.
+        var titles = (await author.Client().GraphQLAsync("{ me { posts { id title } } }")).AssertData();
+        Assert.Equal(["Half 1", "Half 0"], titles["me"]!["posts"]!.AsArray().Select(p => p!["title"]!.GetValue<string>()));
+
+        // With it, 30,000 characters cannot fit in 20,000: the batch is refused while it reads its rows, before any
+        // of it is resolved (the resolution budget's own refusal would speak of the response, not of content).
+        var response = await author.Client().GraphQLAsync("{ me { posts { content } } }");
+        var error = response.AssertError("VALIDATION_ERROR");
+        Assert.Contains("more than 20000 characters of content", error["extensions"]!["details"]![0]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.True(response.Body.ToJsonString().Length < 2_000);
+    }
+
+    [Fact]
     public async Task Benchmark_baselines_answer_only_loopback_callers()
     {
         // TestServer requests have no remote address: not loopback, so the route does not exist for them.

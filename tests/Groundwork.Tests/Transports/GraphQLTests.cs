@@ -275,6 +275,45 @@ public abstract class GraphQLTests(GroundworkApp app)
     }
 
     [Fact]
+    public async Task A_users_posts_read_content_only_when_the_selection_asks_for_it()
+    {
+        var admin = (await app.ActorAsync(Role.Admin)).Client();
+        var author = await app.ActorAsync(Role.User);
+        var post = await (await author.Client().PostAsJsonAsync("/api/v1/posts", new { title = "Text", content = "the text", published = true })).AssertStatus(201);
+        var postId = post["data"]!["id"]!.GetValue<string>();
+        var statements = new List<string>();
+        app.Sql.Counted = sql =>
+        {
+            if (sql.Contains("posts", StringComparison.OrdinalIgnoreCase))
+            {
+                lock (statements)
+                {
+                    statements.Add(sql);
+                }
+            }
+
+            return true;
+        };
+
+        // Without content in the selection, the posts' statement does not read the column.
+        var bare = (await admin.GraphQLAsync($$"""{ user(id: "{{author.Id}}") { posts { id title } } }""")).AssertData();
+        Assert.Equal("Text", Assert.Single(bare["user"]!["posts"]!.AsArray())!["title"]!.GetValue<string>());
+        Assert.DoesNotContain("content", Assert.Single(statements), StringComparison.OrdinalIgnoreCase);
+
+        // With it (through a fragment too), it does; in one document, a selection without it gets a batch of its own.
+        statements.Clear();
+        var both = (await admin.GraphQLAsync(
+            $$"""{ user(id: "{{author.Id}}") { withText: posts { ...Text } bare: posts { id } } } fragment Text on Post { id content }""")).AssertData();
+        var withText = Assert.Single(both["user"]!["withText"]!.AsArray())!;
+        Assert.Equal("the text", withText["content"]!.GetValue<string>());
+        Assert.Equal(postId, withText["id"]!.GetValue<string>());
+        Assert.Equal(postId, Assert.Single(both["user"]!["bare"]!.AsArray())!["id"]!.GetValue<string>());
+        Assert.Equal(2, statements.Count);
+        Assert.Single(statements, sql => sql.Contains("content", StringComparison.OrdinalIgnoreCase));
+        app.Sql.Counted = _ => true;
+    }
+
+    [Fact]
     public async Task GET_runs_queries_and_refuses_mutations_with_405()
     {
         var client = (await app.ActorAsync()).Client();

@@ -78,6 +78,8 @@ public sealed class UserRoleType : EnumerationGraphType
 
 public sealed class UserType : ObjectGraphType<UserDto>
 {
+    private const string PostsWithContentBatch = nameof(ListPostsByAuthors) + "+content";
+
     public UserType()
     {
         Name = "User";
@@ -96,7 +98,18 @@ public sealed class UserType : ObjectGraphType<UserDto>
         Field<NonNullGraphType<ListGraphType<NonNullGraphType<PostType>>>>("posts")
             .Description($"The user's posts the caller may see, newest first, at most {ListPostsByAuthors.MaxPerAuthor}.")
             .ListOfAtMost(ListPostsByAuthors.MaxPerAuthor)
-            .Resolve(ctx => ctx.LoadBatched(ctx.Operation<ListPostsByAuthors>(), ids => new ListPostsByAuthorsRequest(ids), ctx.Source.Id));
+            .Resolve(ctx =>
+            {
+                // Content is most of a post's size; it is loaded only when the selection reads it, and then no more
+                // of it than the response may still hold.
+                var withContent = ctx.SubFields is not { } selected || selected.Values.Any(f => f.FieldType.Name == "content");
+                var request = ctx.Request();
+                return ctx.LoadBatched(
+                    ctx.Operation<ListPostsByAuthors>(),
+                    ids => new ListPostsByAuthorsRequest(ids, withContent) { MaxContentChars = request.Budget?.TextCharsLeft ?? long.MaxValue },
+                    ctx.Source.Id,
+                    withContent ? PostsWithContentBatch : null);
+            });
         Field<NonNullGraphType<UtcDateTimeGraphType>>("createdAt").Resolve(ctx => ctx.Source.CreatedAt);
         Field<NonNullGraphType<UtcDateTimeGraphType>>("updatedAt").Resolve(ctx => ctx.Source.UpdatedAt);
         PostsGraphQL.AddAuthorConnection(this);

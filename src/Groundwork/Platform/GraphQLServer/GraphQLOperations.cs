@@ -42,19 +42,23 @@ public static class GraphQLOperations
     /// <summary>
     /// Loads <paramref name="key"/> through a batch operation: every key asked for at one level of the query is
     /// fetched by one run of <paramref name="operation"/> through the pipeline (its policy applies to the batch).
+    /// <paramref name="toRequest"/> runs when the batch is fetched. Fields whose batches need different requests
+    /// (another selection) give each request their own <paramref name="batch"/> name; by default the batch is named
+    /// after the operation.
     /// </summary>
     public static IDataLoaderResult<TValue?> LoadBatched<TKey, TRequest, TValue>(
         this IResolveFieldContext context,
         IOperation<TRequest, IReadOnlyDictionary<TKey, TValue>> operation,
         Func<IReadOnlyCollection<TKey>, TRequest> toRequest,
-        TKey key)
+        TKey key,
+        string? batch = null)
         where TKey : notnull
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(operation);
         var request = context.Request();
         var pipeline = context.RequestServices!.GetRequiredService<OperationPipeline>();
-        return request.Loader<TKey, TValue>(operation.GetType().Name, async (keys, ct) =>
+        return request.Loader<TKey, TValue>(batch ?? operation.GetType().Name, async (keys, ct) =>
         {
             var result = await pipeline.RunAsync(operation, toRequest(keys), request.Caller, ct);
             return result.IsSuccess ? result.Value : throw new OperationException(result.Error);

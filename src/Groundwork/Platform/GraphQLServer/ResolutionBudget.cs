@@ -21,6 +21,9 @@ public sealed class ResolutionBudget(int maxObjects, long maxTextChars, Cancella
     /// <summary>The error that stopped the request, once the budget ran out.</summary>
     public Error? Exceeded { get; private set; }
 
+    /// <summary>Characters of text the response may still hold.</summary>
+    public long TextCharsLeft => Math.Max(0, maxTextChars - _textChars);
+
     public void SpendObject()
     {
         if (++_objects > maxObjects)
