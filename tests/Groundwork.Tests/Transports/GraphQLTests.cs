@@ -275,6 +275,22 @@ public abstract class GraphQLTests(GroundworkApp app)
     }
 
     [Fact]
+    public async Task A_users_posts_show_drafts_only_to_their_author_and_staff()
+    {
+        var author = await app.ActorAsync(Role.User);
+        var published = (await (await author.Client().PostAsJsonAsync("/api/v1/posts", new { title = "Out", content = "out", published = true })).AssertStatus(201))["data"]!["id"]!.GetValue<string>();
+        var draft = (await (await author.Client().PostAsJsonAsync("/api/v1/posts", new { title = "Draft", content = "draft", published = false })).AssertStatus(201))["data"]!["id"]!.GetValue<string>();
+        var throughThePost = $$"""{ post(id: "{{published}}") { author { posts { id } } } }""";
+        static List<string> Ids(JsonNode? posts) => [.. posts!.AsArray().Select(p => p!["id"]!.GetValue<string>()).Order(StringComparer.Ordinal)];
+
+        Assert.Equal([published], Ids((await app.CreateClient().GraphQLAsync(throughThePost)).AssertData()["post"]!["author"]!["posts"]));
+        Assert.Equal([published], Ids((await (await app.ActorAsync()).Client().GraphQLAsync(throughThePost)).AssertData()["post"]!["author"]!["posts"]));
+        List<string> both = [.. new[] { published, draft }.Order(StringComparer.Ordinal)];
+        Assert.Equal(both, Ids((await author.Client().GraphQLAsync("{ me { posts { id } } }")).AssertData()["me"]!["posts"]));
+        Assert.Equal(both, Ids((await (await app.ActorAsync(Role.Moderator)).Client().GraphQLAsync(throughThePost)).AssertData()["post"]!["author"]!["posts"]));
+    }
+
+    [Fact]
     public async Task A_users_posts_read_content_only_when_the_selection_asks_for_it()
     {
         var admin = (await app.ActorAsync(Role.Admin)).Client();

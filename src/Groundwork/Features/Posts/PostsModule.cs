@@ -5,7 +5,11 @@ namespace Groundwork.Features.Posts;
 
 public sealed class PostsModule : IFeatureModule
 {
-    public void AddServices(IServiceCollection services) => services.AddScoped<Platform.WriteBehind.ICounterWriter, PostViewsWriter>();
+    public void AddServices(IServiceCollection services)
+    {
+        services.AddScoped<Platform.WriteBehind.ICounterWriter, PostViewsWriter>();
+        services.AddSingleton<NewestPostsByAuthors>();
+    }
 
     public void MapEndpoints(IEndpointRouteBuilder app, RouteGroupBuilder api) => api.MapPosts();
 

@@ -102,8 +102,8 @@ public sealed class UserType : ObjectGraphType<UserDto>
             {
                 // Content is most of a post's size; it is loaded only when the selection reads it, and then no more
                 // of it than the response may still hold.
-                var withContent = ctx.SubFields is not { } selected || selected.Values.Any(f => f.FieldType.Name == "content");
                 var request = ctx.Request();
+                var withContent = request.Selects(ctx, "content");
                 return ctx.LoadBatched(
                     ctx.Operation<ListPostsByAuthors>(),
                     ids => new ListPostsByAuthorsRequest(ids, withContent) { MaxContentChars = request.Budget?.TextCharsLeft ?? long.MaxValue },

@@ -12,6 +12,7 @@ public sealed class GraphQLRequestContext(Caller caller, string? idempotencyKeyH
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
     private readonly Dictionary<string, object> _loaders = [];
+    private Dictionary<(GraphQLParser.AST.GraphQLField, string), bool>? _selections;
 
     public Caller Caller { get; } = caller;
 
@@ -20,6 +21,25 @@ public sealed class GraphQLRequestContext(Caller caller, string? idempotencyKeyH
 
     /// <summary>What the request may still resolve; set by <see cref="GraphQLExecution"/> for each run.</summary>
     public ResolutionBudget? Budget { get; set; }
+
+    /// <summary>
+    /// Whether the field being resolved selects a field named <paramref name="name"/> of its type (through fragments,
+    /// after <c>@skip</c>/<c>@include</c>; true when the selection is not known). Every object of a list asks the
+    /// same of the same field, so the answer is worked out once per field of the document in a request.
+    /// </summary>
+    public bool Selects(IResolveFieldContext context, string name)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        _selections ??= [];
+        var key = (context.FieldAst, name);
+        if (!_selections.TryGetValue(key, out var selects))
+        {
+            selects = context.SubFields is not { } selected || selected.Values.Any(f => f.FieldType.Name == name);
+            _selections[key] = selects;
+        }
+
+        return selects;
+    }
 
     /// <summary>The request's loader named <paramref name="name"/>, created on first use with <paramref name="fetch"/>.</summary>
     public BatchLoader<TKey, TValue> Loader<TKey, TValue>(
