@@ -9,16 +9,14 @@ using TransactionTypeMessage = Groundwork.Api.V1.TransactionType;
 namespace Groundwork.Features.Accounts;
 
 /// <summary>gRPC adapter for accounts and money movement (api/protos/groundwork/v1/accounts.proto): translation only.</summary>
-public sealed class AccountsGrpc(
-    GetAccount getAccount, ListAccounts listAccounts, CreateAccount createAccount, Deposit deposit, Transfer transfer,
-    GetTransfer getTransfer, ListAccountTransactions listTransactions) : AccountService.AccountServiceBase
+public sealed class AccountsGrpc : AccountService.AccountServiceBase
 {
     public override async Task<AccountMessage> GetAccount(Api.V1.GetAccountRequest request, ServerCallContext context) =>
-        ToMessage(await context.RunAsync(getAccount, new GetAccountRequest(GrpcOperations.ParseId(request.Id, "id"))));
+        ToMessage(await context.RunAsync(context.Operation<GetAccount>(), new GetAccountRequest(GrpcOperations.ParseId(request.Id, "id"))));
 
     public override async Task<ListAccountsResponse> ListAccounts(Api.V1.ListAccountsRequest request, ServerCallContext context)
     {
-        var page = await context.RunAsync(listAccounts, new ListAccountsRequest(
+        var page = await context.RunAsync(context.Operation<ListAccounts>(), new ListAccountsRequest(
             GrpcPaging.ToPageRequest(request.Page),
             GrpcOperations.ParseOptionalId(request.OwnerId, "ownerId"),
             request.Currency is { Length: > 0 } c ? c : null));
@@ -26,25 +24,25 @@ public sealed class AccountsGrpc(
     }
 
     public override async Task<AccountMessage> CreateAccount(Api.V1.CreateAccountRequest request, ServerCallContext context) =>
-        ToMessage(await context.RunAsync(createAccount, new CreateAccountRequest(request.Currency)));
+        ToMessage(await context.RunAsync(context.Operation<CreateAccount>(), new CreateAccountRequest(request.Currency)));
 
     public override async Task<TransactionMessage> Deposit(Api.V1.DepositRequest request, ServerCallContext context) =>
-        ToMessage(await context.RunAsync(deposit, new DepositRequest(
+        ToMessage(await context.RunAsync(context.Operation<Deposit>(), new DepositRequest(
             GrpcOperations.ParseId(request.AccountId, "accountId"), request.Amount, request.Description is { Length: > 0 } d ? d : null)));
 
     public override async Task<TransactionMessage> Transfer(Api.V1.TransferRequest request, ServerCallContext context) =>
-        ToMessage(await context.RunAsync(transfer, new TransferRequest(
+        ToMessage(await context.RunAsync(context.Operation<Transfer>(), new TransferRequest(
             GrpcOperations.ParseId(request.FromAccountId, "fromAccountId"),
             GrpcOperations.ParseId(request.ToAccountId, "toAccountId"),
             request.Amount,
             request.Description is { Length: > 0 } d ? d : null)));
 
     public override async Task<TransactionMessage> GetTransfer(Api.V1.GetTransferRequest request, ServerCallContext context) =>
-        ToMessage(await context.RunAsync(getTransfer, new GetTransferRequest(GrpcOperations.ParseId(request.Id, "id"))));
+        ToMessage(await context.RunAsync(context.Operation<GetTransfer>(), new GetTransferRequest(GrpcOperations.ParseId(request.Id, "id"))));
 
     public override async Task<ListTransactionsResponse> ListTransactions(ListTransactionsRequest request, ServerCallContext context)
     {
-        var page = await context.RunAsync(listTransactions, new ListAccountTransactionsRequest(
+        var page = await context.RunAsync(context.Operation<ListAccountTransactions>(), new ListAccountTransactionsRequest(
             GrpcOperations.ParseId(request.AccountId, "accountId"), request.Limit == 0 ? 20 : request.Limit, request.Cursor is { Length: > 0 } c ? c : null));
         return new ListTransactionsResponse { Transactions = { page.Items.Select(ToMessage) }, HasMore = page.HasMore, NextCursor = page.NextCursor ?? "" };
     }

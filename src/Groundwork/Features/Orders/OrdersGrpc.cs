@@ -7,31 +7,30 @@ using OrderStatusMessage = Groundwork.Api.V1.OrderStatus;
 namespace Groundwork.Features.Orders;
 
 /// <summary>gRPC adapter for orders (api/protos/groundwork/v1/orders.proto): translation only.</summary>
-public sealed class OrdersGrpc(GetOrder getOrder, ListOrders listOrders, CreateOrder createOrder, PayOrder payOrder, CancelOrder cancelOrder)
-    : OrderService.OrderServiceBase
+public sealed class OrdersGrpc : OrderService.OrderServiceBase
 {
     public override async Task<OrderMessage> GetOrder(Api.V1.GetOrderRequest request, ServerCallContext context) =>
-        ToMessage(await context.RunAsync(getOrder, new GetOrderRequest(GrpcOperations.ParseId(request.Id, "id"))));
+        ToMessage(await context.RunAsync(context.Operation<GetOrder>(), new GetOrderRequest(GrpcOperations.ParseId(request.Id, "id"))));
 
     public override async Task<ListOrdersResponse> ListOrders(Api.V1.ListOrdersRequest request, ServerCallContext context)
     {
-        var page = await context.RunAsync(listOrders, new ListOrdersRequest(
+        var page = await context.RunAsync(context.Operation<ListOrders>(), new ListOrdersRequest(
             GrpcOperations.ParseOptionalId(request.UserId, "userId"), GrpcPaging.ToPageRequest(request.Page), FromMessage(request.Status)));
         return new ListOrdersResponse { Orders = { page.Items.Select(ToMessage) }, PageInfo = GrpcPaging.ToPageInfo(page) };
     }
 
     public override async Task<OrderMessage> CreateOrder(Api.V1.CreateOrderRequest request, ServerCallContext context) =>
-        ToMessage(await context.RunAsync(createOrder, new CreateOrderRequest(
+        ToMessage(await context.RunAsync(context.Operation<CreateOrder>(), new CreateOrderRequest(
             null,
             request.Currency,
             request.Items.Select(i => new CreateOrderItem(i.Sku, i.Name, i.Quantity, i.UnitPrice)).ToList())));
 
     public override async Task<OrderMessage> PayOrder(Api.V1.PayOrderRequest request, ServerCallContext context) =>
-        ToMessage(await context.RunAsync(payOrder, new PayOrderRequest(
+        ToMessage(await context.RunAsync(context.Operation<PayOrder>(), new PayOrderRequest(
             GrpcOperations.ParseId(request.Id, "id"), GrpcOperations.ParseId(request.AccountId, "accountId"))));
 
     public override async Task<OrderMessage> CancelOrder(Api.V1.CancelOrderRequest request, ServerCallContext context) =>
-        ToMessage(await context.RunAsync(cancelOrder, new CancelOrderRequest(GrpcOperations.ParseId(request.Id, "id"))));
+        ToMessage(await context.RunAsync(context.Operation<CancelOrder>(), new CancelOrderRequest(GrpcOperations.ParseId(request.Id, "id"))));
 
     private static OrderMessage ToMessage(OrderDto order) => new()
     {

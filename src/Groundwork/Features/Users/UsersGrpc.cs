@@ -9,27 +9,26 @@ using UserMessage = Groundwork.Api.V1.User;
 namespace Groundwork.Features.Users;
 
 /// <summary>gRPC adapter for users (api/protos/groundwork/v1/users.proto): translation only.</summary>
-public sealed class UsersGrpc(GetUser getUser, ListUsers listUsers, CreateUser createUser, UpdateUser updateUser, DeleteUser deleteUser, Me me)
-    : UserService.UserServiceBase
+public sealed class UsersGrpc : UserService.UserServiceBase
 {
     public override async Task<UserMessage> GetMe(GetMeRequest request, ServerCallContext context) =>
-        ToMessage(await context.RunAsync(me, new MeRequest()));
+        ToMessage(await context.RunAsync(context.Operation<Me>(), new MeRequest()));
 
     public override async Task<UserMessage> GetUser(Api.V1.GetUserRequest request, ServerCallContext context) =>
-        ToMessage(await context.RunAsync(getUser, new GetUserRequest(GrpcOperations.ParseId(request.Id, "id"))));
+        ToMessage(await context.RunAsync(context.Operation<GetUser>(), new GetUserRequest(GrpcOperations.ParseId(request.Id, "id"))));
 
     public override async Task<ListUsersResponse> ListUsers(Api.V1.ListUsersRequest request, ServerCallContext context)
     {
-        var page = await context.RunAsync(listUsers, new ListUsersRequest(
+        var page = await context.RunAsync(context.Operation<ListUsers>(), new ListUsersRequest(
             GrpcPaging.ToPageRequest(request.Page), FromMessage(request.Role), request.Q is { Length: > 0 } q ? q : null));
         return new ListUsersResponse { Users = { page.Items.Select(ToMessage) }, PageInfo = GrpcPaging.ToPageInfo(page) };
     }
 
     public override async Task<UserMessage> CreateUser(Api.V1.CreateUserRequest request, ServerCallContext context) =>
-        ToMessage(await context.RunAsync(createUser, new CreateUserRequest(request.Email, request.Name, request.Password, FromMessage(request.Role))));
+        ToMessage(await context.RunAsync(context.Operation<CreateUser>(), new CreateUserRequest(request.Email, request.Name, request.Password, FromMessage(request.Role))));
 
     public override async Task<UserMessage> UpdateUser(Api.V1.UpdateUserRequest request, ServerCallContext context) =>
-        ToMessage(await context.RunAsync(updateUser, new UpdateUserRequest(
+        ToMessage(await context.RunAsync(context.Operation<UpdateUser>(), new UpdateUserRequest(
             GrpcOperations.ParseId(request.Id, "id"),
             request.HasEmail ? request.Email : null,
             request.HasName ? request.Name : null,
@@ -37,7 +36,7 @@ public sealed class UsersGrpc(GetUser getUser, ListUsers listUsers, CreateUser c
 
     public override async Task<Empty> DeleteUser(Api.V1.DeleteUserRequest request, ServerCallContext context)
     {
-        await context.RunAsync(deleteUser, new DeleteUserRequest(GrpcOperations.ParseId(request.Id, "id")));
+        await context.RunAsync(context.Operation<DeleteUser>(), new DeleteUserRequest(GrpcOperations.ParseId(request.Id, "id")));
         return new Empty();
     }
 

@@ -16,6 +16,17 @@ public static class GrpcOperations
     public const string IdempotencyKeyHeader = "idempotency-key";
 
     /// <summary>
+    /// The operation a method runs, resolved for the call when the method runs: a service constructed with every
+    /// operation it serves would build all of them, and their dependencies, for each call.
+    /// </summary>
+    public static TOperation Operation<TOperation>(this ServerCallContext context)
+        where TOperation : notnull
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.GetHttpContext().RequestServices.GetRequiredService<TOperation>();
+    }
+
+    /// <summary>
     /// Runs an operation through the pipeline with the call's <c>idempotency-key</c> metadata (if sent); the
     /// operation decides whether it matters. A replay is marked with the <c>idempotent-replayed</c> header.
     /// </summary>
@@ -28,7 +39,8 @@ public static class GrpcOperations
         // The call's token fires at the client's deadline or cancellation, which cancels the database work too.
         var call = new OperationCall(http.ToCaller(), context.CancellationToken)
         {
-            IdempotencyKey = context.RequestHeaders.GetValue(IdempotencyKeyHeader),
+            // Read as REST and GraphQL read it (the call's RequestHeaders would copy every header into metadata first).
+            IdempotencyKey = http.Request.Headers.TryGetValue(IdempotencyKeyHeader, out var key) ? key.ToString() : null,
             IdempotencyKeyField = IdempotencyKeyHeader,
         };
         var result = await pipeline.ExecuteAsync(operation, request, call);
