@@ -165,10 +165,13 @@ public sealed class LimitsBeforeWorkTests(SmallLimitsApp app) : IClassFixture<Sm
         Assert.Equal(["Half 1", "Half 0"], titles["me"]!["posts"]!.AsArray().Select(p => p!["title"]!.GetValue<string>()));
 
         // With it, 30,000 characters cannot fit in 20,000: the batch is refused while it reads its rows, before any
-        // of it is resolved (the resolution budget's own refusal would speak of the response, not of content).
-        var response = await author.Client().GraphQLAsync("{ me { posts { content } } }");
+        // of it is resolved (the resolution budget's own refusal would speak of the response, not of content). Two
+        // fields wait on that batch; the refusal stops the request with one error, as the budget does.
+        var response = await author.Client().GraphQLAsync("{ a: me { posts { content } } b: me { posts { content } } }");
         var error = response.AssertError("VALIDATION_ERROR");
-        Assert.Contains("more than 20000 characters of content", error["extensions"]!["details"]![0]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Single(response.Errors);
+        Assert.Null(response.Data);
+        Assert.Contains("more content than the response may still carry (20000 characters)", error["extensions"]!["details"]![0]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.True(response.Body.ToJsonString().Length < 2_000);
     }
 

@@ -310,23 +310,50 @@ public abstract class GraphQLTests(GroundworkApp app)
 
             return true;
         };
+        async Task<JsonNode> PostsOf(string selection, object? variables = null)
+        {
+            statements.Clear();
+            var data = (await admin.GraphQLAsync(selection.Replace("USER", author.Id.ToString(), StringComparison.Ordinal), variables)).AssertData();
+            return data["user"]!;
+        }
 
-        // Without content in the selection, the posts' statement does not read the column.
-        var bare = (await admin.GraphQLAsync($$"""{ user(id: "{{author.Id}}") { posts { id title } } }""")).AssertData();
-        Assert.Equal("Text", Assert.Single(bare["user"]!["posts"]!.AsArray())!["title"]!.GetValue<string>());
-        Assert.DoesNotContain("content", Assert.Single(statements), StringComparison.OrdinalIgnoreCase);
+        bool ReadContent() => statements.Any(sql => sql.Contains("content", StringComparison.OrdinalIgnoreCase));
 
-        // With it (through a fragment too), it does; in one document, a selection without it gets a batch of its own.
-        statements.Clear();
-        var both = (await admin.GraphQLAsync(
-            $$"""{ user(id: "{{author.Id}}") { withText: posts { ...Text } bare: posts { id } } } fragment Text on Post { id content }""")).AssertData();
-        var withText = Assert.Single(both["user"]!["withText"]!.AsArray())!;
-        Assert.Equal("the text", withText["content"]!.GetValue<string>());
-        Assert.Equal(postId, withText["id"]!.GetValue<string>());
-        Assert.Equal(postId, Assert.Single(both["user"]!["bare"]!.AsArray())!["id"]!.GetValue<string>());
-        Assert.Equal(2, statements.Count);
-        Assert.Single(statements, sql => sql.Contains("content", StringComparison.OrdinalIgnoreCase));
-        app.Sql.Counted = _ => true;
+        try
+        {
+            // Without content in the selection, the posts' statement does not read the column.
+            var bare = await PostsOf("""{ user(id: "USER") { posts { id title } } }""");
+            Assert.Equal("Text", Assert.Single(bare["posts"]!.AsArray())!["title"]!.GetValue<string>());
+            Assert.Single(statements);
+            Assert.False(ReadContent());
+
+            // Selected under an alias, it is read.
+            var aliased = await PostsOf("""{ user(id: "USER") { posts { body: content } } }""");
+            Assert.Equal("the text", Assert.Single(aliased["posts"]!.AsArray())!["body"]!.GetValue<string>());
+            Assert.True(ReadContent());
+
+            // Left out by @include with this request's variables, it is not; included, it is.
+            const string Conditional = """query($c: Boolean!) { user(id: "USER") { posts { id content @include(if: $c) } } }""";
+            var excluded = await PostsOf(Conditional, new { c = false });
+            Assert.Null(Assert.Single(excluded["posts"]!.AsArray())!["content"]);
+            Assert.False(ReadContent());
+            var included = await PostsOf(Conditional, new { c = true });
+            Assert.Equal("the text", Assert.Single(included["posts"]!.AsArray())!["content"]!.GetValue<string>());
+            Assert.True(ReadContent());
+
+            // Through a fragment too; and in one document, a selection without it gets a batch of its own.
+            var both = await PostsOf("""{ user(id: "USER") { withText: posts { ...Text } bare: posts { id } } } fragment Text on Post { id content }""");
+            var withText = Assert.Single(both["withText"]!.AsArray())!;
+            Assert.Equal("the text", withText["content"]!.GetValue<string>());
+            Assert.Equal(postId, withText["id"]!.GetValue<string>());
+            Assert.Equal(postId, Assert.Single(both["bare"]!.AsArray())!["id"]!.GetValue<string>());
+            Assert.Equal(2, statements.Count);
+            Assert.Single(statements, sql => sql.Contains("content", StringComparison.OrdinalIgnoreCase));
+        }
+        finally
+        {
+            app.Sql.Counted = _ => true;
+        }
     }
 
     [Fact]

@@ -22,6 +22,7 @@ public sealed record ListPostsByAuthorsRequest(IReadOnlyCollection<Guid> AuthorI
     public long MaxContentChars { get; init; } = long.MaxValue;
 }
 
+/// <summary>The bound comes from the transport, not a client; checked all the same, as every request's fields are.</summary>
 public sealed class ListPostsByAuthorsValidator : AbstractValidator<ListPostsByAuthorsRequest>
 {
     public ListPostsByAuthorsValidator() => RuleFor(r => r.MaxContentChars).GreaterThanOrEqualTo(0);
@@ -59,7 +60,7 @@ public sealed class ListPostsByAuthors(GroundworkDbContext db, NewestPostsByAuth
             if (contentChars > request.MaxContentChars)
             {
                 return Error.Validation("query",
-                    $"The posts asked for hold more than {request.MaxContentChars} characters of content; ask for fewer users or leave out content");
+                    $"The posts asked for hold more content than the response may still carry ({request.MaxContentChars} characters); ask for fewer users or leave out content");
             }
 
             ((List<PostDto>)all[post.AuthorId]).Add(post);
@@ -78,9 +79,9 @@ public sealed class ListPostsByAuthors(GroundworkDbContext db, NewestPostsByAuth
 }
 
 /// <summary>
-/// <see cref="ListPostsByAuthors"/>' statement, compiled once per app (a singleton: the model, and so the compiled
-/// statement, differs by provider). Without it EF rebuilds and re-evaluates the statement's expression tree on every
-/// call, which was the largest part of a GraphQL users-with-posts request's allocations.
+/// <see cref="ListPostsByAuthors"/>' statement, compiled once per app. Uncompiled, EF rebuilds and re-evaluates the
+/// statement's expression tree on every call. A singleton rather than a static: EF refuses to run a compiled query
+/// against another model than the one it was compiled for, and the two providers' apps (in the tests) have two.
 /// </summary>
 public sealed class NewestPostsByAuthors
 {

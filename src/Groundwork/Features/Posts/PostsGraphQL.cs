@@ -111,12 +111,16 @@ public static class PostsGraphQL
 
 public sealed class PostType : ObjectGraphType<PostDto>
 {
+    public const string ContentField = "content";
+
     public PostType()
     {
         Name = "Post";
         Field<NonNullGraphType<IdGraphType>>("id").Resolve(ctx => ctx.Source.Id);
         Field<NonNullGraphType<StringGraphType>>("title").Resolve(ctx => ctx.Source.Title);
-        Field<NonNullGraphType<StringGraphType>>("content").Resolve(ctx => ctx.Source.Content);
+        // User.posts reads content from the database only when this field is selected (UsersGraphQL): a field derived
+        // from the content must be selected by this name too, or be added to that check.
+        Field<NonNullGraphType<StringGraphType>>(ContentField).Resolve(ctx => ctx.Source.Content);
         Field<NonNullGraphType<UserType>>("author").Resolve(ctx => ctx.LoadBatched(ctx.Operation<GetAuthors>(), ids => new GetAuthorsRequest(ids), ctx.Source.AuthorId));
         Field<NonNullGraphType<BooleanGraphType>>("published").Resolve(ctx => ctx.Source.Published);
         Field<NonNullGraphType<UtcDateTimeGraphType>>("createdAt").Resolve(ctx => ctx.Source.CreatedAt);

@@ -79,6 +79,7 @@ public sealed class UserRoleType : EnumerationGraphType
 public sealed class UserType : ObjectGraphType<UserDto>
 {
     private const string PostsWithContentBatch = nameof(ListPostsByAuthors) + "+content";
+    private const string PostsWithoutContentBatch = nameof(ListPostsByAuthors) + "-content";
 
     public UserType()
     {
@@ -103,12 +104,12 @@ public sealed class UserType : ObjectGraphType<UserDto>
                 // Content is most of a post's size; it is loaded only when the selection reads it, and then no more
                 // of it than the response may still hold.
                 var request = ctx.Request();
-                var withContent = request.Selects(ctx, "content");
+                var withContent = request.Selects(ctx, PostType.ContentField);
                 return ctx.LoadBatched(
                     ctx.Operation<ListPostsByAuthors>(),
                     ids => new ListPostsByAuthorsRequest(ids, withContent) { MaxContentChars = request.Budget?.TextCharsLeft ?? long.MaxValue },
                     ctx.Source.Id,
-                    withContent ? PostsWithContentBatch : null);
+                    withContent ? PostsWithContentBatch : PostsWithoutContentBatch);
             });
         Field<NonNullGraphType<UtcDateTimeGraphType>>("createdAt").Resolve(ctx => ctx.Source.CreatedAt);
         Field<NonNullGraphType<UtcDateTimeGraphType>>("updatedAt").Resolve(ctx => ctx.Source.UpdatedAt);

@@ -42,9 +42,12 @@ public static class GraphQLOperations
     /// <summary>
     /// Loads <paramref name="key"/> through a batch operation: every key asked for at one level of the query is
     /// fetched by one run of <paramref name="operation"/> through the pipeline (its policy applies to the batch).
-    /// <paramref name="toRequest"/> runs when the batch is fetched. Fields whose batches need different requests
-    /// (another selection) give each request their own <paramref name="batch"/> name; by default the batch is named
-    /// after the operation.
+    /// A batch is named after its operation unless <paramref name="batch"/> names it, and the first field to ask under a
+    /// name sets the <paramref name="operation"/> and <paramref name="toRequest"/> of every fetch under it: fields whose
+    /// batches need different requests (another selection) use names of their own. <paramref name="toRequest"/> runs
+    /// when the batch is fetched. A batch refused as invalid stops the whole request with that one error, as an
+    /// exceeded resolution budget does: the transport built its request, so what is invalid is what the document
+    /// asked for (too much content); any other refusal is each waiting field's error.
     /// </summary>
     public static IDataLoaderResult<TValue?> LoadBatched<TKey, TRequest, TValue>(
         this IResolveFieldContext context,
@@ -61,6 +64,11 @@ public static class GraphQLOperations
         return request.Loader<TKey, TValue>(batch ?? operation.GetType().Name, async (keys, ct) =>
         {
             var result = await pipeline.RunAsync(operation, toRequest(keys), request.Caller, ct);
+            if (!result.IsSuccess && result.Error.Code == ErrorCode.ValidationError && request.Budget is { } budget)
+            {
+                budget.Refuse(result.Error);
+            }
+
             return result.IsSuccess ? result.Value : throw new OperationException(result.Error);
         }).Load(key);
     }

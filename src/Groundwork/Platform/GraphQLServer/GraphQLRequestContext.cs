@@ -12,7 +12,7 @@ public sealed class GraphQLRequestContext(Caller caller, string? idempotencyKeyH
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
     private readonly Dictionary<string, object> _loaders = [];
-    private Dictionary<(GraphQLParser.AST.GraphQLField, string), bool>? _selections;
+    private Dictionary<(GraphQLParser.AST.GraphQLField, GraphQL.Types.FieldType, string), bool>? _selections;
 
     public Caller Caller { get; } = caller;
 
@@ -25,13 +25,15 @@ public sealed class GraphQLRequestContext(Caller caller, string? idempotencyKeyH
     /// <summary>
     /// Whether the field being resolved selects a field named <paramref name="name"/> of its type (through fragments,
     /// after <c>@skip</c>/<c>@include</c>; true when the selection is not known). Every object of a list asks the
-    /// same of the same field, so the answer is worked out once per field of the document in a request.
+    /// same of the same field, so the answer is kept for the request by the field's node in the document (and its
+    /// definition). Fields merged under one response name get a node per parent object: still right, only kept once
+    /// per object.
     /// </summary>
     public bool Selects(IResolveFieldContext context, string name)
     {
         ArgumentNullException.ThrowIfNull(context);
         _selections ??= [];
-        var key = (context.FieldAst, name);
+        var key = (context.FieldAst, context.FieldDefinition, name);
         if (!_selections.TryGetValue(key, out var selects))
         {
             selects = context.SubFields is not { } selected || selected.Values.Any(f => f.FieldType.Name == name);

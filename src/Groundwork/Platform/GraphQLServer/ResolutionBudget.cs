@@ -28,7 +28,7 @@ public sealed class ResolutionBudget(int maxObjects, long maxTextChars, Cancella
     {
         if (++_objects > maxObjects)
         {
-            Stop($"The query resolves more than {maxObjects} objects; ask for fewer (smaller limit or first, fewer nested lists)");
+            Refuse(Error.Validation("query", $"The query resolves more than {maxObjects} objects; ask for fewer (smaller limit or first, fewer nested lists)"));
         }
     }
 
@@ -37,15 +37,21 @@ public sealed class ResolutionBudget(int maxObjects, long maxTextChars, Cancella
         _textChars += chars;
         if (_textChars > maxTextChars)
         {
-            Stop($"The response would exceed {maxTextChars} characters of text; ask for fewer or smaller fields");
+            Refuse(Error.Validation("query", $"The response would exceed {maxTextChars} characters of text; ask for fewer or smaller fields"));
         }
     }
 
-    private void Stop(string message)
+    /// <summary>
+    /// Stops the request with <paramref name="error"/> as its one answer, as an exceeded cap does: for a refusal found
+    /// before the objects are resolved (a batch that would hold more than the response may carry).
+    /// </summary>
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    public void Refuse(Error error)
     {
+        ArgumentNullException.ThrowIfNull(error);
         if (Exceeded is null)
         {
-            Exceeded = Error.Validation("query", message);
+            Exceeded = error;
             _stop.Cancel();
         }
 
