@@ -1,6 +1,7 @@
 using Groundwork.Features.Users;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Persistence;
 using Groundwork.Tests.Infrastructure;
@@ -221,5 +222,59 @@ public sealed class GraphQLMutationChargeTests(SixPerMinuteApp app) : IClassFixt
         (await second.Client().GraphQLAsync(Accounts(7))).AssertError("RATE_LIMITED", 429);
         Assert.Equal(0, await MoneyHelpers.Db(app, db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.CountAsync(
             db.Set<Groundwork.Features.Accounts.Account>(), a => a.OwnerId == second.Id)));
+    }
+}
+
+/// <summary>A real server (for a WebSocket client) whose responses may carry 20,000 characters of text.</summary>
+public sealed class SmallBudgetServerApp() : SqliteAppWith(new Dictionary<string, string?>
+{
+    ["Groundwork:RateLimits:Default"] = "100000",
+    ["Groundwork:GraphQL:MaxResponseChars"] = "20000",
+})
+{
+    protected override bool RealServer => true;
+}
+
+/// <summary>Each event of a GraphQL subscription is resolved under a budget of its own, as a request is.</summary>
+public sealed class SubscriptionBudgetTests(SmallBudgetServerApp app) : IClassFixture<SmallBudgetServerApp>
+{
+    [Fact]
+    public async Task A_subscription_event_is_held_to_the_budget_of_a_request_of_its_own()
+    {
+        var author = await app.ActorAsync();
+        for (var i = 0; i < 2; i++)
+        {
+            await (await author.Client().PostAsJsonAsync("/api/v1/posts", new { title = $"Long {i}", content = new string('l', 15_000), published = true })).AssertStatus(201);
+        }
+
+        var reader = await app.ActorAsync();
+        await using var socket = await RawGraphQLSocket.ConnectAsync(app);
+        await socket.SendAsync(new JsonObject { ["type"] = "connection_init", ["payload"] = new JsonObject { ["Authorization"] = $"Bearer {reader.AccessToken}" } });
+        Assert.Equal("connection_ack", (await socket.ReceiveAsync())!["type"]!.GetValue<string>());
+        await socket.SendAsync(new JsonObject
+        {
+            ["id"] = "1",
+            ["type"] = "subscribe",
+            ["payload"] = new JsonObject { ["query"] = "subscription { postPublished { id author { posts { content } } } }" },
+        });
+        var limits = app.Service<Groundwork.Platform.Realtime.StreamLimits>();
+        var deadline = DateTime.UtcNow + SseClient.Patience;
+        while (limits.OpenFor(new Groundwork.Platform.Operations.Caller { UserId = reader.Id }) == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the subscription was never registered");
+            await Task.Delay(20);
+        }
+
+        // The event's author has 30,000 characters of posts: over the 20,000 one response may carry. The event is
+        // answered with the one error a request would get, not with the content.
+        await (await author.Client().PostAsJsonAsync("/api/v1/posts", new { title = "Trigger", content = "t", published = true })).AssertStatus(201);
+        var next = (await socket.ReceiveAsync())!;
+        Assert.Equal("next", next["type"]!.GetValue<string>());
+        var payload = next["payload"]!;
+        Assert.Null(payload["data"]);
+        var error = Assert.Single(payload["errors"]!.AsArray())!;
+        Assert.Equal("VALIDATION_ERROR", error["extensions"]!["code"]!.GetValue<string>());
+        Assert.Contains("may still carry", error["extensions"]!["details"]![0]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.True(next.ToJsonString().Length < 2_000);
     }
 }

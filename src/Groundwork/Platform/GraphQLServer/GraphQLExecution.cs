@@ -69,7 +69,8 @@ public sealed class GraphQLExecution : IDisposable
             [
                 new ExecutionStrategyRegistration(BudgetedSerialExecutionStrategy.Instance, OperationType.Query),
                 new ExecutionStrategyRegistration(BudgetedSerialExecutionStrategy.Instance, OperationType.Mutation),
-                new ExecutionStrategyRegistration(new SubscriptionExecutionStrategy(), OperationType.Subscription),
+                new ExecutionStrategyRegistration(
+                    new BudgetedSubscriptionExecutionStrategy(settings.GraphQLMaxResolvedObjects, settings.GraphQLMaxResponseChars), OperationType.Subscription),
             ]),
             []);
         _rulesForDocumentsThatPassedBefore = [.. GraphQLLimits.RulesThatReadTheRequest()];
@@ -159,7 +160,11 @@ public sealed class GraphQLExecution : IDisposable
         }
         finally
         {
-            context.Budget = null;
+            // A subscription's first event may already have set its own budget.
+            if (context.Budget == budget)
+            {
+                context.Budget = null;
+            }
         }
     }
 

@@ -19,8 +19,24 @@ public sealed class GraphQLRequestContext(Caller caller, string? idempotencyKeyH
     /// <summary>The request's <c>Idempotency-Key</c> header, for mutations without an <c>idempotencyKey</c> argument.</summary>
     public string? IdempotencyKeyFromHeader { get; } = idempotencyKeyHeader;
 
-    /// <summary>What the request may still resolve; set by <see cref="GraphQLExecution"/> for each run.</summary>
+    /// <summary>
+    /// What the request may still resolve: set by <see cref="GraphQLExecution"/> for each run, and for each event of a
+    /// subscription by <see cref="BudgetedSubscriptionExecutionStrategy"/>.
+    /// </summary>
     public ResolutionBudget? Budget { get; set; }
+
+    /// <summary>One event of a subscription resolves at a time (they share the subscription's DbContext).</summary>
+    internal SemaphoreSlim EventTurn { get; } = new(1, 1);
+
+    /// <summary>A subscription's event starts as a request of its own: its budget, and loaders that load afresh.</summary>
+    internal void StartEvent(ResolutionBudget budget)
+    {
+        Budget = budget;
+        _loaders.Clear();
+        _selections?.Clear();
+    }
+
+    internal void EndEvent() => Budget = null;
 
     /// <summary>
     /// Whether the field being resolved selects a field named <paramref name="name"/> of its type (through fragments,

@@ -1,3 +1,4 @@
+using GraphQL;
 using GraphQL.Execution;
 using Groundwork.Platform.Operations;
 
@@ -80,5 +81,41 @@ public sealed class BudgetedSerialExecutionStrategy : SerialExecutionStrategy
         }
 
         base.SetSubFieldNodes(context, parent);
+    }
+}
+
+/// <summary>
+/// Subscriptions: each event is resolved as a request of its own, with its own <see cref="ResolutionBudget"/> and
+/// batch loaders, serially (the subscription's scope, and so its DbContext, is shared by its events), and one event
+/// at a time per subscription: GraphQL.NET starts an event's resolution as soon as it arrives, so without the turn a
+/// burst of events would resolve at once on one DbContext. An event that overspends is answered with the one error.
+/// </summary>
+public sealed class BudgetedSubscriptionExecutionStrategy(int maxObjects, long maxTextChars)
+    : SubscriptionExecutionStrategy(BudgetedSerialExecutionStrategy.Instance)
+{
+    protected override async ValueTask<ExecutionResult> ProcessDataAsync(GraphQL.Execution.ExecutionContext context, ExecutionNode node, object? value)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.UserContext is not GraphQLRequestContext request)
+        {
+            return await base.ProcessDataAsync(context, node, value);
+        }
+
+        await request.EventTurn.WaitAsync(context.CancellationToken);
+        try
+        {
+            using var budget = new ResolutionBudget(maxObjects, maxTextChars, context.CancellationToken);
+            request.StartEvent(budget);
+            context.CancellationToken = budget.Token;
+            var result = await base.ProcessDataAsync(context, node, value);
+            return budget.Exceeded is { } exceeded
+                ? new ExecutionResult { Executed = true, Errors = [new OperationException(exceeded)] }
+                : result;
+        }
+        finally
+        {
+            request.EndEvent();
+            request.EventTurn.Release();
+        }
     }
 }
