@@ -160,11 +160,7 @@ public sealed class GraphQLExecution : IDisposable
         }
         finally
         {
-            // A subscription's first event may already have set its own budget.
-            if (context.Budget == budget)
-            {
-                context.Budget = null;
-            }
+            context.Budget = null;
         }
     }
 

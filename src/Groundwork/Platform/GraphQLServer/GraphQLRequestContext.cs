@@ -4,8 +4,8 @@ using Groundwork.Platform.Operations;
 namespace Groundwork.Platform.GraphQLServer;
 
 /// <summary>
-/// What a GraphQL request carries into its resolvers: the caller (built by the HTTP transport) and the
-/// request's batch loaders, which live exactly as long as the request.
+/// What a GraphQL request carries into its resolvers: the caller (built by the transport) and the request's batch
+/// loaders, which live exactly as long as the request (for a subscription, as long as one event).
 /// </summary>
 public sealed class GraphQLRequestContext(Caller caller, string? idempotencyKeyHeader = null) : Dictionary<string, object?>
 {
@@ -28,7 +28,7 @@ public sealed class GraphQLRequestContext(Caller caller, string? idempotencyKeyH
     /// <summary>One event of a subscription resolves at a time (they share the subscription's DbContext).</summary>
     internal SemaphoreSlim EventTurn { get; } = new(1, 1);
 
-    /// <summary>A subscription's event starts as a request of its own: its budget, and loaders that load afresh.</summary>
+    /// <summary>A subscription's event starts as a request of its own: its budget, and loaders (and answers of <see cref="Selects"/>) afresh.</summary>
     internal void StartEvent(ResolutionBudget budget)
     {
         Budget = budget;

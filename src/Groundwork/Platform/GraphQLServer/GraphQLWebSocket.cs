@@ -321,11 +321,21 @@ public sealed class GraphQLWebSocket
             }
 
             var (document, operationName, variables, extensions, subscription) = prepared;
-            var result = await _execution.ExecuteAsync(document, operationName, variables, extensions, new GraphQLRequestContext(caller), scope.ServiceProvider, cancel.Token);
+            var context = new GraphQLRequestContext(caller);
+            var result = await _execution.ExecuteAsync(document, operationName, variables, extensions, context, scope.ServiceProvider, cancel.Token);
             Stamp(result);
             if (result.Streams is { Count: > 0 } streams)
             {
-                await StreamAsync(id, streams.Values.First(), cancel.Token);
+                try
+                {
+                    await StreamAsync(id, streams.Values.First(), cancel.Token);
+                }
+                finally
+                {
+                    // The scope, and the DbContext its events share, goes when this method returns: an event still
+                    // resolving (its token is cancelled with the stream) finishes first; the waiting ones were dropped.
+                    await context.EventTurn.WaitAsync(CancellationToken.None);
+                }
             }
             else if (!result.Executed || subscription)
             {
