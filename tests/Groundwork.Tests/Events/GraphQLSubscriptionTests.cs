@@ -26,14 +26,7 @@ public abstract class GraphQLSubscriptionTests(GroundworkApp app)
     private async Task<JsonObject> FirstEventAsync(NodeSubscriber subscriber, Actor subscriberUser, Func<Task<string>> cause)
     {
         Assert.True((await subscriber.ExpectAsync())["connected"] is not null);
-        var limits = app.Service<Groundwork.Platform.Realtime.StreamLimits>();
-        var caller = new Groundwork.Platform.Operations.Caller { UserId = subscriberUser.Id };
-        var deadline = DateTime.UtcNow + SseClient.Patience;
-        while (limits.OpenFor(caller) == 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the subscription was never registered");
-            await Task.Delay(20);
-        }
+        await app.WaitForStreamOfAsync(subscriberUser.Id);
 
         var marker = await cause();
         var line = await subscriber.ExpectAsync();

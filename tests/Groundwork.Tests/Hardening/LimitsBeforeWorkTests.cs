@@ -257,13 +257,7 @@ public sealed class SubscriptionBudgetTests(SmallBudgetServerApp app) : IClassFi
             ["type"] = "subscribe",
             ["payload"] = new JsonObject { ["query"] = "subscription { postPublished { id author { posts { content } } } }" },
         });
-        var limits = app.Service<Groundwork.Platform.Realtime.StreamLimits>();
-        var deadline = DateTime.UtcNow + SseClient.Patience;
-        while (limits.OpenFor(new Groundwork.Platform.Operations.Caller { UserId = reader.Id }) == 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the subscription was never registered");
-            await Task.Delay(20);
-        }
+        await app.WaitForStreamOfAsync(reader.Id);
 
         // The event's author has 30,000 characters of posts: over the 20,000 one response may carry. The event is
         // answered with the one error a request would get, not with the content.

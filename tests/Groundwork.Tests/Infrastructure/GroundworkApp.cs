@@ -118,6 +118,22 @@ public abstract class GroundworkApp : WebApplicationFactory<Program>, IAsyncLife
     public T Service<T>()
         where T : notnull => Services.GetRequiredService<T>();
 
+    /// <summary>
+    /// Waits until the server has registered a stream of <paramref name="userId"/> (it holds one of the user's stream
+    /// slots once its starting position is fixed), so an event caused next reaches it.
+    /// </summary>
+    public async Task WaitForStreamOfAsync(Guid userId)
+    {
+        var limits = Service<Groundwork.Platform.Realtime.StreamLimits>();
+        var caller = new Groundwork.Platform.Operations.Caller { UserId = userId };
+        var deadline = DateTime.UtcNow + SseClient.Patience;
+        while (limits.OpenFor(caller) == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the subscription was never registered");
+            await Task.Delay(20);
+        }
+    }
+
     /// <summary>Runs <paramref name="work"/> with a fresh scope (a DbContext of its own).</summary>
     public async Task<T> WithScopeAsync<T>(Func<IServiceProvider, Task<T>> work)
     {

@@ -153,10 +153,10 @@ public sealed class GraphQLExecution : IDisposable
 
             return result;
         }
-        catch (OperationCanceledException) when (budget.Exceeded is { } exceeded && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (budget.Exceeded is not null && !cancellationToken.IsCancellationRequested)
         {
             // Whatever was resolved so far is dropped: the answer is the one error, small whatever was asked.
-            return new ExecutionResult { Executed = true, Errors = [new OperationException(exceeded)] };
+            return budget.StoppedAnswer();
         }
         finally
         {

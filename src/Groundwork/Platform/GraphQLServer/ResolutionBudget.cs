@@ -60,6 +60,12 @@ public sealed class ResolutionBudget(int maxObjects, long maxTextChars, Cancella
         throw new OperationCanceledException(_stop.Token);
     }
 
+    /// <summary>The answer to a request (or a subscription's event) the budget stopped: the one error, no data.</summary>
+    public ExecutionResult StoppedAnswer() =>
+        Exceeded is { } exceeded
+            ? new ExecutionResult { Executed = true, Errors = [new OperationException(exceeded)] }
+            : throw new InvalidOperationException("The budget has not stopped anything");
+
     public void Dispose() => _stop.Dispose();
 }
 
@@ -108,9 +114,7 @@ public sealed class BudgetedSubscriptionExecutionStrategy(int maxObjects, long m
             request.StartEvent(budget);
             context.CancellationToken = budget.Token;
             var result = await base.ProcessDataAsync(context, node, value);
-            return budget.Exceeded is { } exceeded
-                ? new ExecutionResult { Executed = true, Errors = [new OperationException(exceeded)] }
-                : result;
+            return budget.Exceeded is null ? result : budget.StoppedAnswer();
         }
         finally
         {
