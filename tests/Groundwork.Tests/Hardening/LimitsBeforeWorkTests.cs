@@ -1,3 +1,4 @@
+using Groundwork.Features.Posts;
 using Groundwork.Features.Users;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -174,6 +175,50 @@ public sealed class LimitsBeforeWorkTests(SmallLimitsApp app) : IClassFixture<Sm
         Assert.Null(response.Data);
         Assert.Contains("more content than the response may still carry (20000 characters)", error["extensions"]!["details"]![0]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.True(response.Body.ToJsonString().Length < 2_000);
+    }
+
+    [Fact]
+    public async Task A_mutation_applied_before_the_budget_stopped_its_answer_is_named_and_its_result_can_be_replayed()
+    {
+        var author = await app.ActorAsync();
+        for (var i = 0; i < 2; i++)
+        {
+            await (await author.Client().PostAsJsonAsync("/api/v1/posts", new { title = $"Heavy {i}", content = new string('m', 15_000), published = true })).AssertStatus(201);
+        }
+
+        // The first root field's post is created, then its answer (the author's posts with their content) cannot fit;
+        // the second root field never runs.
+        var key = Guid.NewGuid().ToString();
+        var client = author.Client();
+        client.DefaultRequestHeaders.Add("Idempotency-Key", key);
+        var response = await client.GraphQLAsync("""
+            mutation {
+              first: createPost(input: { title: "Applied", content: "kept", published: true }) { id author { posts { content } } }
+              second: createPost(input: { title: "Never", content: "not run", published: true }) { id }
+            }
+            """);
+        var error = response.AssertError("VALIDATION_ERROR");
+        Assert.Single(response.Errors);
+        Assert.Null(response.Data);
+        Assert.Equal(["first"], error["extensions"]!["applied"]!.AsArray().Select(a => a!.GetValue<string>()));
+        var details = error["extensions"]!["details"]!.AsArray().Select(d => d!["message"]!.GetValue<string>()).ToList();
+        Assert.Contains(details, d => d.StartsWith("Applied before the stop, and not undone: first.", StringComparison.Ordinal));
+        Assert.True(response.Body.ToJsonString().Length < 2_000);
+
+        var titles = await app.WithScopeAsync(sp => sp.GetRequiredService<GroundworkDbContext>().Posts
+            .Where(p => p.AuthorId == author.Id).Select(p => p.Title).ToListAsync());
+        Assert.Contains("Applied", titles);
+        Assert.DoesNotContain("Never", titles);
+
+        // The same key and a smaller selection: the result is replayed, not applied again.
+        var replayed = (await client.GraphQLAsync("""mutation { createPost(input: { title: "Applied", content: "kept", published: true }) { id title } }""")).AssertData();
+        var ids = await app.WithScopeAsync(sp => sp.GetRequiredService<GroundworkDbContext>().Posts
+            .Where(p => p.AuthorId == author.Id && p.Title == "Applied").Select(p => p.Id).ToListAsync());
+        Assert.Equal(ids.Single().ToString(), replayed["createPost"]!["id"]!.GetValue<string>());
+
+        // A query the budget stops names nothing as applied.
+        var query = await author.Client().GraphQLAsync("{ me { posts { content } } }");
+        Assert.Null(query.AssertError("VALIDATION_ERROR")["extensions"]!["applied"]);
     }
 
     [Fact]

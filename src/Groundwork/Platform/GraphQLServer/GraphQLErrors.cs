@@ -13,6 +13,9 @@ public sealed class GraphQLErrors : IErrorInfoProvider
     /// <summary>The transport stamps each error with the request id under this key before writing.</summary>
     public const string RequestIdKey = "requestId";
 
+    /// <summary>The root mutation fields a request applied before the resolution budget stopped it (<see cref="ResolutionBudget.StoppedAnswer"/>).</summary>
+    public const string AppliedKey = "applied";
+
     public ErrorInfo GetInfo(ExecutionError executionError)
     {
         ArgumentNullException.ThrowIfNull(executionError);
@@ -34,6 +37,11 @@ public sealed class GraphQLErrors : IErrorInfoProvider
         if (executionError is OperationException { Error.RetryAfterSeconds: { } retry })
         {
             extensions["retryAfter"] = retry;
+        }
+
+        if (executionError.Data[AppliedKey] is string[] applied)
+        {
+            extensions[AppliedKey] = applied;
         }
 
         if (executionError.Data[RequestIdKey] is string requestId)

@@ -155,8 +155,9 @@ public sealed class GraphQLExecution : IDisposable
         }
         catch (OperationCanceledException) when (budget.Exceeded is not null && !cancellationToken.IsCancellationRequested)
         {
-            // Whatever was resolved so far is dropped: the answer is the one error, small whatever was asked.
-            return budget.StoppedAnswer();
+            // Whatever was resolved so far is dropped: the answer is the one error, small whatever was asked. It names
+            // the mutations already applied: their changes stand, only their answer is lost.
+            return budget.StoppedAnswer(context.AppliedMutations);
         }
         finally
         {

@@ -34,7 +34,17 @@ public static class GraphQLOperations
             IdempotencyKeyField = fromArgument ? KeyArgument : GraphQLRequestContext.IdempotencyKeyHeader,
         };
         var result = await pipeline.ExecuteAsync(operation, request, call);
-        return result.IsSuccess ? result.Value.Value : throw new OperationException(result.Error);
+        if (!result.IsSuccess)
+        {
+            throw new OperationException(result.Error);
+        }
+
+        if (context.ParentType == context.Schema.Mutation)
+        {
+            context.Request().MutationApplied(context.FieldAst.Alias?.Name.StringValue ?? context.FieldAst.Name.StringValue);
+        }
+
+        return result.Value.Value;
     }
 
     private const string KeyArgument = "idempotencyKey";

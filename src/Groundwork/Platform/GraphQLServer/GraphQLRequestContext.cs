@@ -25,6 +25,16 @@ public sealed class GraphQLRequestContext(Caller caller, string? idempotencyKeyH
     /// </summary>
     public ResolutionBudget? Budget { get; set; }
 
+    /// <summary>
+    /// The root mutation fields whose operation succeeded, by response name, in the order they ran: their changes are
+    /// committed whatever happens to the rest of the request, so an answer the resolution budget stops must name them.
+    /// </summary>
+    internal IReadOnlyList<string> AppliedMutations => _applied ?? [];
+
+    private List<string>? _applied;
+
+    internal void MutationApplied(string responseName) => (_applied ??= []).Add(responseName);
+
     /// <summary>One event of a subscription resolves at a time (they share the subscription's DbContext).</summary>
     internal SemaphoreSlim EventTurn { get; } = new(1, 1);
 

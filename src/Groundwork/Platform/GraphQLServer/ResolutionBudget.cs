@@ -60,11 +60,35 @@ public sealed class ResolutionBudget(int maxObjects, long maxTextChars, Cancella
         throw new OperationCanceledException(_stop.Token);
     }
 
-    /// <summary>The answer to a request (or a subscription's event) the budget stopped: the one error, no data.</summary>
-    public ExecutionResult StoppedAnswer() =>
-        Exceeded is { } exceeded
-            ? new ExecutionResult { Executed = true, Errors = [new OperationException(exceeded)] }
-            : throw new InvalidOperationException("The budget has not stopped anything");
+    /// <summary>
+    /// The answer to a request (or a subscription's event) the budget stopped: the one error, no data. Root mutation
+    /// fields that ran before the stop (<paramref name="applied"/>) are committed: the error names them, in its text
+    /// and in <c>extensions.applied</c>, so a client knows its changes stand and how to read their result.
+    /// </summary>
+    public ExecutionResult StoppedAnswer(IReadOnlyList<string>? applied = null)
+    {
+        if (Exceeded is not { } exceeded)
+        {
+            throw new InvalidOperationException("The budget has not stopped anything");
+        }
+
+        if (applied is not { Count: > 0 })
+        {
+            return new ExecutionResult { Executed = true, Errors = [new OperationException(exceeded)] };
+        }
+
+        var error = new OperationException(exceeded with
+        {
+            Details =
+            [
+                .. exceeded.Details ?? [],
+                new FieldError("query", $"Applied before the stop, and not undone: {string.Join(", ", applied)}. Only the answer is lost; "
+                    + "ask again with a smaller selection and the same idempotency key (where the mutation takes one) to have the result replayed instead of applied again"),
+            ],
+        });
+        error.Data[GraphQLErrors.AppliedKey] = applied.ToArray();
+        return new ExecutionResult { Executed = true, Errors = [error] };
+    }
 
     public void Dispose() => _stop.Dispose();
 }
