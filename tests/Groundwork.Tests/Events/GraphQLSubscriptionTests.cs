@@ -92,6 +92,30 @@ public abstract class GraphQLSubscriptionTests(GroundworkApp app)
     }
 
     [Fact]
+    public async Task A_burst_of_events_reaches_the_subscriber_whole_and_in_order_though_it_takes_two_at_a_time()
+    {
+        // The subscription takes at most two events from its stream before they are resolved; the rest wait in the
+        // stream. Each resolved event must make room for the next, or the subscription would stall after two.
+        var buyer = await app.ActorAsync();
+        await using var subscriber = NodeSubscriber.Start(app, buyer.AccessToken, "subscription { orderUpdated { id status } }");
+        var first = await FirstEventAsync(subscriber, buyer, () => CreateOrderAsync(buyer));
+        var ids = new List<string> { first["next"]!["data"]!["orderUpdated"]!["id"]!.GetValue<string>() };
+        for (var i = 0; i < 7; i++)
+        {
+            ids.Add(await CreateOrderAsync(buyer));
+        }
+
+        var received = new List<string> { ids[0] };
+        while (received.Count < ids.Count)
+        {
+            var line = await subscriber.ExpectAsync();
+            received.Add(line["next"]!["data"]!["orderUpdated"]!["id"]!.GetValue<string>());
+        }
+
+        Assert.Equal(ids, received);
+    }
+
+    [Fact]
     public async Task Published_posts_reach_every_signed_in_subscriber_and_anonymous_subscriptions_are_refused()
     {
         var reader = await app.ActorAsync();

@@ -119,6 +119,8 @@ public sealed class BudgetedSerialExecutionStrategy : SerialExecutionStrategy
 /// batch loaders, serially (the subscription's scope, and so its DbContext, is shared by its events), and one event
 /// at a time per subscription: GraphQL.NET starts an event's resolution as soon as it arrives, so without the turn a
 /// burst of events would resolve at once on one DbContext. An event that overspends is answered with the one error.
+/// Each event resolved gives its room back to the source (<see cref="GraphQLRequestContext.MaxEventsTaken"/>), so
+/// the events waiting for their turn are at most one.
 /// </summary>
 public sealed class BudgetedSubscriptionExecutionStrategy(int maxObjects, long maxTextChars)
     : SubscriptionExecutionStrategy(BudgetedSerialExecutionStrategy.Instance)
@@ -131,19 +133,27 @@ public sealed class BudgetedSubscriptionExecutionStrategy(int maxObjects, long m
             return await base.ProcessDataAsync(context, node, value);
         }
 
-        await request.EventTurn.WaitAsync(context.CancellationToken);
         try
         {
-            using var budget = new ResolutionBudget(maxObjects, maxTextChars, context.CancellationToken);
-            request.StartEvent(budget);
-            context.CancellationToken = budget.Token;
-            var result = await base.ProcessDataAsync(context, node, value);
-            return budget.Exceeded is null ? result : budget.StoppedAnswer();
+            await request.EventTurn.WaitAsync(context.CancellationToken);
+            try
+            {
+                using var budget = new ResolutionBudget(maxObjects, maxTextChars, context.CancellationToken);
+                request.StartEvent(budget);
+                context.CancellationToken = budget.Token;
+                var result = await base.ProcessDataAsync(context, node, value);
+                return budget.Exceeded is null ? result : budget.StoppedAnswer();
+            }
+            finally
+            {
+                request.EndEvent();
+                request.EventTurn.Release();
+            }
         }
         finally
         {
-            request.EndEvent();
-            request.EventTurn.Release();
+            // Room for the next event from the source (GraphQLRequestContext.TakeEventAsync).
+            request.EventDone();
         }
     }
 }
