@@ -30,7 +30,7 @@ public sealed class ObservableStreamTests
             }
         }
 
-        var stream = new ObservableStream<int>(Source, beforeEach: async ct =>
+        var stream = new ObservableStream<int>(Source, waitForRoom: async ct =>
         {
             if (Interlocked.Increment(ref gateCalls) == 3)
             {

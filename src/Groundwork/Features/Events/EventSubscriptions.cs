@@ -25,9 +25,10 @@ public static class EventSubscriptions
         // Its stream slot goes back when the stream ends, and at the latest with the operation's scope (if the
         // operation is cancelled before anything subscribes, the stream never starts and never ends).
         context.RequestServices!.GetRequiredService<Platform.Hosting.ScopeDisposables>().Add(selection);
-        // An event is taken from the stream only when the subscription has room for it (GraphQLRequestContext.TakeEventAsync):
-        // a burst waits in the stream (the hub's queue, then the database), not in memory here.
-        return new ObservableStream<T?>(ct => SelectAsync(stream.ReadAsync(selection, () => Task.CompletedTask, ct), map, ct), selection.Dispose, context.Request().TakeEventAsync);
+        // The next event is read only when the subscription has room for it (SubscriptionEventRoom): a burst waits in
+        // the stream (the hub's queue, then the database), not in memory here.
+        var room = context.Request().EventRoom;
+        return new ObservableStream<T?>(ct => SelectAsync(stream.ReadAsync(selection, () => Task.CompletedTask, ct), map, ct), selection.Dispose, room.WaitAsync);
     }
 
     /// <summary>An event's <c>data</c> as the API's own DTO.</summary>

@@ -46,7 +46,7 @@ public sealed class GraphQLErrors : IErrorInfoProvider
 
         if (executionError.Data[RequestIdKey] is string requestId)
         {
-            extensions["requestId"] = requestId;
+            extensions[RequestIdKey] = requestId;
         }
 
         return new ErrorInfo { Message = message, Extensions = extensions };

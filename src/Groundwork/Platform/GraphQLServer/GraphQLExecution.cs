@@ -68,7 +68,7 @@ public sealed class GraphQLExecution : IDisposable
             new DefaultExecutionStrategySelector(
             [
                 new ExecutionStrategyRegistration(BudgetedSerialExecutionStrategy.Instance, OperationType.Query),
-                new ExecutionStrategyRegistration(BudgetedSerialExecutionStrategy.Instance, OperationType.Mutation),
+                new ExecutionStrategyRegistration(BudgetedMutationExecutionStrategy.Instance, OperationType.Mutation),
                 new ExecutionStrategyRegistration(
                     new BudgetedSubscriptionExecutionStrategy(settings.GraphQLMaxResolvedObjects, settings.GraphQLMaxResponseChars), OperationType.Subscription),
             ]),

@@ -20,7 +20,10 @@ public static class GraphQLOperations
     /// <summary>
     /// Runs an operation through the pipeline. The idempotency key is the field's <c>idempotencyKey</c> argument when
     /// it has one, else the request's <c>Idempotency-Key</c> header (the seed mutations' signatures are fixed); the
-    /// operation decides whether it matters.
+    /// operation decides whether it matters. A root mutation field whose operation commits (it succeeds, or fails
+    /// keeping its changes) is recorded as applied
+    /// (<see cref="GraphQLRequestContext.AppliedMutations"/>): every mutation resolver runs its operation here, so an
+    /// answer the resolution budget stops can name the changes that stand.
     /// </summary>
     public static async Task<TResponse> RunAsync<TRequest, TResponse>(
         this IResolveFieldContext context, IOperation<TRequest, TResponse> operation, TRequest request)
@@ -34,17 +37,12 @@ public static class GraphQLOperations
             IdempotencyKeyField = fromArgument ? KeyArgument : GraphQLRequestContext.IdempotencyKeyHeader,
         };
         var result = await pipeline.ExecuteAsync(operation, request, call);
-        if (!result.IsSuccess)
-        {
-            throw new OperationException(result.Error);
-        }
-
-        if (context.ParentType == context.Schema.Mutation)
+        if ((result.IsSuccess || result.Error.KeepsChanges) && context.ParentType == context.Schema.Mutation)
         {
             context.Request().MutationApplied(context.FieldAst.Alias?.Name.StringValue ?? context.FieldAst.Name.StringValue);
         }
 
-        return result.Value.Value;
+        return result.IsSuccess ? result.Value.Value : throw new OperationException(result.Error);
     }
 
     private const string KeyArgument = "idempotencyKey";

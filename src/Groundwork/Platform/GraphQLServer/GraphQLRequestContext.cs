@@ -4,8 +4,9 @@ using Groundwork.Platform.Operations;
 namespace Groundwork.Platform.GraphQLServer;
 
 /// <summary>
-/// What a GraphQL request carries into its resolvers: the caller (built by the transport) and the request's batch
-/// loaders, which live exactly as long as the request (for a subscription, as long as one event).
+/// What a GraphQL request carries into its resolvers: the caller and the idempotency key header (from the transport),
+/// the request's batch loaders and resolution budget (which live exactly as long as the request; for a subscription,
+/// as long as one event), the mutations it has applied, and for a subscription its event turn and room.
 /// </summary>
 public sealed class GraphQLRequestContext(Caller caller, string? idempotencyKeyHeader = null) : Dictionary<string, object?>
 {
@@ -35,35 +36,8 @@ public sealed class GraphQLRequestContext(Caller caller, string? idempotencyKeyH
 
     internal void MutationApplied(string responseName) => (_applied ??= []).Add(responseName);
 
-    /// <summary>
-    /// How many events a subscription may have taken from its source and not yet resolved: one resolving, one ready
-    /// behind it. Its source waits for room (<see cref="TakeEventAsync"/>), so events published faster than the
-    /// subscriber resolves them wait in the source, which catches up from the database, instead of in memory here.
-    /// </summary>
-    public const int MaxEventsTaken = 2;
-
-    private readonly SemaphoreSlim _eventRoom = new(MaxEventsTaken, MaxEventsTaken);
-    private int _eventsTaken;
-
-    /// <summary>Waits until the subscription has room for one more event; its source calls this before taking one.</summary>
-    internal async ValueTask TakeEventAsync(CancellationToken cancellationToken)
-    {
-        await _eventRoom.WaitAsync(cancellationToken);
-        Interlocked.Increment(ref _eventsTaken);
-    }
-
-    /// <summary>An event is resolved (or dropped): its room goes back, if it took any (a source without the gate takes none).</summary>
-    internal void EventDone()
-    {
-        if (Interlocked.Decrement(ref _eventsTaken) >= 0)
-        {
-            _eventRoom.Release();
-        }
-        else
-        {
-            Interlocked.Increment(ref _eventsTaken);
-        }
-    }
+    /// <summary>A subscription's room for events between its source and their answer (<see cref="SubscriptionEventRoom"/>).</summary>
+    internal SubscriptionEventRoom EventRoom { get; } = new();
 
     /// <summary>One event of a subscription resolves at a time (they share the subscription's DbContext).</summary>
     internal SemaphoreSlim EventTurn { get; } = new(1, 1);

@@ -32,7 +32,10 @@ public sealed class GraphQLWebSocket
     /// <summary>Operations one connection may run at once (each subscription also holds one of its user's stream slots).</summary>
     public const int MaxOperations = 10;
 
-    /// <summary>Results an operation may have waiting for a slow client before it is ended (never silently thinned out).</summary>
+    /// <summary>
+    /// Results an operation may have waiting for a slow client before it is ended (never silently thinned out). A
+    /// subscription's room (<see cref="SubscriptionEventRoom"/>) keeps it to two; this is the backstop.
+    /// </summary>
     private const int MaxPendingResults = 256;
 
     private readonly HttpContext _http;
@@ -328,7 +331,7 @@ public sealed class GraphQLWebSocket
             {
                 try
                 {
-                    await StreamAsync(id, streams.Values.First(), cancel.Token);
+                    await StreamAsync(id, streams.Values.First(), context.EventRoom, cancel.Token);
                 }
                 finally
                 {
@@ -428,7 +431,11 @@ public sealed class GraphQLWebSocket
     }
 
     /// <summary>Sends a subscription's results in order until it ends, the client completes it or falls too far behind.</summary>
-    private async Task StreamAsync(string id, IObservable<ExecutionResult> stream, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends a subscription's results as they come. Each one sent gives its event's room back to the source
+    /// (<paramref name="room"/>), so a client that reads slowly leaves events in the event stream, not here.
+    /// </summary>
+    private async Task StreamAsync(string id, IObservable<ExecutionResult> stream, SubscriptionEventRoom room, CancellationToken cancellationToken)
     {
         var results = Channel.CreateBounded<ExecutionResult>(new BoundedChannelOptions(MaxPendingResults) { SingleReader = true });
         var observer = new ChannelObserver(results.Writer);
@@ -438,6 +445,7 @@ public sealed class GraphQLWebSocket
             {
                 Stamp(result);
                 await SendAsync(id, "next", _execution.Serializer.Serialize(result));
+                room.Return();
             }
         }
 

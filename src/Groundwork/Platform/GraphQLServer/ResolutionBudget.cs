@@ -72,21 +72,22 @@ public sealed class ResolutionBudget(int maxObjects, long maxTextChars, Cancella
             throw new InvalidOperationException("The budget has not stopped anything");
         }
 
-        if (applied is not { Count: > 0 })
+        var error = applied is { Count: > 0 }
+            ? new OperationException(exceeded with
+            {
+                Details =
+                [
+                    .. exceeded.Details ?? [],
+                    new FieldError("query", $"Applied before the stop, and not undone: {string.Join(", ", applied)}. Only the answer is lost: "
+                        + "query the changed objects, or send such a field again, alone, with the same idempotency key (where it takes one) and a smaller selection to have its result replayed"),
+                ],
+            })
+            : new OperationException(exceeded);
+        if (applied is { Count: > 0 })
         {
-            return new ExecutionResult { Executed = true, Errors = [new OperationException(exceeded)] };
+            error.Data[GraphQLErrors.AppliedKey] = applied.ToArray();
         }
 
-        var error = new OperationException(exceeded with
-        {
-            Details =
-            [
-                .. exceeded.Details ?? [],
-                new FieldError("query", $"Applied before the stop, and not undone: {string.Join(", ", applied)}. Only the answer is lost; "
-                    + "ask again with a smaller selection and the same idempotency key (where the mutation takes one) to have the result replayed instead of applied again"),
-            ],
-        });
-        error.Data[GraphQLErrors.AppliedKey] = applied.ToArray();
         return new ExecutionResult { Executed = true, Errors = [error] };
     }
 
@@ -98,7 +99,7 @@ public sealed class ResolutionBudget(int maxObjects, long maxTextChars, Cancella
 /// request's <see cref="ResolutionBudget"/>. Objects are counted where their fields are laid out, which also
 /// covers objects that arrive through batch loaders.
 /// </summary>
-public sealed class BudgetedSerialExecutionStrategy : SerialExecutionStrategy
+public class BudgetedSerialExecutionStrategy : SerialExecutionStrategy
 {
     public static new BudgetedSerialExecutionStrategy Instance { get; } = new();
 
@@ -115,45 +116,30 @@ public sealed class BudgetedSerialExecutionStrategy : SerialExecutionStrategy
 }
 
 /// <summary>
-/// Subscriptions: each event is resolved as a request of its own, with its own <see cref="ResolutionBudget"/> and
-/// batch loaders, serially (the subscription's scope, and so its DbContext, is shared by its events), and one event
-/// at a time per subscription: GraphQL.NET starts an event's resolution as soon as it arrives, so without the turn a
-/// burst of events would resolve at once on one DbContext. An event that overspends is answered with the one error.
-/// Each event resolved gives its room back to the source (<see cref="GraphQLRequestContext.MaxEventsTaken"/>), so
-/// the events waiting for their turn are at most one.
+/// Mutations: <see cref="BudgetedSerialExecutionStrategy"/>, one root field at a time with the whole of its answer.
+/// The serial strategy alone holds back every field that loads through a batch loader until all other pending fields
+/// have run, later root fields included: <c>a: createPost { author { name } } b: createAccount</c> would create the
+/// account before the post's author was resolved. Here each root field (its change, then its answer) completes before
+/// the next one starts, as GraphQL's serial execution of mutations requires, so when the resolution budget stops an
+/// answer no later root field has changed anything (<see cref="ResolutionBudget.StoppedAnswer"/> names the earlier ones).
 /// </summary>
-public sealed class BudgetedSubscriptionExecutionStrategy(int maxObjects, long maxTextChars)
-    : SubscriptionExecutionStrategy(BudgetedSerialExecutionStrategy.Instance)
+public sealed class BudgetedMutationExecutionStrategy : BudgetedSerialExecutionStrategy
 {
-    protected override async ValueTask<ExecutionResult> ProcessDataAsync(GraphQL.Execution.ExecutionContext context, ExecutionNode node, object? value)
+    public static new BudgetedMutationExecutionStrategy Instance { get; } = new();
+
+    public override async Task ExecuteNodeTreeAsync(GraphQL.Execution.ExecutionContext context, ExecutionNode rootNode)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        if (context.UserContext is not GraphQLRequestContext request)
+        if (rootNode is not RootExecutionNode root)
         {
-            return await base.ProcessDataAsync(context, node, value);
+            await base.ExecuteNodeTreeAsync(context, rootNode);
+            return;
         }
 
-        try
+        var fields = new List<ExecutionNode>();
+        root.ApplyToChildren((field, list) => list.Add(field), fields);
+        foreach (var field in fields)
         {
-            await request.EventTurn.WaitAsync(context.CancellationToken);
-            try
-            {
-                using var budget = new ResolutionBudget(maxObjects, maxTextChars, context.CancellationToken);
-                request.StartEvent(budget);
-                context.CancellationToken = budget.Token;
-                var result = await base.ProcessDataAsync(context, node, value);
-                return budget.Exceeded is null ? result : budget.StoppedAnswer();
-            }
-            finally
-            {
-                request.EndEvent();
-                request.EventTurn.Release();
-            }
-        }
-        finally
-        {
-            // Room for the next event from the source (GraphQLRequestContext.TakeEventAsync).
-            request.EventDone();
+            await base.ExecuteNodeTreeAsync(context, field);
         }
     }
 }

@@ -4,12 +4,12 @@ namespace Groundwork.Platform.Realtime;
 /// An <see cref="IAsyncEnumerable{T}"/> as the <see cref="IObservable{T}"/> GraphQL.NET subscriptions consume:
 /// each subscriber enumerates on its own task, one item at a time (so order is kept), until it unsubscribes or
 /// the source ends; <paramref name="ended"/> runs once either way (it returns the stream's slot).
-/// <paramref name="beforeEach"/>, when given, is awaited before each item is taken from the source: an observer
+/// <paramref name="waitForRoom"/>, when given, is awaited before each item is read from the source: an observer
 /// cannot push back (<see cref="IObserver{T}.OnNext"/> returns at once, and GraphQL.NET starts resolving the item
-/// there), so this is where a subscriber that is still busy holds the next item in the source.
+/// there), so this is where a subscriber that is still busy leaves the next item in the source.
 /// </summary>
 public sealed class ObservableStream<T>(
-    Func<CancellationToken, IAsyncEnumerable<T>> source, Action? ended = null, Func<CancellationToken, ValueTask>? beforeEach = null) : IObservable<T>
+    Func<CancellationToken, IAsyncEnumerable<T>> source, Action? ended = null, Func<CancellationToken, Task>? waitForRoom = null) : IObservable<T>
 {
     public IDisposable Subscribe(IObserver<T> observer)
     {
@@ -23,9 +23,9 @@ public sealed class ObservableStream<T>(
                 await using var items = source(token).GetAsyncEnumerator(token);
                 while (true)
                 {
-                    if (beforeEach is not null)
+                    if (waitForRoom is not null)
                     {
-                        await beforeEach(token);
+                        await waitForRoom(token);
                     }
 
                     if (!await items.MoveNextAsync())
