@@ -97,6 +97,43 @@ public abstract class TransferTests(GroundworkApp app)
     }
 
     [Fact]
+    public async Task A_credit_past_the_maximum_balance_is_refused_and_changes_nothing()
+    {
+        var (admin, alice, _, a, b) = await SetupAsync(deposit: 100);
+        var max = Groundwork.Features.Ledger.Money.MaxBalance;
+        // Nearly full, set directly (deposits are capped far below the maximum balance); put back to what the ledger
+        // says at the end, since the other tests of this class check the whole ledger.
+        await app.Db(db => db.Accounts.Where(x => x.Id == b).ExecuteUpdateAsync(s => s.SetProperty(x => x.Balance, max - 10)));
+        try
+        {
+            var transactionsBefore = await app.Db(db => db.LedgerTransactions.CountAsync());
+            var outboxBefore = await app.Db(db => db.OutboxMessages.CountAsync());
+            var key = Guid.NewGuid().ToString();
+
+            var refused = await alice.Client().SendAsync(Post("/api/v1/transfers", new { fromAccountId = a, toAccountId = b, amount = 11 }, key));
+            var error = await refused.AssertError(400, "VALIDATION_ERROR");
+            Assert.Contains("amount", error.Fields());
+            Assert.Equal(100, await app.BalanceAsync(a));
+            Assert.Equal(max - 10, await app.BalanceAsync(b));
+            Assert.Equal(transactionsBefore, await app.Db(db => db.LedgerTransactions.CountAsync()));
+            Assert.Equal(outboxBefore, await app.Db(db => db.OutboxMessages.CountAsync()));
+            Assert.False(await app.Db(db => db.IdempotencyRecords.AnyAsync(r => r.Key == key)));
+
+            // Up to the maximum exactly is allowed.
+            await (await alice.Client().SendAsync(Post("/api/v1/transfers", new { fromAccountId = a, toAccountId = b, amount = 10 }, Guid.NewGuid().ToString()))).AssertStatus(201);
+            Assert.Equal(max, await app.BalanceAsync(b));
+            Assert.Equal(90, await app.BalanceAsync(a));
+        }
+        finally
+        {
+            var entries = await app.Db(db => db.LedgerEntries.Where(e => e.AccountId == b).Select(e => e.Amount).ToListAsync());
+            await app.Db(db => db.Accounts.Where(x => x.Id == b).ExecuteUpdateAsync(s => s.SetProperty(x => x.Balance, entries.Sum())));
+        }
+
+        await app.AssertLedgerOkAsync(admin);
+    }
+
+    [Fact]
     public async Task A_refused_debit_undoes_the_credit_that_ran_before_it()
     {
         // Both balance updates go in one command, in account-id order: with Bob's account sorting after Alice's, the
