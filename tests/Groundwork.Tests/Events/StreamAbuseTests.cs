@@ -134,6 +134,83 @@ public sealed class SocketAbuseTests(TightSocketsApp app) : IClassFixture<TightS
     }
 }
 
+/// <summary>One socket per address, and a client must take what it is sent within a second.</summary>
+public sealed class StallingSocketsApp : GroundworkApp
+{
+    public override Provider Provider => Provider.Sqlite;
+
+    protected override bool RealServer => true;
+
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>(base.Settings)
+    {
+        ["Groundwork:GraphQL:MaxSocketsPerIp"] = "1",
+        ["Groundwork:GraphQL:SocketSendTimeout"] = "00:00:01",
+    };
+
+    protected override Task<string> CreateDatabaseAsync(string folder) => Task.FromResult($"Data Source={Path.Combine(folder, "gw.db")}");
+}
+
+public sealed class StalledSocketTests(StallingSocketsApp app) : IClassFixture<StallingSocketsApp>
+{
+    [Fact]
+    public async Task A_client_that_stops_reading_loses_its_socket_and_frees_its_slot_instead_of_holding_answers_forever()
+    {
+        var author = await app.ActorAsync();
+        for (var i = 0; i < 8; i++)
+        {
+            await (await author.Client().PostAsJsonAsync("/api/v1/posts", new { title = $"Long {i}", content = new string('x', 50_000), published = true })).AssertStatus(201);
+        }
+
+        // Eight posts of 50,000 characters under 15 aliases: 6 MB per answer, ten answers, far more than the socket
+        // buffers on both sides hold.
+        var query = "{ " + string.Join(" ", Enumerable.Range(0, 15).Select(i => $"p{i}: posts {{ content }}")) + " }";
+
+        using var stalled = await StalledGraphQLSocket.ConnectAsync(app);
+        await stalled.SendAsync(new JsonObject { ["type"] = "connection_init", ["payload"] = new JsonObject { ["Authorization"] = $"Bearer {author.AccessToken}" } });
+        for (var i = 0; i < 10; i++)
+        {
+            await stalled.SendAsync(new JsonObject { ["id"] = $"q{i}", ["type"] = "subscribe", ["payload"] = new JsonObject { ["query"] = query } });
+        }
+
+        // The address may hold one socket: a new one is accepted only once the server has given up the stalled one.
+        var deadline = DateTime.UtcNow + SseClient.Patience;
+        RawGraphQLSocket? next = null;
+        while (next is null)
+        {
+            try
+            {
+                next = await RawGraphQLSocket.ConnectAsync(app);
+            }
+            catch (System.Net.WebSockets.WebSocketException e) when (e.Message.Contains("429", StringComparison.Ordinal))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "The stalled socket still holds the address's only slot");
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+            }
+        }
+
+        await using (next)
+        {
+            // The stalled connection was ended, not served: reading it now finds its end, well short of ten answers.
+            var (bytes, ended) = await stalled.DrainAsync();
+            Assert.True(ended, "The stalled connection is still open");
+            Assert.True(bytes < 10 * 6_000_000, $"{bytes} bytes arrived: every answer was sent");
+
+            // The new socket works.
+            await next.SendAsync(new JsonObject { ["type"] = "connection_init", ["payload"] = new JsonObject { ["Authorization"] = $"Bearer {author.AccessToken}" } });
+            Assert.Equal("connection_ack", (await next.ReceiveAsync())!["type"]!.GetValue<string>());
+
+            // A client that reads gets a long answer whole (800 KB, sent in slices of 64 KiB).
+            await next.SendAsync(new JsonObject { ["id"] = "long", ["type"] = "subscribe", ["payload"] = new JsonObject { ["query"] = "{ a: posts { content } b: posts { content } }" } });
+            var answer = (await next.ReceiveAsync())!;
+            Assert.Equal("next", answer["type"]!.GetValue<string>());
+            var posts = answer["payload"]!["data"]!["a"]!.AsArray().Concat(answer["payload"]!["data"]!["b"]!.AsArray()).ToList();
+            Assert.Equal(16, posts.Count);
+            Assert.All(posts, p => Assert.Equal(new string('x', 50_000), p!["content"]!.GetValue<string>()));
+            Assert.Equal("complete", (await next.ReceiveAsync())!["type"]!.GetValue<string>());
+        }
+    }
+}
+
 /// <summary>What arrives on the exchange from anyone else never reaches a stream.</summary>
 public sealed class ForgedBrokerMessageTests(EventCluster cluster) : IClassFixture<EventCluster>
 {

@@ -205,3 +205,106 @@ public sealed class RawGraphQLSocket : IAsyncDisposable
         _socket.Dispose();
     }
 }
+
+/// <summary>
+/// A graphql-transport-ws client that stops reading, as a stalled or hostile one does: raw TCP with a 4 KiB receive
+/// buffer, so what the server sends piles up on the server's side. Its frames are written by hand (masked, as a
+/// client's must be).
+/// </summary>
+public sealed class StalledGraphQLSocket : IDisposable
+{
+    private readonly System.Net.Sockets.Socket _socket;
+
+    private StalledGraphQLSocket(System.Net.Sockets.Socket socket) => _socket = socket;
+
+    public static async Task<StalledGraphQLSocket> ConnectAsync(GroundworkApp app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp)
+        {
+            ReceiveBufferSize = 4096,
+        };
+        await socket.ConnectAsync(System.Net.IPAddress.Loopback, app.HttpPort);
+        var key = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+        await socket.SendAsync(Encoding.ASCII.GetBytes(
+            $"GET /graphql HTTP/1.1\r\nHost: 127.0.0.1:{app.HttpPort}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+            $"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n"));
+        // The response's head, a byte at a time, so no frame after it is consumed.
+        var head = new StringBuilder();
+        var one = new byte[1];
+        using var timeout = new CancellationTokenSource(SseClient.Patience);
+        while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
+        {
+            if (await socket.ReceiveAsync(one, timeout.Token) == 0)
+            {
+                throw new InvalidOperationException($"The server closed during the handshake: {head}");
+            }
+
+            head.Append((char)one[0]);
+        }
+
+        if (!head.ToString().StartsWith("HTTP/1.1 101", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"No upgrade: {head}");
+        }
+
+        return new StalledGraphQLSocket(socket);
+    }
+
+    /// <summary>One masked text frame.</summary>
+    public async Task SendAsync(JsonObject message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var payload = Encoding.UTF8.GetBytes(message.ToJsonString());
+        var frame = new List<byte> { 0x81 };
+        if (payload.Length < 126)
+        {
+            frame.Add((byte)(0x80 | payload.Length));
+        }
+        else
+        {
+            frame.Add(0x80 | 126);
+            frame.Add((byte)(payload.Length >> 8));
+            frame.Add((byte)payload.Length);
+        }
+
+        var mask = System.Security.Cryptography.RandomNumberGenerator.GetBytes(4);
+        frame.AddRange(mask);
+        frame.AddRange(payload.Select((b, i) => (byte)(b ^ mask[i % 4])));
+        await _socket.SendAsync(frame.ToArray());
+    }
+
+    /// <summary>
+    /// Reads everything left until the server ends the connection (end of stream or a reset): the bytes read, and
+    /// whether it ended within <see cref="SseClient.Patience"/>.
+    /// </summary>
+    public async Task<(long Bytes, bool Ended)> DrainAsync()
+    {
+        using var timeout = new CancellationTokenSource(SseClient.Patience);
+        var buffer = new byte[64 * 1024];
+        long total = 0;
+        try
+        {
+            while (true)
+            {
+                var read = await _socket.ReceiveAsync(buffer, timeout.Token);
+                if (read == 0)
+                {
+                    return (total, true);
+                }
+
+                total += read;
+            }
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return (total, true);
+        }
+        catch (OperationCanceledException)
+        {
+            return (total, false);
+        }
+    }
+
+    public void Dispose() => _socket.Dispose();
+}

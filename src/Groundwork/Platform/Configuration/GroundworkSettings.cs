@@ -108,6 +108,12 @@ public sealed record GroundworkSettings
     /// <summary>How long a GraphQL WebSocket may stay open without <c>connection_init</c> (<c>Groundwork:GraphQL:ConnectionInitTimeout</c>).</summary>
     public TimeSpan GraphQLConnectionInitTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long a GraphQL WebSocket's client may take nothing of what it is sent (each 64 KiB of a message), or leave
+    /// a ping unanswered, before its connection is dropped (<c>Groundwork:GraphQL:SocketSendTimeout</c>).
+    /// </summary>
+    public TimeSpan GraphQLSocketSendTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How often buffered "last seen" timestamps are written (<c>Groundwork:WriteBehind:Interval</c>): the most a crash loses.</summary>
     public TimeSpan WriteBehindInterval { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -338,6 +344,7 @@ public sealed record GroundworkSettings
             GraphQLMaxResolvedObjects = Positive(configuration, "Groundwork:GraphQL:MaxResolvedObjects", 5_000),
             GraphQLMaxSocketsPerIp = Positive(configuration, "Groundwork:GraphQL:MaxSocketsPerIp", 100),
             GraphQLConnectionInitTimeout = Span(configuration, "Groundwork:GraphQL:ConnectionInitTimeout", TimeSpan.FromSeconds(10)),
+            GraphQLSocketSendTimeout = Span(configuration, "Groundwork:GraphQL:SocketSendTimeout", TimeSpan.FromSeconds(30)),
             GraphQLMaxResponseChars = Positive(configuration, "Groundwork:GraphQL:MaxResponseChars", 8_000_000),
             HttpUrls = Urls(configuration, "Urls", "http://localhost:5080"),
             GrpcUrl = configuration["Groundwork:Urls:Grpc"] is { } grpc && string.IsNullOrWhiteSpace(grpc)

@@ -29,6 +29,9 @@ public sealed class GraphQLWebSocket
     /// <summary>The largest message a client may send (a query document is at most <see cref="GraphQLLimits.MaxDocumentLength"/>).</summary>
     public const int MaxMessageBytes = 64 * 1024;
 
+    /// <summary>The part of a message the client must take within the send timeout (the size of Kestrel's output buffer).</summary>
+    private const int SendSliceBytes = 64 * 1024;
+
     /// <summary>Operations one connection may run at once (each subscription also holds one of its user's stream slots).</summary>
     public const int MaxOperations = 10;
 
@@ -97,7 +100,13 @@ public sealed class GraphQLWebSocket
         {
             // A connection lives as long as the client keeps it; the 30 s limit is for requests that answer once.
             http.Features.Get<IHttpRequestTimeoutFeature>()?.DisableTimeout();
-            using var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { SubProtocol = SubProtocol, KeepAliveInterval = TimeSpan.FromSeconds(15) });
+            // A ping every 15 s that must be answered in time: a peer that vanished without closing is dropped.
+            using var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+            {
+                SubProtocol = SubProtocol,
+                KeepAliveInterval = TimeSpan.FromSeconds(15),
+                KeepAliveTimeout = settings.GraphQLSocketSendTimeout,
+            });
             await new GraphQLWebSocket(http, socket).RunAsync();
         }
         finally
@@ -507,15 +516,36 @@ public sealed class GraphQLWebSocket
 
     private Task SendAsync(object message) => SendBytesAsync(JsonSerializer.SerializeToUtf8Bytes(message, Json.Options));
 
+    /// <summary>
+    /// Sends one message in slices of <see cref="SendSliceBytes"/>, each of which the client must take within
+    /// <see cref="GroundworkSettings.GraphQLSocketSendTimeout"/>. Kestrel's minimum data rate does not apply to an
+    /// upgraded connection: without this, a client that stops reading would hold its socket, its slot of the address's
+    /// sockets and the answers waiting for it for as long as it liked.
+    /// </summary>
     private async Task SendBytesAsync(byte[] bytes)
     {
         await _sending.WaitAsync(CancellationToken.None);
+        using var stalled = CancellationTokenSource.CreateLinkedTokenSource(_closed.Token);
         try
         {
-            if (_socket.State == WebSocketState.Open)
+            var remaining = bytes.AsMemory();
+            while (_socket.State == WebSocketState.Open)
             {
-                await _socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, _closed.Token);
+                var slice = remaining[..Math.Min(remaining.Length, SendSliceBytes)];
+                remaining = remaining[slice.Length..];
+                stalled.CancelAfter(_settings.GraphQLSocketSendTimeout);
+                await _socket.SendAsync(slice, WebSocketMessageType.Text, endOfMessage: remaining.IsEmpty, stalled.Token);
+                if (remaining.IsEmpty)
+                {
+                    break;
+                }
             }
+        }
+        catch (OperationCanceledException) when (!_closed.IsCancellationRequested)
+        {
+            // A cancelled send has aborted the socket; the receive loop fails with it and ends the connection.
+            _logger.LogInformation("Dropped a GraphQL WebSocket whose client took nothing for {Timeout}", _settings.GraphQLSocketSendTimeout);
+            _socket.Abort();
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
         {
