@@ -10,7 +10,10 @@ try
 {
     // Settings are read once, at start: no file watcher over the content root (a recursive inotify watch, woken by
     // every write beneath it, a SQLite database in ./data among them). An operator's own argument still wins.
-    var builder = WebApplication.CreateBuilder(["--hostBuilder:reloadConfigOnChange=false", .. hostArgs]);
+    // The slim builder leaves out what the service never uses (IIS, HTTP/3 over QUIC, hosting-startup assemblies,
+    // regex route constraints) and their assemblies stay unloaded; HTTPS endpoints are added back below.
+    var builder = WebApplication.CreateSlimBuilder(["--hostBuilder:reloadConfigOnChange=false", .. hostArgs]);
+    builder.WebHost.UseKestrelHttpsConfiguration();
     builder.AddGroundwork(FeatureModules.All);
     if (command == "doctor")
     {
