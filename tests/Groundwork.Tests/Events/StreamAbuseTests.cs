@@ -91,23 +91,6 @@ public sealed class StreamCapTests(TightStreamsApp app) : IClassFixture<TightStr
 
 public sealed class SocketAbuseTests(TightSocketsApp app) : IClassFixture<TightSocketsApp>
 {
-    /// <summary>Connects once the server has let go of earlier sockets (it counts one until its close handshake ends).</summary>
-    private async Task<RawGraphQLSocket> ConnectWhenFreeAsync()
-    {
-        var deadline = DateTime.UtcNow + SseClient.Patience;
-        while (true)
-        {
-            try
-            {
-                return await RawGraphQLSocket.ConnectAsync(app);
-            }
-            catch (System.Net.WebSockets.WebSocketException e) when (e.Message.Contains("429", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(50);
-            }
-        }
-    }
-
     [Fact]
     public async Task Sockets_per_address_and_failed_credentials_in_connection_init_are_limited_like_HTTP()
     {
@@ -121,7 +104,7 @@ public sealed class SocketAbuseTests(TightSocketsApp app) : IClassFixture<TightS
         var codes = new List<int>();
         for (var attempt = 0; attempt < 4; attempt++)
         {
-            await using var guess = await ConnectWhenFreeAsync();
+            await using var guess = await RawGraphQLSocket.ConnectWhenFreeAsync(app);
             await guess.SendAsync(new JsonObject { ["type"] = "connection_init", ["payload"] = new JsonObject { ["X-API-Key"] = $"gw_guess{attempt}" } });
             codes.Add(await guess.ClosedWithAsync());
         }
@@ -135,19 +118,13 @@ public sealed class SocketAbuseTests(TightSocketsApp app) : IClassFixture<TightS
 }
 
 /// <summary>One socket per address, and a client must take what it is sent within a second.</summary>
-public sealed class StallingSocketsApp : GroundworkApp
+public sealed class StallingSocketsApp() : SqliteAppWith(new Dictionary<string, string?>
 {
-    public override Provider Provider => Provider.Sqlite;
-
+    ["Groundwork:GraphQL:MaxSocketsPerIp"] = "1",
+    ["Groundwork:GraphQL:SocketSendTimeout"] = "00:00:01",
+})
+{
     protected override bool RealServer => true;
-
-    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>(base.Settings)
-    {
-        ["Groundwork:GraphQL:MaxSocketsPerIp"] = "1",
-        ["Groundwork:GraphQL:SocketSendTimeout"] = "00:00:01",
-    };
-
-    protected override Task<string> CreateDatabaseAsync(string folder) => Task.FromResult($"Data Source={Path.Combine(folder, "gw.db")}");
 }
 
 public sealed class StalledSocketTests(StallingSocketsApp app) : IClassFixture<StallingSocketsApp>
@@ -173,22 +150,7 @@ public sealed class StalledSocketTests(StallingSocketsApp app) : IClassFixture<S
         }
 
         // The address may hold one socket: a new one is accepted only once the server has given up the stalled one.
-        var deadline = DateTime.UtcNow + SseClient.Patience;
-        RawGraphQLSocket? next = null;
-        while (next is null)
-        {
-            try
-            {
-                next = await RawGraphQLSocket.ConnectAsync(app);
-            }
-            catch (System.Net.WebSockets.WebSocketException e) when (e.Message.Contains("429", StringComparison.Ordinal))
-            {
-                Assert.True(DateTime.UtcNow < deadline, "The stalled socket still holds the address's only slot");
-                await Task.Delay(100, TestContext.Current.CancellationToken);
-            }
-        }
-
-        await using (next)
+        await using (var next = await RawGraphQLSocket.ConnectWhenFreeAsync(app))
         {
             // The stalled connection was ended, not served: reading it now finds its end, well short of ten answers.
             var (bytes, ended) = await stalled.DrainAsync();

@@ -153,6 +153,26 @@ public sealed class RawGraphQLSocket : IAsyncDisposable
         return new RawGraphQLSocket(socket);
     }
 
+    /// <summary>
+    /// Connects once the server has let go of the address's earlier sockets (it counts one until its close handshake
+    /// ends, or until it drops a stalled one); a 429 past <see cref="SseClient.Patience"/> is thrown.
+    /// </summary>
+    public static async Task<RawGraphQLSocket> ConnectWhenFreeAsync(GroundworkApp app)
+    {
+        var deadline = DateTime.UtcNow + SseClient.Patience;
+        while (true)
+        {
+            try
+            {
+                return await ConnectAsync(app);
+            }
+            catch (WebSocketException e) when (e.Message.Contains("429", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
     public Task SendAsync(string text) => _socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
 
     public Task SendAsync(JsonObject message) => SendAsync(message.ToJsonString());

@@ -109,8 +109,8 @@ public sealed record GroundworkSettings
     public TimeSpan GraphQLConnectionInitTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// How long a GraphQL WebSocket's client may take nothing of what it is sent (each 64 KiB of a message), or leave
-    /// a ping unanswered, before its connection is dropped (<c>Groundwork:GraphQL:SocketSendTimeout</c>).
+    /// How long a GraphQL WebSocket's client may take nothing of what it is sent (each 64 KiB of a message) before its
+    /// connection is dropped (<c>Groundwork:GraphQL:SocketSendTimeout</c>).
     /// </summary>
     public TimeSpan GraphQLSocketSendTimeout { get; init; } = TimeSpan.FromSeconds(30);
 

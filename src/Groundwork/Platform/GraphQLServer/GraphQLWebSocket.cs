@@ -100,12 +100,13 @@ public sealed class GraphQLWebSocket
         {
             // A connection lives as long as the client keeps it; the 30 s limit is for requests that answer once.
             http.Features.Get<IHttpRequestTimeoutFeature>()?.DisableTimeout();
-            // A ping every 15 s that must be answered in time: a peer that vanished without closing is dropped.
+            // A ping every 15 s that must be answered within 30 s: a peer that vanished without closing is dropped
+            // (as HTTP/2 pings do for gRPC streams). A client that is there but stops reading is the send timeout's.
             using var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
             {
                 SubProtocol = SubProtocol,
                 KeepAliveInterval = TimeSpan.FromSeconds(15),
-                KeepAliveTimeout = settings.GraphQLSocketSendTimeout,
+                KeepAliveTimeout = TimeSpan.FromSeconds(30),
             });
             await new GraphQLWebSocket(http, socket).RunAsync();
         }
@@ -529,27 +530,23 @@ public sealed class GraphQLWebSocket
         try
         {
             var remaining = bytes.AsMemory();
-            while (_socket.State == WebSocketState.Open)
+            while (!remaining.IsEmpty && _socket.State == WebSocketState.Open)
             {
                 var slice = remaining[..Math.Min(remaining.Length, SendSliceBytes)];
                 remaining = remaining[slice.Length..];
                 stalled.CancelAfter(_settings.GraphQLSocketSendTimeout);
                 await _socket.SendAsync(slice, WebSocketMessageType.Text, endOfMessage: remaining.IsEmpty, stalled.Token);
-                if (remaining.IsEmpty)
-                {
-                    break;
-                }
             }
-        }
-        catch (OperationCanceledException) when (!_closed.IsCancellationRequested)
-        {
-            // A cancelled send has aborted the socket; the receive loop fails with it and ends the connection.
-            _logger.LogInformation("Dropped a GraphQL WebSocket whose client took nothing for {Timeout}", _settings.GraphQLSocketSendTimeout);
-            _socket.Abort();
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
         {
-            // The connection is going away; the receive loop ends it.
+            // The connection is going away, or the client stalled (a cancelled send fails either way, depending on
+            // where it was); either way the receive loop fails with the socket and ends the connection.
+            if (stalled.IsCancellationRequested && !_closed.IsCancellationRequested)
+            {
+                _logger.LogInformation("Dropped a GraphQL WebSocket whose client took nothing for {Timeout}", _settings.GraphQLSocketSendTimeout);
+                _socket.Abort();
+            }
         }
         finally
         {
