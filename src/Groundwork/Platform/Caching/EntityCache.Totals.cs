@@ -108,7 +108,7 @@ public sealed partial class EntityCache
         RememberUnsynced(GenerationKey(list), BumpGeneration);
     }
 
-    private static string GenerationKey(string list) => $"{RedisEntityStore.GenerationPrefix}{{{list}}}";
+    internal static string GenerationKey(string list) => $"{RedisEntityStore.GenerationPrefix}{{{list}}}";
 
     /// <summary>
     /// This process's generation of a list (kept in the bounded memory cache for an hour after its last use; a

@@ -30,6 +30,19 @@ public sealed partial class EntityCache : IDisposable
     /// <summary>The version of a deletion's tombstone: above any row version, so no late fill revives the entity.</summary>
     internal const long TombstoneVersion = 1_000_000_000_000_000;
 
+    /// <summary>
+    /// The version of a repair's hold (<see cref="RepairAsync"/>): above any row version, so no fill or write-through
+    /// replaces it, and below a tombstone, so a deletion still does. Reads treat it as a miss. (Half the tombstone's:
+    /// Redis's scripts compare versions as doubles, which hold both exactly, but not one just below the tombstone.)
+    /// </summary>
+    internal const long HoldVersion = TombstoneVersion / 2;
+
+    /// <summary>
+    /// How long a repair's hold keeps an entry out of the cache: far longer than a fill takes from its database read
+    /// to its store, so a fill that read the row before the repaired commit cannot store the old value after it.
+    /// </summary>
+    internal static readonly TimeSpan HoldLifetime = TimeSpan.FromSeconds(10);
+
     private const int MaxLocalEntries = 100_000;
     private const int MaxUnsyncedKeys = 100_000;
     private const byte DeleteKey = 0;
@@ -149,7 +162,7 @@ public sealed partial class EntityCache : IDisposable
         try
         {
             var epoch = Interlocked.Read(ref _epoch);
-            if (await _shared.GetAsync(key) is not { } found)
+            if (await _shared.GetAsync(key) is not { } found || found.Version == HoldVersion)
             {
                 return (null, false);
             }
@@ -198,7 +211,8 @@ public sealed partial class EntityCache : IDisposable
                     await AfterSharedWriteAsync(RealTime.GetTimestamp());
                 }
 
-                return current is { } newer ? ToEntry(kind, newer) : entry;
+                // Under a repair's hold the database is read every time, and this value is what it said.
+                return current is { } newer && newer.Version != HoldVersion ? ToEntry(kind, newer) : entry;
             }
             catch (JsonException e)
             {
@@ -283,6 +297,42 @@ public sealed partial class EntityCache : IDisposable
     private bool RedisUsable()
     {
         return !_shared!.Connection.RecentlyFailed && _unsynced.IsEmpty && !_unsyncedOverflow;
+    }
+
+    /// <summary>Whether entries are shared with other nodes (in Redis), so a node's crash can leave one stale.</summary>
+    internal bool Shared => _shared is not null;
+
+    /// <summary>
+    /// Repairs entries a crashed writer may have left stale (ADR 0024): each entity key gets a hold, which drops
+    /// every node's copy and sends reads to the database for <see cref="HoldLifetime"/>; each list generation is
+    /// bumped. Throws when Redis cannot take them all (the repair is then tried again).
+    /// </summary>
+    internal async Task RepairAsync(IEnumerable<string> keys)
+    {
+        if (_shared is null)
+        {
+            return;
+        }
+
+        var announced = false;
+        foreach (var key in keys)
+        {
+            if (key.StartsWith(RedisEntityStore.GenerationPrefix, StringComparison.Ordinal))
+            {
+                await _shared.BumpGenerationAsync(key);
+            }
+            else
+            {
+                _copies.Remove(key);
+                await _shared.PutAsync(key, HoldVersion, "", HoldLifetime, announce: true);
+                announced = true;
+            }
+        }
+
+        if (announced)
+        {
+            await AfterSharedWriteAsync(RealTime.GetTimestamp());
+        }
     }
 
     /// <summary>Changes Redis has yet to receive from this node (tests).</summary>

@@ -118,6 +118,13 @@ public sealed record GroundworkSettings
     public TimeSpan WriteBehindInterval { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// With Redis: how old a cache repair record must be before any node applies it (<c>Groundwork:Cache:RepairAfter</c>):
+    /// how long a node that died between a commit and its cache write-through can leave the old value readable.
+    /// ADR 0024.
+    /// </summary>
+    public TimeSpan CacheRepairAfter { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// How often native memory freed inside glibc's arenas is given back to the system, when code was compiled since
     /// the last time (<c>Groundwork:Runtime:TrimNativeMemoryEvery</c>); zero turns it off. ADR 0019.
     /// </summary>
@@ -340,6 +347,7 @@ public sealed record GroundworkSettings
             Redis = RedisConfiguration(configuration, "Groundwork:Redis"),
             BenchEndpoints = bench,
             WriteBehindInterval = Span(configuration, "Groundwork:WriteBehind:Interval", TimeSpan.FromSeconds(5)),
+            CacheRepairAfter = Span(configuration, "Groundwork:Cache:RepairAfter", TimeSpan.FromSeconds(10)),
             TrimNativeMemoryEvery = NonNegativeSpan(configuration, "Groundwork:Runtime:TrimNativeMemoryEvery", TimeSpan.FromSeconds(1)),
             GraphQLMaxResolvedObjects = Positive(configuration, "Groundwork:GraphQL:MaxResolvedObjects", 5_000),
             GraphQLMaxSocketsPerIp = Positive(configuration, "Groundwork:GraphQL:MaxSocketsPerIp", 100),

@@ -23,6 +23,9 @@ public static class ServiceRegistration
         services.AddSingleton<Caching.CacheStats>();
         services.AddSingleton<Caching.EntityCache>();
         services.AddScoped<Caching.CacheWrites>();
+        services.AddScoped<Caching.CacheRepairJournal>();
+        services.AddSingleton<Caching.CacheRepairs>();
+        services.AddHostedService(sp => sp.GetRequiredService<Caching.CacheRepairs>());
         services.AddSingleton<WriteBehind.LastSeenBuffer>();
         services.AddSingleton<WriteBehind.CounterBuffer>();
         services.AddSingleton<WriteBehind.WriteBehindFlusher>();

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FluentValidation;
+using Groundwork.Platform.Caching;
 using Groundwork.Platform.Configuration;
 using Groundwork.Platform.Http;
 using Groundwork.Platform.Idempotency;
@@ -15,7 +16,8 @@ namespace Groundwork.Platform.Operations;
 /// <code>
 /// rate limits → policy → validation (text safety, then the validator)
 ///   → [transaction: idempotency claim → handler → save (outbox rows, and the idempotency response unless it rides
-///      in the next step) → before-commit writes (money movements, carrying the response) → commit]
+///      in the next step, and the cache repair record) → before-commit writes (money movements, carrying the
+///      response and the record when they ride) → commit]
 ///   → after-commit hooks
 /// </code>
 /// </summary>
@@ -37,6 +39,11 @@ public sealed class OperationPipeline(
     /// answered from the cache) never takes one, nor pays for resetting it at the end of the request.
     /// </summary>
     private GroundworkDbContext Db => _db ??= services.GetRequiredService<GroundworkDbContext>();
+
+    private CacheRepairJournal? _journal;
+
+    /// <summary>The cache keys this request's transaction writes through (resolved by writes only, like <see cref="Db"/>).</summary>
+    private CacheRepairJournal Journal => _journal ??= services.GetRequiredService<CacheRepairJournal>();
 
     /// <summary>Runs an operation for a caller that sent no idempotency key (reads, batch loads, internal calls).</summary>
     public async Task<Result<TResponse>> RunAsync<TRequest, TResponse>(
@@ -206,6 +213,9 @@ public sealed class OperationPipeline(
             {
                 case ClaimOutcome.Completed completed:
                     await transaction.RollbackAsync(uncancellable);
+                    // The first run's node may have died between its commit and its cache writes: repaired before
+                    // this success is reported (ADR 0024).
+                    await services.GetRequiredService<CacheRepairs>().RepairReplayAsync(Db, claim, uncancellable);
                     return new Completed<TResponse>(JsonSerializer.Deserialize<TResponse>(completed.Response, Json.Options)!, Replayed: true);
                 case ClaimOutcome.Refused refused:
                     await transaction.RollbackAsync(uncancellable);
@@ -252,6 +262,8 @@ public sealed class OperationPipeline(
             }
         }
 
+        // The keys the after-commit steps will write, recorded in the transaction for the case this node dies first.
+        Journal.Stage(Db, hooks, claim);
         await Db.SaveChangesAsync(cancellationToken);
         if (await hooks.RunBeforeCommitAsync(cancellationToken) is { } lastWriteRefused)
         {
@@ -271,6 +283,7 @@ public sealed class OperationPipeline(
         // Leases first (an account's turn in the queue): the next movement can start while this one's cache writes run.
         hooks.EndTransaction();
         await hooks.RunAfterCommitAsync();
+        Journal.Completed();
         return result.IsSuccess ? new Completed<TResponse>(result.Value, false) : result.Error;
     }
 
@@ -278,6 +291,7 @@ public sealed class OperationPipeline(
     {
         _db?.ChangeTracker.Clear();
         hooks.Discard();
+        _journal?.Reset();
     }
 
     internal static string OperationName(object operation) => operation.GetType().Name;

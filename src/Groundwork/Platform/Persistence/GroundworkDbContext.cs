@@ -14,6 +14,7 @@ public abstract class GroundworkDbContext(DbContextOptions options) : DbContext(
 {
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
+    public DbSet<Caching.CacheRepair> CacheRepairs => Set<Caching.CacheRepair>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -747,6 +747,33 @@ namespace Groundwork.Platform.Persistence.Migrations.Postgres
                     b.ToTable("webhook_deliveries", (string)null);
                 });
 
+            modelBuilder.Entity("Groundwork.Platform.Caching.CacheRepair", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Claim")
+                        .HasMaxLength(320)
+                        .HasColumnType("character varying(320)")
+                        .HasColumnName("claim");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Keys")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("keys");
+
+                    b.HasKey("Id")
+                        .HasName("pk_cache_repairs");
+
+                    b.ToTable("cache_repairs", (string)null);
+                });
+
             modelBuilder.Entity("Groundwork.Platform.Idempotency.IdempotencyRecord", b =>
                 {
                     b.Property<string>("Principal")

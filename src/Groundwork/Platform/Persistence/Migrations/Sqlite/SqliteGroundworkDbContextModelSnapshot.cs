@@ -740,6 +740,33 @@ namespace Groundwork.Platform.Persistence.Migrations.Sqlite
                     b.ToTable("webhook_deliveries", (string)null);
                 });
 
+            modelBuilder.Entity("Groundwork.Platform.Caching.CacheRepair", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Claim")
+                        .HasMaxLength(320)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("claim");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Keys")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("keys");
+
+                    b.HasKey("Id")
+                        .HasName("pk_cache_repairs");
+
+                    b.ToTable("cache_repairs", (string)null);
+                });
+
             modelBuilder.Entity("Groundwork.Platform.Idempotency.IdempotencyRecord", b =>
                 {
                     b.Property<string>("Principal")

@@ -1,0 +1,186 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Groundwork.Features.Accounts;
+using Groundwork.Features.Ledger;
+using Groundwork.Features.Users;
+using Groundwork.Platform.Auth;
+using Groundwork.Platform.Caching;
+using Groundwork.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Groundwork.Tests.Caching;
+
+/// <summary>
+/// Two live nodes on one PostgreSQL database and one Redis, and a way to start a third that "dies" between its
+/// commits and its cache writes: its Redis address has nobody listening, so every write-through it makes is lost
+/// with it, exactly as when a node is killed after COMMIT. The live nodes repair only when a test says so
+/// (<c>RepairAfter</c> is an hour), so each test sees the stale entry first.
+/// </summary>
+public sealed class RepairCluster(PostgresServer postgres) : IAsyncLifetime
+{
+    private readonly string _keys = Path.Combine(Path.GetTempPath(), "gw-keys-" + Guid.NewGuid().ToString("N")[..12]);
+    private string _database = "";
+
+    public RedisServer Redis { get; } = new();
+
+    public GroundworkApp A { get; private set; } = null!;
+
+    public GroundworkApp B { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        await Redis.InitializeAsync();
+        _database = await postgres.CreateDatabaseAsync();
+        A = new Node(_database, _keys, Redis.Configuration);
+        await A.InitializeAsync();
+        B = new Node(_database, _keys, Redis.Configuration);
+        await B.InitializeAsync();
+        await RedisReady.WaitAsync(A, B);
+    }
+
+    /// <summary>A node whose cache writes never arrive (its Redis is a closed port); dispose it to "kill" it.</summary>
+    public async Task<GroundworkApp> DoomedNodeAsync()
+    {
+        var node = new Node(_database, _keys, $"127.0.0.1:{PostgresServer.FreePort()},connectTimeout=200");
+        await node.InitializeAsync();
+        return node;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await A.DisposeAsync();
+            await B.DisposeAsync();
+        }
+        finally
+        {
+            await Redis.DisposeAsync();
+            Directory.Delete(_keys, recursive: true);
+        }
+    }
+
+    private sealed class Node(string database, string keys, string redis) : GroundworkApp
+    {
+        public override Provider Provider => Provider.Postgres;
+
+        public override string KeysPath => keys;
+
+        protected override IReadOnlyDictionary<string, string?> Settings =>
+            new Dictionary<string, string?>(base.Settings) { ["Groundwork:Redis"] = redis, ["Groundwork:Cache:RepairAfter"] = "01:00:00" };
+
+        protected override Task<string> CreateDatabaseAsync(string folder) => Task.FromResult(database);
+    }
+}
+
+public sealed class CacheRepairTests(RepairCluster cluster) : IClassFixture<RepairCluster>
+{
+    private static HttpClient On(GroundworkApp node, Actor actor)
+    {
+        var client = node.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", actor.AccessToken);
+        return client;
+    }
+
+    private static async Task<string> NameOnAsync(GroundworkApp node, Actor user) =>
+        (await (await On(node, user).GetAsync($"/api/v1/users/{user.Id}")).AssertStatus(200))["data"]!["name"]!.GetValue<string>();
+
+    private static async Task<long> BalanceOnAsync(GroundworkApp node, Actor owner, Guid account) =>
+        (await (await On(node, owner).GetAsync($"/api/v1/accounts/{account}")).AssertStatus(200))["data"]!["balance"]!.GetValue<long>();
+
+    private Task<List<CacheRepair>> RecordsAsync() =>
+        cluster.A.Db(db => db.CacheRepairs.AsNoTracking().ToListAsync());
+
+    [Fact]
+    public async Task A_write_whose_node_died_before_its_cache_write_is_repaired_by_a_live_node_from_the_record_it_committed()
+    {
+        var user = await cluster.A.ActorAsync(name: "Before");
+        Assert.Equal("Before", await NameOnAsync(cluster.B, user));
+        var userKey = UserCache.Kind.Key(user.Id);
+
+        await using (var doomed = await cluster.DoomedNodeAsync())
+        {
+            await (await On(doomed, user).PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { name = "After" })).AssertStatus(200);
+            Assert.True(doomed.Service<EntityCache>().PendingResync > 0);
+        }
+
+        // Committed, but the cache still answers with the value from before: the window this closes.
+        Assert.Equal("After", await cluster.A.Db(db => db.Users.Where(u => u.Id == user.Id).Select(u => u.Name).SingleAsync()));
+        Assert.Equal("Before", await NameOnAsync(cluster.B, user));
+        var record = Assert.Single(await RecordsAsync(), r => r.Keys.Split('\n').Contains(userKey));
+        Assert.Null(record.Claim);
+        // The dead node's sweep never ran, and neither did its delete: a live node's sweep finds the record.
+        Assert.True(await cluster.B.Service<CacheRepairs>().SweepAsync(TimeSpan.Zero, CancellationToken.None) >= 1);
+
+        Assert.Empty(await RecordsAsync());
+        Assert.StartsWith($"{EntityCache.HoldVersion}:", await RedisReady.CliAsync(cluster.Redis, "GET", userKey));
+        Assert.Equal("After", await NameOnAsync(cluster.B, user));
+        Assert.Equal("After", await NameOnAsync(cluster.A, user));
+        // A write after the repair is read on the other node as always (the hold gives way to nothing older, and
+        // the database answers while it lasts).
+        await (await On(cluster.A, user).PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { name = "Later" })).AssertStatus(200);
+        Assert.Equal("Later", await NameOnAsync(cluster.B, user));
+    }
+
+    [Fact]
+    public async Task A_replayed_transfer_whose_first_node_died_before_its_cache_writes_repairs_the_balances_before_it_answers()
+    {
+        var admin = await cluster.A.ActorAsync(Role.Admin);
+        var owner = await cluster.A.ActorAsync();
+        var from = Guid.Parse((await (await On(cluster.A, owner).PostAsJsonAsync("/api/v1/accounts", new { currency = "EUR" })).AssertStatus(201))["data"]!["id"]!.GetValue<string>());
+        var to = Guid.Parse((await (await On(cluster.A, owner).PostAsJsonAsync("/api/v1/accounts", new { currency = "EUR" })).AssertStatus(201))["data"]!["id"]!.GetValue<string>());
+        await (await On(cluster.A, admin).SendAsync(MoneyHelpers.Post($"/api/v1/accounts/{from}/deposits", new { amount = 1_000 }, Guid.NewGuid().ToString()))).AssertStatus(201);
+        Assert.Equal(1_000, await BalanceOnAsync(cluster.B, owner, from));
+        Assert.Equal(0, await BalanceOnAsync(cluster.B, owner, to));
+
+        var key = Guid.NewGuid().ToString();
+        var transfer = new { fromAccountId = from, toAccountId = to, amount = 300 };
+        string firstBody;
+        await using (var doomed = await cluster.DoomedNodeAsync())
+        {
+            var first = await On(doomed, owner).SendAsync(MoneyHelpers.Post("/api/v1/transfers", transfer, key));
+            firstBody = await first.Content.ReadAsStringAsync();
+            await first.AssertStatus(201);
+        }
+
+        Assert.Equal(700, await cluster.A.BalanceAsync(from));
+        Assert.Equal(1_000, await BalanceOnAsync(cluster.B, owner, from));
+        var record = Assert.Single(await RecordsAsync(), r => r.Claim is not null && r.Claim.EndsWith("\n" + key, StringComparison.Ordinal));
+        Assert.Contains(AccountCache.Kind.Key(from), record.Keys.Split('\n'));
+        Assert.Contains(AccountCache.Kind.Key(to), record.Keys.Split('\n'));
+
+        // The client, never answered (or answered just before the node died), retries on another node.
+        var replay = await On(cluster.B, owner).SendAsync(MoneyHelpers.Post("/api/v1/transfers", transfer, key));
+        Assert.Equal(201, (int)replay.StatusCode);
+        Assert.Equal("true", replay.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(firstBody, await replay.Content.ReadAsStringAsync());
+
+        Assert.DoesNotContain(await RecordsAsync(), r => r.Id == record.Id);
+        Assert.Equal(700, await BalanceOnAsync(cluster.B, owner, from));
+        Assert.Equal(300, await BalanceOnAsync(cluster.B, owner, to));
+        Assert.Equal(700, await BalanceOnAsync(cluster.A, owner, from));
+        Assert.Equal(1, await cluster.A.Db(db => db.LedgerTransactions.CountAsync(t => t.FromAccountId == from)));
+    }
+
+    [Fact]
+    public async Task A_live_nodes_writes_leave_no_record_behind_once_written_through()
+    {
+        var user = await cluster.A.ActorAsync();
+        await (await On(cluster.A, user).PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { name = "Renamed" })).AssertStatus(200);
+        var userKey = UserCache.Kind.Key(user.Id);
+
+        // Deleted in the next batch (every second): polled, not timed.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((await RecordsAsync()).Any(r => r.Keys.Split('\n').Contains(userKey)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the live node never deleted its completed record");
+            await Task.Delay(100);
+        }
+
+        // Nothing was repaired: the entry is the written value, not a hold.
+        var entry = await RedisReady.CliAsync(cluster.Redis, "GET", userKey);
+        Assert.DoesNotContain($"{EntityCache.HoldVersion}:", entry, StringComparison.Ordinal);
+        Assert.Contains("\"Renamed\"", entry, StringComparison.Ordinal);
+        Assert.Equal("Renamed", await NameOnAsync(cluster.B, user));
+    }
+}
