@@ -7,16 +7,17 @@ using Groundwork.Platform.Auth;
 using Groundwork.Platform.Caching;
 using Groundwork.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Groundwork.Tests.Caching;
 
 /// <summary>
-/// Two live nodes on one PostgreSQL database and one Redis, and a way to start a third that "dies" between its
-/// commits and its cache writes: its Redis address has nobody listening, so every write-through it makes is lost
-/// with it, exactly as when a node is killed after COMMIT. The live nodes repair only when a test says so
-/// (<c>RepairAfter</c> is an hour), so each test sees the stale entry first.
+/// Two live nodes on one database and one Redis, and a way to start a third that "dies" between its commits and its
+/// cache writes: its Redis address has nobody listening, so every write-through it makes is lost with it, exactly as
+/// when a node is killed after COMMIT. The live nodes repair only when a test says so (<c>RepairAfter</c> is an
+/// hour), so each test sees the stale entry first.
 /// </summary>
-public sealed class RepairCluster(PostgresServer postgres) : IAsyncLifetime
+public abstract class RepairCluster : IAsyncLifetime
 {
     private readonly string _keys = Path.Combine(Path.GetTempPath(), "gw-keys-" + Guid.NewGuid().ToString("N")[..12]);
     private string _database = "";
@@ -27,26 +28,43 @@ public sealed class RepairCluster(PostgresServer postgres) : IAsyncLifetime
 
     public GroundworkApp B { get; private set; } = null!;
 
+    protected abstract Provider Provider { get; }
+
+    /// <summary>The connection string every node shares.</summary>
+    protected abstract Task<string> CreateDatabaseAsync();
+
     public async ValueTask InitializeAsync()
     {
         await Redis.InitializeAsync();
-        _database = await postgres.CreateDatabaseAsync();
-        A = new Node(_database, _keys, Redis.Configuration);
+        _database = await CreateDatabaseAsync();
+        A = new Node(Provider, _database, _keys, Redis.Configuration);
         await A.InitializeAsync();
-        B = new Node(_database, _keys, Redis.Configuration);
+        B = new Node(Provider, _database, _keys, Redis.Configuration);
         await B.InitializeAsync();
         await RedisReady.WaitAsync(A, B);
+    }
+
+    /// <summary>Waits until both nodes use Redis again (after an outage a test made).</summary>
+    public async Task SettledAsync()
+    {
+        await RedisReady.WaitAsync(A, B);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!A.Service<EntityCache>().CanRepair || !B.Service<EntityCache>().CanRepair)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the nodes never settled back on Redis");
+            await Task.Delay(50);
+        }
     }
 
     /// <summary>A node whose cache writes never arrive (its Redis is a closed port); dispose it to "kill" it.</summary>
     public async Task<GroundworkApp> DoomedNodeAsync()
     {
-        var node = new Node(_database, _keys, $"127.0.0.1:{PostgresServer.FreePort()},connectTimeout=200");
+        var node = new Node(Provider, _database, _keys, $"127.0.0.1:{PostgresServer.FreePort()},connectTimeout=200");
         await node.InitializeAsync();
         return node;
     }
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         try
         {
@@ -60,9 +78,9 @@ public sealed class RepairCluster(PostgresServer postgres) : IAsyncLifetime
         }
     }
 
-    private sealed class Node(string database, string keys, string redis) : GroundworkApp
+    private sealed class Node(Provider provider, string database, string keys, string redis) : GroundworkApp
     {
-        public override Provider Provider => Provider.Postgres;
+        public override Provider Provider => provider;
 
         public override string KeysPath => keys;
 
@@ -73,7 +91,35 @@ public sealed class RepairCluster(PostgresServer postgres) : IAsyncLifetime
     }
 }
 
-public sealed class CacheRepairTests(RepairCluster cluster) : IClassFixture<RepairCluster>
+public sealed class PostgresRepairCluster(PostgresServer postgres) : RepairCluster
+{
+    protected override Provider Provider => Provider.Postgres;
+
+    protected override Task<string> CreateDatabaseAsync() => postgres.CreateDatabaseAsync();
+}
+
+/// <summary>The nodes share one SQLite file (the embedded default with Redis turned on).</summary>
+public sealed class SqliteRepairCluster : RepairCluster
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "gw-repair-" + Guid.NewGuid().ToString("N")[..12]);
+
+    protected override Provider Provider => Provider.Sqlite;
+
+    protected override Task<string> CreateDatabaseAsync()
+    {
+        Directory.CreateDirectory(_folder);
+        return Task.FromResult($"Data Source={Path.Combine(_folder, "gw.db")}");
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_folder, recursive: true);
+    }
+}
+
+public abstract class CacheRepairTests(RepairCluster cluster)
 {
     private static HttpClient On(GroundworkApp node, Actor actor)
     {
@@ -110,7 +156,7 @@ public sealed class CacheRepairTests(RepairCluster cluster) : IClassFixture<Repa
         var record = Assert.Single(await RecordsAsync(), r => r.Keys.Split('\n').Contains(userKey));
         Assert.Null(record.Claim);
         // The dead node's sweep never ran, and neither did its delete: a live node's sweep finds the record.
-        Assert.True(await cluster.B.Service<CacheRepairs>().SweepAsync(TimeSpan.Zero, CancellationToken.None) >= 1);
+        Assert.True(await cluster.B.Service<CacheRepairSweeper>().SweepAsync(TimeSpan.Zero, CancellationToken.None) >= 1);
 
         Assert.Empty(await RecordsAsync());
         Assert.StartsWith($"{EntityCache.HoldVersion}:", await RedisReady.CliAsync(cluster.Redis, "GET", userKey));
@@ -122,8 +168,11 @@ public sealed class CacheRepairTests(RepairCluster cluster) : IClassFixture<Repa
         Assert.Equal("Later", await NameOnAsync(cluster.B, user));
     }
 
-    [Fact]
-    public async Task A_replayed_transfer_whose_first_node_died_before_its_cache_writes_repairs_the_balances_before_it_answers()
+    /// <summary>
+    /// Two cached accounts (1,000 and 0), and a keyed transfer of 300 between them made on a node that then died
+    /// before its cache writes: the balances on B are still the old ones, and the transfer's record is left.
+    /// </summary>
+    private async Task<(Actor Owner, Guid From, Guid To, string Key, object Transfer, string FirstBody, CacheRepair Record)> TransferOnADyingNodeAsync()
     {
         var admin = await cluster.A.ActorAsync(Role.Admin);
         var owner = await cluster.A.ActorAsync();
@@ -148,6 +197,13 @@ public sealed class CacheRepairTests(RepairCluster cluster) : IClassFixture<Repa
         var record = Assert.Single(await RecordsAsync(), r => r.Claim is not null && r.Claim.EndsWith("\n" + key, StringComparison.Ordinal));
         Assert.Contains(AccountCache.Kind.Key(from), record.Keys.Split('\n'));
         Assert.Contains(AccountCache.Kind.Key(to), record.Keys.Split('\n'));
+        return (owner, from, to, key, transfer, firstBody, record);
+    }
+
+    [Fact]
+    public async Task A_replayed_transfer_whose_first_node_died_before_its_cache_writes_repairs_the_balances_before_it_answers()
+    {
+        var (owner, from, to, key, transfer, firstBody, record) = await TransferOnADyingNodeAsync();
 
         // The client, never answered (or answered just before the node died), retries on another node.
         var replay = await On(cluster.B, owner).SendAsync(MoneyHelpers.Post("/api/v1/transfers", transfer, key));
@@ -160,6 +216,55 @@ public sealed class CacheRepairTests(RepairCluster cluster) : IClassFixture<Repa
         Assert.Equal(300, await BalanceOnAsync(cluster.B, owner, to));
         Assert.Equal(700, await BalanceOnAsync(cluster.A, owner, from));
         Assert.Equal(1, await cluster.A.Db(db => db.LedgerTransactions.CountAsync(t => t.FromAccountId == from)));
+    }
+
+    [Fact]
+    public async Task A_replay_while_Redis_is_down_still_answers_and_leaves_the_record_for_the_sweep()
+    {
+        var (owner, from, to, key, transfer, firstBody, record) = await TransferOnADyingNodeAsync();
+        await cluster.Redis.StopAsync();
+        try
+        {
+            var replay = await On(cluster.B, owner).SendAsync(MoneyHelpers.Post("/api/v1/transfers", transfer, key));
+            Assert.Equal(201, (int)replay.StatusCode);
+            Assert.Equal("true", replay.Headers.GetValues("Idempotent-Replayed").Single());
+            Assert.Equal(firstBody, await replay.Content.ReadAsStringAsync());
+            Assert.Contains(await RecordsAsync(), r => r.Id == record.Id);
+            // Without Redis, reads come from the database.
+            Assert.Equal(700, await BalanceOnAsync(cluster.B, owner, from));
+        }
+        finally
+        {
+            await cluster.Redis.StartAsync();
+        }
+
+        await cluster.SettledAsync();
+        Assert.True(await cluster.B.Service<CacheRepairSweeper>().SweepAsync(TimeSpan.Zero, CancellationToken.None) >= 1);
+        Assert.DoesNotContain(await RecordsAsync(), r => r.Id == record.Id);
+        Assert.Equal(700, await BalanceOnAsync(cluster.B, owner, from));
+        Assert.Equal(300, await BalanceOnAsync(cluster.A, owner, to));
+    }
+
+    [Fact]
+    public async Task A_key_declared_after_the_record_was_staged_is_refused_so_no_write_through_goes_unrecorded()
+    {
+        await using var scope = cluster.A.Services.CreateAsyncScope();
+        var journal = scope.ServiceProvider.GetRequiredService<CacheRepairJournal>();
+        var db = scope.ServiceProvider.GetRequiredService<Groundwork.Platform.Persistence.GroundworkDbContext>();
+        var first = UserCache.Kind.Key(Guid.NewGuid());
+        var second = UserCache.Kind.Key(Guid.NewGuid());
+        journal.Note(first);
+        journal.Stage(db, scope.ServiceProvider.GetRequiredService<Groundwork.Platform.Operations.CommitHooks>(), claim: null);
+
+        journal.Note(first);
+        var refused = Assert.Throws<InvalidOperationException>(() => journal.Note(second));
+        Assert.Contains(second, refused.Message, StringComparison.Ordinal);
+        var staged = Assert.Single(db.ChangeTracker.Entries<CacheRepair>()).Entity;
+        Assert.Equal(first, staged.Keys);
+
+        // The next transaction of the scope starts afresh.
+        journal.Reset();
+        journal.Note(second);
     }
 
     [Fact]
@@ -184,3 +289,7 @@ public sealed class CacheRepairTests(RepairCluster cluster) : IClassFixture<Repa
         Assert.Equal("Renamed", await NameOnAsync(cluster.B, user));
     }
 }
+
+public sealed class CacheRepairOnPostgresTests(PostgresRepairCluster cluster) : CacheRepairTests(cluster), IClassFixture<PostgresRepairCluster>;
+
+public sealed class CacheRepairOnSqliteTests(SqliteRepairCluster cluster) : CacheRepairTests(cluster), IClassFixture<SqliteRepairCluster>;

@@ -86,8 +86,8 @@ public sealed class MoneyMovement(GroundworkDbContext db, CacheWrites cache, Acc
 
         var legs = Legs(from, to, amount);
         // The balances are written through once committed (WriteAsync); the keys go in the repair record now.
-        cache.Expect(AccountCache.Kind, from.Id);
-        cache.Expect(AccountCache.Kind, to.Id);
+        cache.Declare(AccountCache.Kind, from.Id);
+        cache.Declare(AccountCache.Kind, to.Id);
         hooks.BeforeCommit(cancellationToken => WriteAsync(transaction, legs, events, cancellationToken));
         return transaction;
     }

@@ -22,7 +22,7 @@ public sealed class CacheRepair
     /// <summary>The idempotency claim the transaction completed (<c>{principal}\n{key}</c>), if any: a replay repairs at once.</summary>
     public string? Claim { get; init; }
 
-    public const int MaxClaimLength = 64 + 1 + Idempotency.IdempotencyClaim.MaxKeyLength;
+    public const int MaxClaimLength = Idempotency.IdempotencyRecord.MaxPrincipalLength + 1 + Idempotency.IdempotencyClaim.MaxKeyLength;
 
     public static string ClaimOf(Idempotency.IdempotencyClaim claim)
     {

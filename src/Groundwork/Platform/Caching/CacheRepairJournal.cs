@@ -12,22 +12,21 @@ namespace Groundwork.Platform.Caching;
 /// between the commit and those writes leaves a record another node repairs from (ADR 0024). Scoped to the
 /// request; empty, and costing nothing, without Redis.
 /// </summary>
-public sealed class CacheRepairJournal(EntityCache cache, CacheRepairs repairs)
+public sealed class CacheRepairJournal(EntityCache cache, CacheRepairSweeper repairs)
 {
     private readonly HashSet<string> _keys = new(StringComparer.Ordinal);
+    private bool _staged;
     private Guid? _recorded;
 
-    /// <summary>A key the transaction will write after its commit.</summary>
+    /// <summary>A key the transaction will write after its commit (kept with or without Redis, so the check below runs in every test).</summary>
     internal void Note(string key)
     {
-        if (!cache.Shared || !_keys.Add(key) || _recorded is null)
+        if (_keys.Add(key) && _staged)
         {
-            return;
+            // Noted after the record was staged, the key would not be repaired: a write whose value is known only at
+            // the commit point must declare its keys when it is staged (CacheWrites.Declare).
+            throw new InvalidOperationException($"Cache key {key} was noted after the transaction's repair record was staged");
         }
-
-        // Noted after the record was staged, the key would not be repaired: a write whose value is known only at the
-        // commit point must declare its keys when it is staged (CacheWrites.Expect).
-        throw new InvalidOperationException($"Cache key {key} was noted after the transaction's repair record was staged");
     }
 
     /// <summary>
@@ -36,8 +35,10 @@ public sealed class CacheRepairJournal(EntityCache cache, CacheRepairs repairs)
     /// </summary>
     internal void Stage(GroundworkDbContext db, CommitHooks hooks, IdempotencyClaim? claim)
     {
-        if (_keys.Count == 0)
+        _staged = true;
+        if (_keys.Count == 0 || !cache.Shared)
         {
+            // Without Redis the cache lives and dies with this process: nothing to repair.
             return;
         }
 
@@ -74,6 +75,7 @@ public sealed class CacheRepairJournal(EntityCache cache, CacheRepairs repairs)
     internal void Reset()
     {
         _keys.Clear();
+        _staged = false;
         _recorded = null;
     }
 

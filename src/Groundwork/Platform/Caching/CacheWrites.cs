@@ -14,7 +14,7 @@ public sealed class CacheWrites(EntityCache cache, CommitHooks hooks, CacheRepai
     public void Put<T>(CacheKind<T> kind, Guid id, T value)
         where T : class
     {
-        Expect(kind, id);
+        Declare(kind, id);
         hooks.AfterCommit(() => cache.PutAsync(kind, id, value));
     }
 
@@ -24,7 +24,7 @@ public sealed class CacheWrites(EntityCache cache, CommitHooks hooks, CacheRepai
     {
         foreach (var (id, _) in entities)
         {
-            Expect(kind, id);
+            Declare(kind, id);
         }
 
         hooks.AfterCommit(() => Task.WhenAll(entities.Select(e => cache.PutAsync(kind, e.Id, e.Value))));
@@ -34,13 +34,13 @@ public sealed class CacheWrites(EntityCache cache, CommitHooks hooks, CacheRepai
     /// Declares a write-through that is registered later, at the commit point, because its value is known only there
     /// (a money movement's balances): the key must be in the repair record, which is staged before that.
     /// </summary>
-    public void Expect<T>(CacheKind<T> kind, Guid id)
+    public void Declare<T>(CacheKind<T> kind, Guid id)
         where T : class => journal.Note(kind.Key(id));
 
     public void Remove<T>(CacheKind<T> kind, Guid id)
         where T : class
     {
-        Expect(kind, id);
+        Declare(kind, id);
         hooks.AfterCommit(() => cache.RemoveAsync(kind, id));
     }
 

@@ -307,7 +307,7 @@ public sealed partial class EntityCache : IDisposable
     /// every node's copy and sends reads to the database for <see cref="HoldLifetime"/>; each list generation is
     /// bumped. Throws when Redis cannot take them all (the repair is then tried again).
     /// </summary>
-    internal async Task RepairAsync(IEnumerable<string> keys)
+    internal async Task RepairAsync(IReadOnlyCollection<string> keys)
     {
         if (_shared is null)
         {
@@ -315,18 +315,26 @@ public sealed partial class EntityCache : IDisposable
         }
 
         var announced = false;
-        foreach (var key in keys)
+        try
         {
-            if (key.StartsWith(RedisEntityStore.GenerationPrefix, StringComparison.Ordinal))
+            // Sent together on the connection, not one after another.
+            await Task.WhenAll(keys.Select(key =>
             {
-                await _shared.BumpGenerationAsync(key);
-            }
-            else
-            {
+                if (key.StartsWith(RedisEntityStore.GenerationPrefix, StringComparison.Ordinal))
+                {
+                    return _shared.BumpGenerationAsync(key);
+                }
+
                 _copies.Remove(key);
-                await _shared.PutAsync(key, HoldVersion, "", HoldLifetime, announce: true);
                 announced = true;
-            }
+                return _shared.PutAsync(key, HoldVersion, "", HoldLifetime, announce: true);
+            }).ToList());
+        }
+        catch (Exception e) when (IsRedisFailure(e))
+        {
+            // This node's reads go to the database meanwhile; the caller keeps the record for another try.
+            RedisFailed(e);
+            throw;
         }
 
         if (announced)
@@ -334,6 +342,9 @@ public sealed partial class EntityCache : IDisposable
             await AfterSharedWriteAsync(RealTime.GetTimestamp());
         }
     }
+
+    /// <summary>Whether <see cref="RepairAsync"/> can be tried now (with Redis, and this node not backing off from it).</summary>
+    internal bool CanRepair => _shared is not null && RedisUsable();
 
     /// <summary>Changes Redis has yet to receive from this node (tests).</summary>
     internal int PendingResync => _unsynced.Count + (_unsyncedOverflow ? 1 : 0);

@@ -24,8 +24,8 @@ public static class ServiceRegistration
         services.AddSingleton<Caching.EntityCache>();
         services.AddScoped<Caching.CacheWrites>();
         services.AddScoped<Caching.CacheRepairJournal>();
-        services.AddSingleton<Caching.CacheRepairs>();
-        services.AddHostedService(sp => sp.GetRequiredService<Caching.CacheRepairs>());
+        services.AddSingleton<Caching.CacheRepairSweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<Caching.CacheRepairSweeper>());
         services.AddSingleton<WriteBehind.LastSeenBuffer>();
         services.AddSingleton<WriteBehind.CounterBuffer>();
         services.AddSingleton<WriteBehind.WriteBehindFlusher>();

@@ -10,6 +10,9 @@ namespace Groundwork.Platform.Idempotency;
 /// </summary>
 public sealed class IdempotencyRecord
 {
+    /// <summary>The longest <see cref="Principal"/> (<c>user:{guid}</c>, <c>key:{guid}</c>, <c>ip:{address}</c>).</summary>
+    public const int MaxPrincipalLength = 64;
+
     public required string Principal { get; init; }
     public required string Key { get; init; }
 
@@ -31,7 +34,7 @@ internal sealed class IdempotencyRecordConfiguration : IEntityTypeConfiguration<
     {
         builder.ToTable("idempotency_records");
         builder.HasKey(r => new { r.Principal, r.Key });
-        builder.Property(r => r.Principal).HasMaxLength(64);
+        builder.Property(r => r.Principal).HasMaxLength(IdempotencyRecord.MaxPrincipalLength);
         builder.Property(r => r.Key).HasMaxLength(255);
         builder.Property(r => r.Operation).HasMaxLength(64);
         builder.Property(r => r.Fingerprint).HasMaxLength(64);

@@ -215,7 +215,7 @@ public sealed class OperationPipeline(
                     await transaction.RollbackAsync(uncancellable);
                     // The first run's node may have died between its commit and its cache writes: repaired before
                     // this success is reported (ADR 0024).
-                    await services.GetRequiredService<CacheRepairs>().RepairReplayAsync(Db, claim, uncancellable);
+                    await services.GetRequiredService<CacheRepairSweeper>().RepairReplayAsync(Db, claim, uncancellable);
                     return new Completed<TResponse>(JsonSerializer.Deserialize<TResponse>(completed.Response, Json.Options)!, Replayed: true);
                 case ClaimOutcome.Refused refused:
                     await transaction.RollbackAsync(uncancellable);
@@ -291,7 +291,7 @@ public sealed class OperationPipeline(
     {
         _db?.ChangeTracker.Clear();
         hooks.Discard();
-        _journal?.Reset();
+        Journal.Reset();
     }
 
     internal static string OperationName(object operation) => operation.GetType().Name;

@@ -7,15 +7,11 @@ using Microsoft.EntityFrameworkCore;
 namespace Groundwork.Platform.Caching;
 
 /// <summary>
-/// Closes the cache's crash window (ADR 0024): a writer records the keys it will write through in its own
-/// transaction (<see cref="CacheRepairJournal"/>) and this service deletes the record once those writes reached
-/// Redis, in batches, every second. A record still there after <c>Groundwork:Cache:RepairAfter</c> belongs to a
-/// writer that died between its commit and its cache writes: any node applies it (<see cref="EntityCache.RepairAsync"/>)
-/// and deletes it. A replay of the operation by its idempotency key applies the operation's record at once
-/// (<see cref="RepairReplayAsync"/>), so the retry that reports success is never followed by a stale read.
-/// Runs only with Redis.
+/// Deletes this node's <see cref="CacheRepair"/> records once their writes reached Redis (in batches, every
+/// second), and applies the records other writers left behind: any older than <c>Groundwork:Cache:RepairAfter</c>,
+/// and a replayed request's own at once (ADR 0024). Runs only with Redis.
 /// </summary>
-public sealed class CacheRepairs(IServiceScopeFactory scopes, EntityCache cache, GroundworkSettings settings, ILogger<CacheRepairs> logger) : BackgroundService
+public sealed class CacheRepairSweeper(IServiceScopeFactory scopes, EntityCache cache, GroundworkSettings settings, ILogger<CacheRepairSweeper> logger) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
     private const int Batch = 500;
@@ -53,7 +49,11 @@ public sealed class CacheRepairs(IServiceScopeFactory scopes, EntityCache cache,
             try
             {
                 await DeleteCompletedAsync(stoppingToken);
-                await SweepAsync(settings.CacheRepairAfter, stoppingToken);
+                // While this node cannot use Redis, a repair could not be applied: the records wait.
+                if (cache.CanRepair)
+                {
+                    await SweepAsync(settings.CacheRepairAfter, stoppingToken);
+                }
             }
             catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
@@ -84,14 +84,25 @@ public sealed class CacheRepairs(IServiceScopeFactory scopes, EntityCache cache,
     /// <summary>Deletes the records whose writes are done, unless some of this node's writes still wait for Redis.</summary>
     internal async Task DeleteCompletedAsync(CancellationToken cancellationToken)
     {
-        // A write Redis could not take is remembered by this node only: until it is applied, the records stay, so
-        // that if this node dies first, another repairs those keys.
-        while (cache.PendingResync == 0 && !_completed.IsEmpty)
+        while (!_completed.IsEmpty)
         {
             var ids = new List<Guid>(Batch);
             while (ids.Count < Batch && _completed.TryDequeue(out var id))
             {
                 ids.Add(id);
+            }
+
+            // A write Redis could not take is remembered by this node only: until it is applied, the records stay, so
+            // that if this node dies first, another repairs those keys. Checked after taking the ids: a record is
+            // queued only after its failed write was remembered, so none of these can have slipped past.
+            if (cache.PendingResync > 0)
+            {
+                foreach (var id in ids)
+                {
+                    _completed.Enqueue(id);
+                }
+
+                return;
             }
 
             Interlocked.Add(ref _waiting, -ids.Count);
@@ -110,24 +121,41 @@ public sealed class CacheRepairs(IServiceScopeFactory scopes, EntityCache cache,
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<GroundworkDbContext>();
+            // The writer's clock against this node's: skew between nodes shifts when a record counts as left behind.
             var cutoff = DateTime.UtcNow - age;
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            // On PostgreSQL, nodes sweeping together take different rows; a record is deleted only with its repair
-            // applied (a failure rolls back, and the record is tried again).
-            var records = db.Database.IsNpgsql()
-                ? await db.CacheRepairs
-                    .FromSql($"SELECT * FROM cache_repairs WHERE created_at < {cutoff} ORDER BY created_at LIMIT {Batch} FOR UPDATE SKIP LOCKED")
-                    .AsNoTracking()
-                    .ToListAsync(cancellationToken)
-                : await db.CacheRepairs.AsNoTracking().Where(r => r.CreatedAt < cutoff).OrderBy(r => r.CreatedAt).Take(Batch).ToListAsync(cancellationToken);
-            if (records.Count == 0)
+            var left = db.CacheRepairs.Where(r => r.CreatedAt < cutoff);
+            // The usual answer, and the cheapest: nothing was left behind (no transaction, no lock).
+            if (!await left.AnyAsync(cancellationToken))
             {
                 return swept;
             }
 
-            logger.LogWarning("Repairing the cache entries of {Count} writes whose node did not finish writing them through (it stopped or lost Redis)", records.Count);
-            await ApplyAndDeleteAsync(db, records, cancellationToken);
-            await transaction.CommitAsync(CancellationToken.None);
+            List<CacheRepair> records;
+            if (db.Database.IsNpgsql())
+            {
+                // Nodes sweeping together take different rows; a record is deleted only with its repair applied (a
+                // failure rolls back, and the record is tried again).
+                await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+                records = await db.CacheRepairs
+                    .FromSql($"SELECT * FROM cache_repairs WHERE created_at < {cutoff} ORDER BY created_at LIMIT {Batch} FOR UPDATE SKIP LOCKED")
+                    .AsNoTracking()
+                    .ToListAsync(cancellationToken);
+                await ApplyAndDeleteAsync(db, records, cancellationToken);
+                await transaction.CommitAsync(CancellationToken.None);
+            }
+            else
+            {
+                // SQLite has no row locks to skip, and its transactions lock the whole file: none here. Two nodes may
+                // apply the same record; a repair applied twice costs nothing more.
+                records = await left.AsNoTracking().OrderBy(r => r.CreatedAt).Take(Batch).ToListAsync(cancellationToken);
+                await ApplyAndDeleteAsync(db, records, cancellationToken);
+            }
+
+            if (records.Count > 0)
+            {
+                logger.LogWarning("Repaired the cache entries of {Count} writes whose node did not finish writing them through (it stopped or lost Redis)", records.Count);
+            }
+
             swept += records.Count;
             if (records.Count < Batch)
             {
@@ -149,16 +177,31 @@ public sealed class CacheRepairs(IServiceScopeFactory scopes, EntityCache cache,
 
         var key = CacheRepair.ClaimOf(claim);
         var records = await db.CacheRepairs.AsNoTracking().Where(r => r.Claim == key).ToListAsync(cancellationToken);
-        if (records.Count > 0)
+        if (records.Count == 0)
+        {
+            return;
+        }
+
+        try
         {
             await ApplyAndDeleteAsync(db, records, cancellationToken);
+        }
+        catch (Exception e) when (Redis.RedisConnection.IsFailure(e))
+        {
+            // The replay still answers (a Redis outage fails no request); the record stays for the sweep, and while
+            // Redis fails, reads go to the database.
+            logger.LogWarning("Could not repair the cache entries of a replayed request while Redis fails ({Reason}); left for the sweep", e.Message);
         }
     }
 
     private async Task ApplyAndDeleteAsync(GroundworkDbContext db, List<CacheRepair> records, CancellationToken cancellationToken)
     {
-        var keys = records.SelectMany(r => r.Keys.Split('\n')).Distinct(StringComparer.Ordinal).ToList();
-        await cache.RepairAsync(keys);
+        if (records.Count == 0)
+        {
+            return;
+        }
+
+        await cache.RepairAsync(records.SelectMany(r => r.Keys.Split('\n')).Distinct(StringComparer.Ordinal).ToList());
         var ids = records.Select(r => r.Id).ToList();
         await db.CacheRepairs.Where(r => ids.Contains(r.Id)).ExecuteDeleteAsync(cancellationToken);
     }
