@@ -150,6 +150,31 @@ public sealed class CliAndConfigurationTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("Groundwork:Messaging:BatchWindow", "1.00:00:00", false)]
+    [InlineData("Groundwork:Messaging:BatchWindow", "00:00:10", true)]
+    [InlineData("Groundwork:Messaging:ConsumerBatchWindow", "00:01:00.001", false)]
+    [InlineData("Groundwork:Messaging:ConsumerBatchWindow", "00:01:00", true)]
+    [InlineData("Groundwork:Cache:RepairAfter", "00:00:01", false)]
+    [InlineData("Groundwork:Cache:RepairAfter", "00:00:02", true)]
+    public void Time_settings_outside_their_range_are_refused_naming_the_key(string key, string value, bool allowed)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [key] = value }).Build();
+
+        var loaded = Record.Exception(() => Groundwork.Platform.Configuration.GroundworkSettings.Load(configuration, "Testing"));
+
+        if (allowed)
+        {
+            Assert.Null(loaded);
+        }
+        else
+        {
+            var refused = Assert.IsType<Groundwork.Platform.Configuration.ConfigurationException>(loaded);
+            Assert.Equal(key, refused.Key);
+            Assert.Contains("must be at", refused.Message, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task Invalid_configuration_fails_the_start_with_one_line_naming_the_key()
     {

@@ -296,8 +296,10 @@ public sealed record GroundworkSettings
             RabbitMqUri = rabbitUri,
             EventRetention = retention,
             RelayPollInterval = Span(configuration, "Groundwork:Messaging:PollInterval", TimeSpan.FromMilliseconds(250)),
-            EventBatchWindow = NonNegativeSpan(configuration, "Groundwork:Messaging:BatchWindow", TimeSpan.FromMilliseconds(20)),
-            ConsumerBatchWindow = NonNegativeSpan(configuration, "Groundwork:Messaging:ConsumerBatchWindow", TimeSpan.FromMilliseconds(250)),
+            // Bounded above: a window is the least time between passes, so a mistyped one (a day for a millisecond)
+            // would hold every event back that long.
+            EventBatchWindow = AtMost(NonNegativeSpan(configuration, "Groundwork:Messaging:BatchWindow", TimeSpan.FromMilliseconds(20)), "Groundwork:Messaging:BatchWindow", TimeSpan.FromSeconds(10)),
+            ConsumerBatchWindow = AtMost(NonNegativeSpan(configuration, "Groundwork:Messaging:ConsumerBatchWindow", TimeSpan.FromMilliseconds(250)), "Groundwork:Messaging:ConsumerBatchWindow", TimeSpan.FromMinutes(1)),
             EventHeartbeat = Span(configuration, "Groundwork:Events:Heartbeat", TimeSpan.FromSeconds(15)),
             MaxStreamsPerUser = Positive(configuration, "Groundwork:Events:MaxStreamsPerUser", 5),
             Webhooks = new WebhookSettings(
@@ -347,7 +349,7 @@ public sealed record GroundworkSettings
             Redis = RedisConfiguration(configuration, "Groundwork:Redis"),
             BenchEndpoints = bench,
             WriteBehindInterval = Span(configuration, "Groundwork:WriteBehind:Interval", TimeSpan.FromSeconds(5)),
-            CacheRepairAfter = Span(configuration, "Groundwork:Cache:RepairAfter", TimeSpan.FromSeconds(10)),
+            CacheRepairAfter = AtLeast(Span(configuration, "Groundwork:Cache:RepairAfter", TimeSpan.FromSeconds(10)), "Groundwork:Cache:RepairAfter", CacheRepairAfterMinimum),
             TrimNativeMemoryEvery = NonNegativeSpan(configuration, "Groundwork:Runtime:TrimNativeMemoryEvery", TimeSpan.FromSeconds(1)),
             GraphQLMaxResolvedObjects = Positive(configuration, "Groundwork:GraphQL:MaxResolvedObjects", 5_000),
             GraphQLMaxSocketsPerIp = Positive(configuration, "Groundwork:GraphQL:MaxSocketsPerIp", 100),
@@ -471,6 +473,18 @@ public sealed record GroundworkSettings
             ? t
             : throw new ConfigurationException(key, $"must be a positive time span like 00:15:00 (got '{v}')");
     }
+
+    /// <summary>
+    /// Twice the interval at which writers delete their completed repair records: any shorter, and live writers'
+    /// records would be repaired too (every write's entries held out of the cache).
+    /// </summary>
+    public static readonly TimeSpan CacheRepairAfterMinimum = TimeSpan.FromSeconds(2);
+
+    private static TimeSpan AtMost(TimeSpan value, string key, TimeSpan max) =>
+        value <= max ? value : throw new ConfigurationException(key, $"must be at most {max} (got {value})");
+
+    private static TimeSpan AtLeast(TimeSpan value, string key, TimeSpan min) =>
+        value >= min ? value : throw new ConfigurationException(key, $"must be at least {min} (got {value})");
 
     /// <summary>Like <see cref="Span"/>, but zero (<c>0</c>, <c>00:00:00</c>) is allowed and means "none".</summary>
     private static TimeSpan NonNegativeSpan(IConfiguration c, string key, TimeSpan fallback)
