@@ -268,6 +268,30 @@ public abstract class CacheRepairTests(RepairCluster cluster)
     }
 
     [Fact]
+    public async Task A_backlog_is_swept_in_batches_and_records_younger_than_the_age_stay()
+    {
+        var now = DateTime.UtcNow;
+        var old = Enumerable.Range(0, 1_200).Select(_ => new CacheRepair { CreatedAt = now.AddHours(-1), Keys = $"{RedisEntityStore.Prefix}test:v1:{Guid.NewGuid():N}" }).ToList();
+        var young = new CacheRepair { CreatedAt = now, Keys = $"{RedisEntityStore.Prefix}test:v1:{Guid.NewGuid():N}" };
+        await cluster.A.Db(async db =>
+        {
+            db.CacheRepairs.AddRange(old);
+            db.CacheRepairs.Add(young);
+            return await db.SaveChangesAsync();
+        });
+
+        Assert.Equal(1_200, await cluster.B.Service<CacheRepairSweeper>().SweepAsync(TimeSpan.FromMinutes(30), CancellationToken.None));
+
+        // (Other records may be there: the live nodes' own, waiting for their delete.)
+        var left = (await RecordsAsync()).Select(r => r.Id).ToHashSet();
+        Assert.Contains(young.Id, left);
+        Assert.DoesNotContain(old, r => left.Contains(r.Id));
+        Assert.StartsWith($"{EntityCache.HoldVersion}:", await RedisReady.CliAsync(cluster.Redis, "GET", old[^1].Keys));
+        Assert.Equal("", await RedisReady.CliAsync(cluster.Redis, "GET", young.Keys));
+        await cluster.A.Db(db => db.CacheRepairs.Where(r => r.Id == young.Id).ExecuteDeleteAsync());
+    }
+
+    [Fact]
     public async Task A_live_nodes_writes_leave_no_record_behind_once_written_through()
     {
         var user = await cluster.A.ActorAsync();

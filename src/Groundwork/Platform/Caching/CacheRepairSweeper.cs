@@ -15,6 +15,7 @@ public sealed class CacheRepairSweeper(IServiceScopeFactory scopes, EntityCache 
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
     private const int Batch = 500;
+    private const int MaxBatchesPerSweep = 20;
 
     /// <summary>Completed records waiting for their delete. Past this many (the database unreachable), later ones are left to the sweep.</summary>
     private const int MaxWaiting = 100_000;
@@ -113,55 +114,75 @@ public sealed class CacheRepairSweeper(IServiceScopeFactory scopes, EntityCache 
         }
     }
 
-    /// <summary>Applies and deletes every record older than <paramref name="age"/> (their writers died). Returns how many.</summary>
+    /// <summary>
+    /// Applies and deletes the records older than <paramref name="age"/> (their writers died), up to
+    /// <see cref="MaxBatchesPerSweep"/> batches: a backlog (a long Redis outage) drains over several passes, and this
+    /// node's own completed records are deleted between them rather than aging into repairs. Returns how many.
+    /// </summary>
     internal async Task<int> SweepAsync(TimeSpan age, CancellationToken cancellationToken)
     {
         var swept = 0;
-        while (true)
+        try
         {
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<GroundworkDbContext>();
-            // The writer's clock against this node's: skew between nodes shifts when a record counts as left behind.
-            var cutoff = DateTime.UtcNow - age;
-            var left = db.CacheRepairs.Where(r => r.CreatedAt < cutoff);
-            // The usual answer, and the cheapest: nothing was left behind (no transaction, no lock).
-            if (!await left.AnyAsync(cancellationToken))
+            for (var batch = 0; batch < MaxBatchesPerSweep; batch++)
             {
-                return swept;
-            }
-
-            List<CacheRepair> records;
-            if (db.Database.IsNpgsql())
-            {
-                // Nodes sweeping together take different rows; a record is deleted only with its repair applied (a
-                // failure rolls back, and the record is tried again).
-                await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-                records = await db.CacheRepairs
-                    .FromSql($"SELECT * FROM cache_repairs WHERE created_at < {cutoff} ORDER BY created_at LIMIT {Batch} FOR UPDATE SKIP LOCKED")
-                    .AsNoTracking()
-                    .ToListAsync(cancellationToken);
-                await ApplyAndDeleteAsync(db, records, cancellationToken);
-                await transaction.CommitAsync(CancellationToken.None);
-            }
-            else
-            {
-                // SQLite has no row locks to skip, and its transactions lock the whole file: none here. Two nodes may
-                // apply the same record; a repair applied twice costs nothing more.
-                records = await left.AsNoTracking().OrderBy(r => r.CreatedAt).Take(Batch).ToListAsync(cancellationToken);
-                await ApplyAndDeleteAsync(db, records, cancellationToken);
-            }
-
-            if (records.Count > 0)
-            {
-                logger.LogWarning("Repaired the cache entries of {Count} writes whose node did not finish writing them through (it stopped or lost Redis)", records.Count);
-            }
-
-            swept += records.Count;
-            if (records.Count < Batch)
-            {
-                return swept;
+                var records = await SweepBatchAsync(age, cancellationToken);
+                swept += records;
+                if (records < Batch)
+                {
+                    break;
+                }
             }
         }
+        finally
+        {
+            if (swept > 0)
+            {
+                logger.LogWarning("Repaired the cache entries of {Count} writes whose node did not finish writing them through (it stopped or lost Redis)", swept);
+            }
+        }
+
+        return swept;
+    }
+
+    private async Task<int> SweepBatchAsync(TimeSpan age, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<GroundworkDbContext>();
+        // The writer's clock against this node's: skew between nodes shifts when a record counts as left behind.
+        var cutoff = DateTime.UtcNow - age;
+        var left = db.CacheRepairs.Where(r => r.CreatedAt < cutoff);
+        // The usual answer, and the cheapest: nothing was left behind (no transaction, no lock).
+        if (!await left.AnyAsync(cancellationToken))
+        {
+            return 0;
+        }
+
+        List<CacheRepair> records;
+        if (db.Database.IsNpgsql())
+        {
+            // Nodes sweeping together take different rows; a record is deleted only with its repair applied (a
+            // failure rolls back, and the record is tried again).
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            records = await db.CacheRepairs
+                // No ORDER BY: the scan stops at the first rows that qualify (the table has no index on the time,
+                // and in a backlog nearly every row qualifies).
+                .FromSql($"SELECT * FROM cache_repairs WHERE created_at < {cutoff} LIMIT {Batch} FOR UPDATE SKIP LOCKED")
+                .AsNoTracking()
+                .ToListAsync(cancellationToken);
+            await ApplyAndDeleteAsync(db, records, cancellationToken);
+            await transaction.CommitAsync(CancellationToken.None);
+        }
+        else
+        {
+            // SQLite has no row locks to skip, and its transactions lock the whole file: none here. Two nodes may
+            // apply the same record; a repair applied twice costs nothing more.
+            // Ordered by the key, which its index gives for free (and EF warns about a limit without an order).
+            records = await left.AsNoTracking().OrderBy(r => r.Id).Take(Batch).ToListAsync(cancellationToken);
+            await ApplyAndDeleteAsync(db, records, cancellationToken);
+        }
+
+        return records.Count;
     }
 
     /// <summary>
@@ -190,7 +211,7 @@ public sealed class CacheRepairSweeper(IServiceScopeFactory scopes, EntityCache 
         {
             // The replay still answers (a Redis outage fails no request); the record stays for the sweep, and while
             // Redis fails, reads go to the database.
-            logger.LogWarning("Could not repair the cache entries of a replayed request while Redis fails ({Reason}); left for the sweep", e.Message);
+            logger.LogWarning("Could not repair the cache entries of a replayed request ({Reason}); left for the sweep", e.Message);
         }
     }
 

@@ -32,8 +32,7 @@ public sealed partial class EntityCache : IDisposable
 
     /// <summary>
     /// The version of a repair's hold (<see cref="RepairAsync"/>): above any row version, so no fill or write-through
-    /// replaces it, and below a tombstone, so a deletion still does. Reads treat it as a miss. (Half the tombstone's:
-    /// Redis's scripts compare versions as doubles, which hold both exactly, but not one just below the tombstone.)
+    /// replaces it, and below a tombstone, so a deletion still does. Reads treat it as a miss.
     /// </summary>
     internal const long HoldVersion = TombstoneVersion / 2;
 

@@ -771,6 +771,10 @@ namespace Groundwork.Platform.Persistence.Migrations.Postgres
                     b.HasKey("Id")
                         .HasName("pk_cache_repairs");
 
+                    b.HasIndex("Claim")
+                        .HasDatabaseName("ix_cache_repairs_claim")
+                        .HasFilter("claim IS NOT NULL");
+
                     b.ToTable("cache_repairs", (string)null);
                 });
 
