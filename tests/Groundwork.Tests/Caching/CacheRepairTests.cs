@@ -37,9 +37,9 @@ public abstract class RepairCluster : IAsyncLifetime
     {
         await Redis.InitializeAsync();
         _database = await CreateDatabaseAsync();
-        A = new Node(Provider, _database, _keys, Redis.Configuration);
+        A = new ClusterNode(Provider, _database, _keys, NodeSettings(Redis.Configuration));
         await A.InitializeAsync();
-        B = new Node(Provider, _database, _keys, Redis.Configuration);
+        B = new ClusterNode(Provider, _database, _keys, NodeSettings(Redis.Configuration));
         await B.InitializeAsync();
         await RedisReady.WaitAsync(A, B);
     }
@@ -59,10 +59,13 @@ public abstract class RepairCluster : IAsyncLifetime
     /// <summary>A node whose cache writes never arrive (its Redis is a closed port); dispose it to "kill" it.</summary>
     public async Task<GroundworkApp> DoomedNodeAsync()
     {
-        var node = new Node(Provider, _database, _keys, $"127.0.0.1:{PostgresServer.FreePort()},connectTimeout=200");
+        var node = new ClusterNode(Provider, _database, _keys, NodeSettings($"127.0.0.1:{PostgresServer.FreePort()},connectTimeout=200"));
         await node.InitializeAsync();
         return node;
     }
+
+    private static Dictionary<string, string?> NodeSettings(string redis) =>
+        new() { ["Groundwork:Redis"] = redis, ["Groundwork:Cache:RepairAfter"] = "01:00:00" };
 
     public virtual async ValueTask DisposeAsync()
     {
@@ -76,18 +79,6 @@ public abstract class RepairCluster : IAsyncLifetime
             await Redis.DisposeAsync();
             Directory.Delete(_keys, recursive: true);
         }
-    }
-
-    private sealed class Node(Provider provider, string database, string keys, string redis) : GroundworkApp
-    {
-        public override Provider Provider => provider;
-
-        public override string KeysPath => keys;
-
-        protected override IReadOnlyDictionary<string, string?> Settings =>
-            new Dictionary<string, string?>(base.Settings) { ["Groundwork:Redis"] = redis, ["Groundwork:Cache:RepairAfter"] = "01:00:00" };
-
-        protected override Task<string> CreateDatabaseAsync(string folder) => Task.FromResult(database);
     }
 }
 
@@ -271,7 +262,9 @@ public abstract class CacheRepairTests(RepairCluster cluster)
     public async Task A_backlog_is_swept_in_batches_and_records_younger_than_the_age_stay()
     {
         var now = DateTime.UtcNow;
-        var old = Enumerable.Range(0, 1_200).Select(_ => new CacheRepair { CreatedAt = now.AddHours(-1), Keys = $"{RedisEntityStore.Prefix}test:v1:{Guid.NewGuid():N}" }).ToList();
+        // 40 minutes old: past the 30 minutes this sweep is given, short of the hour after which the nodes' own
+        // background sweeps would take them too.
+        var old = Enumerable.Range(0, 1_200).Select(_ => new CacheRepair { CreatedAt = now.AddMinutes(-40), Keys = $"{RedisEntityStore.Prefix}test:v1:{Guid.NewGuid():N}" }).ToList();
         var young = new CacheRepair { CreatedAt = now, Keys = $"{RedisEntityStore.Prefix}test:v1:{Guid.NewGuid():N}" };
         await cluster.A.Db(async db =>
         {

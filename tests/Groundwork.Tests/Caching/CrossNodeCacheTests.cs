@@ -24,9 +24,9 @@ public sealed class CacheCluster(PostgresServer postgres) : IAsyncLifetime
     {
         await Redis.InitializeAsync();
         var database = await postgres.CreateDatabaseAsync();
-        A = new Node(database, _keys, Redis.Configuration);
+        A = new ClusterNode(Provider.Postgres, database, _keys, new Dictionary<string, string?> { ["Groundwork:Redis"] = Redis.Configuration });
         await A.InitializeAsync();
-        B = new Node(database, _keys, Redis.Configuration);
+        B = new ClusterNode(Provider.Postgres, database, _keys, new Dictionary<string, string?> { ["Groundwork:Redis"] = Redis.Configuration });
         await B.InitializeAsync();
         await RedisReady.WaitAsync(A, B);
     }
@@ -59,18 +59,6 @@ public sealed class CacheCluster(PostgresServer postgres) : IAsyncLifetime
             await Redis.DisposeAsync();
             Directory.Delete(_keys, recursive: true);
         }
-    }
-
-    private sealed class Node(string database, string keys, string redis) : GroundworkApp
-    {
-        public override Provider Provider => Provider.Postgres;
-
-        public override string KeysPath => keys;
-
-        protected override IReadOnlyDictionary<string, string?> Settings =>
-            new Dictionary<string, string?>(base.Settings) { ["Groundwork:Redis"] = redis };
-
-        protected override Task<string> CreateDatabaseAsync(string folder) => Task.FromResult(database);
     }
 }
 

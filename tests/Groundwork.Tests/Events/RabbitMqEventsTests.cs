@@ -25,9 +25,10 @@ public sealed class EventCluster(PostgresServer postgres) : IAsyncLifetime
     {
         await Rabbit.InitializeAsync();
         var database = await postgres.CreateDatabaseAsync();
-        A = new Node(database, _keys, Rabbit.Uri);
+        var settings = new Dictionary<string, string?> { ["Groundwork:Messaging:Broker"] = "rabbitmq", ["Groundwork:Messaging:RabbitMq:Uri"] = Rabbit.Uri };
+        A = new ClusterNode(Provider.Postgres, database, _keys, settings);
         await A.InitializeAsync();
-        B = new Node(database, _keys, Rabbit.Uri);
+        B = new ClusterNode(Provider.Postgres, database, _keys, settings);
         await B.InitializeAsync();
     }
 
@@ -46,21 +47,6 @@ public sealed class EventCluster(PostgresServer postgres) : IAsyncLifetime
                 Directory.Delete(_keys, recursive: true);
             }
         }
-    }
-
-    private sealed class Node(string database, string keys, string rabbit) : GroundworkApp
-    {
-        public override Provider Provider => Provider.Postgres;
-
-        public override string KeysPath => keys;
-
-        protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>(base.Settings)
-        {
-            ["Groundwork:Messaging:Broker"] = "rabbitmq",
-            ["Groundwork:Messaging:RabbitMq:Uri"] = rabbit,
-        };
-
-        protected override Task<string> CreateDatabaseAsync(string folder) => Task.FromResult(database);
     }
 }
 

@@ -263,3 +263,30 @@ public static class HttpAssertions
     public static IEnumerable<string> Fields(this JsonObject error) =>
         error["details"]!.AsArray().Select(d => d!["field"]!.GetValue<string>());
 }
+
+/// <summary>
+/// One node of a cluster the test builds: it shares a database (its connection string) and signing keys with the
+/// other nodes, and adds <paramref name="settings"/> (Redis, a broker) to the defaults.
+/// </summary>
+public sealed class ClusterNode(Provider provider, string database, string keys, IReadOnlyDictionary<string, string?> settings) : GroundworkApp
+{
+    public override Provider Provider => provider;
+
+    public override string KeysPath => keys;
+
+    protected override IReadOnlyDictionary<string, string?> Settings
+    {
+        get
+        {
+            var all = new Dictionary<string, string?>(base.Settings);
+            foreach (var (key, value) in settings)
+            {
+                all[key] = value;
+            }
+
+            return all;
+        }
+    }
+
+    protected override Task<string> CreateDatabaseAsync(string folder) => Task.FromResult(database);
+}
