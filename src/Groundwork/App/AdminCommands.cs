@@ -95,7 +95,12 @@ public static class AdminCommands
         // Not an operation (no caller, no transport): the command saves what the registration staged, then runs its
         // after-commit steps (with Redis, the running nodes' cached user totals go stale; without Redis they live
         // in the server's memory, out of this process's reach, and expire within ten minutes).
-        await scope.ServiceProvider.GetRequiredService<GroundworkDbContext>().SaveChangesAsync(CancellationToken.None);
+        // Like the pipeline, the save carries the cache repair record (ADR 0024), deleted once the steps have run.
+        var db = scope.ServiceProvider.GetRequiredService<GroundworkDbContext>();
+        var hooks = scope.ServiceProvider.GetRequiredService<Platform.Operations.CommitHooks>();
+        var journal = scope.ServiceProvider.GetRequiredService<Platform.Caching.CacheRepairJournal>();
+        journal.Stage(db, hooks, claim: null);
+        await db.SaveChangesAsync(CancellationToken.None);
         if (scope.ServiceProvider.GetService<Platform.Redis.RedisConnection>() is { } redis)
         {
             // The connection opens in the background: wait for it (briefly), or the invalidation would only be
@@ -110,7 +115,9 @@ public static class AdminCommands
             }
         }
 
-        await scope.ServiceProvider.GetRequiredService<Platform.Operations.CommitHooks>().RunAfterCommitAsync();
+        await hooks.RunAfterCommitAsync();
+        journal.Completed();
+        await scope.ServiceProvider.GetRequiredService<Platform.Caching.CacheRepairSweeper>().DeleteCompletedAsync(CancellationToken.None);
 
         await stdout.WriteLineAsync($"Created admin {created.Value.Email} ({created.Value.Id}).");
         return 0;

@@ -119,6 +119,32 @@ public sealed class OperatorCommandsTests(PostgresServer postgres) : IDisposable
         Assert.DoesNotContain("wrong-s3cret", broken.Out + broken.Err, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Create_admin_with_Redis_makes_the_cached_user_totals_stale_and_leaves_no_cache_repair_record()
+    {
+        Directory.CreateDirectory(_folder);
+        var database = await postgres.CreateDatabaseAsync();
+        await using var redis = new RedisServer();
+        await redis.InitializeAsync();
+        var node = new ServerProcess(_folder, database);
+
+        var created = await node.RunCommandWithOutputAsync("create-admin --email admin@ops.test --name Admin", new Dictionary<string, string>
+        {
+            ["GROUNDWORK_ADMIN_PASSWORD"] = "ops-test-password",
+            ["Groundwork__Redis"] = redis.Configuration,
+        });
+
+        Assert.True(created.Code == 0, created.Out + created.Err);
+        // The users list's generation was bumped (it did not exist before: started, then incremented).
+        Assert.Matches("^[0-9]+$", await Caching.RedisReady.CliAsync(redis, "GET", "gw:g:{users}"));
+        await using var db = new NpgsqlConnection(database);
+        await db.OpenAsync(TestContext.Current.CancellationToken);
+        await using var count = new NpgsqlCommand("SELECT count(*) FROM cache_repairs", db);
+        Assert.Equal(0L, (long)(await count.ExecuteScalarAsync(TestContext.Current.CancellationToken))!);
+        await using var admins = new NpgsqlCommand("SELECT count(*) FROM users WHERE role = 'admin'", db);
+        Assert.Equal(1L, (long)(await admins.ExecuteScalarAsync(TestContext.Current.CancellationToken))!);
+    }
+
     private static async Task<string> LoginAsync(ServerProcess node)
     {
         using var http = new HttpClient { BaseAddress = node.Address };
