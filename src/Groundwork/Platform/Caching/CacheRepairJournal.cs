@@ -10,7 +10,7 @@ namespace Groundwork.Platform.Caching;
 /// The cache keys this request's transaction will write through after its commit (<see cref="CacheWrites"/> notes
 /// them), recorded by the pipeline in the transaction itself as a <see cref="CacheRepair"/>, so that a node dying
 /// between the commit and those writes leaves a record another node repairs from (ADR 0024). Scoped to the
-/// request; empty, and costing nothing, without Redis.
+/// request. Without Redis it writes nothing and only checks that every key was declared in time.
 /// </summary>
 public sealed class CacheRepairJournal(EntityCache cache, CacheRepairSweeper repairs)
 {
