@@ -153,6 +153,13 @@ public sealed record GroundworkSettings
     public TimeSpan EventBatchWindow { get; init; } = TimeSpan.FromMilliseconds(20);
 
     /// <summary>
+    /// How long the relay waits for the broker to confirm a batch (<c>Groundwork:Messaging:PublishTimeout</c>). Past
+    /// it, the relay's transaction rolls back and the batch is sent again later (consumers deduplicate): a broker that
+    /// blocks its publishers (RabbitMQ's memory or disk alarm) must not hold a database transaction open meanwhile.
+    /// </summary>
+    public TimeSpan EventPublishTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// The same for the durable consumers (webhook fan-out, audit log; <c>Groundwork:Messaging:ConsumerBatchWindow</c>).
     /// Longer than the relay's: nobody watches them within milliseconds, and each pass costs a transaction per
     /// consumer, so under load a longer window takes most of their cost off the database. 0 = no window.
@@ -299,6 +306,7 @@ public sealed record GroundworkSettings
             // Bounded above: a window is the least time between passes, so a mistyped one (a day for a millisecond)
             // would hold every event back that long.
             EventBatchWindow = AtMost(NonNegativeSpan(configuration, "Groundwork:Messaging:BatchWindow", TimeSpan.FromMilliseconds(20)), "Groundwork:Messaging:BatchWindow", TimeSpan.FromSeconds(10)),
+            EventPublishTimeout = AtMost(Span(configuration, "Groundwork:Messaging:PublishTimeout", TimeSpan.FromSeconds(30)), "Groundwork:Messaging:PublishTimeout", TimeSpan.FromMinutes(10)),
             ConsumerBatchWindow = AtMost(NonNegativeSpan(configuration, "Groundwork:Messaging:ConsumerBatchWindow", TimeSpan.FromMilliseconds(250)), "Groundwork:Messaging:ConsumerBatchWindow", TimeSpan.FromMinutes(1)),
             EventHeartbeat = Span(configuration, "Groundwork:Events:Heartbeat", TimeSpan.FromSeconds(15)),
             MaxStreamsPerUser = Positive(configuration, "Groundwork:Events:MaxStreamsPerUser", 5),

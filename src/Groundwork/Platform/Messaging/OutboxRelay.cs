@@ -179,7 +179,20 @@ public sealed class OutboxRelay(
         using var activity = Hosting.Observability.Source.StartActivity("outbox publish");
         activity?.SetTag("groundwork.events", batch.Count);
         var events = batch.Select(EventEnvelope.From).ToList();
-        await broker.PublishAsync(events, cancellationToken);
+        // The transaction (and the relay lock with it) stays open while the broker confirms: bounded, so a broker that
+        // stops confirming (RabbitMQ blocks publishers on a memory or disk alarm) cannot hold it open for as long.
+        using (var publishing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            publishing.CancelAfter(settings.EventPublishTimeout);
+            try
+            {
+                await broker.PublishAsync(events, publishing.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"The broker did not confirm {events.Count} events within {settings.EventPublishTimeout} (Groundwork:Messaging:PublishTimeout); they will be sent again");
+            }
+        }
 
         var now = clock.GetUtcNow().UtcDateTime;
         var first = events[0].Sequence;

@@ -27,9 +27,34 @@ public sealed class RabbitMqBroker(RabbitMqConnection rabbit) : IEventBroker, IA
                 RabbitMqConnection.Exchange, e.Type, mandatory: false, Properties(e), Encoding.UTF8.GetBytes(e.Json), cancellationToken).AsTask()).ToList();
             await Task.WhenAll(confirms);
         }
+        catch
+        {
+            // A publish that failed or was given up on may leave confirmations pending on the channel: the next batch
+            // gets a fresh one. Closed in the background, since closing a channel whose connection the broker has
+            // blocked waits for the broker too.
+            if (_channel is { } abandoned)
+            {
+                _channel = null;
+                _ = CloseQuietlyAsync(abandoned);
+            }
+
+            throw;
+        }
         finally
         {
             _publishing.Release();
+        }
+    }
+
+    private static async Task CloseQuietlyAsync(IChannel channel)
+    {
+        try
+        {
+            await channel.DisposeAsync();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Already broken: nothing to tell.
         }
     }
 
