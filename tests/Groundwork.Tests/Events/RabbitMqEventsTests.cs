@@ -25,7 +25,13 @@ public sealed class EventCluster(PostgresServer postgres) : IAsyncLifetime
     {
         await Rabbit.InitializeAsync();
         var database = await postgres.CreateDatabaseAsync();
-        var settings = new Dictionary<string, string?> { ["Groundwork:Messaging:Broker"] = "rabbitmq", ["Groundwork:Messaging:RabbitMq:Uri"] = Rabbit.Uri };
+        var settings = new Dictionary<string, string?>
+        {
+            ["Groundwork:Messaging:Broker"] = "rabbitmq",
+            ["Groundwork:Messaging:RabbitMq:Uri"] = Rabbit.Uri,
+            // Short, for the test of a broker that blocks its publishers.
+            ["Groundwork:Messaging:PublishTimeout"] = "00:00:01",
+        };
         A = new ClusterNode(Provider.Postgres, database, _keys, settings);
         await A.InitializeAsync();
         B = new ClusterNode(Provider.Postgres, database, _keys, settings);
@@ -117,6 +123,39 @@ public sealed class RabbitMqEventsTests(EventCluster cluster) : IClassFixture<Ev
         {
             Assert.True(DateTime.UtcNow < deadline, "node B's RabbitMQ queue delivered nothing");
             await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task A_broker_that_blocks_its_publishers_holds_no_database_transaction_open_and_the_events_flow_once_it_unblocks()
+    {
+        var user = await cluster.A.ActorAsync();
+        await cluster.Rabbit.SetMemoryAlarmAsync(raised: true);
+        Guid eventId;
+        try
+        {
+            await (await user.Client().PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { name = "Renamed under an alarm" })).AssertStatus(200);
+            eventId = await cluster.A.Db(db => db.OutboxMessages.Where(m => m.Subject == user.Id && m.Type == "user.updated").Select(m => m.Id).SingleAsync());
+
+            // The relay's batch waits for confirms that do not come. With a 1 s PublishTimeout, no transaction may stay
+            // open for 10 s; without the bound, the relay's would stay open for as long as the alarm lasts.
+            await Task.Delay(TimeSpan.FromSeconds(12), TestContext.Current.CancellationToken);
+            await using var connection = new Npgsql.NpgsqlConnection(await cluster.A.Db(db => Task.FromResult(db.Database.GetConnectionString()!)));
+            await connection.OpenAsync(TestContext.Current.CancellationToken);
+            await using var open = new Npgsql.NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND xact_start < now() - interval '10 seconds'", connection);
+            Assert.Equal(0L, (long)(await open.ExecuteScalarAsync(TestContext.Current.CancellationToken))!);
+            Assert.Null(await cluster.A.Db(db => db.OutboxMessages.Where(m => m.Id == eventId).Select(m => m.PublishedAt).SingleAsync()));
+        }
+        finally
+        {
+            await cluster.Rabbit.SetMemoryAlarmAsync(raised: false);
+        }
+
+        var deadline = DateTime.UtcNow + Patience;
+        while (await cluster.A.Db(db => db.OutboxMessages.Where(m => m.Id == eventId).Select(m => m.PublishedAt).SingleAsync()) is null)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the event was not published after the alarm cleared");
+            await Task.Delay(100, TestContext.Current.CancellationToken);
         }
     }
 

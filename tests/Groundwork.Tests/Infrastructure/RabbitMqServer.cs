@@ -159,6 +159,19 @@ public sealed class RabbitMqServer : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// Raises (or clears) a memory alarm: with the threshold at 0 the node blocks every publishing connection at once,
+    /// as it does when it runs short of memory or disk; 0.4 is the default threshold.
+    /// </summary>
+    public async Task SetMemoryAlarmAsync(bool raised)
+    {
+        var answer = await RunAsync(Control, $"-q set_vm_memory_high_watermark {(raised ? "0" : "0.4")}", TimeSpan.FromSeconds(60));
+        if (answer.Contains("Error", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException($"rabbitmqctl set_vm_memory_high_watermark failed: {answer}");
+        }
+    }
+
     private Task<string> RunAsync(string file, string arguments, TimeSpan limit) =>
         Cli.RunAsync(file, arguments, check: false, limit, Configure);
 }
