@@ -50,7 +50,7 @@ public sealed class PublishTimeoutTests(PublishTimeoutTests.StuckBrokerApp app) 
         }
     }
 
-    public sealed class StuckBrokerApp() : SqliteAppWith(new Dictionary<string, string?> { ["Groundwork:Messaging:PublishTimeout"] = "00:00:00.200" })
+    public sealed class StuckBrokerApp() : SqliteAppWith(new Dictionary<string, string?> { ["Groundwork:Messaging:PublishTimeout"] = "00:00:01" })
     {
         public StuckBroker Broker { get; } = new();
 

@@ -29,8 +29,9 @@ public sealed class EventCluster(PostgresServer postgres) : IAsyncLifetime
         {
             ["Groundwork:Messaging:Broker"] = "rabbitmq",
             ["Groundwork:Messaging:RabbitMq:Uri"] = Rabbit.Uri,
-            // Short, for the test of a broker that blocks its publishers.
-            ["Groundwork:Messaging:PublishTimeout"] = "00:00:01",
+            // Shorter than the default, for the test of a broker that blocks its publishers; long enough for a batch
+            // of 500 to be confirmed on a busy machine in the other tests.
+            ["Groundwork:Messaging:PublishTimeout"] = "00:00:05",
         };
         A = new ClusterNode(Provider.Postgres, database, _keys, settings);
         await A.InitializeAsync();
@@ -130,20 +131,38 @@ public sealed class RabbitMqEventsTests(EventCluster cluster) : IClassFixture<Ev
     public async Task A_broker_that_blocks_its_publishers_holds_no_database_transaction_open_and_the_events_flow_once_it_unblocks()
     {
         var user = await cluster.A.ActorAsync();
-        await cluster.Rabbit.SetMemoryAlarmAsync(raised: true);
+        await using var connection = new Npgsql.NpgsqlConnection(await cluster.A.Db(db => Task.FromResult(db.Database.GetConnectionString()!)));
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        // Sessions of the service (not this one, nor PostgreSQL's own workers) in a transaction for 10 s or more.
+        await using var longTransactions = new Npgsql.NpgsqlCommand("""
+            SELECT count(*) FROM pg_stat_activity
+            WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()
+              AND xact_start < now() - interval '10 seconds'
+            """, connection);
         Guid eventId;
         try
         {
+            await cluster.Rabbit.SetMemoryAlarmAsync(raised: true);
             await (await user.Client().PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { name = "Renamed under an alarm" })).AssertStatus(200);
             eventId = await cluster.A.Db(db => db.OutboxMessages.Where(m => m.Subject == user.Id && m.Type == "user.updated").Select(m => m.Id).SingleAsync());
 
-            // The relay's batch waits for confirms that do not come. With a 1 s PublishTimeout, no transaction may stay
-            // open for 10 s; without the bound, the relay's would stay open for as long as the alarm lasts.
-            await Task.Delay(TimeSpan.FromSeconds(12), TestContext.Current.CancellationToken);
-            await using var connection = new Npgsql.NpgsqlConnection(await cluster.A.Db(db => Task.FromResult(db.Database.GetConnectionString()!)));
-            await connection.OpenAsync(TestContext.Current.CancellationToken);
-            await using var open = new Npgsql.NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND xact_start < now() - interval '10 seconds'", connection);
-            Assert.Equal(0L, (long)(await open.ExecuteScalarAsync(TestContext.Current.CancellationToken))!);
+            // The relay's first batch waits for confirms that do not come (5 s PublishTimeout), later passes fail at
+            // once (the connection is known to be blocked). Watched for 15 s: no transaction reaches 10 s. Without
+            // the bound, the relay's would stay open for as long as the alarm lasts.
+            var relays = new[] { cluster.A, cluster.B }.Select(n => n.Service<OutboxRelay>()).ToList();
+            var connections = new[] { cluster.A, cluster.B }.Select(n => n.Service<RabbitMqConnection>()).ToList();
+            var (tried, toldBlocked) = (false, false);
+            var until = DateTime.UtcNow.AddSeconds(15);
+            while (DateTime.UtcNow < until)
+            {
+                Assert.Equal(0L, (long)(await longTransactions.ExecuteScalarAsync(TestContext.Current.CancellationToken))!);
+                tried |= relays.Any(r => r.OldestWaitingAge > TimeSpan.Zero);
+                toldBlocked |= connections.Any(c => c.BlockedBecause is not null);
+                await Task.Delay(250, TestContext.Current.CancellationToken);
+            }
+
+            Assert.True(tried, "no relay tried to publish the waiting event");
+            Assert.True(toldBlocked, "RabbitMQ never told a publishing node that it was blocked");
             Assert.Null(await cluster.A.Db(db => db.OutboxMessages.Where(m => m.Id == eventId).Select(m => m.PublishedAt).SingleAsync()));
         }
         finally
@@ -157,6 +176,9 @@ public sealed class RabbitMqEventsTests(EventCluster cluster) : IClassFixture<Ev
             Assert.True(DateTime.UtcNow < deadline, "the event was not published after the alarm cleared");
             await Task.Delay(100, TestContext.Current.CancellationToken);
         }
+
+        // Published after the broker said it unblocked the node that published.
+        Assert.Contains(new[] { cluster.A, cluster.B }, n => n.Service<RabbitMqConnection>() is { IsOpen: true, BlockedBecause: null });
     }
 
     [Fact]

@@ -36,7 +36,7 @@ public sealed class RabbitMqServer : IAsyncLifetime
 
         Directory.CreateDirectory(Path.Combine(_folder, "home"));
         await File.WriteAllTextAsync(Path.Combine(_folder, "enabled_plugins"), "[].");
-        await File.WriteAllTextAsync(Path.Combine(_folder, "rabbitmq.conf"), $"listeners.tcp.default = 127.0.0.1:{Port}\n");
+        await File.WriteAllTextAsync(Path.Combine(_folder, "rabbitmq.conf"), $"listeners.tcp.default = 127.0.0.1:{Port}\nvm_memory_high_watermark.relative = {MemoryWatermark}\n");
         await File.WriteAllTextAsync(Path.Combine(_folder, "none.conf"), "");
         await StartAsync();
     }
@@ -159,18 +159,15 @@ public sealed class RabbitMqServer : IAsyncLifetime
         }
     }
 
+    /// <summary>The memory threshold the node is configured with (written to its configuration file).</summary>
+    private const string MemoryWatermark = "0.4";
+
     /// <summary>
     /// Raises (or clears) a memory alarm: with the threshold at 0 the node blocks every publishing connection at once,
-    /// as it does when it runs short of memory or disk; 0.4 is the default threshold.
+    /// as it does when it runs short of memory or disk; clearing restores the configured threshold.
     /// </summary>
-    public async Task SetMemoryAlarmAsync(bool raised)
-    {
-        var answer = await RunAsync(Control, $"-q set_vm_memory_high_watermark {(raised ? "0" : "0.4")}", TimeSpan.FromSeconds(60));
-        if (answer.Contains("Error", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new InvalidOperationException($"rabbitmqctl set_vm_memory_high_watermark failed: {answer}");
-        }
-    }
+    public Task SetMemoryAlarmAsync(bool raised) =>
+        Cli.RunAsync(Control, $"-q set_vm_memory_high_watermark {(raised ? "0" : MemoryWatermark)}", check: true, TimeSpan.FromSeconds(60), Configure);
 
     private Task<string> RunAsync(string file, string arguments, TimeSpan limit) =>
         Cli.RunAsync(file, arguments, check: false, limit, Configure);

@@ -155,6 +155,9 @@ public sealed class CliAndConfigurationTests : IDisposable
     [InlineData("Groundwork:Messaging:BatchWindow", "00:00:10", true)]
     [InlineData("Groundwork:Messaging:ConsumerBatchWindow", "00:01:00.001", false)]
     [InlineData("Groundwork:Messaging:ConsumerBatchWindow", "00:01:00", true)]
+    [InlineData("Groundwork:Messaging:PublishTimeout", "00:00:00.500", false)]
+    [InlineData("Groundwork:Messaging:PublishTimeout", "00:10:01", false)]
+    [InlineData("Groundwork:Messaging:PublishTimeout", "00:00:01", true)]
     [InlineData("Groundwork:Cache:RepairAfter", "00:00:01", false)]
     [InlineData("Groundwork:Cache:RepairAfter", "00:00:02", true)]
     public void Time_settings_outside_their_range_are_refused_naming_the_key(string key, string value, bool allowed)

@@ -154,7 +154,8 @@ public sealed record GroundworkSettings
 
     /// <summary>
     /// How long the relay waits for the broker to confirm a batch (<c>Groundwork:Messaging:PublishTimeout</c>). Past
-    /// it, the relay's transaction rolls back and the batch is sent again later (consumers deduplicate): a broker that
+    /// it, the relay's transaction rolls back and the batch is sent again later, so outside consumers may receive an
+    /// event more than once and must deduplicate by its id (as with any at-least-once delivery): a broker that
     /// blocks its publishers (RabbitMQ's memory or disk alarm) must not hold a database transaction open meanwhile.
     /// </summary>
     public TimeSpan EventPublishTimeout { get; init; } = TimeSpan.FromSeconds(30);
@@ -306,7 +307,8 @@ public sealed record GroundworkSettings
             // Bounded above: a window is the least time between passes, so a mistyped one (a day for a millisecond)
             // would hold every event back that long.
             EventBatchWindow = AtMost(NonNegativeSpan(configuration, "Groundwork:Messaging:BatchWindow", TimeSpan.FromMilliseconds(20)), "Groundwork:Messaging:BatchWindow", TimeSpan.FromSeconds(10)),
-            EventPublishTimeout = AtMost(Span(configuration, "Groundwork:Messaging:PublishTimeout", TimeSpan.FromSeconds(30)), "Groundwork:Messaging:PublishTimeout", TimeSpan.FromMinutes(10)),
+            // At least 1 s: shorter than a batch's confirms take, the relay would send the same batch again forever.
+            EventPublishTimeout = AtLeast(AtMost(Span(configuration, "Groundwork:Messaging:PublishTimeout", TimeSpan.FromSeconds(30)), "Groundwork:Messaging:PublishTimeout", TimeSpan.FromMinutes(10)), "Groundwork:Messaging:PublishTimeout", TimeSpan.FromSeconds(1)),
             ConsumerBatchWindow = AtMost(NonNegativeSpan(configuration, "Groundwork:Messaging:ConsumerBatchWindow", TimeSpan.FromMilliseconds(250)), "Groundwork:Messaging:ConsumerBatchWindow", TimeSpan.FromMinutes(1)),
             EventHeartbeat = Span(configuration, "Groundwork:Events:Heartbeat", TimeSpan.FromSeconds(15)),
             MaxStreamsPerUser = Positive(configuration, "Groundwork:Events:MaxStreamsPerUser", 5),

@@ -188,7 +188,7 @@ public sealed class OutboxRelay(
             {
                 await broker.PublishAsync(events, publishing.Token);
             }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (publishing.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
                 throw new TimeoutException($"The broker did not confirm {events.Count} events within {settings.EventPublishTimeout} (Groundwork:Messaging:PublishTimeout); they will be sent again");
             }

@@ -18,6 +18,13 @@ public sealed class RabbitMqBroker(RabbitMqConnection rabbit) : IEventBroker, IA
     public async Task PublishAsync(IReadOnlyList<EventEnvelope> events, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(events);
+        if (rabbit.BlockedBecause is { } reason)
+        {
+            // Nothing sent now could be confirmed, and each channel opened now would be opened (and kept) only once
+            // the alarm clears: fail at once, and the relay's next pass tries again.
+            throw new InvalidOperationException($"RabbitMQ has blocked publishing ({reason})");
+        }
+
         await _publishing.WaitAsync(cancellationToken);
         try
         {

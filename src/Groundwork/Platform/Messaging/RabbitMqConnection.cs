@@ -26,6 +26,15 @@ public sealed class RabbitMqConnection(GroundworkSettings settings, ILogger<Rabb
 
     public bool IsOpen => _connection?.IsOpen == true;
 
+    private volatile string? _blockedBecause;
+
+    /// <summary>
+    /// Why the broker has blocked this connection's publishers (a memory or disk alarm), or null. While blocked, it
+    /// reads nothing this connection sends: a publish would wait for confirms that cannot come, and even opening a
+    /// channel would wait.
+    /// </summary>
+    public string? BlockedBecause => _blockedBecause;
+
     /// <summary>Raised after the client restored a lost connection (subscribers may have missed deliveries meanwhile).</summary>
     public event Func<Task>? Recovered;
 
@@ -76,6 +85,18 @@ public sealed class RabbitMqConnection(GroundworkSettings settings, ILogger<Rabb
                     logger.LogWarning("Lost the RabbitMQ connection ({Reason}); events wait in the outbox until it is back", e.ReplyText);
                 }
 
+                return Task.CompletedTask;
+            };
+            connection.ConnectionBlockedAsync += (_, e) =>
+            {
+                _blockedBecause = e.Reason;
+                logger.LogWarning("RabbitMQ blocked this node's publishing ({Reason}); events wait in the outbox until it unblocks", e.Reason);
+                return Task.CompletedTask;
+            };
+            connection.ConnectionUnblockedAsync += (_, _) =>
+            {
+                _blockedBecause = null;
+                logger.LogInformation("RabbitMQ unblocked this node's publishing");
                 return Task.CompletedTask;
             };
             connection.RecoverySucceededAsync += async (_, _) =>
