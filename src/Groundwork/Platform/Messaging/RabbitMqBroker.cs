@@ -20,8 +20,8 @@ public sealed class RabbitMqBroker(RabbitMqConnection rabbit) : IEventBroker, IA
         ArgumentNullException.ThrowIfNull(events);
         if (rabbit.BlockedBecause is { } reason)
         {
-            // Nothing sent now could be confirmed, and each channel opened now would be opened (and kept) only once
-            // the alarm clears: fail at once, and the relay's next pass tries again.
+            // Nothing sent now could be confirmed: fail at once (rather than hold the relay's transaction for the whole
+            // publish timeout on every pass), and the relay's next pass tries again.
             throw new InvalidOperationException($"RabbitMQ has blocked publishing ({reason})");
         }
 
