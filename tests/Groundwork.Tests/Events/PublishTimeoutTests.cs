@@ -62,7 +62,7 @@ public sealed class PublishTimeoutTests(PublishTimeoutTests.StuckBrokerApp app) 
     }
 
     [Fact]
-    public async Task A_broker_that_stops_confirming_gets_each_batch_back_after_the_timeout_and_every_event_once_it_recovers()
+    public async Task A_broker_that_stops_confirming_gets_each_batch_back_after_the_timeout_and_the_event_once_it_recovers()
     {
         var user = await app.ActorAsync();
         await user.RenameAsync("Renamed while the broker is stuck");

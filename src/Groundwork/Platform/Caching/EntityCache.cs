@@ -313,19 +313,18 @@ public sealed partial class EntityCache : IDisposable
             return;
         }
 
-        var announced = false;
+        static bool IsGeneration(string key) => key.StartsWith(RedisEntityStore.GenerationPrefix, StringComparison.Ordinal);
         try
         {
             // Sent together on the connection, not one after another.
             await Task.WhenAll(keys.Select(key =>
             {
-                if (key.StartsWith(RedisEntityStore.GenerationPrefix, StringComparison.Ordinal))
+                if (IsGeneration(key))
                 {
                     return _shared.BumpGenerationAsync(key);
                 }
 
                 _copies.Remove(key);
-                announced = true;
                 return _shared.PutAsync(key, HoldVersion, "", HoldLifetime, announce: true);
             }).ToList());
         }
@@ -336,8 +335,9 @@ public sealed partial class EntityCache : IDisposable
             throw;
         }
 
-        if (announced)
+        if (!keys.All(IsGeneration))
         {
+            // A hold was announced: answer only once every node has surely heard it.
             await AfterSharedWriteAsync(RealTime.GetTimestamp());
         }
     }

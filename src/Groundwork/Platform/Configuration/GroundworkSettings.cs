@@ -306,10 +306,10 @@ public sealed record GroundworkSettings
             RelayPollInterval = Span(configuration, "Groundwork:Messaging:PollInterval", TimeSpan.FromMilliseconds(250)),
             // Bounded above: a window is the least time between passes, so a mistyped one (a day for a millisecond)
             // would hold every event back that long.
-            EventBatchWindow = AtMost(NonNegativeSpan(configuration, "Groundwork:Messaging:BatchWindow", TimeSpan.FromMilliseconds(20)), "Groundwork:Messaging:BatchWindow", TimeSpan.FromSeconds(10)),
+            EventBatchWindow = NonNegativeSpan(configuration, "Groundwork:Messaging:BatchWindow", TimeSpan.FromMilliseconds(20), max: TimeSpan.FromSeconds(10)),
             // At least 1 s: shorter than a batch's confirms take, the relay would send the same batch again forever.
-            EventPublishTimeout = AtLeast(AtMost(Span(configuration, "Groundwork:Messaging:PublishTimeout", TimeSpan.FromSeconds(30)), "Groundwork:Messaging:PublishTimeout", TimeSpan.FromMinutes(10)), "Groundwork:Messaging:PublishTimeout", TimeSpan.FromSeconds(1)),
-            ConsumerBatchWindow = AtMost(NonNegativeSpan(configuration, "Groundwork:Messaging:ConsumerBatchWindow", TimeSpan.FromMilliseconds(250)), "Groundwork:Messaging:ConsumerBatchWindow", TimeSpan.FromMinutes(1)),
+            EventPublishTimeout = Span(configuration, "Groundwork:Messaging:PublishTimeout", TimeSpan.FromSeconds(30), min: TimeSpan.FromSeconds(1), max: TimeSpan.FromMinutes(10)),
+            ConsumerBatchWindow = NonNegativeSpan(configuration, "Groundwork:Messaging:ConsumerBatchWindow", TimeSpan.FromMilliseconds(250), max: TimeSpan.FromMinutes(1)),
             EventHeartbeat = Span(configuration, "Groundwork:Events:Heartbeat", TimeSpan.FromSeconds(15)),
             MaxStreamsPerUser = Positive(configuration, "Groundwork:Events:MaxStreamsPerUser", 5),
             Webhooks = new WebhookSettings(
@@ -359,7 +359,7 @@ public sealed record GroundworkSettings
             Redis = RedisConfiguration(configuration, "Groundwork:Redis"),
             BenchEndpoints = bench,
             WriteBehindInterval = Span(configuration, "Groundwork:WriteBehind:Interval", TimeSpan.FromSeconds(5)),
-            CacheRepairAfter = AtLeast(Span(configuration, "Groundwork:Cache:RepairAfter", TimeSpan.FromSeconds(10)), "Groundwork:Cache:RepairAfter", CacheRepairAfterMinimum),
+            CacheRepairAfter = Span(configuration, "Groundwork:Cache:RepairAfter", TimeSpan.FromSeconds(10), min: CacheRepairAfterMinimum),
             TrimNativeMemoryEvery = NonNegativeSpan(configuration, "Groundwork:Runtime:TrimNativeMemoryEvery", TimeSpan.FromSeconds(1)),
             GraphQLMaxResolvedObjects = Positive(configuration, "Groundwork:GraphQL:MaxResolvedObjects", 5_000),
             GraphQLMaxSocketsPerIp = Positive(configuration, "Groundwork:GraphQL:MaxSocketsPerIp", 100),
@@ -472,7 +472,7 @@ public sealed record GroundworkSettings
         : bool.TryParse(v, out var b) ? b
         : throw new ConfigurationException(key, $"must be true or false (got '{v}')");
 
-    private static TimeSpan Span(IConfiguration c, string key, TimeSpan fallback)
+    private static TimeSpan Span(IConfiguration c, string key, TimeSpan fallback, TimeSpan? min = null, TimeSpan? max = null)
     {
         if (c[key] is not { } v)
         {
@@ -480,7 +480,7 @@ public sealed record GroundworkSettings
         }
 
         return TimeSpan.TryParse(v, CultureInfo.InvariantCulture, out var t) && t > TimeSpan.Zero
-            ? t
+            ? Within(t, key, min, max)
             : throw new ConfigurationException(key, $"must be a positive time span like 00:15:00 (got '{v}')");
     }
 
@@ -490,14 +490,14 @@ public sealed record GroundworkSettings
     /// </summary>
     public static readonly TimeSpan CacheRepairAfterMinimum = TimeSpan.FromSeconds(2);
 
-    private static TimeSpan AtMost(TimeSpan value, string key, TimeSpan max) =>
-        value <= max ? value : throw new ConfigurationException(key, $"must be at most {max} (got {value})");
-
-    private static TimeSpan AtLeast(TimeSpan value, string key, TimeSpan min) =>
-        value >= min ? value : throw new ConfigurationException(key, $"must be at least {min} (got {value})");
+    /// <summary>Refuses a configured span outside [<paramref name="min"/>, <paramref name="max"/>], naming the key.</summary>
+    private static TimeSpan Within(TimeSpan value, string key, TimeSpan? min, TimeSpan? max) =>
+        value < min ? throw new ConfigurationException(key, $"must be at least {min} (got {value})")
+        : value > max ? throw new ConfigurationException(key, $"must be at most {max} (got {value})")
+        : value;
 
     /// <summary>Like <see cref="Span"/>, but zero (<c>0</c>, <c>00:00:00</c>) is allowed and means "none".</summary>
-    private static TimeSpan NonNegativeSpan(IConfiguration c, string key, TimeSpan fallback)
+    private static TimeSpan NonNegativeSpan(IConfiguration c, string key, TimeSpan fallback, TimeSpan? max = null)
     {
         if (c[key] is not { } v)
         {
@@ -505,7 +505,7 @@ public sealed record GroundworkSettings
         }
 
         return v.Trim() == "0" ? TimeSpan.Zero
-            : TimeSpan.TryParse(v, CultureInfo.InvariantCulture, out var t) && t >= TimeSpan.Zero ? t
+            : TimeSpan.TryParse(v, CultureInfo.InvariantCulture, out var t) && t >= TimeSpan.Zero ? Within(t, key, null, max)
             : throw new ConfigurationException(key, $"must be a time span like 00:00:05, or 0 (got '{v}')");
     }
 

@@ -37,19 +37,26 @@ public sealed class RabbitMqBroker(RabbitMqConnection rabbit) : IEventBroker, IA
         catch
         {
             // A publish that failed or was given up on may leave confirmations pending on the channel: the next batch
-            // gets a fresh one. Closed in the background, since closing a channel whose connection the broker has
-            // blocked waits for the broker too.
-            if (_channel is { } abandoned)
-            {
-                _channel = null;
-                _ = CloseQuietlyAsync(abandoned);
-            }
-
+            // gets a fresh one.
+            DropChannel();
             throw;
         }
         finally
         {
             _publishing.Release();
+        }
+    }
+
+    /// <summary>
+    /// Forgets the channel and closes it in the background: closing a channel whose connection the broker has blocked
+    /// waits for the broker too, and a broken channel has nothing left to say.
+    /// </summary>
+    private void DropChannel()
+    {
+        if (_channel is { } dropped)
+        {
+            _channel = null;
+            _ = CloseQuietlyAsync(dropped);
         }
     }
 
@@ -67,12 +74,7 @@ public sealed class RabbitMqBroker(RabbitMqConnection rabbit) : IEventBroker, IA
 
     private async Task<IChannel> OpenChannelAsync(CancellationToken cancellationToken)
     {
-        if (_channel is { } broken)
-        {
-            _channel = null;
-            await broken.DisposeAsync();
-        }
-
+        DropChannel();
         var connection = await rabbit.OpenAsync(cancellationToken);
         _channel = await connection.CreateChannelAsync(
             new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), cancellationToken);
