@@ -20,7 +20,15 @@ public static class RestErrors
 
         var body = new ErrorEnvelope(new ErrorBody(
             error.Code.WireName(), error.Message, error.Details ?? [], context.TraceIdentifier));
-        await response.WriteAsJsonAsync(body, Json.Options, "application/json; charset=utf-8", context.RequestAborted);
+        try
+        {
+            await response.WriteAsJsonAsync(body, Json.Options, "application/json; charset=utf-8", context.RequestAborted);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client closed the connection (often mid-body, which is what failed): nobody reads this answer.
+            // Thrown on, it would fail the exception handler and log the client's leaving as two server errors.
+        }
     }
 
     /// <summary>The headers an error brings on any HTTP transport: <c>WWW-Authenticate</c> for 401, <c>RateLimit</c> and <c>Retry-After</c> for 429.</summary>
