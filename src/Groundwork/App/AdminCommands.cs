@@ -84,8 +84,9 @@ public static class AdminCommands
             return 65;
         }
 
-        var created = await scope.ServiceProvider.GetRequiredService<UserRegistration>()
-            .CreateAsync(email, name, password!, Role.Admin, CancellationToken.None);
+        var registration = scope.ServiceProvider.GetRequiredService<UserRegistration>();
+        var created = await registration.CreateAsync(email, name,
+            await registration.HashPasswordAsync(password!, CancellationToken.None), Role.Admin, CancellationToken.None);
         if (!created.IsSuccess)
         {
             await stderr.WriteLineAsync(created.Error.Message);

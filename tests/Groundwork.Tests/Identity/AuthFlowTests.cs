@@ -237,6 +237,103 @@ public abstract class AuthFlowTests(GroundworkApp app)
         await (await app.CreateClient().PostAsJsonAsync("/api/v1/auth/login", new { email = actor.Email, password = "brand-new-pass" })).AssertStatus(200);
     }
 
+    /// <summary>
+    /// ADR 0025: bcrypt runs before the operation's transaction. A login parked waiting for a hashing slot (the test
+    /// holds them all) holds no transaction, so other writes go on: on SQLite the write lock would otherwise be
+    /// held for as long as the hash waits and runs, and on PostgreSQL the login's connection would sit idle in a
+    /// transaction.
+    /// </summary>
+    [Fact]
+    public async Task A_login_waiting_for_bcrypt_holds_no_transaction_and_other_writes_go_on()
+    {
+        var target = await app.ActorAsync();
+        var writer = await app.ActorAsync();
+        var work = app.Service<PasswordWork>();
+        using var release = new ManualResetEventSlim();
+        var holding = 0;
+        var holders = Enumerable.Range(0, work.Slots).Select(_ => work.RunAsync(() =>
+        {
+            Interlocked.Increment(ref holding);
+            return release.Wait(TimeSpan.FromSeconds(60));
+        }, CancellationToken.None)).ToList();
+        try
+        {
+            await WaitUntilAsync(() => Volatile.Read(ref holding) == work.Slots && work.Waiting == 0);
+            var login = app.CreateClient().PostAsJsonAsync("/api/v1/auth/login", new { email = target.Email, password = target.Password });
+            await WaitUntilAsync(() => work.Waiting == 1);
+
+            // The login waits for a slot; a write by someone else commits meanwhile.
+            await writer.RenameAsync("Renamed meanwhile").WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal("Renamed meanwhile", await app.Db(db => db.Users.Where(u => u.Id == writer.Id).Select(u => u.Name).SingleAsync()));
+            Assert.False(login.IsCompleted);
+            if (app.Provider == Provider.Postgres)
+            {
+                Assert.Equal(0L, await app.Db(db => db.Database
+                    .SqlQueryRaw<long>("SELECT count(*) AS \"Value\" FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%' AND query ILIKE '%users%'")
+                    .SingleAsync()));
+            }
+
+            release.Set();
+            var tokens = await (await login.WaitAsync(TimeSpan.FromSeconds(30))).AssertStatus(200);
+            Assert.False(string.IsNullOrEmpty(tokens["accessToken"]?.GetValue<string>()));
+        }
+        finally
+        {
+            release.Set();
+            await Task.WhenAll(holders);
+        }
+    }
+
+    /// <summary>
+    /// The password checked before the transaction is the one stored then. Changed while the login waited for its
+    /// hash, the old password no longer signs in (the handler checks it again against the new hash), and the new
+    /// one does.
+    /// </summary>
+    [Fact]
+    public async Task A_password_changed_while_a_login_waited_for_bcrypt_refuses_the_old_one()
+    {
+        var target = await app.ActorAsync();
+        var work = app.Service<PasswordWork>();
+        var newHash = await app.Service<PasswordHasher>().HashAsync("changed-meanwhile", CancellationToken.None);
+        using var release = new ManualResetEventSlim();
+        var holding = 0;
+        var holders = Enumerable.Range(0, work.Slots).Select(_ => work.RunAsync(() =>
+        {
+            Interlocked.Increment(ref holding);
+            return release.Wait(TimeSpan.FromSeconds(60));
+        }, CancellationToken.None)).ToList();
+        try
+        {
+            await WaitUntilAsync(() => Volatile.Read(ref holding) == work.Slots && work.Waiting == 0);
+            // It read the old hash and waits to check the old password against it.
+            var login = app.CreateClient().PostAsJsonAsync("/api/v1/auth/login", new { email = target.Email, password = target.Password });
+            await WaitUntilAsync(() => work.Waiting == 1);
+            await app.Db(db => db.Users.Where(u => u.Id == target.Id).ExecuteUpdateAsync(u => u.SetProperty(x => x.PasswordHash, newHash)));
+
+            release.Set();
+            await (await login.WaitAsync(TimeSpan.FromSeconds(30))).AssertError(401, "AUTHENTICATION_ERROR");
+        }
+        finally
+        {
+            release.Set();
+            await Task.WhenAll(holders);
+        }
+
+        var sessions = await app.Db(db => db.Sessions.CountAsync(s => s.UserId == target.Id));
+        Assert.Equal(1, sessions);
+        await (await app.CreateClient().PostAsJsonAsync("/api/v1/auth/login", new { email = target.Email, password = "changed-meanwhile" })).AssertStatus(200);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition never held");
+            await Task.Delay(10);
+        }
+    }
+
     [Fact]
     public async Task Concurrent_refreshes_with_one_token_let_at_most_one_through()
     {

@@ -147,7 +147,9 @@ public abstract class GroundworkApp : WebApplicationFactory<Program>, IAsyncLife
     public Task<User> CreateUserAsync(string email, string name, string password, Role role = Role.User) =>
         WithScopeAsync(async sp =>
         {
-            var created = (await sp.GetRequiredService<UserRegistration>().CreateAsync(email, name, password, role, CancellationToken.None)).Value;
+            var registration = sp.GetRequiredService<UserRegistration>();
+            var hash = await registration.HashPasswordAsync(password, CancellationToken.None);
+            var created = (await registration.CreateAsync(email, name, hash, role, CancellationToken.None)).Value;
             await sp.GetRequiredService<GroundworkDbContext>().SaveChangesAsync();
             await sp.GetRequiredService<Groundwork.Platform.Operations.CommitHooks>().RunAfterCommitAsync();
             return created;

@@ -35,6 +35,22 @@ public sealed class ChangePassword(
     public IReadOnlyList<OperationLimit<ChangePasswordRequest>> RateLimits { get; } =
         [OperationLimit<ChangePasswordRequest>.PerUser("password-account", r => r.PasswordChangePerAccount)];
 
+    /// <summary>The current password checked before the transaction, and the new one's hash (ADR 0025).</summary>
+    private PasswordCheck? _checked;
+    private string? _newHash;
+
+    /// <summary>Both bcrypt runs before the transaction: a password change holds no connection while it hashes.</summary>
+    public async Task PrepareAsync(ChangePasswordRequest request, Caller caller, CancellationToken cancellationToken)
+    {
+        _newHash = null;
+        var hash = await db.Users.AsNoTracking().Where(u => u.Id == caller.UserId).Select(u => u.PasswordHash).FirstOrDefaultAsync(cancellationToken);
+        _checked = await hasher.CheckAsync(request.CurrentPassword!, hash, cancellationToken);
+        if (_checked.Matches)
+        {
+            _newHash = await hasher.HashAsync(request.NewPassword!, cancellationToken);
+        }
+    }
+
     public async Task<Result<Unit>> HandleAsync(ChangePasswordRequest request, Caller caller, CancellationToken cancellationToken)
     {
         var user = await db.Users.FirstOrDefaultAsync(u => u.Id == caller.UserId, cancellationToken);
@@ -43,13 +59,15 @@ public sealed class ChangePassword(
             return Error.Unauthenticated();
         }
 
-        if (!hasher.Verify(request.CurrentPassword!, user.PasswordHash))
+        if (!await hasher.MatchesAsync(request.CurrentPassword!, user.PasswordHash, _checked, cancellationToken))
         {
             logger.LogWarning("Password change refused for user {UserId}: wrong current password", user.Id);
             return Error.Validation("currentPassword", "Current password is incorrect");
         }
 
-        user.PasswordHash = hasher.Hash(request.NewPassword!);
+        // Hashed before the transaction, unless the current password did not match then (it was changed in between
+        // and matches now): then hashed here.
+        user.PasswordHash = _newHash ?? await hasher.HashAsync(request.NewPassword!, cancellationToken);
         user.UpdatedAt = clock.GetUtcNow().UtcDateTime;
         user.Version++;
         cache.Put(UserCache.Kind, user.Id, UserDto.From(user));

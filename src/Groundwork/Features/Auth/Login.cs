@@ -42,11 +42,22 @@ public sealed class Login(
         new("login-account", r => r.LoginPerAccount, (request, _) => User.Normalize(request.Email ?? "")),
     ];
 
+    /// <summary>The password checked before the transaction, against the hash stored then.</summary>
+    private PasswordCheck? _checked;
+
+    /// <summary>bcrypt before the transaction (ADR 0025): a login holds no connection while it hashes.</summary>
+    public async Task PrepareAsync(LoginRequest request, Caller caller, CancellationToken cancellationToken)
+    {
+        var email = User.Normalize(request.Email!);
+        var hash = await db.Users.AsNoTracking().Where(u => u.NormalizedEmail == email).Select(u => u.PasswordHash).FirstOrDefaultAsync(cancellationToken);
+        _checked = await hasher.CheckAsync(request.Password!, hash, cancellationToken);
+    }
+
     public async Task<Result<TokenPair>> HandleAsync(LoginRequest request, Caller caller, CancellationToken cancellationToken)
     {
         var email = User.Normalize(request.Email!);
         var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.NormalizedEmail == email, cancellationToken);
-        if (!hasher.Verify(request.Password!, user?.PasswordHash))
+        if (!await hasher.MatchesAsync(request.Password!, user?.PasswordHash, _checked, cancellationToken))
         {
             logger.LogWarning("Login failed from IP {Ip} ({Reason})", caller.ClientIp, user is null ? "unknown account" : "wrong password");
             return Error.Unauthenticated("Invalid credentials");

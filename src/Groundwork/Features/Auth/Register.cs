@@ -28,9 +28,16 @@ public sealed class Register(UserRegistration registration, ILogger<Register> lo
     public IReadOnlyList<OperationLimit<RegisterRequest>> RateLimits { get; } =
         [OperationLimit<RegisterRequest>.PerIp("register-ip", r => r.RegisterPerIp)];
 
+    /// <summary>The password's hash, made before the transaction (ADR 0025).</summary>
+    private string? _passwordHash;
+
+    public async Task PrepareAsync(RegisterRequest request, Caller caller, CancellationToken cancellationToken) =>
+        _passwordHash = await registration.HashPasswordAsync(request.Password!, cancellationToken);
+
     public async Task<Result<UserDto>> HandleAsync(RegisterRequest request, Caller caller, CancellationToken cancellationToken)
     {
-        var created = await registration.CreateAsync(request.Email!, request.Name!, request.Password!, Role.User, cancellationToken);
+        var created = await registration.CreateAsync(request.Email!, request.Name!,
+            _passwordHash ?? throw new InvalidOperationException("The pipeline runs PrepareAsync first"), Role.User, cancellationToken);
         if (!created.IsSuccess)
         {
             return created.Error;

@@ -23,9 +23,16 @@ public sealed class CreateUser(UserRegistration registration) : IOperation<Creat
 
     public Execution Execution => Execution.WriteWithOptionalKey("users.create");
 
+    /// <summary>The password's hash, made before the transaction (ADR 0025).</summary>
+    private string? _passwordHash;
+
+    public async Task PrepareAsync(CreateUserRequest request, Caller caller, CancellationToken cancellationToken) =>
+        _passwordHash = await registration.HashPasswordAsync(request.Password!, cancellationToken);
+
     public async Task<Result<UserDto>> HandleAsync(CreateUserRequest request, Caller caller, CancellationToken cancellationToken)
     {
-        var created = await registration.CreateAsync(request.Email!, request.Name!, request.Password!, request.Role ?? Role.User, cancellationToken);
+        var created = await registration.CreateAsync(request.Email!, request.Name!,
+            _passwordHash ?? throw new InvalidOperationException("The pipeline runs PrepareAsync first"), request.Role ?? Role.User, cancellationToken);
         return created.IsSuccess ? UserDto.From(created.Value) : created.Error;
     }
 }

@@ -12,7 +12,11 @@ namespace Groundwork.Features.Users;
 /// </summary>
 public sealed class UserRegistration(GroundworkDbContext db, PasswordHasher hasher, CacheWrites cache, TimeProvider clock)
 {
-    public async Task<Result<User>> CreateAsync(string email, string name, string password, Role role, CancellationToken cancellationToken)
+    /// <summary>The password's bcrypt hash, made before the transaction (ADR 0025); give it to <see cref="CreateAsync"/>.</summary>
+    public Task<string> HashPasswordAsync(string password, CancellationToken cancellationToken) => hasher.HashAsync(password, cancellationToken);
+
+    /// <param name="passwordHash">From <see cref="HashPasswordAsync"/>.</param>
+    public async Task<Result<User>> CreateAsync(string email, string name, string passwordHash, Role role, CancellationToken cancellationToken)
     {
         var normalized = User.Normalize(email);
         if (await db.Users.AnyAsync(u => u.NormalizedEmail == normalized, cancellationToken))
@@ -27,7 +31,7 @@ public sealed class UserRegistration(GroundworkDbContext db, PasswordHasher hash
             NormalizedEmail = normalized,
             Name = name.Trim(),
             Role = role,
-            PasswordHash = hasher.Hash(password),
+            PasswordHash = passwordHash,
             CreatedAt = now,
             UpdatedAt = now,
         };

@@ -18,6 +18,7 @@ public static class AuthenticationSetup
     {
         services.AddSingleton<SigningKeyStore>();
         services.AddSingleton<AccessTokenIssuer>();
+        services.AddSingleton<PasswordWork>();
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton<SessionStatus>();
         services.AddSingleton<CredentialCheck>();

@@ -26,7 +26,7 @@ namespace Groundwork.Platform.Hosting;
 public static class Observability
 {
     /// <summary>The service's own meters.</summary>
-    public static readonly string[] Meters = ["Groundwork.Cache", "Groundwork.Messaging", "Groundwork.Money", "Groundwork.Webhooks", Operations.SecurityMetrics.MeterName];
+    public static readonly string[] Meters = ["Groundwork.Auth", "Groundwork.Cache", "Groundwork.Messaging", "Groundwork.Money", "Groundwork.Webhooks", Operations.SecurityMetrics.MeterName];
 
     /// <summary>The service's own spans: one per operation, per outbox relay batch, per durable-consumer batch.</summary>
     public static readonly ActivitySource Source = new("Groundwork");

@@ -17,6 +17,16 @@ public interface IOperation<TRequest, TResponse>
     IReadOnlyList<OperationLimit<TRequest>> RateLimits => [];
 
     /// <summary>
+    /// Expensive work the handler will need, done before the transaction opens, so that no database connection (and
+    /// on SQLite no write lock) is held while it runs: a password's bcrypt (ADR 0025). It runs after the rate limits,
+    /// policy and validation, once however often the transaction is retried, and also for a request whose
+    /// idempotency key turns out to be a replay. So it never refuses, and what it reads from the database the handler
+    /// must check again inside the transaction (<see cref="Auth.PasswordHasher.MatchesAsync"/>); keep what it computes
+    /// in a field of the operation (one instance per request scope, where writes run one at a time).
+    /// </summary>
+    Task PrepareAsync(TRequest request, Caller caller, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
     /// The use case. Writes run inside the pipeline's transaction: stage changes on the DbContext (or run set-based
     /// updates) and return; the pipeline saves, records the idempotency key and commits. Never open a transaction
     /// or call SaveChanges here.

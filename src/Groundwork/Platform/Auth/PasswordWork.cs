@@ -1,0 +1,72 @@
+using System.Diagnostics.Metrics;
+
+namespace Groundwork.Platform.Auth;
+
+/// <summary>
+/// Where bcrypt runs: on a thread of its own per hash (not the thread pool), at most one per core at a time; further
+/// hashes wait their turn asynchronously, holding no thread.
+/// </summary>
+/// <remarks>
+/// A hash is 50-250 ms of CPU. Run on the thread pool, 32 concurrent logins kept every pool thread busy for seconds
+/// and everything else the node does queued behind them: on two cores a cheap GET waited up to 2 s, and Redis replies
+/// (completed on the pool) timed out, which switched the node to its in-process fallbacks for 5 s. Capped at the
+/// number of cores, hashing still uses the whole CPU when it has to, and the operating system shares the cores
+/// between it and the pool's threads instead of the pool's queue holding everything back (ADR 0025).
+/// </remarks>
+public sealed class PasswordWork
+{
+    private static readonly Meter Meter = new("Groundwork.Auth");
+    private static readonly UpDownCounter<long> WaitingGauge = Meter.CreateUpDownCounter<long>("groundwork.auth.hashing_waiting",
+        unit: "{hash}", description: "Password hashes waiting for a core (logins, sign-ups, password changes)");
+
+    private readonly SemaphoreSlim _slots;
+    private int _waiting;
+
+    public PasswordWork()
+        : this(Environment.ProcessorCount)
+    {
+    }
+
+    public PasswordWork(int slots)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(slots, 1);
+        Slots = slots;
+        _slots = new SemaphoreSlim(slots, slots);
+    }
+
+    /// <summary>How many hashes may run at once.</summary>
+    public int Slots { get; }
+
+    /// <summary>Hashes waiting for a slot now.</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
+
+    /// <summary>Runs <paramref name="work"/> on a dedicated thread once a slot is free (the wait can be cancelled, the work cannot).</summary>
+    public async Task<T> RunAsync<T>(Func<T> work, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        Interlocked.Increment(ref _waiting);
+        WaitingGauge.Add(1);
+        try
+        {
+            await _slots.WaitAsync(cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+            WaitingGauge.Add(-1);
+        }
+
+        try
+        {
+            // LongRunning: a new thread, outside the pool. Creating it costs microseconds against a hash's milliseconds.
+            // ForceYielding: the request goes on on the pool, not on that thread (an await would otherwise continue
+            // inline where the task completed, and the thread would live on for the rest of the request).
+            return await Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+                .ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+}
