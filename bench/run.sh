@@ -47,7 +47,11 @@ as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; 
 APP_PID=""
 cleanup() {
   [ -f "$WORK/embedded/pid" ] && kill "$(cat "$WORK/embedded/pid")" 2>/dev/null || true
-  [ -n "$APP_PID" ] && kill "$APP_PID" 2>/dev/null || true
+  # The service stops (its shutdown flushes and publishes) before its database does, so its log ends without the
+  # errors of a database that vanished under it.
+  if [ -n "$APP_PID" ] && kill "$APP_PID" 2>/dev/null; then
+    for _ in $(seq 1 100); do case "$(ps -o stat= -p "$APP_PID" 2>/dev/null)" in "" | Z*) break ;; esac; sleep 0.1; done
+  fi
   as_pg "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -m immediate stop >/dev/null 2>&1 || true
   [ -n "${NO_REDIS:-}" ] || redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
   if [ -n "${KEEP_LOGS:-}" ]; then mkdir -p "$KEEP_LOGS"; cp "$WORK/app.log" "$WORK/pg/log" "$KEEP_LOGS/" 2>/dev/null || true; fi
@@ -107,6 +111,8 @@ export Groundwork__Bench__Enabled=true
 # Throughput is the point here, so the limits are lifted; their own tests cover them.
 export Groundwork__RateLimits__Default=100000000 Groundwork__RateLimits__LoginPerIp=100000000 Groundwork__RateLimits__LoginPerAccount=100000000 Groundwork__RateLimits__Transfers=100000000
 export Logging__LogLevel__Default=Warning
+# No load balancer to drain from: the service stops at once when the run ends.
+export Groundwork__Shutdown__Drain=0
 export Urls="http://127.0.0.1:$APP_PORT"
 export Groundwork__Urls__Grpc="http://127.0.0.1:$GRPC_PORT"
 

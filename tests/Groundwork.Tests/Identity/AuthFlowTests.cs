@@ -249,16 +249,8 @@ public abstract class AuthFlowTests(GroundworkApp app)
         var target = await app.ActorAsync();
         var writer = await app.ActorAsync();
         var work = app.Service<PasswordWork>();
-        using var release = new ManualResetEventSlim();
-        var holding = 0;
-        var holders = Enumerable.Range(0, work.Slots).Select(_ => work.RunAsync(() =>
+        await using (var slots = await HashingSlots.HoldAllAsync(work))
         {
-            Interlocked.Increment(ref holding);
-            return release.Wait(TimeSpan.FromSeconds(60));
-        }, CancellationToken.None)).ToList();
-        try
-        {
-            await WaitUntilAsync(() => Volatile.Read(ref holding) == work.Slots && work.Waiting == 0);
             var login = app.CreateClient().PostAsJsonAsync("/api/v1/auth/login", new { email = target.Email, password = target.Password });
             await WaitUntilAsync(() => work.Waiting == 1);
 
@@ -273,14 +265,9 @@ public abstract class AuthFlowTests(GroundworkApp app)
                     .SingleAsync()));
             }
 
-            release.Set();
+            slots.Release();
             var tokens = await (await login.WaitAsync(TimeSpan.FromSeconds(30))).AssertStatus(200);
             Assert.False(string.IsNullOrEmpty(tokens["accessToken"]?.GetValue<string>()));
-        }
-        finally
-        {
-            release.Set();
-            await Task.WhenAll(holders);
         }
     }
 
@@ -295,33 +282,49 @@ public abstract class AuthFlowTests(GroundworkApp app)
         var target = await app.ActorAsync();
         var work = app.Service<PasswordWork>();
         var newHash = await app.Service<PasswordHasher>().HashAsync("changed-meanwhile", CancellationToken.None);
-        using var release = new ManualResetEventSlim();
-        var holding = 0;
-        var holders = Enumerable.Range(0, work.Slots).Select(_ => work.RunAsync(() =>
+        await using (var slots = await HashingSlots.HoldAllAsync(work))
         {
-            Interlocked.Increment(ref holding);
-            return release.Wait(TimeSpan.FromSeconds(60));
-        }, CancellationToken.None)).ToList();
-        try
-        {
-            await WaitUntilAsync(() => Volatile.Read(ref holding) == work.Slots && work.Waiting == 0);
             // It read the old hash and waits to check the old password against it.
             var login = app.CreateClient().PostAsJsonAsync("/api/v1/auth/login", new { email = target.Email, password = target.Password });
             await WaitUntilAsync(() => work.Waiting == 1);
             await app.Db(db => db.Users.Where(u => u.Id == target.Id).ExecuteUpdateAsync(u => u.SetProperty(x => x.PasswordHash, newHash)));
 
-            release.Set();
+            slots.Release();
             await (await login.WaitAsync(TimeSpan.FromSeconds(30))).AssertError(401, "AUTHENTICATION_ERROR");
-        }
-        finally
-        {
-            release.Set();
-            await Task.WhenAll(holders);
         }
 
         var sessions = await app.Db(db => db.Sessions.CountAsync(s => s.UserId == target.Id));
         Assert.Equal(1, sessions);
         await (await app.CreateClient().PostAsJsonAsync("/api/v1/auth/login", new { email = target.Email, password = "changed-meanwhile" })).AssertStatus(200);
+    }
+
+    /// <summary>Every hashing slot of the node, taken by work that blocks until released: logins then wait for one.</summary>
+    private sealed class HashingSlots : IAsyncDisposable
+    {
+        private readonly ManualResetEventSlim _release = new();
+        private List<Task<bool>> _holders = [];
+
+        public static async Task<HashingSlots> HoldAllAsync(PasswordWork work)
+        {
+            var slots = new HashingSlots();
+            var holding = 0;
+            slots._holders = Enumerable.Range(0, work.Slots).Select(_ => work.RunAsync(() =>
+            {
+                Interlocked.Increment(ref holding);
+                return slots._release.Wait(TimeSpan.FromSeconds(60));
+            }, CancellationToken.None)).ToList();
+            await WaitUntilAsync(() => Volatile.Read(ref holding) == work.Slots && work.Waiting == 0);
+            return slots;
+        }
+
+        public void Release() => _release.Set();
+
+        public async ValueTask DisposeAsync()
+        {
+            _release.Set();
+            await Task.WhenAll(_holders);
+            _release.Dispose();
+        }
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)
