@@ -252,10 +252,10 @@ public abstract class AuthFlowTests(GroundworkApp app)
         await using (var slots = await HashingSlots.HoldAllAsync(work))
         {
             var login = app.CreateClient().PostAsJsonAsync("/api/v1/auth/login", new { email = target.Email, password = target.Password });
-            await WaitUntilAsync(() => work.Waiting == 1);
+            await Eventually.HoldsAsync(() => work.Waiting == 1);
 
             // The login waits for a slot; a write by someone else commits meanwhile.
-            await writer.RenameAsync("Renamed meanwhile").WaitAsync(TimeSpan.FromSeconds(30));
+            await writer.RenameAsync("Renamed meanwhile").WaitAsync(Eventually.Patience);
             Assert.Equal("Renamed meanwhile", await app.Db(db => db.Users.Where(u => u.Id == writer.Id).Select(u => u.Name).SingleAsync()));
             Assert.False(login.IsCompleted);
             if (app.Provider == Provider.Postgres)
@@ -266,7 +266,7 @@ public abstract class AuthFlowTests(GroundworkApp app)
             }
 
             slots.Release();
-            var tokens = await (await login.WaitAsync(TimeSpan.FromSeconds(30))).AssertStatus(200);
+            var tokens = await (await login.WaitAsync(Eventually.Patience)).AssertStatus(200);
             Assert.False(string.IsNullOrEmpty(tokens["accessToken"]?.GetValue<string>()));
         }
     }
@@ -286,11 +286,11 @@ public abstract class AuthFlowTests(GroundworkApp app)
         {
             // It read the old hash and waits to check the old password against it.
             var login = app.CreateClient().PostAsJsonAsync("/api/v1/auth/login", new { email = target.Email, password = target.Password });
-            await WaitUntilAsync(() => work.Waiting == 1);
+            await Eventually.HoldsAsync(() => work.Waiting == 1);
             await app.Db(db => db.Users.Where(u => u.Id == target.Id).ExecuteUpdateAsync(u => u.SetProperty(x => x.PasswordHash, newHash)));
 
             slots.Release();
-            await (await login.WaitAsync(TimeSpan.FromSeconds(30))).AssertError(401, "AUTHENTICATION_ERROR");
+            await (await login.WaitAsync(Eventually.Patience)).AssertError(401, "AUTHENTICATION_ERROR");
         }
 
         var sessions = await app.Db(db => db.Sessions.CountAsync(s => s.UserId == target.Id));
@@ -313,7 +313,7 @@ public abstract class AuthFlowTests(GroundworkApp app)
                 Interlocked.Increment(ref holding);
                 return slots._release.Wait(TimeSpan.FromSeconds(60));
             }, CancellationToken.None)).ToList();
-            await WaitUntilAsync(() => Volatile.Read(ref holding) == work.Slots && work.Waiting == 0);
+            await Eventually.HoldsAsync(() => Volatile.Read(ref holding) == work.Slots && work.Waiting == 0);
             return slots;
         }
 
@@ -327,15 +327,6 @@ public abstract class AuthFlowTests(GroundworkApp app)
         }
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition never held");
-            await Task.Delay(10);
-        }
-    }
 
     [Fact]
     public async Task Concurrent_refreshes_with_one_token_let_at_most_one_through()

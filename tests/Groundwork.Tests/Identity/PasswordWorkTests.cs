@@ -1,12 +1,11 @@
 using Groundwork.Platform.Auth;
+using Groundwork.Tests.Infrastructure;
 
 namespace Groundwork.Tests.Identity;
 
 /// <summary>Where bcrypt runs (ADR 0025): off the thread pool, at most one hash per slot at a time, the rest waiting without a thread.</summary>
 public sealed class PasswordWorkTests
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-
     [Fact]
     public async Task Hashes_run_on_threads_of_their_own_at_most_one_per_slot_and_the_rest_wait()
     {
@@ -25,18 +24,18 @@ public sealed class PasswordWorkTests
 
             var now = Interlocked.Increment(ref running);
             InterlockedMax(ref most, now);
-            release.Wait(Patience);
+            release.Wait(Eventually.Patience);
             Interlocked.Decrement(ref running);
             return now;
         }, CancellationToken.None)).ToList();
 
         // Two run and block; the other four wait for a slot, holding no thread.
-        await WaitUntilAsync(() => Volatile.Read(ref running) == 2 && work.Waiting == 4);
+        await Eventually.HoldsAsync(() => Volatile.Read(ref running) == 2 && work.Waiting == 4);
         Assert.Equal(2, Volatile.Read(ref running));
         Assert.Equal(4, work.Waiting);
 
         release.Set();
-        await Task.WhenAll(hashes).WaitAsync(Patience);
+        await Task.WhenAll(hashes).WaitAsync(Eventually.Patience);
         Assert.Equal(2, most);
         Assert.Equal(0, onPool);
         Assert.Equal(0, work.Waiting);
@@ -47,13 +46,13 @@ public sealed class PasswordWorkTests
     {
         var work = new PasswordWork(slots: 1);
         using var release = new ManualResetEventSlim();
-        var first = work.RunAsync(() => release.Wait(Patience), CancellationToken.None);
-        await WaitUntilAsync(() => work.Waiting == 0 && !first.IsCompleted);
+        var first = work.RunAsync(() => release.Wait(Eventually.Patience), CancellationToken.None);
+        await Eventually.HoldsAsync(() => work.Waiting == 0 && !first.IsCompleted);
 
         using var cancel = new CancellationTokenSource();
         var ran = false;
         var second = work.RunAsync(() => ran = true, cancel.Token);
-        await WaitUntilAsync(() => work.Waiting == 1);
+        await Eventually.HoldsAsync(() => work.Waiting == 1);
         await cancel.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => second);
@@ -62,10 +61,10 @@ public sealed class PasswordWorkTests
 
         // The slot is still the first hash's: a third waits until it is done, then runs.
         var third = work.RunAsync(() => 42, CancellationToken.None);
-        await WaitUntilAsync(() => work.Waiting == 1);
+        await Eventually.HoldsAsync(() => work.Waiting == 1);
         release.Set();
-        Assert.True(await first.WaitAsync(Patience));
-        Assert.Equal(42, await third.WaitAsync(Patience));
+        Assert.True(await first.WaitAsync(Eventually.Patience));
+        Assert.Equal(42, await third.WaitAsync(Eventually.Patience));
     }
 
     [Fact]
@@ -88,16 +87,6 @@ public sealed class PasswordWorkTests
         while (value > seen && Interlocked.CompareExchange(ref target, value, seen) is var actual && actual != seen)
         {
             seen = actual;
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition never held");
-            await Task.Delay(10);
         }
     }
 }
