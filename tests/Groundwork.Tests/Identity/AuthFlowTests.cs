@@ -298,6 +298,34 @@ public abstract class AuthFlowTests(GroundworkApp app)
         await (await app.CreateClient().PostAsJsonAsync("/api/v1/auth/login", new { email = target.Email, password = "changed-meanwhile" })).AssertStatus(200);
     }
 
+    /// <summary>
+    /// A node whose hashing queue is full refuses another login at once, before any database work: 503 with
+    /// Retry-After, no session. It used to wait out its request timeout behind the queue.
+    /// </summary>
+    [Fact]
+    public async Task A_login_past_the_hashing_queue_bound_is_refused_at_once_with_503_and_retry_after()
+    {
+        var target = await app.ActorAsync();
+        var work = app.Service<PasswordWork>();
+        var sessionsBefore = await app.Db(db => db.Sessions.CountAsync(s => s.UserId == target.Id));
+        await using (var slots = await HashingSlots.HoldAllAsync(work))
+        {
+            var queued = Enumerable.Range(0, work.MaxWaiting).Select(_ => work.RunAsync(() => true, CancellationToken.None)).ToList();
+            await Eventually.HoldsAsync(() => work.Waiting == work.MaxWaiting);
+
+            var refused = await app.CreateClient().PostAsJsonAsync("/api/v1/auth/login", new { email = target.Email, password = target.Password });
+
+            await refused.AssertError(503, "SERVICE_UNAVAILABLE");
+            Assert.Equal(TimeSpan.FromSeconds(1), refused.Headers.RetryAfter?.Delta);
+            Assert.Equal(work.MaxWaiting, work.Waiting);
+            slots.Release();
+            await Task.WhenAll(queued).WaitAsync(Eventually.Patience);
+        }
+
+        Assert.Equal(sessionsBefore, await app.Db(db => db.Sessions.CountAsync(s => s.UserId == target.Id)));
+        await (await app.CreateClient().PostAsJsonAsync("/api/v1/auth/login", new { email = target.Email, password = target.Password })).AssertStatus(200);
+    }
+
     /// <summary>Every hashing slot of the node, taken by work that blocks until released: logins then wait for one.</summary>
     private sealed class HashingSlots : IAsyncDisposable
     {

@@ -68,6 +68,29 @@ public sealed class PasswordWorkTests
     }
 
     [Fact]
+    public async Task Past_the_waiting_bound_a_hash_is_refused_at_once_and_the_queue_is_unchanged()
+    {
+        var work = new PasswordWork(slots: 1, waitingPerSlot: 2);
+        using var release = new ManualResetEventSlim();
+        var running = work.RunAsync(() => release.Wait(Eventually.Patience), CancellationToken.None);
+        await Eventually.HoldsAsync(() => work.Waiting == 0 && !running.IsCompleted);
+        var waiting = Enumerable.Range(0, 2).Select(i => work.RunAsync(() => i, CancellationToken.None)).ToList();
+        await Eventually.HoldsAsync(() => work.Waiting == 2);
+
+        var ran = false;
+        var refused = await Assert.ThrowsAsync<Groundwork.Platform.Operations.NodeBusyException>(() => work.RunAsync(() => ran = true, CancellationToken.None));
+
+        Assert.Equal(1, refused.RetryAfterSeconds);
+        Assert.False(ran);
+        Assert.Equal(2, work.MaxWaiting);
+        Assert.Equal(2, work.Waiting);
+        release.Set();
+        var results = await Task.WhenAll(waiting).WaitAsync(Eventually.Patience);
+        Assert.Equal(new[] { 0, 1 }, results);
+        Assert.True(await running.WaitAsync(Eventually.Patience));
+    }
+
+    [Fact]
     public async Task The_caller_goes_on_on_the_thread_pool_not_on_the_hashing_thread()
     {
         var work = new PasswordWork(slots: 1);

@@ -1,10 +1,11 @@
 using System.Diagnostics.Metrics;
+using Groundwork.Platform.Operations;
 
 namespace Groundwork.Platform.Auth;
 
 /// <summary>
 /// Where bcrypt runs: on a thread of its own per hash (not the thread pool), at most one per core at a time; further
-/// hashes wait their turn asynchronously, holding no thread.
+/// hashes wait their turn asynchronously, holding no thread, up to <see cref="MaxWaiting"/>.
 /// </summary>
 /// <remarks>
 /// A hash is 50-250 ms of CPU. Run on the thread pool, 32 concurrent logins kept every pool thread busy for seconds
@@ -19,6 +20,9 @@ public sealed class PasswordWork
     private static readonly UpDownCounter<long> WaitingGauge = Meter.CreateUpDownCounter<long>("groundwork.auth.hashing_waiting",
         unit: "{hash}", description: "Password hashes waiting for a core (logins, sign-ups, password changes)");
 
+    /// <summary>Hashes that may wait per slot: at 50-250 ms a hash, a few seconds of work queued on each core.</summary>
+    public const int WaitingPerSlot = 32;
+
     private readonly SemaphoreSlim _slots;
     private int _waiting;
 
@@ -27,15 +31,23 @@ public sealed class PasswordWork
     {
     }
 
-    public PasswordWork(int slots)
+    public PasswordWork(int slots, int waitingPerSlot = WaitingPerSlot)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(slots, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(waitingPerSlot, 0);
         Slots = slots;
+        MaxWaiting = slots * waitingPerSlot;
         _slots = new SemaphoreSlim(slots, slots);
     }
 
     /// <summary>How many hashes may run at once.</summary>
     public int Slots { get; }
+
+    /// <summary>
+    /// How many may wait; one more is refused at once (<see cref="NodeBusyException"/>: 503 with Retry-After), so a
+    /// flood of logins is cheap to refuse instead of making every login wait out its request timeout.
+    /// </summary>
+    public int MaxWaiting { get; }
 
     /// <summary>Hashes waiting for a slot now.</summary>
     public int Waiting => Volatile.Read(ref _waiting);
@@ -44,7 +56,12 @@ public sealed class PasswordWork
     public async Task<T> RunAsync<T>(Func<T> work, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);
-        Interlocked.Increment(ref _waiting);
+        if (Interlocked.Increment(ref _waiting) > MaxWaiting)
+        {
+            Interlocked.Decrement(ref _waiting);
+            throw new NodeBusyException("Too many sign-ins and password changes at once on this node; retry shortly", retryAfterSeconds: 1);
+        }
+
         WaitingGauge.Add(1);
         try
         {

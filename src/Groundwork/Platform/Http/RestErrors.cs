@@ -31,7 +31,7 @@ public static class RestErrors
         }
     }
 
-    /// <summary>The headers an error brings on any HTTP transport: <c>WWW-Authenticate</c> for 401, <c>RateLimit</c> and <c>Retry-After</c> for 429.</summary>
+    /// <summary>The headers an error brings on any HTTP transport: <c>WWW-Authenticate</c> for 401, <c>RateLimit</c> and <c>Retry-After</c> for 429, <c>Retry-After</c> for a busy node's 503.</summary>
     public static void WriteHeaders(HttpResponse response, Error error)
     {
         ArgumentNullException.ThrowIfNull(response);
@@ -44,6 +44,10 @@ public static class RestErrors
         if (error.RateLimit is { } limit)
         {
             RateLimiting.RateLimitHeaders.Write(response, limit);
+        }
+        else if (error.RetryAfterSeconds is { } retry)
+        {
+            response.Headers.RetryAfter = retry.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
     }
 

@@ -41,8 +41,14 @@ public enum ConflictKind
 /// <summary>An expected failure, returned as a value. Exceptions are for bugs and broken dependencies.</summary>
 public sealed record Error(ErrorCode Code, string Message, IReadOnlyList<FieldError>? Details = null)
 {
-    /// <summary>Seconds until a rate-limited caller may retry.</summary>
-    public int? RetryAfterSeconds => RateLimit?.RetryAfterSeconds;
+    private readonly int? _retryAfterSeconds;
+
+    /// <summary>Seconds until the caller may retry: a rate limit's reset, or a busy node's estimate.</summary>
+    public int? RetryAfterSeconds
+    {
+        get => RateLimit?.RetryAfterSeconds ?? _retryAfterSeconds;
+        init => _retryAfterSeconds = value;
+    }
 
     /// <summary>The limit that refused the call, for transports that report it (RateLimit headers).</summary>
     public RateLimiting.RateLimitDecision? RateLimit { get; init; }
@@ -77,6 +83,10 @@ public sealed record Error(ErrorCode Code, string Message, IReadOnlyList<FieldEr
 
     public static Error PreconditionFailed() =>
         new(ErrorCode.PreconditionFailed, "The resource has changed since it was read (If-Match mismatch)");
+
+    /// <summary>The node cannot take this work now (a full queue); nothing ran. Another node, or this one later, can.</summary>
+    public static Error Busy(string message, int retryAfterSeconds) =>
+        new(ErrorCode.ServiceUnavailable, message) { RetryAfterSeconds = retryAfterSeconds };
 
     public static Error RateLimited(RateLimiting.RateLimitDecision decision) =>
         new(ErrorCode.RateLimited, "Too many requests, retry later") { RateLimit = decision };

@@ -20,8 +20,10 @@ public interface IOperation<TRequest, TResponse>
     /// Expensive work the handler will need, done before the transaction opens, so that no database connection (and
     /// on SQLite no write lock) is held while it runs: a password's bcrypt (ADR 0025). It runs after the rate limits,
     /// policy and validation, once however often the transaction is retried, and also for a request whose
-    /// idempotency key turns out to be a replay. So it never refuses, and what it reads from the database the handler
-    /// must check again inside the transaction (<see cref="Auth.PasswordHasher.MatchesAsync"/>); keep what it computes
+    /// idempotency key turns out to be a replay. So it never refuses on what is stored (a replay must still replay),
+    /// and what it reads from the database the handler must check again inside the transaction
+    /// (<see cref="Auth.PasswordHasher.MatchesAsync"/>). Only the node itself may refuse here: a full hashing queue
+    /// throws <see cref="NodeBusyException"/>, which the pipeline answers with a 503 to retry. Keep what it computes
     /// in a field of the operation (one instance per request scope, where writes run one at a time).
     /// </summary>
     Task PrepareAsync(TRequest request, Caller caller, CancellationToken cancellationToken) => Task.CompletedTask;

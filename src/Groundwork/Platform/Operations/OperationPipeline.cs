@@ -65,6 +65,13 @@ public sealed class OperationPipeline(
         {
             result = await ExecuteCoreAsync(operation, request, call);
         }
+        catch (NodeBusyException busy)
+        {
+            // A full queue on this node (password hashing): whatever had begun is rolled back, and the caller is told
+            // when to retry, the same way on every transport.
+            logger.LogWarning("{Operation} refused: {Reason}", OperationName(operation), busy.Message);
+            result = Error.Busy(busy.Message, busy.RetryAfterSeconds);
+        }
         catch (Exception e) when (activity is not null && e is not OperationCanceledException)
         {
             activity.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.GetType().Name);
