@@ -77,9 +77,23 @@ public sealed class PasswordWorkTests
         var waiting = Enumerable.Range(0, 2).Select(i => work.RunAsync(() => i, CancellationToken.None)).ToList();
         await Eventually.HoldsAsync(() => work.Waiting == 2);
 
+        // The refusal is counted for operators (other tests may refuse at the same time: at least this one).
+        long counted = 0;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "groundwork.auth.hashing_refused")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref counted, value));
+        listener.Start();
+
         var ran = false;
         var refused = await Assert.ThrowsAsync<Groundwork.Platform.Operations.NodeBusyException>(() => work.RunAsync(() => ran = true, CancellationToken.None));
 
+        Assert.True(Interlocked.Read(ref counted) >= 1);
         Assert.Equal(1, refused.RetryAfterSeconds);
         Assert.False(ran);
         Assert.Equal(2, work.MaxWaiting);

@@ -23,6 +23,9 @@ public sealed class PasswordWork
     /// <summary>Hashes that may wait per slot: at 50-250 ms a hash, a few seconds of work queued on each core.</summary>
     public const int WaitingPerSlot = 32;
 
+    private static readonly Counter<long> Refused = Meter.CreateCounter<long>("groundwork.auth.hashing_refused",
+        unit: "{hash}", description: "Password hashes refused because too many were waiting (503 to the caller)");
+
     private readonly SemaphoreSlim _slots;
     private int _waiting;
 
@@ -59,6 +62,7 @@ public sealed class PasswordWork
         if (Interlocked.Increment(ref _waiting) > MaxWaiting)
         {
             Interlocked.Decrement(ref _waiting);
+            Refused.Add(1);
             throw new NodeBusyException("Too many sign-ins and password changes at once on this node; retry shortly", retryAfterSeconds: 1);
         }
 

@@ -68,8 +68,9 @@ public sealed class OperationPipeline(
         catch (NodeBusyException busy)
         {
             // A full queue on this node (password hashing): whatever had begun is rolled back, and the caller is told
-            // when to retry, the same way on every transport.
-            logger.LogWarning("{Operation} refused: {Reason}", OperationName(operation), busy.Message);
+            // when to retry, the same way on every transport. Debug only: a flood is thousands a second, and the
+            // queue's own metric counts them (groundwork.auth.hashing_refused).
+            logger.LogDebug("{Operation} refused: {Reason}", OperationName(operation), busy.Message);
             result = Error.Busy(busy.Message, busy.RetryAfterSeconds);
         }
         catch (Exception e) when (activity is not null && e is not OperationCanceledException)
