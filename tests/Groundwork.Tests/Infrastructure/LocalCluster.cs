@@ -55,9 +55,35 @@ public sealed class LocalCluster : IAsyncLifetime
     public async Task<HttpClient> AdminClientAsync(Uri address, TimeSpan? timeout = null)
     {
         var client = new HttpClient { BaseAddress = address, Timeout = timeout ?? TimeSpan.FromSeconds(30) };
-        var login = await (await client.PostAsJsonAsync("/api/v1/auth/login", new { email = AdminEmail, password = AdminPassword })).AssertStatus(200);
+        using var response = await client.PostAsJsonAsync("/api/v1/auth/login", new { email = AdminEmail, password = AdminPassword });
+        if (response.StatusCode != System.Net.HttpStatusCode.OK)
+        {
+            // nginx's own reason for a 502 and what the nodes logged: a refusal here is otherwise unexplained.
+            Assert.Fail($"Sign-in through {address} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}\n{Diagnostics()}");
+        }
+
+        var login = await response.JsonBody();
         client.DefaultRequestHeaders.Authorization = new("Bearer", login["accessToken"]!.GetValue<string>());
         return client;
+    }
+
+    /// <summary>The last lines of nginx's error log and of each node's log.</summary>
+    public string Diagnostics()
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (var file in new[] { Path.Combine(_folder, "nginx", "logs", "error.log") }.Concat(Directory.Exists(_folder) ? Directory.GetFiles(_folder, "node*.log") : []))
+        {
+            if (File.Exists(file))
+            {
+                text.Append("--- ").AppendLine(Path.GetFileName(file));
+                foreach (var line in File.ReadLines(file).TakeLast(15))
+                {
+                    text.AppendLine(line.Length > 400 ? line[..400] : line);
+                }
+            }
+        }
+
+        return text.ToString();
     }
 
     public async ValueTask DisposeAsync()
