@@ -313,9 +313,14 @@ public abstract class AuthFlowTests(GroundworkApp app)
             var queued = Enumerable.Range(0, work.MaxWaiting).Select(_ => work.RunAsync(() => true, CancellationToken.None)).ToList();
             await Eventually.HoldsAsync(() => work.Waiting == work.MaxWaiting);
 
+            app.Sql.Reset();
+            app.Sql.Counted = sql => sql.Contains("users", StringComparison.OrdinalIgnoreCase);
             var refused = await app.CreateClient().PostAsJsonAsync("/api/v1/auth/login", new { email = target.Email, password = target.Password });
+            var usersRead = app.Sql.Count;
+            app.Sql.Counted = _ => true;
 
             await refused.AssertError(503, "SERVICE_UNAVAILABLE");
+            Assert.Equal(0, usersRead);
             Assert.Equal(TimeSpan.FromSeconds(1), refused.Headers.RetryAfter?.Delta);
             Assert.Equal(work.MaxWaiting, work.Waiting);
             slots.Release();

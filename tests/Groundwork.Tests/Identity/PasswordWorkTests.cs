@@ -74,8 +74,12 @@ public sealed class PasswordWorkTests
         using var release = new ManualResetEventSlim();
         var running = work.RunAsync(() => release.Wait(Eventually.Patience), CancellationToken.None);
         await Eventually.HoldsAsync(() => work.Waiting == 0 && !running.IsCompleted);
+        work.RefuseIfFull(); // room to wait: no refusal
         var waiting = Enumerable.Range(0, 2).Select(i => work.RunAsync(() => i, CancellationToken.None)).ToList();
         await Eventually.HoldsAsync(() => work.Waiting == 2);
+
+        // The early check (before an operation's reads) refuses as the queue itself would.
+        Assert.Throws<Groundwork.Platform.Operations.NodeBusyException>(work.RefuseIfFull);
 
         // The refusal is counted for operators (other tests may refuse at the same time: at least this one).
         long counted = 0;

@@ -48,6 +48,8 @@ public sealed class Login(
     /// <summary>bcrypt before the transaction (ADR 0025): a login holds no connection while it hashes.</summary>
     public async Task PrepareAsync(LoginRequest request, Caller caller, CancellationToken cancellationToken)
     {
+        // A flood past the hashing queue is refused before it reads anything.
+        hasher.RefuseIfBusy();
         var email = User.Normalize(request.Email!);
         var hash = await db.Users.AsNoTracking().Where(u => u.NormalizedEmail == email).Select(u => u.PasswordHash).FirstOrDefaultAsync(cancellationToken);
         _checked = await hasher.CheckAsync(request.Password!, hash, cancellationToken);

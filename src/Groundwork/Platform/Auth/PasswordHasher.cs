@@ -30,6 +30,9 @@ public sealed class PasswordHasher(GroundworkSettings settings, PasswordWork wor
     public async Task<bool> MatchesAsync(string password, string? hash, PasswordCheck? before, CancellationToken cancellationToken) =>
         before is not null && before.Hash == hash ? before.Matches : (await CheckAsync(password, hash, cancellationToken)).Matches;
 
+    /// <summary>Refuses at once (503) when the node's hashing queue is full: call it before the reads a check needs.</summary>
+    public void RefuseIfBusy() => work.RefuseIfFull();
+
     /// <summary>Computes the decoy at start-up so the first unknown-email login is not measurably faster.</summary>
     public void Warm() => _ = _decoyHash.Value;
 }

@@ -55,6 +55,19 @@ public sealed class PasswordWork
     /// <summary>Hashes waiting for a slot now.</summary>
     public int Waiting => Volatile.Read(ref _waiting);
 
+    /// <summary>
+    /// Refuses at once, as <see cref="RunAsync{T}"/> would, when no more hashes may wait. An operation calls it before
+    /// the work it does ahead of its hash (a login's read of the account), so a flood of logins is refused without
+    /// touching the database: the bound in <see cref="RunAsync{T}"/> is still the one that holds.
+    /// </summary>
+    public void RefuseIfFull()
+    {
+        if (Waiting >= MaxWaiting)
+        {
+            throw Refuse();
+        }
+    }
+
     /// <summary>Runs <paramref name="work"/> on a dedicated thread once a slot is free (the wait can be cancelled, the work cannot).</summary>
     public async Task<T> RunAsync<T>(Func<T> work, CancellationToken cancellationToken)
     {
@@ -62,8 +75,7 @@ public sealed class PasswordWork
         if (Interlocked.Increment(ref _waiting) > MaxWaiting)
         {
             Interlocked.Decrement(ref _waiting);
-            Refused.Add(1);
-            throw new NodeBusyException("Too many sign-ins and password changes at once on this node; retry shortly", retryAfterSeconds: 1);
+            throw Refuse();
         }
 
         WaitingGauge.Add(1);
@@ -89,5 +101,11 @@ public sealed class PasswordWork
         {
             _slots.Release();
         }
+    }
+
+    private static NodeBusyException Refuse()
+    {
+        Refused.Add(1);
+        return new NodeBusyException("Too many sign-ins and password changes at once on this node; retry shortly", retryAfterSeconds: 1);
     }
 }
