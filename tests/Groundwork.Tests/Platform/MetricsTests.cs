@@ -92,6 +92,55 @@ public sealed class MetricsTests(PostgresServer postgres) : IDisposable
         Assert.Equal(Series(before, "groundwork_rate_limit_refusals_total", "policy=\"register-ip\"") + 1, Series(after, "groundwork_rate_limit_refusals_total", "policy=\"register-ip\""));
     }
 
+    /// <summary>
+    /// The Grafana dashboard has a panel for every metric the runbook in docs/operations.md names, and every metric a
+    /// panel charts is one the service exports under that name: after the usual traffic (sign-ins, a failed one, a
+    /// refused sign-up, reads, a deposit) each is in the scrape, except the few that only exist once their incident
+    /// has happened.
+    /// </summary>
+    [Fact]
+    public async Task The_dashboard_charts_every_runbook_metric_under_the_name_the_service_exports()
+    {
+        var dashboard = await File.ReadAllTextAsync(RepoFiles.PathOf("deploy", "grafana", "groundwork-dashboard.json"), TestContext.Current.CancellationToken);
+        var charted = System.Text.RegularExpressions.Regex.Matches(dashboard, @"\b([a-z][a-z0-9_]*)\{job=")
+            .Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
+        var operations = await File.ReadAllTextAsync(RepoFiles.PathOf("docs", "operations.md"), TestContext.Current.CancellationToken);
+        var runbook = operations[operations.IndexOf("## Runbook", StringComparison.Ordinal)..];
+        runbook = runbook[..runbook.IndexOf("\n## ", 1, StringComparison.Ordinal)];
+        var named = System.Text.RegularExpressions.Regex.Matches(runbook, @"`((?:groundwork|dotnet|db_client|http_server)_[a-z0-9_]+)")
+            .Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
+        Assert.True(named.Count >= 15, string.Join(", ", named));
+        Assert.Empty(named.Where(name => !new[] { "", "_bucket", "_count" }.Any(series => charted.Contains(name + series))).Order());
+
+        var (server, admin, adminId) = await StartAsync();
+        using var client = admin;
+        using var scraper = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_metricsPort}") };
+        await client.OpenFundedAccountAsync(1_000);
+        for (var i = 0; i < 3; i++)
+        {
+            await (await client.GetAsync($"/api/v1/users/{adminId}", TestContext.Current.CancellationToken)).AssertStatus(200);
+        }
+
+        using var anonymous = new HttpClient { BaseAddress = server.Address };
+        await (await anonymous.PostAsJsonAsync("/api/v1/auth/login", new { email = "admin@metrics.test", password = "not-the-password" }, TestContext.Current.CancellationToken)).AssertError(401, "AUTHENTICATION_ERROR");
+        await (await anonymous.PostAsJsonAsync("/api/v1/auth/register", new { email = GroundworkApp.UniqueEmail(), name = "One", password = "password-1" }, TestContext.Current.CancellationToken)).AssertStatus(201);
+        await (await anonymous.PostAsJsonAsync("/api/v1/auth/register", new { email = GroundworkApp.UniqueEmail(), name = "Two", password = "password-2" }, TestContext.Current.CancellationToken)).AssertError(429, "RATE_LIMITED");
+
+        // Incidents this traffic cannot cause (a full queue or pool, a failing Redis or receiver): exported from the
+        // first one on.
+        string[] onlyAfterAnIncident =
+        [
+            "groundwork_auth_hashing_refused_total", "groundwork_money_queue_bypassed_total", "groundwork_cache_errors_total",
+            "groundwork_webhooks_failed_attempts_total", "db_client_connection_npgsql_timeouts_total",
+            "db_client_connection_npgsql_pending_requests",
+        ];
+        var exported = PrometheusText.Names(await scraper.GetStringAsync("/metrics", TestContext.Current.CancellationToken));
+        var missing = charted.Except(onlyAfterAnIncident)
+            .Where(name => !exported.Contains(name))
+            .Order().ToList();
+        Assert.True(missing.Count == 0, $"charted but not exported: {string.Join(", ", missing)}\nexported: {string.Join(", ", exported.Order())}");
+    }
+
     /// <summary>The request count of a route for GET 200 (the duration histogram's _count series).</summary>
     private static long Count(string metrics, string route) =>
         PrometheusText.Sum(metrics, "http_server_request_duration_seconds_count", $"http_route=\"{route}\"", "http_response_status_code=\"200\"");
