@@ -187,6 +187,13 @@ public abstract class GraphQLSubscriptionTests(GroundworkApp app)
             var error = (await socket.ReceiveAsync())!;
             Assert.Equal(("bad", "error", "VALIDATION_ERROR"), (error["id"]!.GetValue<string>(), error["type"]!.GetValue<string>(), error["payload"]![0]!["extensions"]!["code"]!.GetValue<string>()));
 
+            // So is a document over the selection limit, refused before validation as over HTTP.
+            var diamond = "{ me { ...F0 } } " + string.Concat(Enumerable.Range(0, 22).Select(i => $"fragment F{i} on User {{ ...F{i + 1} ...F{i + 1} }} ")) + "fragment F22 on User { id }";
+            await socket.SendAsync(new JsonObject { ["id"] = "large", ["type"] = "subscribe", ["payload"] = new JsonObject { ["query"] = diamond } });
+            var large = (await socket.ReceiveAsync())!;
+            Assert.Equal(("large", "error", "VALIDATION_ERROR"), (large["id"]!.GetValue<string>(), large["type"]!.GetValue<string>(), large["payload"]![0]!["extensions"]!["code"]!.GetValue<string>()));
+            Assert.Contains($"more than {Groundwork.Platform.GraphQLServer.GraphQLLimits.MaxSelections} fields", large.ToJsonString(), StringComparison.Ordinal);
+
             await socket.SendAsync(subscribe.DeepClone().AsObject());
             await socket.SendAsync(subscribe.DeepClone().AsObject());
             Assert.Equal(4409, await socket.ClosedWithAsync());

@@ -196,6 +196,42 @@ public abstract class GraphQLTests(GroundworkApp app)
         legacy.AssertError("VALIDATION_ERROR", 200);
     }
 
+    /// <summary>
+    /// Validation is not linear in a document's fields (the field-merge rule compares every pair of fields with one
+    /// name; the depth and cost rules expand every fragment spread), so a document over 1,000 selections once its
+    /// fragments are expanded is refused by one linear count before any rule runs. Before, a 32 KiB document of
+    /// repeated fields took seconds, and 22 fragments each spreading the next twice (under 1 KiB) took 5 s before
+    /// the cost rule refused it as too complex.
+    /// </summary>
+    [Fact]
+    public async Task A_document_over_the_selection_limit_once_fragments_expand_is_refused_before_validation()
+    {
+        var user = await app.ActorAsync(Role.User);
+        var client = user.Client();
+        var max = Groundwork.Platform.GraphQLServer.GraphQLLimits.MaxSelections;
+
+        // me and 499 ids: 500 selections, the most a document may have; one more is refused.
+        var atLimit = (await client.GraphQLAsync("{ me { " + string.Concat(Enumerable.Repeat("id ", max - 1)) + "} }")).AssertData();
+        Assert.Equal(user.Id.ToString(), atLimit["me"]!["id"]!.GetValue<string>());
+        var over = await client.GraphQLAsync("{ me { " + string.Concat(Enumerable.Repeat("id ", max)) + "} }");
+        over.AssertError("VALIDATION_ERROR", 400);
+        Assert.Contains($"more than {max} fields", over.Body.ToJsonString(), StringComparison.Ordinal);
+        Assert.Null(over.Body["data"]);
+
+        // Small text, huge once expanded: refused by the count, not after the rules walked 4 million fields.
+        var diamond = "{ me { ...F0 } } " + string.Concat(Enumerable.Range(0, 22).Select(i => $"fragment F{i} on User {{ ...F{i + 1} ...F{i + 1} }} ")) + "fragment F22 on User { id }";
+        var refused = await app.CreateClient().GraphQLAsync(diamond);
+        refused.AssertError("VALIDATION_ERROR", 400);
+        Assert.Contains($"more than {max} fields", refused.Body.ToJsonString(), StringComparison.Ordinal);
+
+        // The same fragment spread many times is expanded each time: 10 spreads of a 60-field fragment is over.
+        var fragment = "fragment Many on User { " + string.Concat(Enumerable.Repeat("id ", 60)) + "}";
+        var spreads = await client.GraphQLAsync("{ me { " + string.Concat(Enumerable.Repeat("...Many ", 10)) + "} } " + fragment);
+        spreads.AssertError("VALIDATION_ERROR", 400);
+        Assert.Contains($"more than {max} fields", spreads.Body.ToJsonString(), StringComparison.Ordinal);
+    }
+
+
     [Fact]
     public async Task A_document_seen_before_is_still_checked_against_each_requests_variables()
     {

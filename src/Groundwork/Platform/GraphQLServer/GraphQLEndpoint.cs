@@ -1,7 +1,6 @@
 using System.Text.Json;
 using GraphQL;
 using GraphQLParser.AST;
-using GraphQLParser.Exceptions;
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Http;
 using Groundwork.Platform.Operations;
@@ -66,11 +65,11 @@ public static class GraphQLEndpoint
         {
             document = execution.ParseOrReuse(request.Query);
         }
-        catch (GraphQLParserException e)
+        catch (GraphQLDocumentRefusedException e)
         {
-            // Syntax errors and documents nested past the parser's depth limit: the client's fault, answered here
-            // (the message names the position, never the document), not thrown on into the executer.
-            await WriteErrorAsync(http, mediaType, strict ? 400 : 200, Error.Validation("query", e.Description));
+            // Syntax errors, documents nested past the parser's depth limit and documents that select too much: the
+            // client's fault, answered here (the message names a position or a limit, never the document).
+            await WriteErrorAsync(http, mediaType, strict ? 400 : 200, Error.Validation("query", e.Message));
             return;
         }
 

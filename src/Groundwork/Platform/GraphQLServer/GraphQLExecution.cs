@@ -91,14 +91,32 @@ public sealed class GraphQLExecution : IDisposable
 
     /// <summary>
     /// The document kept for this text when the same text passed validation before, or a new parse. Throws
-    /// <see cref="GraphQLParser.Exceptions.GraphQLParserException"/> for a document that cannot be parsed. (GraphQL.NET's
-    /// own document cache works inside the executer; the transports need the parsed document before it runs, to
-    /// count a mutation's root fields and refuse subscriptions over HTTP.)
+    /// <see cref="GraphQLDocumentRefusedException"/> for a document that cannot be parsed or selects too much
+    /// (<see cref="GraphQLLimits.MaxSelections"/>), before anything walks it. (GraphQL.NET's own document cache works
+    /// inside the executer; the transports need the parsed document before it runs, to count a mutation's root
+    /// fields and refuse subscriptions over HTTP.)
     /// </summary>
-    public ParsedDocument ParseOrReuse(string text) =>
-        _keptDocuments.TryGetValue(text, out GraphQLDocument? kept) && kept is not null
-            ? new ParsedDocument(text, kept, passedBefore: true)
-            : new ParsedDocument(text, GraphQLParser.Parser.Parse(text), passedBefore: false);
+    public ParsedDocument ParseOrReuse(string text)
+    {
+        if (_keptDocuments.TryGetValue(text, out GraphQLDocument? kept) && kept is not null)
+        {
+            return new ParsedDocument(text, kept, passedBefore: true);
+        }
+
+        GraphQLDocument document;
+        try
+        {
+            document = GraphQLParser.Parser.Parse(text);
+        }
+        catch (GraphQLParser.Exceptions.GraphQLParserException e)
+        {
+            // Syntax errors and documents nested past the parser's depth limit: the message names the position.
+            throw new GraphQLDocumentRefusedException(e.Description);
+        }
+
+        GraphQLLimits.RefuseIfTooLarge(document);
+        return new ParsedDocument(text, document, passedBefore: false);
+    }
 
     /// <summary>
     /// Runs a parsed document under the request's <see cref="ResolutionBudget"/>. A document whose text passed

@@ -25,6 +25,16 @@ public static class GraphQLLimits
     /// <summary>Characters in a document; the introspection query an IDE sends is about 3,000.</summary>
     public const int MaxDocumentLength = 32 * 1024;
 
+    /// <summary>
+    /// Selections (fields, fragment spreads, inline fragments) in a document once each fragment spread is replaced by
+    /// its fragment. Validation is not linear in them: GraphQL.NET's field-merge rule compares every pair of fields
+    /// with one response name (a 32 KiB document of <c>id id id …</c> took seconds), and the depth and cost rules
+    /// expand every spread (22 fragments each spreading the next twice, under 1 KiB of text, took 5 s). Counted in
+    /// one pass that expands each fragment once (<see cref="RefuseIfTooLarge"/>), before any rule runs. The
+    /// standard introspection query (graphql-js getIntrospectionQuery) is 245.
+    /// </summary>
+    public const int MaxSelections = 500;
+
     /// <summary>The most items one list field returns (<c>limit</c>, <c>first</c>, the seed's bounded lists).</summary>
     public const int MaxListSize = Operations.PageRequest.MaxLimit;
 
@@ -63,6 +73,83 @@ public static class GraphQLLimits
     {
         ArgumentNullException.ThrowIfNull(field);
         return field.WithComplexityImpact(1, maxItems);
+    }
+
+    /// <summary>
+    /// Refuses (<see cref="GraphQLDocumentRefusedException"/>) a document with more than <see cref="MaxSelections"/>
+    /// selections once its fragments are expanded. Linear in the document: each fragment's expanded size is computed
+    /// once and reused for every spread of it, and the count stops as soon as it passes the limit. Unknown fragments
+    /// and cycles count what they reach; the core rules report them.
+    /// </summary>
+    public static void RefuseIfTooLarge(GraphQLDocument document)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        var fragments = new Dictionary<string, GraphQLFragmentDefinition>(StringComparer.Ordinal);
+        foreach (var fragment in document.Definitions.OfType<GraphQLFragmentDefinition>())
+        {
+            fragments.TryAdd(fragment.FragmentName.Name.Value.ToString(), fragment);
+        }
+
+        var expanded = new Dictionary<string, int>(StringComparer.Ordinal);
+        var expanding = new HashSet<string>(StringComparer.Ordinal);
+        const int over = MaxSelections + 1;
+
+        // Saturates at `over`: a document past the limit is refused whatever its exact size.
+        int Size(GraphQLSelectionSet? set)
+        {
+            var total = 0;
+            foreach (var selection in set?.Selections ?? [])
+            {
+                total += 1 + selection switch
+                {
+                    GraphQLField field => Size(field.SelectionSet),
+                    GraphQLInlineFragment inline => Size(inline.SelectionSet),
+                    GraphQLFragmentSpread spread => FragmentSize(spread.FragmentName.Name.Value.ToString()),
+                    _ => 0,
+                };
+                if (total >= over)
+                {
+                    return over;
+                }
+            }
+
+            return total;
+        }
+
+        int FragmentSize(string name)
+        {
+            if (expanded.TryGetValue(name, out var known))
+            {
+                return known;
+            }
+
+            if (!fragments.TryGetValue(name, out var fragment) || !expanding.Add(name))
+            {
+                return 0;
+            }
+
+            var size = Size(fragment.SelectionSet);
+            expanding.Remove(name);
+            expanded[name] = size;
+            return size;
+        }
+
+        var selections = 0;
+        foreach (var definition in document.Definitions)
+        {
+            // Operations as they will run, and each fragment's own text once (the rules visit every definition).
+            selections += definition switch
+            {
+                GraphQLOperationDefinition operation => Size(operation.SelectionSet),
+                GraphQLFragmentDefinition fragment => fragment.SelectionSet.Selections.Count,
+                _ => 0,
+            };
+            if (selections >= over)
+            {
+                throw new GraphQLDocumentRefusedException(
+                    $"The document selects more than {MaxSelections} fields and fragments once its fragments are expanded");
+            }
+        }
     }
 
     private static void InRange(string name, object value, int min, int max)
@@ -173,3 +260,10 @@ public static class GraphQLLimits
         }
     }
 }
+
+/// <summary>
+/// A document refused before validation: it cannot be parsed, or it is over <see cref="GraphQLLimits.MaxSelections"/>.
+/// The transports answer it with <c>VALIDATION_ERROR</c> (field <c>query</c>); the message names positions and
+/// limits, never the document.
+/// </summary>
+public sealed class GraphQLDocumentRefusedException(string message) : Exception(message);

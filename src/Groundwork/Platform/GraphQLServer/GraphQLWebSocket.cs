@@ -5,7 +5,6 @@ using System.Text.Json;
 using System.Threading.Channels;
 using GraphQL;
 using GraphQLParser.AST;
-using GraphQLParser.Exceptions;
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Configuration;
 using Groundwork.Platform.Http;
@@ -401,9 +400,9 @@ public sealed class GraphQLWebSocket
             {
                 document = _execution.ParseOrReuse(query);
             }
-            catch (GraphQLParserException e)
+            catch (GraphQLDocumentRefusedException e)
             {
-                await SendErrorAsync(id, Error.Validation("query", e.Description));
+                await SendErrorAsync(id, Error.Validation("query", e.Message));
                 return null;
             }
 
