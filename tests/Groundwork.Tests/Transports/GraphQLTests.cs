@@ -232,6 +232,57 @@ public abstract class GraphQLTests(GroundworkApp app)
     }
 
 
+    /// <summary>
+    /// Mutation fields are non-null, so one failing root field nulls all of <c>data</c>: the errors then name the
+    /// root fields that were applied (<c>extensions.applied</c>), whose changes stand. Two keyed mutations under one
+    /// <c>Idempotency-Key</c> header (the second refused as a reuse), a valid one before an invalid one, and after.
+    /// </summary>
+    [Fact]
+    public async Task When_a_mutation_field_fails_the_errors_name_the_fields_that_were_applied()
+    {
+        var author = await app.ActorAsync();
+        var client = author.Client();
+        var run = Guid.NewGuid().ToString("N")[..8];
+        client.DefaultRequestHeaders.Add("Idempotency-Key", $"shared-{run}");
+        var shared = await client.GraphQLAsync($$"""
+            mutation {
+              one: createPost(input: { title: "One {{run}}", content: "c" }) { id }
+              two: createPost(input: { title: "Two {{run}}", content: "c" }) { id }
+            }
+            """);
+        var reused = shared.AssertError("IDEMPOTENCY_KEY_REUSED");
+        Assert.Null(shared.Data);
+        Assert.Equal(["one"], reused["extensions"]!["applied"]!.AsArray().Select(a => a!.GetValue<string>()));
+        Assert.Equal([$"One {run}"], await app.Db(db => db.Posts.Where(p => p.AuthorId == author.Id && p.Title.EndsWith(run)).Select(p => p.Title).ToListAsync()));
+
+        var plain = author.Client();
+        var invalid = await plain.GraphQLAsync($$"""
+            mutation {
+              kept: createPost(input: { title: "Kept {{run}}", content: "c" }) { id }
+              refused: createPost(input: { title: "", content: "c" }) { id }
+            }
+            """);
+        var error = invalid.AssertError("VALIDATION_ERROR");
+        Assert.Null(invalid.Data);
+        Assert.Equal(["kept"], error["extensions"]!["applied"]!.AsArray().Select(a => a!.GetValue<string>()));
+        Assert.Equal(1, await app.Db(db => db.Posts.CountAsync(p => p.AuthorId == author.Id && p.Title == $"Kept {run}")));
+
+        // The fields after a failed one still run (GraphQL executes every root field): those are named too.
+        var first = await plain.GraphQLAsync($$"""
+            mutation {
+              refused: createPost(input: { title: "", content: "c" }) { id }
+              after: createPost(input: { title: "After {{run}}", content: "c" }) { id }
+            }
+            """);
+        Assert.Null(first.Data);
+        Assert.Equal(["after"], first.AssertError("VALIDATION_ERROR")["extensions"]!["applied"]!.AsArray().Select(a => a!.GetValue<string>()));
+        Assert.Equal(1, await app.Db(db => db.Posts.CountAsync(p => p.AuthorId == author.Id && p.Title == $"After {run}")));
+
+        // Nothing applied, nothing named.
+        var none = await plain.GraphQLAsync("""mutation { refused: createPost(input: { title: "", content: "c" }) { id } }""");
+        Assert.Null(none.AssertError("VALIDATION_ERROR")["extensions"]!["applied"]);
+    }
+
     [Fact]
     public async Task A_document_seen_before_is_still_checked_against_each_requests_variables()
     {

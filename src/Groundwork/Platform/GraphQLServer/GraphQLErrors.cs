@@ -13,7 +13,10 @@ public sealed class GraphQLErrors : IErrorInfoProvider
     /// <summary>The transport stamps each error with the request id under this key before writing.</summary>
     public const string RequestIdKey = "requestId";
 
-    /// <summary>The root mutation fields a request applied before the resolution budget stopped it (<see cref="ResolutionBudget.StoppedAnswer"/>).</summary>
+    /// <summary>
+    /// The root mutation fields a request applied before one of its fields failed or the resolution budget stopped
+    /// it (<see cref="ResolutionBudget.StoppedAnswer"/>): their changes stand.
+    /// </summary>
     public const string AppliedKey = "applied";
 
     public ErrorInfo GetInfo(ExecutionError executionError)

@@ -169,6 +169,7 @@ public sealed class GraphQLExecution : IDisposable
                 _keptDocuments.Set(document.Text, document.Document, new MemoryCacheEntryOptions { Size = Math.Max(MinimumCharsPerDocument, document.Text.Length) });
             }
 
+            NameAppliedMutations(result, context.AppliedMutations);
             return result;
         }
         catch (OperationCanceledException) when (budget.Exceeded is not null && !cancellationToken.IsCancellationRequested)
@@ -180,6 +181,27 @@ public sealed class GraphQLExecution : IDisposable
         finally
         {
             context.Budget = null;
+        }
+    }
+
+    /// <summary>
+    /// A mutation document with errors whose other root fields committed (before the failed one, or after it: every
+    /// root field runs): every error names those fields in <c>extensions.applied</c>. Mutation fields are non-null,
+    /// so one failing field nulls the whole <c>data</c>, and without this a client could not tell that <c>a</c> in
+    /// <c>a: createPost(…) b: createPost(…)</c> was created when <c>b</c> failed (the resolution budget's stopped
+    /// answer names them the same way).
+    /// </summary>
+    private static void NameAppliedMutations(ExecutionResult result, IReadOnlyList<string> applied)
+    {
+        if (applied.Count == 0 || result.Errors is not { Count: > 0 } errors)
+        {
+            return;
+        }
+
+        var names = applied.ToArray();
+        foreach (var error in errors)
+        {
+            error.Data[GraphQLErrors.AppliedKey] = names;
         }
     }
 
