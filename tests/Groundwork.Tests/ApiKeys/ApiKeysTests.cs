@@ -102,6 +102,34 @@ public abstract class ApiKeysTests(GroundworkApp app)
         Assert.NotNull(lastUsed);
     }
 
+    /// <summary>
+    /// A key reads its owner's own profile with any scope, on every transport alike (REST's /auth/me and GraphQL's
+    /// me agreed only since GraphQL's field rule stopped asking a key for users:read on the caller's own address);
+    /// another user's address, reached as a post's author, still needs staff and users:read.
+    /// </summary>
+    [Fact]
+    public async Task A_key_of_any_scope_reads_its_owners_address_on_rest_and_graphql_alike_and_no_one_elses()
+    {
+        var user = await app.ActorAsync();
+        var postsOnly = KeyClient((await (await user.Client().PostAsJsonAsync("/api/v1/api-keys", new { name = "posts", scopes = new[] { "posts:read" } })).AssertStatus(201))["data"]!["secret"]!.GetValue<string>());
+        var rest = await (await postsOnly.GetAsync("/api/v1/auth/me")).AssertStatus(200);
+        var graphql = (await postsOnly.GraphQLAsync("{ me { id email role } }")).AssertData();
+        Assert.Equal(user.Email, rest["data"]!["email"]!.GetValue<string>());
+        Assert.Equal((user.Id.ToString(), user.Email, "USER"), (graphql["me"]!["id"]!.GetValue<string>(), graphql["me"]!["email"]!.GetValue<string>(), graphql["me"]!["role"]!.GetValue<string>()));
+
+        // Someone else's address through a post's author: staff only, and a staff key needs users:read.
+        var author = await app.ActorAsync();
+        var title = "Authored " + Guid.NewGuid().ToString("N")[..8];
+        var post = await (await author.Client().PostAsJsonAsync("/api/v1/posts", new { title, content = "c", published = true })).AssertStatus(201);
+        var query = $$"""{ post(id: "{{post["data"]!["id"]!.GetValue<string>()}}") { author { email } } }""";
+        (await postsOnly.GraphQLAsync(query)).AssertError("AUTHORIZATION_ERROR");
+        var admin = await app.ActorAsync(Role.Admin);
+        var staffPostsOnly = KeyClient((await (await admin.Client().PostAsJsonAsync("/api/v1/api-keys", new { name = "posts", scopes = new[] { "posts:read" } })).AssertStatus(201))["data"]!["secret"]!.GetValue<string>());
+        (await staffPostsOnly.GraphQLAsync(query)).AssertError("AUTHORIZATION_ERROR");
+        var staffReader = KeyClient((await (await admin.Client().PostAsJsonAsync("/api/v1/api-keys", new { name = "reader", scopes = new[] { "posts:read", "users:read" } })).AssertStatus(201))["data"]!["secret"]!.GetValue<string>());
+        Assert.Equal(author.Email, (await staffReader.GraphQLAsync(query)).AssertData()["post"]!["author"]!["email"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task Revoked_expired_and_unknown_keys_are_401()
     {

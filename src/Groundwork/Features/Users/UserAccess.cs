@@ -12,9 +12,13 @@ public static class UserAccess
     }
 
     /// <summary>
-    /// The private fields of a user reached through something else (a post's author): as above, and an API key
-    /// must also carry <c>users:read</c>, as reading the user directly would require.
+    /// The private fields (address, role) of a user reached in a GraphQL answer: the caller's own, with any scope,
+    /// as <c>Me</c> (<c>GET /auth/me</c>, <c>UserService.GetMe</c>) gives them to any credential; someone else's only
+    /// to staff whose API key, if any, carries <c>users:read</c>, as reading that user directly would require.
     /// </summary>
-    public static bool CanReadPrivateFields(Caller caller, Guid userId) =>
-        CanSeePrivate(caller, userId) && caller.HasScope(Platform.Auth.Scopes.UsersRead);
+    public static bool CanReadPrivateFields(Caller caller, Guid userId)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        return caller.Is(userId) || (caller.IsStaff && caller.HasScope(Platform.Auth.Scopes.UsersRead));
+    }
 }
