@@ -84,7 +84,12 @@ public abstract class BadInputTests(GroundworkApp app)
     [Theory]
     [MemberData(nameof(Bodies))]
     public Task Missing_body_is_400(string method, string path, bool admin) =>
-        AssertRejected(method, path, admin, "", 400, "VALIDATION_ERROR");
+        AssertRejected(method, path, admin, "", 400, "VALIDATION_ERROR", "body");
+
+    [Theory]
+    [MemberData(nameof(Bodies))]
+    public Task A_null_body_is_400_naming_the_body(string method, string path, bool admin) =>
+        AssertRejected(method, path, admin, "null", 400, "VALIDATION_ERROR", "body");
 
     [Theory]
     [MemberData(nameof(Bodies))]

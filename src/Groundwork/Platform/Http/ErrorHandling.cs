@@ -139,7 +139,10 @@ public static partial class ErrorHandling
         StatusCodes.Status413PayloadTooLarge => new Error(ErrorCode.PayloadTooLarge, "Request body exceeds 1 MiB"),
         StatusCodes.Status415UnsupportedMediaType => new Error(ErrorCode.UnsupportedMediaType, "Content-Type must be application/json"),
         _ when bad.InnerException is JsonException json => FromJson(json),
-        _ when bad.Message.Contains("body was not provided", StringComparison.OrdinalIgnoreCase) =>
+        // An empty body, or the JSON literal null: "Implicit body inferred for parameter "body" but no body was
+        // provided" (endpoints generated at compile time), "... body was not provided" (the runtime's wording).
+        _ when bad.Message.Contains("no body was provided", StringComparison.OrdinalIgnoreCase)
+            || bad.Message.Contains("body was not provided", StringComparison.OrdinalIgnoreCase) =>
             Error.Validation("body", "A JSON request body is required"),
         _ => Error.Validation("request", "The request is malformed"),
     };
