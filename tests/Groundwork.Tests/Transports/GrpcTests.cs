@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
@@ -158,6 +159,41 @@ public abstract class GrpcTests(GroundworkApp app)
 
         await posts.DeletePostAsync(new DeletePostRequest { Id = draft.Id }, Bearer(author.AccessToken));
         await AssertRpcError(async () => await posts.GetPostAsync(new GetPostRequest { Id = draft.Id }), StatusCode.NotFound, "NOT_FOUND");
+    }
+
+    /// <summary>
+    /// A request message that cannot be parsed (bytes that are not protobuf; a string field that is not UTF-8) is the
+    /// client's error: INVALID_ARGUMENT with VALIDATION_ERROR, and nothing runs. Grpc.AspNetCore parses it before any
+    /// interceptor and answered UNKNOWN, "Exception was thrown by handler."
+    /// </summary>
+    [Fact]
+    public async Task A_request_message_that_cannot_be_parsed_is_INVALID_ARGUMENT_and_runs_nothing()
+    {
+        using var channel = app.GrpcChannel();
+        var admin = await app.ActorAsync(Role.Admin);
+        var owner = await app.ActorAsync();
+        var from = await owner.OpenAccountAsync();
+        var to = await (await app.ActorAsync()).OpenAccountAsync();
+        await admin.DepositAsync(from, 1_000);
+        var invoker = channel.CreateCallInvoker();
+        Method<byte[], byte[]> Raw(string service, string name) => new(MethodType.Unary, service, name, Marshallers.Create(b => b, b => b), Marshallers.Create(b => b, b => b));
+
+        var garbage = await AssertRpcError(async () => await invoker.AsyncUnaryCall(Raw("groundwork.v1.AccountService", "GetAccount"), null,
+            new CallOptions(Bearer(owner.AccessToken)), [0xff, 0xff, 0xff, 0xff]), StatusCode.InvalidArgument, "VALIDATION_ERROR");
+        Assert.Equal("message", garbage.GetDetail<BadRequest>()!.FieldViolations.Single().Field);
+
+        // A valid transfer, its description (field 4) replaced by bytes that are not UTF-8.
+        var valid = new TransferRequest { FromAccountId = from.ToString(), ToAccountId = to.ToString(), Amount = 300 }.ToByteArray();
+        byte[] notUtf8 = [.. valid, 0x22, 0x02, 0xff, 0xfe];
+        await AssertRpcError(async () => await invoker.AsyncUnaryCall(Raw("groundwork.v1.AccountService", "Transfer"), null,
+            new CallOptions(Keyed(owner.AccessToken, Guid.NewGuid().ToString())), notUtf8), StatusCode.InvalidArgument, "VALIDATION_ERROR");
+        Assert.Equal(1_000, await app.BalanceAsync(from));
+        Assert.Equal(0, await app.BalanceAsync(to));
+
+        // The same bytes without the bad field: parsed, and the transfer runs.
+        var moved = await invoker.AsyncUnaryCall(Raw("groundwork.v1.AccountService", "Transfer"), null, new CallOptions(Keyed(owner.AccessToken, Guid.NewGuid().ToString())), valid);
+        Assert.Equal(300, Transaction.Parser.ParseFrom(moved).Amount);
+        Assert.Equal(700, await app.BalanceAsync(from));
     }
 
     [Fact]
