@@ -468,6 +468,9 @@ public abstract class GraphQLTests(GroundworkApp app)
         Assert.Equal("body", (await GraphQLError(notJson, 400, "VALIDATION_ERROR"))["extensions"]!["details"]![0]!["field"]!.GetValue<string>());
         var wrongType = await client.PostAsync("/graphql", new StringContent("{\"query\": 5}", System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal("query", (await GraphQLError(wrongType, 400, "VALIDATION_ERROR"))["extensions"]!["details"]![0]!["field"]!.GetValue<string>());
+        // An unpaired surrogate in a variable: a GraphQL-shaped error naming variables (not the REST envelope).
+        var surrogate = await client.PostAsync("/graphql", new StringContent("{\"query\": \"query($id: ID!) { post(id: $id) { id } }\", \"variables\": {\"id\": \"\\ud800\"}}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal("variables", (await GraphQLError(surrogate, 400, "VALIDATION_ERROR"))["extensions"]!["details"]![0]!["field"]!.GetValue<string>());
         var form = await client.PostAsync("/graphql", new StringContent("query=" + createPost, System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"));
         await GraphQLError(form, 415, "UNSUPPORTED_MEDIA_TYPE");
         var put = await client.PutAsJsonAsync("/graphql", new { query = "{ me { id } }" });

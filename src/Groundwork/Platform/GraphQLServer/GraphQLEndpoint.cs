@@ -241,10 +241,10 @@ public static class GraphQLEndpoint
                         details.Add(new FieldError(property.Name, $"Numbers may have at most {MaxNumberLength} characters"));
                         break;
                     case "variables" when value.ValueKind is JsonValueKind.Object or JsonValueKind.Null:
-                        variables = value.ValueKind == JsonValueKind.Object ? execution.Serializer.ReadNode<Inputs>(value) : null;
+                        variables = ReadInputs(property, execution, details);
                         break;
                     case "extensions" when value.ValueKind is JsonValueKind.Object or JsonValueKind.Null:
-                        extensions = value.ValueKind == JsonValueKind.Object ? execution.Serializer.ReadNode<Inputs>(value) : null;
+                        extensions = ReadInputs(property, execution, details);
                         break;
                     case "query" or "operationName":
                         details.Add(new FieldError(property.Name, "Must be a string of valid Unicode text"));
@@ -266,6 +266,28 @@ public static class GraphQLEndpoint
             return details.Count > 0
                 ? (null, (400, Error.Validation(details)))
                 : (new GraphQLHttpRequest(query!, operationName, variables, extensions), null);
+        }
+    }
+
+    /// <summary>
+    /// <c>variables</c> or <c>extensions</c> as GraphQL.NET's inputs; a string in them that .NET cannot hold (an
+    /// unpaired surrogate) is a detail naming the member, answered in GraphQL's shape like the rest of the body's.
+    /// </summary>
+    private static Inputs? ReadInputs(JsonProperty property, GraphQLExecution execution, List<FieldError> details)
+    {
+        if (property.Value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return execution.Serializer.ReadNode<Inputs>(property.Value);
+        }
+        catch (JsonException)
+        {
+            details.Add(new FieldError(property.Name, "Must be an object of valid Unicode text (no unpaired surrogates)"));
+            return null;
         }
     }
 
