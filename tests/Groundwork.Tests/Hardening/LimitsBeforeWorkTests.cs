@@ -256,6 +256,12 @@ public sealed class GraphQLMutationChargeTests(SixPerMinuteApp app) : IClassFixt
     [Fact]
     public async Task Every_aliased_root_mutation_takes_a_token_of_the_default_limit()
     {
+        // Three mutations: the request's token and two more, and the RateLimit header counts all three.
+        var counted = await app.ActorAsync();
+        var three = await counted.Client().GraphQLAsync(Accounts(3));
+        three.AssertData();
+        Assert.StartsWith("\"default\";r=3;", three.Http.Headers.GetValues("RateLimit").Single(), StringComparison.Ordinal);
+
         // Six mutations in one document: the request's token plus five more, the whole bucket.
         var first = await app.ActorAsync();
         (await first.Client().GraphQLAsync(Accounts(6))).AssertData();

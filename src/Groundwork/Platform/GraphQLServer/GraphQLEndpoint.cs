@@ -93,6 +93,9 @@ public static class GraphQLEndpoint
                 await WriteErrorAsync(http, mediaType, StatusCodes.Status429TooManyRequests, Error.RateLimited(decision));
                 return;
             }
+
+            // The headers say what is left after every field's token, not only the request's.
+            RateLimiting.RateLimitHeaders.Write(http.Response, decision);
         }
 
         if (HttpMethods.IsGet(http.Request.Method) && selected is { Operation: not OperationType.Query })
