@@ -117,6 +117,8 @@ public abstract class BadInputTests(GroundworkApp app)
     [InlineData("/api/v1/auth/register", "{\"email\": \"a@b.co\", \"name\": \"A\", \"password\": true}", "password")]
     [InlineData("/api/v1/api-keys", "{\"name\": \"k\", \"scopes\": \"users:read\"}", "scopes")]
     [InlineData("/api/v1/api-keys", "{\"name\": \"k\", \"scopes\": [\"users:read\"], \"expiresAt\": \"soon\"}", "expiresAt")]
+    // A property sent twice is refused, not read as its last value (a proxy reading the first would see another request).
+    [InlineData("/api/v1/auth/register", "{\"email\": \"a@b.co\", \"name\": \"A\", \"password\": \"password-1\", \"email\": \"c@d.co\"}", "email")]
     public Task Wrong_types_are_400_naming_the_field(string path, string json, string field) =>
         AssertRejected("POST", path, false, json, 400, "VALIDATION_ERROR", field);
 

@@ -471,6 +471,9 @@ public abstract class GraphQLTests(GroundworkApp app)
         // An unpaired surrogate in a variable: a GraphQL-shaped error naming variables (not the REST envelope).
         var surrogate = await client.PostAsync("/graphql", new StringContent("{\"query\": \"query($id: ID!) { post(id: $id) { id } }\", \"variables\": {\"id\": \"\\ud800\"}}", System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal("variables", (await GraphQLError(surrogate, 400, "VALIDATION_ERROR"))["extensions"]!["details"]![0]!["field"]!.GetValue<string>());
+        // A member sent twice is refused, not read as its last value.
+        var twice = await client.PostAsync("/graphql", new StringContent("{\"query\": \"{ posts { id } }\", \"query\": \"" + createPost + "\"}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal("body", (await GraphQLError(twice, 400, "VALIDATION_ERROR"))["extensions"]!["details"]![0]!["field"]!.GetValue<string>());
         var form = await client.PostAsync("/graphql", new StringContent("query=" + createPost, System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"));
         await GraphQLError(form, 415, "UNSUPPORTED_MEDIA_TYPE");
         var put = await client.PutAsJsonAsync("/graphql", new { query = "{ me { id } }" });

@@ -160,6 +160,11 @@ public static partial class ErrorHandling
             return Error.Validation(target, "Unknown property");
         }
 
+        if (json.Message.Contains("Duplicate", StringComparison.Ordinal))
+        {
+            return Error.Validation(FieldFromPath(json.Path) is { Length: > 0 } duplicated ? duplicated : "body", "The property appears more than once");
+        }
+
         if (json.Message.Contains("maximum configured depth", StringComparison.OrdinalIgnoreCase))
         {
             return Error.Validation("body", "JSON nesting exceeds 32 levels");

@@ -6,8 +6,8 @@ namespace Groundwork.Platform.Http;
 public static class Json
 {
     /// <summary>
-    /// The wire format: camelCase, enums as lower-case strings, unknown properties refused (no silent mass
-    /// assignment), nesting capped at 32 levels.
+    /// The wire format: camelCase, enums as lower-case strings, unknown and duplicate properties refused (no silent
+    /// mass assignment), nesting capped at 32 levels.
     /// </summary>
     public static void Configure(JsonSerializerOptions options)
     {
@@ -19,6 +19,9 @@ public static class Json
         options.NumberHandling = JsonNumberHandling.Strict;
         options.AllowTrailingCommas = false;
         options.ReadCommentHandling = JsonCommentHandling.Disallow;
+        // {"title": "a", "title": "b"} is refused, not read as "b": a proxy or WAF in front that reads the first would
+        // check one value while we act on another.
+        options.AllowDuplicateProperties = false;
         // JSON for API clients (served as application/json with nosniff), not for embedding in HTML: '<', '&', quotes
         // and non-ASCII text go out as themselves, not as six-byte \uXXXX escapes that multiply a response's size.
         options.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
