@@ -315,9 +315,17 @@ public abstract class AuthFlowTests(GroundworkApp app)
 
             app.Sql.Reset();
             app.Sql.Counted = sql => sql.Contains("users", StringComparison.OrdinalIgnoreCase);
-            var refused = await app.CreateClient().PostAsJsonAsync("/api/v1/auth/login", new { email = target.Email, password = target.Password });
-            var usersRead = app.Sql.Count;
-            app.Sql.Counted = _ => true;
+            HttpResponseMessage refused;
+            int usersRead;
+            try
+            {
+                refused = await app.CreateClient().PostAsJsonAsync("/api/v1/auth/login", new { email = target.Email, password = target.Password });
+                usersRead = app.Sql.Count;
+            }
+            finally
+            {
+                app.Sql.Counted = _ => true;
+            }
 
             await refused.AssertError(503, "SERVICE_UNAVAILABLE");
             Assert.Equal(0, usersRead);

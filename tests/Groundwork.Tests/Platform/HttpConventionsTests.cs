@@ -30,14 +30,19 @@ public abstract class HttpConventionsTests(GroundworkApp app)
 
     private static bool IsPublicRoute(string route)
     {
-        var path = route.Split(' ')[1];
+        var (method, path) = (route.Split(' ')[0], route.Split(' ')[1]);
+        // gRPC methods are POST only, as Grpc.AspNetCore binds them (CheckedServiceMethodProvider must too).
+        var grpc = path.StartsWith("/groundwork.v1.", StringComparison.Ordinal)
+            || path.StartsWith("/grpc.health.v1.", StringComparison.Ordinal)
+            || path.StartsWith("/grpc.reflection.", StringComparison.Ordinal);
         return PublicRoutes.Contains(route)
             || route.StartsWith("GET /docs", StringComparison.Ordinal)
             || route.StartsWith("GET /graphql/ide", StringComparison.Ordinal)
-            || path.StartsWith("/groundwork.v1.", StringComparison.Ordinal)
-            || path.StartsWith("/grpc.health.v1.", StringComparison.Ordinal)
-            || path.StartsWith("/grpc.reflection.", StringComparison.Ordinal)
-            || path.StartsWith("/{unimplementedService}", StringComparison.Ordinal);
+            || (grpc && method == "POST")
+            // Grpc.AspNetCore's own catch-alls (unknown service, unknown method of a service) answer UNIMPLEMENTED
+            // for any HTTP method.
+            || path.StartsWith("/{unimplementedService}", StringComparison.Ordinal)
+            || (grpc && path.EndsWith("/{unimplementedMethod:grpcunimplemented}", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -55,6 +60,19 @@ public abstract class HttpConventionsTests(GroundworkApp app)
                 Assert.True(IsPublicRoute(route), $"{route} is public but not in the reviewed list");
             }
         }
+    }
+
+    /// <summary>
+    /// gRPC methods are bound once, by the provider that refuses unparseable request messages as INVALID_ARGUMENT:
+    /// a later AddGrpc() would add Grpc.AspNetCore's own binder back beside it.
+    /// </summary>
+    [Fact]
+    public void Grpc_services_are_bound_only_by_the_provider_that_checks_request_messages()
+    {
+        var providers = app.Services.GetServices<Grpc.AspNetCore.Server.Model.IServiceMethodProvider<Groundwork.Features.Users.UsersGrpc>>().ToList();
+        Assert.Single(providers.OfType<Groundwork.Platform.GrpcServer.CheckedServiceMethodProvider<Groundwork.Features.Users.UsersGrpc>>());
+        // Grpc.AspNetCore's other provider binds only services built from a ServerServiceDefinition (none here).
+        Assert.DoesNotContain(providers, p => p.GetType().Name == "BinderServiceMethodProvider`1");
     }
 
     [Fact]

@@ -198,7 +198,7 @@ public abstract class GraphQLTests(GroundworkApp app)
 
     /// <summary>
     /// Validation is not linear in a document's fields (the field-merge rule compares every pair of fields with one
-    /// name; the depth and cost rules expand every fragment spread), so a document over 1,000 selections once its
+    /// name; the depth and cost rules expand every fragment spread), so a document over 500 selections once its
     /// fragments are expanded is refused by one linear count before any rule runs. Before, a 32 KiB document of
     /// repeated fields took seconds, and 22 fragments each spreading the next twice (under 1 KiB) took 5 s before
     /// the cost rule refused it as too complex.
@@ -229,6 +229,17 @@ public abstract class GraphQLTests(GroundworkApp app)
         var spreads = await client.GraphQLAsync("{ me { " + string.Concat(Enumerable.Repeat("...Many ", 10)) + "} } " + fragment);
         spreads.AssertError("VALIDATION_ERROR", 400);
         Assert.Contains($"more than {max} fields", spreads.Body.ToJsonString(), StringComparison.Ordinal);
+
+        // A fragment that is never spread is still validated: it counts too.
+        var unused = await client.GraphQLAsync("{ __typename } fragment Unused on Query { me { " + string.Concat(Enumerable.Repeat("id ", max)) + "} }");
+        unused.AssertError("VALIDATION_ERROR", 400);
+        Assert.Contains($"more than {max} fields", unused.Body.ToJsonString(), StringComparison.Ordinal);
+
+        // A chain of fragments deeper than the limit is refused by the count, without recursing through all of it.
+        var chain = "{ me { ...C0 } } " + string.Concat(Enumerable.Range(0, 700).Select(i => $"fragment C{i} on User {{ ...C{i + 1} }} ")) + "fragment C700 on User { id }";
+        var deep = await client.GraphQLAsync(chain);
+        deep.AssertError("VALIDATION_ERROR", 400);
+        Assert.Contains($"more than {max} fields", deep.Body.ToJsonString(), StringComparison.Ordinal);
     }
 
 

@@ -43,7 +43,7 @@ public sealed class ChangePassword(
     public async Task PrepareAsync(ChangePasswordRequest request, Caller caller, CancellationToken cancellationToken)
     {
         _newHash = null;
-        hasher.RefuseIfBusy();
+        hasher.RefuseIfFull();
         var hash = await db.Users.AsNoTracking().Where(u => u.Id == caller.UserId).Select(u => u.PasswordHash).FirstOrDefaultAsync(cancellationToken);
         _checked = await hasher.CheckAsync(request.CurrentPassword!, hash, cancellationToken);
         if (_checked.Matches)

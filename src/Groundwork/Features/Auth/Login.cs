@@ -49,7 +49,7 @@ public sealed class Login(
     public async Task PrepareAsync(LoginRequest request, Caller caller, CancellationToken cancellationToken)
     {
         // A flood past the hashing queue is refused before it reads anything.
-        hasher.RefuseIfBusy();
+        hasher.RefuseIfFull();
         var email = User.Normalize(request.Email!);
         var hash = await db.Users.AsNoTracking().Where(u => u.NormalizedEmail == email).Select(u => u.PasswordHash).FirstOrDefaultAsync(cancellationToken);
         _checked = await hasher.CheckAsync(request.Password!, hash, cancellationToken);

@@ -31,7 +31,7 @@ public sealed class PasswordHasher(GroundworkSettings settings, PasswordWork wor
         before is not null && before.Hash == hash ? before.Matches : (await CheckAsync(password, hash, cancellationToken)).Matches;
 
     /// <summary>Refuses at once (503) when the node's hashing queue is full: call it before the reads a check needs.</summary>
-    public void RefuseIfBusy() => work.RefuseIfFull();
+    public void RefuseIfFull() => work.RefuseIfFull();
 
     /// <summary>Computes the decoy at start-up so the first unknown-email login is not measurably faster.</summary>
     public void Warm() => _ = _decoyHash.Value;

@@ -128,22 +128,42 @@ public static class GraphQLLimits
                 return 0;
             }
 
+            // Every spread counts at least 1, so a chain of fragments deeper than the limit is over it: stop before
+            // the recursion goes deeper (a 32 KiB chain would otherwise recurse some 3,000 frames).
+            if (expanding.Count > MaxSelections)
+            {
+                expanding.Remove(name);
+                return over;
+            }
+
             var size = Size(fragment.SelectionSet);
             expanding.Remove(name);
             expanded[name] = size;
             return size;
         }
 
+        // The operations as they will run, then every fragment definition no operation reached (unused, or a second
+        // definition of a name): the field-merge rule checks every selection set in the document, those too. A
+        // reached fragment's own definition is validated once more, at most what its spreads already counted.
         var selections = 0;
-        foreach (var definition in document.Definitions)
+        foreach (var operation in document.Definitions.OfType<GraphQLOperationDefinition>())
         {
-            // Operations as they will run, and each fragment's own text once (the rules visit every definition).
-            selections += definition switch
+            selections += Size(operation.SelectionSet);
+            RefuseIfOver(selections);
+        }
+
+        foreach (var fragment in document.Definitions.OfType<GraphQLFragmentDefinition>())
+        {
+            var name = fragment.FragmentName.Name.Value.ToString();
+            if (!expanded.ContainsKey(name) || !ReferenceEquals(fragments[name], fragment))
             {
-                GraphQLOperationDefinition operation => Size(operation.SelectionSet),
-                GraphQLFragmentDefinition fragment => fragment.SelectionSet.Selections.Count,
-                _ => 0,
-            };
+                selections += Size(fragment.SelectionSet);
+                RefuseIfOver(selections);
+            }
+        }
+
+        static void RefuseIfOver(int selections)
+        {
             if (selections >= over)
             {
                 throw new GraphQLDocumentRefusedException(

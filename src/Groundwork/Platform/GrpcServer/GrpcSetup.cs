@@ -16,12 +16,12 @@ public static class GrpcSetup
             o.EnableDetailedErrors = false;
             o.Interceptors.Add<GrpcServerInterceptor>();
         });
-        // Every service is bound by CheckedRequestMessages instead of Grpc.AspNetCore's own binder: the same methods,
+        // Every service is bound by CheckedServiceMethodProvider instead of Grpc.AspNetCore's own binder: the same methods,
         // with a request that cannot be parsed refused as INVALID_ARGUMENT instead of UNKNOWN.
         var binder = services.Single(d => d.ServiceType == typeof(IServiceMethodProvider<>)
             && d.ImplementationType is { Name: "BinderServiceMethodProvider`1" });
         services.Remove(binder);
-        services.AddSingleton(typeof(IServiceMethodProvider<>), typeof(CheckedRequestMessages<>));
+        services.AddSingleton(typeof(IServiceMethodProvider<>), typeof(CheckedServiceMethodProvider<>));
         // The gRPC health service reports the app's own health checks (the database), as /health/ready does.
         services.AddGrpcHealthChecks();
         if (!environment.IsProduction())

@@ -2,6 +2,7 @@ using System.Reflection;
 using Google.Protobuf;
 using Grpc.AspNetCore.Server.Model;
 using Grpc.Core;
+using Microsoft.AspNetCore.Routing;
 using Groundwork.Platform.Operations;
 
 namespace Groundwork.Platform.GrpcServer;
@@ -14,12 +15,13 @@ namespace Groundwork.Platform.GrpcServer;
 /// handler.", as if the server had failed.
 /// </summary>
 /// <remarks>
-/// Registered in place of Grpc.AspNetCore's <c>BinderServiceMethodProvider</c> (<see cref="GrpcSetup"/>); what it
-/// does (find the generated <c>BindService</c> through <see cref="BindServiceMethodAttribute"/>, bind each method to
-/// the service's public override, with the service's and the method's attributes as endpoint metadata) is the same,
-/// written out here because that provider is internal.
+/// Registered in place of Grpc.AspNetCore's <c>BinderServiceMethodProvider</c> (<see cref="GrpcSetup"/>), and doing
+/// what it does, written out here because that provider is internal: find the generated <c>BindService</c> through
+/// <see cref="BindServiceMethodAttribute"/>, bind each method to the service's public override of the generated base
+/// method, and give the endpoint the service's and the method's attributes plus POST-only routing (with CORS
+/// preflight). Unlike it, a service without the attribute (code generated before 2019) is not bound.
 /// </remarks>
-public sealed class CheckedRequestMessages<TService> : IServiceMethodProvider<TService>
+public sealed class CheckedServiceMethodProvider<TService> : IServiceMethodProvider<TService>
     where TService : class
 {
     public void OnServiceMethodDiscovery(ServiceMethodProviderContext<TService> context)
@@ -31,7 +33,7 @@ public sealed class CheckedRequestMessages<TService> : IServiceMethodProvider<TS
             {
                 var method = bind.BindType.GetMethod(bind.BindMethodName, BindingFlags.Public | BindingFlags.Static, binder: null, [typeof(ServiceBinderBase), type], modifiers: null)
                     ?? throw new InvalidOperationException($"{bind.BindType} has no {bind.BindMethodName}(ServiceBinderBase, {type.Name})");
-                method.Invoke(null, [new Binder(context), null]);
+                method.Invoke(null, [new Binder(context, type), null]);
                 return;
             }
         }
@@ -58,8 +60,11 @@ public sealed class CheckedRequestMessages<TService> : IServiceMethodProvider<TS
         return new Method<TRequest, TResponse>(method.Type, method.ServiceName, method.Name, checkedRequests, method.ResponseMarshaller);
     }
 
-    private sealed class Binder(ServiceMethodProviderContext<TService> context) : ServiceBinderBase
+    private sealed class Binder(ServiceMethodProviderContext<TService> context, Type generatedBase) : ServiceBinderBase
     {
+        /// <summary>gRPC is POST only; preflight requests are left to the CORS middleware, as Grpc.AspNetCore does.</summary>
+        private static readonly HttpMethodMetadata PostOnly = new(["POST"], acceptCorsPreflight: true);
+
         public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, UnaryServerMethod<TRequest, TResponse>? handler)
         {
             var (invoker, metadata) = Handler<UnaryServerMethod<TService, TRequest, TResponse>>(method.Name, typeof(TRequest), typeof(ServerCallContext));
@@ -84,13 +89,32 @@ public sealed class CheckedRequestMessages<TService> : IServiceMethodProvider<TS
             context.AddDuplexStreamingMethod(Checked(method), metadata, invoker);
         }
 
-        /// <summary>The service's public method for <paramref name="name"/>, and its attributes after the service's (the method's win).</summary>
-        private static (TDelegate Invoker, List<object> Metadata) Handler<TDelegate>(string name, params Type[] parameters)
+        /// <summary>
+        /// The service's public override of the generated method <paramref name="name"/> (a same-named method that
+        /// hides it rather than overriding it is skipped), and the endpoint metadata: the service's attributes, then
+        /// the method's (which win), then POST-only routing.
+        /// </summary>
+        private (TDelegate Invoker, List<object> Metadata) Handler<TDelegate>(string name, params Type[] parameters)
             where TDelegate : Delegate
         {
-            var method = typeof(TService).GetMethod(name, BindingFlags.Public | BindingFlags.Instance, binder: null, parameters, modifiers: null)
-                ?? throw new InvalidOperationException($"Could not find '{name}' on {typeof(TService)}.");
-            List<object> metadata = [.. typeof(TService).GetCustomAttributes(inherit: true), .. method.GetCustomAttributes(inherit: true)];
+            MethodInfo? method = null;
+            for (var type = typeof(TService); type is not null && method is null; type = type.BaseType)
+            {
+                var candidate = type.GetMethod(name, BindingFlags.Public | BindingFlags.Instance, binder: null, parameters, modifiers: null);
+                if (candidate is null)
+                {
+                    break;
+                }
+
+                method = candidate.IsVirtual && candidate.GetBaseDefinition().DeclaringType == generatedBase ? candidate : null;
+            }
+
+            if (method is null)
+            {
+                throw new InvalidOperationException($"Could not find '{name}' on {typeof(TService)}.");
+            }
+
+            List<object> metadata = [.. typeof(TService).GetCustomAttributes(inherit: true), .. method.GetCustomAttributes(inherit: true), PostOnly];
             return ((TDelegate)Delegate.CreateDelegate(typeof(TDelegate), method), metadata);
         }
     }
