@@ -261,9 +261,7 @@ public abstract class GraphQLTests(GroundworkApp app)
               two: createPost(input: { title: "Two {{run}}", content: "c" }) { id }
             }
             """);
-        var reused = shared.AssertError("IDEMPOTENCY_KEY_REUSED");
-        Assert.Null(shared.Data);
-        Assert.Equal(["one"], reused["extensions"]!["applied"]!.AsArray().Select(a => a!.GetValue<string>()));
+        Assert.Equal(["one"], Applied(shared, "IDEMPOTENCY_KEY_REUSED"));
         Assert.Equal([$"One {run}"], await app.Db(db => db.Posts.Where(p => p.AuthorId == author.Id && p.Title.EndsWith(run)).Select(p => p.Title).ToListAsync()));
 
         var plain = author.Client();
@@ -273,9 +271,7 @@ public abstract class GraphQLTests(GroundworkApp app)
               refused: createPost(input: { title: "", content: "c" }) { id }
             }
             """);
-        var error = invalid.AssertError("VALIDATION_ERROR");
-        Assert.Null(invalid.Data);
-        Assert.Equal(["kept"], error["extensions"]!["applied"]!.AsArray().Select(a => a!.GetValue<string>()));
+        Assert.Equal(["kept"], Applied(invalid, "VALIDATION_ERROR"));
         Assert.Equal(1, await app.Db(db => db.Posts.CountAsync(p => p.AuthorId == author.Id && p.Title == $"Kept {run}")));
 
         // The fields after a failed one still run (GraphQL executes every root field): those are named too.
@@ -285,13 +281,20 @@ public abstract class GraphQLTests(GroundworkApp app)
               after: createPost(input: { title: "After {{run}}", content: "c" }) { id }
             }
             """);
-        Assert.Null(first.Data);
-        Assert.Equal(["after"], first.AssertError("VALIDATION_ERROR")["extensions"]!["applied"]!.AsArray().Select(a => a!.GetValue<string>()));
+        Assert.Equal(["after"], Applied(first, "VALIDATION_ERROR"));
         Assert.Equal(1, await app.Db(db => db.Posts.CountAsync(p => p.AuthorId == author.Id && p.Title == $"After {run}")));
 
         // Nothing applied, nothing named.
         var none = await plain.GraphQLAsync("""mutation { refused: createPost(input: { title: "", content: "c" }) { id } }""");
         Assert.Null(none.AssertError("VALIDATION_ERROR")["extensions"]!["applied"]);
+
+        // The one error's code, data null, and the root fields it names as applied.
+        static IEnumerable<string> Applied(GraphQLResponse response, string code)
+        {
+            var error = response.AssertError(code);
+            Assert.Null(response.Data);
+            return error["extensions"]!["applied"]!.AsArray().Select(a => a!.GetValue<string>());
+        }
     }
 
     [Fact]
