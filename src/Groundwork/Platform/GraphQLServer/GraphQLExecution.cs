@@ -169,6 +169,7 @@ public sealed class GraphQLExecution : IDisposable
                 _keptDocuments.Set(document.Text, document.Document, new MemoryCacheEntryOptions { Size = Math.Max(MinimumCharsPerDocument, document.Text.Length) });
             }
 
+            LeaveOutErrorsPastTheCap(result, document);
             NameAppliedMutations(result, context.AppliedMutations);
             return result;
         }
@@ -182,6 +183,27 @@ public sealed class GraphQLExecution : IDisposable
         {
             context.Budget = null;
         }
+    }
+
+    /// <summary>The most errors one answer lists: validation reports one per conflicting pair or repeated directive.</summary>
+    internal const int MaxErrors = 100;
+
+    /// <summary>
+    /// Past <see cref="MaxErrors"/>, the rest are left out and one last error says how many: an answer stays small
+    /// whatever a document makes the validator report (a document under the selection limit could still list
+    /// thousands of repeated directives or arguments, each an error).
+    /// </summary>
+    private static void LeaveOutErrorsPastTheCap(ExecutionResult result, ParsedDocument document)
+    {
+        if (result.Errors is not { Count: > MaxErrors } errors)
+        {
+            return;
+        }
+
+        var kept = new ExecutionErrors();
+        kept.AddRange(errors.Take(MaxErrors));
+        kept.Add(new ValidationError(document.Document.Source, "ERRORS_LEFT_OUT", $"{errors.Count - MaxErrors} more errors were left out"));
+        result.Errors = kept;
     }
 
     /// <summary>
