@@ -103,6 +103,15 @@ public abstract class GrpcTests(GroundworkApp app)
         Assert.All(page.Users, u => Assert.Equal(Api.V1.Role.Moderator, u.Role));
         Assert.Equal(await app.Db(db => db.Set<Groundwork.Features.Users.User>().CountAsync(u => u.Role == Role.Moderator)), page.PageInfo.Total);
 
+        // A role number the enum does not define is refused, not read as "no role": it created a plain user and
+        // listed every user.
+        var usersBefore = await app.Db(db => db.Set<Groundwork.Features.Users.User>().CountAsync());
+        var unknownRole = await AssertRpcError(async () => await users.CreateUserAsync(new CreateUserRequest { Email = GroundworkApp.UniqueEmail(), Name = "X", Password = "grpc-password-123", Role = (Api.V1.Role)99 }, Bearer(admin.AccessToken)),
+            StatusCode.InvalidArgument, "VALIDATION_ERROR");
+        Assert.Equal("role", unknownRole.GetDetail<BadRequest>()!.FieldViolations.Single().Field);
+        Assert.Equal(usersBefore, await app.Db(db => db.Set<Groundwork.Features.Users.User>().CountAsync()));
+        await AssertRpcError(async () => await users.ListUsersAsync(new ListUsersRequest { Role = (Api.V1.Role)99 }, Bearer(admin.AccessToken)), StatusCode.InvalidArgument, "VALIDATION_ERROR");
+
         var renamed = await users.UpdateUserAsync(new UpdateUserRequest { Id = user.Id.ToString(), Name = "Renamed by self" }, Bearer(user.AccessToken));
         Assert.Equal("Renamed by self", renamed.Name);
         Assert.Equal(user.Email, renamed.Email); // unset fields do not change
@@ -273,6 +282,7 @@ public abstract class GrpcTests(GroundworkApp app)
         Assert.Equal(OrderStatus.Refunded, refunded.Status);
         Assert.Equal(10_000, await app.BalanceAsync(account));
         var mine = await orders.ListOrdersAsync(new ListOrdersRequest(), Bearer(owner.AccessToken));
+        await AssertRpcError(async () => await orders.ListOrdersAsync(new ListOrdersRequest { Status = (OrderStatus)99 }, Bearer(owner.AccessToken)), StatusCode.InvalidArgument, "VALIDATION_ERROR");
         Assert.Equal(order.Id, Assert.Single(mine.Orders).Id);
         await app.AssertLedgerOkAsync(admin);
     }

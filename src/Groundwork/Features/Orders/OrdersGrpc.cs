@@ -51,12 +51,14 @@ public sealed class OrdersGrpc : OrderService.OrderServiceBase
         PaidAt = GrpcOperations.Time(order.PaidAt),
     };
 
+    /// <summary>UNSPECIFIED is no filter; a number the enum does not define is refused, not read as no filter.</summary>
     private static OrderStatus? FromMessage(OrderStatusMessage status) => status switch
     {
+        OrderStatusMessage.Unspecified => null,
         OrderStatusMessage.Pending => OrderStatus.Pending,
         OrderStatusMessage.Paid => OrderStatus.Paid,
         OrderStatusMessage.Cancelled => OrderStatus.Cancelled,
         OrderStatusMessage.Refunded => OrderStatus.Refunded,
-        _ => null,
+        _ => throw GrpcOperations.ToRpcException(Platform.Operations.Error.Validation("status", "Must be one of the ORDER_STATUS_ values"), requestId: null),
     };
 }

@@ -59,11 +59,16 @@ public sealed class UsersGrpc : UserService.UserServiceBase
         };
     }
 
+    /// <summary>
+    /// ROLE_UNSPECIFIED is no role given; a number the enum does not define (protobuf keeps unknown enum values) is
+    /// refused, not read as "not given": <c>role: 99</c> created a plain user and listed every user.
+    /// </summary>
     private static Role? FromMessage(Api.V1.Role role) => role switch
     {
+        Api.V1.Role.Unspecified => null,
         Api.V1.Role.User => Role.User,
         Api.V1.Role.Moderator => Role.Moderator,
         Api.V1.Role.Admin => Role.Admin,
-        _ => null,
+        _ => throw GrpcOperations.ToRpcException(Platform.Operations.Error.Validation("role", "Must be ROLE_USER, ROLE_MODERATOR or ROLE_ADMIN"), requestId: null),
     };
 }
