@@ -233,11 +233,18 @@ public abstract class GraphQLTests(GroundworkApp app)
         unused.AssertError("VALIDATION_ERROR", 400);
         Assert.Contains($"more than {max} fields", unused.Body.ToJsonString(), StringComparison.Ordinal);
 
-        // A chain of fragments deeper than the limit is refused by the count, without recursing through all of it.
+        // A chain of 700 fragments, and 1,600 repeated directives on one field (validation reports each): over the
+        // node limit, which counts the document as written, before anything else.
+        var nodes = Groundwork.Platform.GraphQLServer.GraphQLLimits.MaxNodes;
         var chain = "{ me { ...C0 } } " + string.Concat(Enumerable.Range(0, 700).Select(i => $"fragment C{i} on User {{ ...C{i + 1} }} ")) + "fragment C700 on User { id }";
-        var deep = await client.GraphQLAsync(chain);
-        deep.AssertError("VALIDATION_ERROR", 400);
-        Assert.Contains($"more than {max} fields", deep.Body.ToJsonString(), StringComparison.Ordinal);
+        var directives = "{ me " + string.Concat(Enumerable.Repeat("@x ", 1_600)) + "{ id } }";
+        foreach (var large in new[] { chain, directives })
+        {
+            var refusal = await client.GraphQLAsync(large);
+            refusal.AssertError("VALIDATION_ERROR", 400);
+            Assert.Single(refusal.Errors);
+            Assert.Contains($"more than {nodes} nodes", refusal.Body.ToJsonString(), StringComparison.Ordinal);
+        }
     }
 
 

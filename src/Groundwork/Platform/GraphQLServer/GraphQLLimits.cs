@@ -43,6 +43,14 @@ public static class GraphQLLimits
     /// </summary>
     public const int MaxSameName = 30;
 
+    /// <summary>
+    /// Nodes of the parsed document (every field, name, argument, directive, variable definition and value), as
+    /// written. Validation reports an error per repeated directive, argument or variable, so a 32 KiB document of
+    /// <c>@x @x @x …</c> (32,000 nodes) cost 0.3 s and 16,000 errors. 500 fields with an argument each are about
+    /// 2,500 nodes.
+    /// </summary>
+    public const int MaxNodes = 3_000;
+
     /// <summary>The most items one list field returns (<c>limit</c>, <c>first</c>, the seed's bounded lists).</summary>
     public const int MaxListSize = Operations.PageRequest.MaxLimit;
 
@@ -92,6 +100,7 @@ public static class GraphQLLimits
     public static void RefuseIfTooLarge(GraphQLDocument document)
     {
         ArgumentNullException.ThrowIfNull(document);
+        NodeCounter.RefuseIfOver(document, MaxNodes);
         var fragments = new Dictionary<string, GraphQLFragmentDefinition>(StringComparer.Ordinal);
         foreach (var fragment in document.Definitions.OfType<GraphQLFragmentDefinition>())
         {
@@ -247,6 +256,42 @@ public static class GraphQLLimits
                         break;
                 }
             }
+        }
+    }
+
+    /// <summary>Counts the document's nodes as written, and stops at the first one past the limit.</summary>
+    private sealed class NodeCounter : GraphQLParser.Visitors.ASTVisitor<NodeCounter.Budget>
+    {
+        private static readonly NodeCounter Instance = new();
+
+        public static void RefuseIfOver(GraphQLDocument document, int max)
+        {
+            // Synchronous: the visitor awaits nothing but itself, so the task is complete when it returns.
+            var visit = Instance.VisitAsync(document, new Budget(max));
+            if (!visit.IsCompletedSuccessfully)
+            {
+                visit.AsTask().GetAwaiter().GetResult();
+            }
+        }
+
+        public override ValueTask VisitAsync(ASTNode? node, Budget context)
+        {
+            ArgumentNullException.ThrowIfNull(context);
+            if (node is not null && ++context.Nodes > context.Max)
+            {
+                throw new GraphQLDocumentRefusedException($"The document has more than {context.Max} nodes (fields, arguments, directives, variables and values)");
+            }
+
+            return base.VisitAsync(node, context);
+        }
+
+        internal sealed class Budget(int max) : GraphQLParser.Visitors.IASTVisitorContext
+        {
+            public int Max { get; } = max;
+
+            public int Nodes { get; set; }
+
+            public CancellationToken CancellationToken => CancellationToken.None;
         }
     }
 
