@@ -199,6 +199,25 @@ public abstract class GrpcTests(GroundworkApp app)
         Assert.Equal(1_000, await app.BalanceAsync(from));
         Assert.Equal(0, await app.BalanceAsync(to));
 
+        // Frames whose 5-byte prefix Grpc.AspNetCore's reader fails on: a compression flag other than 0/1, a length
+        // past 2^31 - 1. Sent over raw HTTP/2, since a gRPC client frames every message correctly.
+        using var http2 = new HttpClient();
+        foreach (var (frame, status) in new (byte[], string)[] { ([0x02, 0, 0, 0, 0], "3"), ([0x00, 0xff, 0xff, 0xff, 0xff], "8") })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{app.GrpcPort}/grpc.health.v1.Health/Check")
+            {
+                Content = new ByteArrayContent(frame),
+                Version = System.Net.HttpVersion.Version20,
+                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            };
+            request.Content.Headers.ContentType = new("application/grpc");
+            request.Headers.TE.ParseAdd("trailers");
+            using var response = await http2.SendAsync(request, TestContext.Current.CancellationToken);
+            await response.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken);
+            var grpcStatus = response.Headers.TryGetValues("grpc-status", out var values) ? values.Single() : response.TrailingHeaders.GetValues("grpc-status").Single();
+            Assert.Equal(status, grpcStatus);
+        }
+
         // The same bytes without the bad field: parsed, and the transfer runs.
         var moved = await invoker.AsyncUnaryCall(Raw("groundwork.v1.AccountService", "Transfer"), null, new CallOptions(Keyed(owner.AccessToken, Guid.NewGuid().ToString())), valid);
         Assert.Equal(300, Transaction.Parser.ParseFrom(moved).Amount);

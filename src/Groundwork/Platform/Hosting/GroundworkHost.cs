@@ -169,6 +169,7 @@ public static class GroundworkHost
         app.UseUnmatchedRouteAnswers();
         app.UseAuthorization();
         app.UseRequestTimeouts();
+        app.UseMiddleware<GrpcServer.GrpcFramePrefixCheck>();
         app.UseWebSockets();
         app.UseOutputCache();
 
