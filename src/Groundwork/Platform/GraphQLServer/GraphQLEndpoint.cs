@@ -181,7 +181,7 @@ public static class GraphQLEndpoint
             return null;
         }
 
-        using var json = JsonDocument.Parse(raw, new JsonDocumentOptions { MaxDepth = 32, AllowDuplicateProperties = false });
+        using var json = JsonDocument.Parse(raw, Http.Json.DocumentOptions);
         if (HasOversizedNumber(json.RootElement))
         {
             throw new JsonException("Oversized number");
@@ -211,7 +211,7 @@ public static class GraphQLEndpoint
         JsonDocument json;
         try
         {
-            json = await JsonDocument.ParseAsync(http.Body, new JsonDocumentOptions { MaxDepth = 32, AllowDuplicateProperties = false }, http.HttpContext.RequestAborted);
+            json = await JsonDocument.ParseAsync(http.Body, Http.Json.DocumentOptions, http.HttpContext.RequestAborted);
         }
         catch (JsonException)
         {

@@ -92,10 +92,10 @@ public static class GraphQLLimits
     }
 
     /// <summary>
-    /// Refuses (<see cref="GraphQLDocumentRefusedException"/>) a document with more than <see cref="MaxSelections"/>
-    /// selections once its fragments are expanded. Linear in the document: each fragment's expanded size is computed
-    /// once and reused for every spread of it, and the count stops as soon as it passes the limit. Unknown fragments
-    /// and cycles count what they reach; the core rules report them.
+    /// Refuses (<see cref="GraphQLDocumentRefusedException"/>) what validation would not check in linear time, in
+    /// three linear steps, each only after the one before passed: more than <see cref="MaxNodes"/> nodes as written,
+    /// more than <see cref="MaxSelections"/> selections once fragments are expanded, one name more than
+    /// <see cref="MaxSameName"/> times in one selection set.
     /// </summary>
     public static void RefuseIfTooLarge(GraphQLDocument document)
     {
@@ -104,9 +104,22 @@ public static class GraphQLLimits
         var fragments = new Dictionary<string, GraphQLFragmentDefinition>(StringComparer.Ordinal);
         foreach (var fragment in document.Definitions.OfType<GraphQLFragmentDefinition>())
         {
-            fragments.TryAdd(fragment.FragmentName.Name.Value.ToString(), fragment);
+            fragments.TryAdd(NameOf(fragment), fragment);
         }
 
+        RefuseTooManySelections(document, fragments);
+        RefuseRepeatedNames(document, fragments);
+    }
+
+    private static string NameOf(GraphQLFragmentDefinition fragment) => fragment.FragmentName.Name.Value.ToString();
+
+    /// <summary>
+    /// More than <see cref="MaxSelections"/> selections once fragments are expanded. Linear in the document: each
+    /// fragment's expanded size is computed once and reused for every spread of it, and the count stops as soon as
+    /// it passes the limit. Unknown fragments and cycles count what they reach; the core rules report them.
+    /// </summary>
+    private static void RefuseTooManySelections(GraphQLDocument document, Dictionary<string, GraphQLFragmentDefinition> fragments)
+    {
         var expanded = new Dictionary<string, int>(StringComparer.Ordinal);
         var expanding = new HashSet<string>(StringComparer.Ordinal);
         const int over = MaxSelections + 1;
@@ -171,15 +184,13 @@ public static class GraphQLLimits
 
         foreach (var fragment in document.Definitions.OfType<GraphQLFragmentDefinition>())
         {
-            var name = fragment.FragmentName.Name.Value.ToString();
+            var name = NameOf(fragment);
             if (!expanded.ContainsKey(name) || !ReferenceEquals(fragments[name], fragment))
             {
                 selections += Size(fragment.SelectionSet);
                 RefuseIfOver(selections);
             }
         }
-
-        RefuseRepeatedNames(document, fragments);
 
         static void RefuseIfOver(int selections)
         {
@@ -250,9 +261,9 @@ public static class GraphQLLimits
                         CountLevel(inline.SelectionSet);
                         break;
                     case GraphQLFragmentSpread spread when fragments.TryGetValue(spread.FragmentName.Name.Value.ToString(), out var fragment)
-                        && spreading.Add(fragment.FragmentName.Name.Value.ToString()):
+                        && spreading.Add(NameOf(fragment)):
                         CountLevel(fragment.SelectionSet);
-                        spreading.Remove(fragment.FragmentName.Name.Value.ToString());
+                        spreading.Remove(NameOf(fragment));
                         break;
                 }
             }
@@ -405,7 +416,8 @@ public static class GraphQLLimits
 }
 
 /// <summary>
-/// A document refused before validation: it cannot be parsed, or it is over <see cref="GraphQLLimits.MaxSelections"/>.
+/// A document refused before validation: it cannot be parsed, or it is over one of the limits
+/// <see cref="GraphQLLimits.RefuseIfTooLarge"/> checks.
 /// The transports answer it with <c>VALIDATION_ERROR</c> (field <c>query</c>); the message names positions and
 /// limits, never the document.
 /// </summary>

@@ -646,7 +646,7 @@ public sealed class GraphQLWebSocket
 
             try
             {
-                using var document = JsonDocument.Parse(_buffer.AsMemory(0, length), new JsonDocumentOptions { MaxDepth = 32, AllowDuplicateProperties = false });
+                using var document = JsonDocument.Parse(_buffer.AsMemory(0, length), Json.DocumentOptions);
                 return document.RootElement.Clone();
             }
             catch (JsonException)

@@ -38,6 +38,9 @@ public static class Json
 
     public static readonly JsonSerializerOptions Options = Create();
 
+    /// <summary>The same reading rules for a body parsed as a document (GraphQL requests and socket messages).</summary>
+    public static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 32, AllowDuplicateProperties = false };
+
     private static JsonSerializerOptions Create()
     {
         var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
