@@ -67,6 +67,29 @@ public sealed class GraphQLSchemaTests
         Assert.Null(testing.Errors);
     }
 
+    [Fact]
+    public async Task The_introspection_query_an_IDE_sends_is_answered_and_nested_introspection_is_priced_past_the_limit()
+    {
+        var standard = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Transports", "introspection-query.graphql"));
+        using var execution = Execution("Development");
+        var answer = await Run(execution, standard);
+        Assert.Null(answer.Errors);
+        var schema = System.Text.Json.Nodes.JsonNode.Parse(new GraphQL.SystemTextJson.GraphQLSerializer().Serialize(answer))!["data"]!["__schema"]!;
+        Assert.Equal("Query", schema["queryType"]!["name"]!.GetValue<string>());
+        var typeNames = schema["types"]!.AsArray().Select(t => t!["name"]!.GetValue<string>()).ToList();
+        Assert.Contains("User", typeNames);
+        Assert.Contains("Transaction", typeNames);
+        var user = schema["types"]!.AsArray().Single(t => t!["name"]!.GetValue<string>() == "User")!;
+        Assert.Contains(user["fields"]!.AsArray(), f => f!["name"]!.GetValue<string>() == "email");
+
+        // Each level of fields { type { … } } multiplies by the most fields any type has.
+        const string nested = "{ __type(name: \"User\") { fields { type { fields { type { fields { type { fields { type { fields { name } } } } } } } } } } }";
+        var refused = await Run(execution, nested);
+        var error = Assert.Single(refused.Errors!);
+        Assert.Contains("too complex", error.Message, StringComparison.Ordinal);
+        Assert.Null(refused.Data);
+    }
+
     private static Task<ExecutionResult> Run(GraphQLExecution execution, string query) =>
         execution.ExecuteAsync(execution.ParseOrReuse(query), null, null, null, new GraphQLRequestContext(Groundwork.Platform.Operations.Caller.Anonymous),
             new EmptyServices(), CancellationToken.None);
