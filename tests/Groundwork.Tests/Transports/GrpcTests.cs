@@ -200,9 +200,28 @@ public abstract class GrpcTests(GroundworkApp app)
         Assert.Equal(0, await app.BalanceAsync(to));
 
         // Frames whose 5-byte prefix Grpc.AspNetCore's reader fails on: a compression flag other than 0/1, a length
-        // past 2^31 - 1. Sent over raw HTTP/2, since a gRPC client frames every message correctly.
+        // past 2^31 - 1; then a gzip-flagged message whose bytes are not gzip data (a gzip header, then a deflate
+        // block of a type that does not exist), and the same request's empty message really gzipped. Sent over raw
+        // HTTP/2, since a gRPC client frames and compresses every message correctly.
+        byte[] notGzip = [0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0x03, 0xff, 0xff, 0xff, 0xff];
+        static byte[] Compressed(byte[] message) => [0x01, 0, 0, 0, (byte)message.Length, .. message];
+        static byte[] Gzip(byte[] data)
+        {
+            using var output = new MemoryStream();
+            using (var gzip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Fastest))
+            {
+                gzip.Write(data);
+            }
+
+            return output.ToArray();
+        }
+
         using var http2 = new HttpClient();
-        foreach (var (frame, status) in new (byte[], string)[] { ([0x02, 0, 0, 0, 0], "3"), ([0x00, 0xff, 0xff, 0xff, 0xff], "8") })
+        foreach (var (frame, status) in new (byte[], string)[]
+                 {
+                     ([0x02, 0, 0, 0, 0], "3"), ([0x00, 0xff, 0xff, 0xff, 0xff], "8"),
+                     (Compressed(notGzip), "3"), (Compressed(Gzip(new HealthCheckRequest().ToByteArray())), "0"),
+                 })
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{app.GrpcPort}/grpc.health.v1.Health/Check")
             {
@@ -212,6 +231,7 @@ public abstract class GrpcTests(GroundworkApp app)
             };
             request.Content.Headers.ContentType = new("application/grpc");
             request.Headers.TE.ParseAdd("trailers");
+            request.Headers.Add("grpc-encoding", "gzip");
             using var response = await http2.SendAsync(request, TestContext.Current.CancellationToken);
             await response.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken);
             var grpcStatus = response.Headers.TryGetValues("grpc-status", out var values) ? values.Single() : response.TrailingHeaders.GetValues("grpc-status").Single();

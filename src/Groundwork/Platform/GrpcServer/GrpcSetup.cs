@@ -14,6 +14,11 @@ public static class GrpcSetup
             // A page of 100 posts of 50,000 characters is up to 15 MB of UTF-8: never too big to send.
             o.MaxSendMessageSize = 16 * (int)ErrorHandling.MaxBodyBytes;
             o.EnableDetailedErrors = false;
+            foreach (var provider in CheckedDecompression.Defaults())
+            {
+                o.CompressionProviders.Add(provider);
+            }
+
             o.Interceptors.Add<GrpcServerInterceptor>();
         });
         // Every service is bound by CheckedServiceMethodProvider instead of Grpc.AspNetCore's own binder: the same methods,
