@@ -156,6 +156,15 @@ public abstract class OrderTests(GroundworkApp app)
         var none = await (await admin.Client().GetAsync($"/api/v1/users/{buyer.Id}/orders?status=paid")).AssertStatus(200);
         Assert.Empty(none["data"]!.AsArray());
         await (await buyer.Client().GetAsync($"/api/v1/users/{buyer.Id}/orders?status=shipped")).AssertError(400, "VALIDATION_ERROR");
+        // A list of statuses is not a status: "paid,cancelled" read as Paid | Cancelled, which is Refunded's value.
+        foreach (var status in new[] { "paid,cancelled", "pending,%20paid", "%20pending", "0" })
+        {
+            var error = await (await buyer.Client().GetAsync($"/api/v1/users/{buyer.Id}/orders?status={status}")).AssertError(400, "VALIDATION_ERROR");
+            Assert.Equal("status", Assert.Single(error.Fields()));
+        }
+
+        var anyCase = await (await buyer.Client().GetAsync($"/api/v1/users/{buyer.Id}/orders?status=Pending")).AssertStatus(200);
+        Assert.Single(anyCase["data"]!.AsArray());
     }
 
     [Fact]

@@ -121,6 +121,15 @@ public abstract class UsersTests(GroundworkApp app)
             .AssertError(403, "AUTHORIZATION_ERROR");
         Assert.False(await Db(db => db.Users.AnyAsync(u => u.NormalizedEmail == email)));
 
+        // One role, by name: "user, moderator" was read as User | Moderator, a role no one wrote.
+        foreach (var listed in new[] { "user, moderator", "admin,user", "moderator, admin", "2" })
+        {
+            var refused = await (await admin.Client().PostAsJsonAsync("/api/v1/users", new { email, name = "Mod", password = "password-123", role = listed }))
+                .AssertError(400, "VALIDATION_ERROR");
+            Assert.Equal("role", Assert.Single(refused.Fields()));
+        }
+
+        Assert.False(await Db(db => db.Users.AnyAsync(u => u.NormalizedEmail == email)));
         var created = await admin.Client().PostAsJsonAsync("/api/v1/users", new { email, name = "Mod", password = "password-123", role = "moderator" });
         var body = await created.AssertStatus(201);
         Assert.Equal("moderator", body["data"]!["role"]!.GetValue<string>());

@@ -14,7 +14,7 @@ public static class OrdersEndpoints
         userOrders.MapGet("/", (HttpContext http, [FromServices] ListOrders op, Guid userId) =>
             {
                 var query = new QueryReader(http, "status");
-                var request = new ListOrdersRequest(userId, query.Page(), query.Parse<OrderStatus>("status", ParseStatus, "pending, paid, cancelled, refunded"));
+                var request = new ListOrdersRequest(userId, query.Page(), query.Parse<OrderStatus>("status", WireEnums.TryParse, "pending, paid, cancelled, refunded"));
                 return Rest.RunAsync(http, query, op, request, page => Rest.Page(http, page));
             })
             .WithName("ListOrders").WithSummary("List a user's orders").Produces<PageEnvelope<OrderDto>>().ProducesErrors(400, 401, 403, 404);
@@ -34,9 +34,6 @@ public static class OrdersEndpoints
                 Rest.RunAsync(http, op, new CancelOrderRequest(id), Rest.Data))
             .WithName("CancelOrder").WithSummary("Cancel an order (refunded if paid)").Produces<DataEnvelope<OrderDto>>().ProducesErrors(401, 403, 404, 409, 422);
     }
-
-    private static bool ParseStatus(string? value, out OrderStatus status) =>
-        Enum.TryParse(value, ignoreCase: true, out status) && Enum.IsDefined(status) && !int.TryParse(value, out _);
 
     /// <summary>Only currency and items: a client-sent total or status is refused as an unknown property.</summary>
     public sealed record CreateOrderBody(string? Currency, IReadOnlyList<CreateOrderItem>? Items);

@@ -122,7 +122,7 @@ public static class GroundworkHost
                     .WithExposedHeaders("ETag", "Location", "X-Request-Id", "RateLimit", "RateLimit-Policy", "Retry-After");
             }
         }));
-        services.AddOpenApi(o => o.AddDocumentTransformer<OpenApiSecurity>().AddDocumentTransformer<OpenApiDocumentDetails>());
+        services.AddOpenApi(o => o.AddDocumentTransformer<OpenApiSecurity>().AddDocumentTransformer<OpenApiDocumentDetails>().AddSchemaTransformer<OpenApiEnumNames>());
         // The OpenAPI document is rebuilt on every request otherwise (tens of ms of CPU each, for anyone).
         services.AddOutputCache(o => o.AddPolicy("openapi", p => p.Expire(TimeSpan.FromHours(1))));
         // Data Protection (and AddAuthentication, which adds it again) registers a hosted service that reads its XML

@@ -6,7 +6,7 @@ namespace Groundwork.Platform.Http;
 public static class Json
 {
     /// <summary>
-    /// The wire format: camelCase, enums as lower-case strings, unknown and duplicate properties refused (no silent
+    /// The wire format: camelCase, enums as their members' camelCase names (one member, never a list of them), unknown and duplicate properties refused (no silent
     /// mass assignment), nesting capped at 32 levels.
     /// </summary>
     public static void Configure(JsonSerializerOptions options)
@@ -25,7 +25,7 @@ public static class Json
         // JSON for API clients (served as application/json with nosniff), not for embedding in HTML: '<', '&', quotes
         // and non-ASCII text go out as themselves, not as six-byte \uXXXX escapes that multiply a response's size.
         options.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
-        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
+        options.Converters.Add(new WireEnums.Converter());
         options.Converters.Add(new UtcDateTimeConverter());
     }
 
