@@ -147,12 +147,27 @@ public abstract class CrossTransportIdempotencyTests(GroundworkApp app)
                     disagreements.Add($"{where} with the key of other content: expected IDEMPOTENCY_KEY_REUSED, got {reused.Code}");
                 }
             }
+
+            // The same content under one key is one request whichever transport sends it: a client that retries
+            // over another transport gets the first answer, not a 422.
+            var sharedKey = $"shared-{Guid.NewGuid():N}";
+            var sharedContent = await row.Fresh();
+            var original = await row.Send(Transport.Rest, sharedContent, sharedKey);
+            foreach (var transport in new[] { Transport.GraphQL, Transport.Grpc })
+            {
+                var retried = await row.Send(transport, sharedContent, sharedKey);
+                if (original.Code != "OK" || retried.Code != "OK" || retried.Id != original.Id)
+                {
+                    disagreements.Add($"{row.Name} over REST, then {transport} with the same key and content: got {original} then {retried}");
+                }
+            }
         }
 
         Assert.True(disagreements.Count == 0, "The transports disagree:\n" + string.Join("\n", disagreements));
         // Side effects: per transport, transfers without a key were refused and the keyed one moved money once.
-        Assert.Equal(1_000_000 - 3 - (3 * 10), await app.BalanceAsync(wallet));
-        Assert.Equal((3 * 5) + 3, await app.BalanceAsync(payee));
+        // Per transport one keyed transfer (1) and one keyed payment (10); once more each over REST, replayed by the others.
+        Assert.Equal(1_000_000 - 4 - (4 * 10), await app.BalanceAsync(wallet));
+        Assert.Equal((4 * 5) + 4, await app.BalanceAsync(payee));
         await app.AssertLedgerOkAsync(admin);
     }
 

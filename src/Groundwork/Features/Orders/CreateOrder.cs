@@ -51,6 +51,8 @@ public sealed class CreateOrder(GroundworkDbContext db, CacheWrites cache, TimeP
 
     public Execution Execution => Execution.WriteWithOptionalKey("orders.create");
 
+    public CreateOrderRequest WithDefaults(CreateOrderRequest request, Caller caller) => request with { UserId = request.UserId ?? caller.UserId };
+
     public async Task<Result<OrderDto>> HandleAsync(CreateOrderRequest request, Caller caller, CancellationToken cancellationToken)
     {
         var userId = request.UserId ?? caller.UserId ?? Guid.Empty;

@@ -23,6 +23,8 @@ public sealed class CreateUser(UserRegistration registration) : IOperation<Creat
 
     public Execution Execution => Execution.WriteWithOptionalKey("users.create");
 
+    public CreateUserRequest WithDefaults(CreateUserRequest request, Caller caller) => request with { Role = request.Role ?? Role.User };
+
     /// <summary>The password's hash, made before the transaction (ADR 0025).</summary>
     private string? _passwordHash;
 

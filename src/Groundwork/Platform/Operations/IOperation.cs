@@ -13,6 +13,14 @@ public interface IOperation<TRequest, TResponse>
     /// <summary>How the handler runs: a plain read (the default), a snapshot read, or a write with its idempotency rule.</summary>
     Execution Execution => Execution.Read;
 
+    /// <summary>
+    /// The request with what the caller may leave out filled in (an order's buyer is the caller, a new user's role is
+    /// user), before validation. The idempotency fingerprint is taken of this form, so the same content is the same
+    /// request whether a transport sent the default or left it out: REST names an order's buyer in its path, GraphQL
+    /// and gRPC leave it out.
+    /// </summary>
+    TRequest WithDefaults(TRequest request, Caller caller) => request;
+
     /// <summary>Limits taken before anything else runs (login per IP and per account, transfers per user).</summary>
     IReadOnlyList<OperationLimit<TRequest>> RateLimits => [];
 

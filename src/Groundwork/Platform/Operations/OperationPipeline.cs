@@ -113,6 +113,7 @@ public sealed class OperationPipeline(
             return denied;
         }
 
+        request = operation.WithDefaults(request, caller);
         if (await ValidateAsync(request, call.InputErrors, cancellationToken) is { } invalid)
         {
             return invalid;
