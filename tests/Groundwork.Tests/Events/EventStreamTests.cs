@@ -1,8 +1,11 @@
 using System.Net.Http.Json;
+using Groundwork.Features.Auth;
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Messaging;
+using Groundwork.Platform.Realtime;
 using Groundwork.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Groundwork.Tests.Events;
 
@@ -174,6 +177,36 @@ public abstract class EventStreamTests(GroundworkApp app)
         await (await user.Client().PostAsJsonAsync("/api/v1/auth/logout", new { refreshToken = user.RefreshToken })).AssertStatus(204);
         Assert.Same(stream.Ended, await Task.WhenAny(stream.Ended, Task.Delay(SseClient.Patience, TestContext.Current.CancellationToken)));
         await (await SseClient.SendAsync(user.Client())).AssertError(401, "AUTHENTICATION_ERROR");
+    }
+
+    /// <summary>
+    /// Every keep-alive follows a fresh check of the credential. The stream's clock stands still here, so only that
+    /// rule can end it: the heartbeat's timer may fire a little before the clock says an interval has passed, and a
+    /// stream whose check went by the clock alone sent one more keep-alive (and any events meanwhile) after a revocation.
+    /// </summary>
+    [Fact]
+    public async Task No_keep_alive_is_sent_after_the_session_is_revoked_whatever_the_clock_reads()
+    {
+        var cancellation = TestContext.Current.CancellationToken;
+        var user = await app.ActorAsync();
+        var sessionId = await app.Db(db => db.Sessions.Where(s => s.UserId == user.Id).Select(s => s.Id).SingleAsync());
+        var caller = new Groundwork.Platform.Operations.Caller { UserId = user.Id, SessionId = sessionId, Scopes = Scopes.All };
+        var stream = new EventStream(app.Service<EventHub>(), app.Service<IServiceScopeFactory>(),
+            app.Service<CredentialCheck>(), app.Service<Groundwork.Platform.Configuration.GroundworkSettings>(), new StillClock());
+        using var selection = new EventSelection(caller, new HashSet<string> { "user.updated" }, After: null);
+        await using var reader = stream.ReadAsync(selection, () => Task.CompletedTask, cancellation).GetAsyncEnumerator(cancellation);
+
+        Assert.True(await reader.MoveNextAsync());
+        Assert.Null(reader.Current);
+        await (await user.Client().PostAsJsonAsync("/api/v1/auth/logout", new { refreshToken = user.RefreshToken })).AssertStatus(204);
+        Assert.False(await reader.MoveNextAsync(), "a keep-alive was sent after the session was revoked");
+    }
+
+    private sealed class StillClock : TimeProvider
+    {
+        private readonly DateTimeOffset _now = DateTimeOffset.UtcNow;
+
+        public override DateTimeOffset GetUtcNow() => _now;
     }
 
     [Fact]

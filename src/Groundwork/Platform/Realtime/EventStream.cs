@@ -87,12 +87,15 @@ public sealed class EventStream(EventHub hub, IServiceScopeFactory scopes, Crede
         while (!cancellationToken.IsCancellationRequested)
         {
             var ready = await WaitAsync(subscription, cancellationToken);
-            if (!await gate.StandsAsync(cancellationToken))
+            var keepAlive = !ready || clock.GetUtcNow() - lastSent >= settings.EventHeartbeat;
+            // A keep-alive is sent only after a fresh check: the heartbeat's timer may fire a little before the
+            // gate's clock says an interval has passed, and the stream would outlive a revocation by one more.
+            if (!await gate.StandsAsync(cancellationToken, now: keepAlive))
             {
                 yield break;
             }
 
-            if (!ready || clock.GetUtcNow() - lastSent >= settings.EventHeartbeat)
+            if (keepAlive)
             {
                 lastSent = clock.GetUtcNow();
                 yield return null;
@@ -154,14 +157,17 @@ public sealed class EventStream(EventHub hub, IServiceScopeFactory scopes, Crede
         }
     }
 
-    /// <summary>Re-checks the caller's credential at most once per heartbeat interval, whenever it is asked.</summary>
+    /// <summary>
+    /// Re-checks the caller's credential at most once per heartbeat interval, whenever it is asked, and always when
+    /// asked to check <paramref name="now"/> (before every keep-alive).
+    /// </summary>
     private sealed class CredentialGate(CredentialCheck credentials, Caller caller, TimeProvider clock, TimeSpan interval)
     {
         private DateTimeOffset _next = clock.GetUtcNow() + interval;
 
-        public async ValueTask<bool> StandsAsync(CancellationToken cancellationToken)
+        public async ValueTask<bool> StandsAsync(CancellationToken cancellationToken, bool now = false)
         {
-            if (clock.GetUtcNow() < _next)
+            if (!now && clock.GetUtcNow() < _next)
             {
                 return true;
             }
