@@ -209,6 +209,12 @@ public sealed class WebhookTargetGuardTests(SqliteApp app) : IClassFixture<Sqlit
     [InlineData("http://[2001:db8::1]/hook")]
     [InlineData("https://exa\u202emple.org/hook")]
     [InlineData("https://example.org:0/hook")]
+    [InlineData("http://127.0.0.1.:8080/hook")]
+    [InlineData("http://localhost./hook")]
+    [InlineData("http://LOCALHOST./hook")]
+    [InlineData("http://\uff11\uff12\uff17.\uff10.\uff10.\uff11/hook")]
+    [InlineData("http://\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54/hook")]
+    [InlineData("http://localhost\u3002/hook")]
     public async Task Private_loopback_and_link_local_targets_are_refused(string url)
     {
         var admin = await app.ActorAsync(Role.Admin);

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 using System.Net.Sockets;
 
 namespace Groundwork.Features.Webhooks;
@@ -98,17 +99,26 @@ public static class WebhookTargets
             return "Must be a plain URL with a real port";
         }
 
+        if (!Ascii.IsValid(uri.Host) || !Ascii.IsValid(uri.IdnHost))
+        {
+            // Full-width or other lookalike forms ("１２７.０.０.１", "ｌｏｃａｌｈｏｓｔ") that name lookups may map to
+            // inward ASCII ones: a host outside ASCII is written in its xn-- form instead, so what is checked is what is called.
+            return "The host must be written in ASCII (an internationalized name in its xn-- form)";
+        }
+
         if (allowPrivate)
         {
             return null;
         }
 
+        // "localhost." and "127.0.0.1." are the same hosts as without the final dot, the root of the DNS.
+        var host = uri.IdnHost.EndsWith('.') ? uri.IdnHost[..^1] : uri.IdnHost;
         IPAddress[] addresses;
-        if (IPAddress.TryParse(uri.IdnHost, out var literal))
+        if (IPAddress.TryParse(host, out var literal))
         {
             addresses = [literal];
         }
-        else if (uri.IdnHost.Equals("localhost", StringComparison.OrdinalIgnoreCase) || uri.IdnHost.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase))
+        else if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase))
         {
             return "Must not point at a private, loopback or link-local address";
         }
@@ -118,7 +128,7 @@ public static class WebhookTargets
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 timeout.CancelAfter(TimeSpan.FromSeconds(2));
-                addresses = await Dns.GetHostAddressesAsync(uri.IdnHost, timeout.Token);
+                addresses = await Dns.GetHostAddressesAsync(host, timeout.Token);
             }
             catch (Exception e) when (e is SocketException or OperationCanceledException)
             {
