@@ -180,6 +180,45 @@ public abstract class EventStreamTests(GroundworkApp app)
     }
 
     /// <summary>
+    /// A replay reads only the stored events its caller may see (the database applies the audience), and exactly
+    /// those: a user gets public events and their own, a moderator also posts taken down, an admin everything.
+    /// </summary>
+    [Fact]
+    public async Task A_replay_gives_each_caller_exactly_the_stored_events_it_may_see()
+    {
+        var alice = await app.ActorAsync();
+        var bob = await app.ActorAsync();
+        var moderator = await app.ActorAsync(Role.Moderator);
+        var admin = await app.ActorAsync(Role.Admin);
+        var relay = app.Service<OutboxRelay>();
+        await relay.RelayAsync(CancellationToken.None);
+        var before = await app.Db(db => db.OutboxMessages.MaxAsync(m => m.Sequence)) ?? 0;
+
+        await bob.RenameAsync("Bob, replayed");
+        var post = (await (await bob.Client().PostAsJsonAsync("/api/v1/posts", new { title = "Replayed", content = "C" })).AssertStatus(201))["data"]!["id"]!.GetValue<string>();
+        await (await bob.Client().PostAsync($"/api/v1/posts/{post}/publish", null)).AssertStatus(200);
+        await (await bob.Client().PostAsync($"/api/v1/posts/{post}/unpublish", null)).AssertStatus(200);
+        await alice.RenameAsync("Alice, replayed");
+        // The last one, public: every replay below has reached the end of what was stored once it arrives.
+        var last = (await (await alice.Client().PostAsJsonAsync("/api/v1/posts", new { title = "Last", content = "C" })).AssertStatus(201))["data"]!["id"]!.GetValue<string>();
+        await (await alice.Client().PostAsync($"/api/v1/posts/{last}/publish", null)).AssertStatus(200);
+        await relay.RelayAsync(CancellationToken.None);
+
+        async Task<List<(string, string)>> ReplayFor(Actor who)
+        {
+            await using var stream = await SseClient.OpenAsync(who.Client(), "?types=user.updated,post.published,post.unpublished", lastEventId: before);
+            var (_, earlier) = await stream.NextMatchingAsync(e => e.Type == "post.published" && e.Data["subject"]!.GetValue<string>() == last);
+            return [.. earlier.Select(e => (e.Type, e.Data["subject"]!.GetValue<string>()))];
+        }
+
+        var (bobId, aliceId) = (bob.Id.ToString(), alice.Id.ToString());
+        Assert.Equal([("post.published", post), ("user.updated", aliceId)], await ReplayFor(alice));
+        Assert.Equal([("user.updated", bobId), ("post.published", post), ("post.unpublished", post)], await ReplayFor(bob));
+        Assert.Equal([("post.published", post), ("post.unpublished", post)], await ReplayFor(moderator));
+        Assert.Equal([("user.updated", bobId), ("post.published", post), ("post.unpublished", post), ("user.updated", aliceId)], await ReplayFor(admin));
+    }
+
+    /// <summary>
     /// Every keep-alive follows a fresh check of the credential. The stream's clock stands still here, so only that
     /// rule can end it: the heartbeat's timer may fire a little before the clock says an interval has passed, and a
     /// stream whose check went by the clock alone sent one more keep-alive (and any events meanwhile) after a revocation.
