@@ -181,11 +181,9 @@ public sealed class EventStream(EventHub hub, IServiceScopeFactory scopes, Crede
         selection.Types.Contains(e.Type) && e.Audience.Allows(selection.Caller)
         && (selection.Owner is not { } owner || e.Audience.Owner == owner || e.Audience.OtherOwner == owner);
 
-    /// <summary><see cref="Selects"/> as a query, for the rows of a replay (<see cref="EventAudience.Allows"/> in SQL).</summary>
+    /// <summary>The audience part of <see cref="Selects"/> as a query, for the rows of a replay (<see cref="EventAudience.Allows"/> in SQL).</summary>
     private static IQueryable<OutboxMessage> VisibleTo(EventSelection selection, IQueryable<OutboxMessage> rows)
     {
-        var types = selection.Types.ToArray();
-        rows = rows.Where(m => types.Contains(m.Type));
         if (selection.Owner is { } owner)
         {
             rows = rows.Where(m => m.Owner == owner || m.OtherOwner == owner);
@@ -224,9 +222,11 @@ public sealed class EventStream(EventHub hub, IServiceScopeFactory scopes, Crede
 
     /// <summary>
     /// Stored events in (<paramref name="after"/>, <paramref name="through"/>] the selection may see, read one window
-    /// of sequence numbers at a time (one index range per window, whatever the types). The database applies the types
-    /// and the audience too, so a replay across a busy day returns only this caller's share of it instead of every
-    /// event to be dropped here; the same rule as for live events then runs on what comes back.
+    /// of sequence numbers at a time. The database applies the caller's audience, so a replay across a busy day
+    /// returns public events and the caller's own instead of everyone's to be dropped here. The types are applied
+    /// here, with the rest of the rule for live events: a condition on <c>type</c> would let a planner without
+    /// statistics (SQLite) walk the (type, subject) index over the whole table for every window instead of one range
+    /// of the sequence index (a replay of 200,000 stored events went from 2.5 s to over a minute).
     /// </summary>
     private async IAsyncEnumerable<EventEnvelope> ReadStoredAsync(
         EventSelection selection, long after, long through, [EnumeratorCancellation] CancellationToken cancellationToken)
