@@ -40,6 +40,13 @@ catch (ConfigurationException e)
     await Console.Error.WriteLineAsync(e.Message);
     return 2;
 }
+catch (IOException e) when (e.InnerException is System.Net.Sockets.SocketException or Microsoft.AspNetCore.Connections.AddressInUseException)
+{
+    // An address that cannot be bound (in use, not allowed): Kestrel's message names it. Left unhandled, the runtime
+    // would abort the process (exit 134, a core dump where they are on) with the same message under a stack trace.
+    await Console.Error.WriteLineAsync(e.Message);
+    return 1;
+}
 
 /// <summary>Entry point, public so WebApplicationFactory can host it in tests.</summary>
 public partial class Program;

@@ -45,21 +45,28 @@ public sealed class CacheRepairSweeper(IServiceScopeFactory scopes, EntityCache 
 
         using var background = Hosting.BackgroundWork.Begin("cache-repairs");
         using var timer = new PeriodicTimer(Interval);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        try
         {
-            try
+            while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                await DeleteCompletedAsync(stoppingToken);
-                // While this node cannot use Redis, a repair could not be applied: the records wait.
-                if (cache.CanRepair)
+                try
                 {
-                    await SweepAsync(settings.CacheRepairAfter, stoppingToken);
+                    await DeleteCompletedAsync(stoppingToken);
+                    // While this node cannot use Redis, a repair could not be applied: the records wait.
+                    if (cache.CanRepair)
+                    {
+                        await SweepAsync(settings.CacheRepairAfter, stoppingToken);
+                    }
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                {
+                    logger.LogWarning(e, "Cache repairs failed; will retry");
                 }
             }
-            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
-            {
-                logger.LogWarning(e, "Cache repairs failed; will retry");
-            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopped (or disposed after a failed start, without a stop: then the host would log this as a failure).
         }
     }
 

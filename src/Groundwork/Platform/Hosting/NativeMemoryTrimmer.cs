@@ -28,19 +28,27 @@ public sealed class NativeMemoryTrimmer(GroundworkSettings settings, TimeProvide
 
         var compiled = JitInfo.GetCompiledMethodCount();
         using var timer = new PeriodicTimer(settings.TrimNativeMemoryEvery, clock);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        try
         {
-            var now = JitInfo.GetCompiledMethodCount();
-            if (now == compiled)
+            while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                continue;
-            }
+                var now = JitInfo.GetCompiledMethodCount();
+                if (now == compiled)
+                {
+                    continue;
+                }
 
-            compiled = now;
-            if (!TryTrim())
-            {
-                return;
+                compiled = now;
+                if (!TryTrim())
+                {
+                    return;
+                }
             }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopped. When the host fails to start (a port in use) it is disposed without being stopped, and an
+            // unobserved cancellation here was logged as "BackgroundService failed" at Critical level.
         }
     }
 

@@ -12,18 +12,25 @@ public sealed class IdempotencyReaper(IServiceScopeFactory scopes, TimeProvider 
     {
         using var background = Hosting.BackgroundWork.Begin("idempotency-reaper");
         using var timer = new PeriodicTimer(Interval, clock);
-        do
+        try
         {
-            try
+            do
             {
-                await ReapAsync(stoppingToken);
+                try
+                {
+                    await ReapAsync(stoppingToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogWarning(e, "Idempotency reaper failed; will retry");
+                }
             }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogWarning(e, "Idempotency reaper failed; will retry");
-            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopped (or disposed after a failed start, without a stop: then the host would log this as a failure).
+        }
     }
 
     public async Task<int> ReapAsync(CancellationToken cancellationToken)
