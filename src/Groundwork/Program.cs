@@ -40,11 +40,13 @@ catch (ConfigurationException e)
     await Console.Error.WriteLineAsync(e.Message);
     return 2;
 }
-catch (IOException e) when (e.InnerException is System.Net.Sockets.SocketException or Microsoft.AspNetCore.Connections.AddressInUseException)
+catch (Exception e) when (e is System.Net.Sockets.SocketException
+    || e is IOException { InnerException: System.Net.Sockets.SocketException or Microsoft.AspNetCore.Connections.AddressInUseException or AggregateException })
 {
-    // An address that cannot be bound (in use, not allowed): Kestrel's message names it. Left unhandled, the runtime
-    // would abort the process (exit 134, a core dump where they are on) with the same message under a stack trace.
-    await Console.Error.WriteLineAsync(e.Message);
+    // An address that cannot be listened on: in use (Kestrel's message names it), not on this machine, or a port
+    // below 1024 without the right. Left unhandled, the runtime would abort the process (exit 134, a core dump where
+    // they are on) with the same message under a stack trace; the log has the details either way.
+    await Console.Error.WriteLineAsync($"Could not start: {e.Message}");
     return 1;
 }
 

@@ -172,6 +172,11 @@ public abstract class HttpConventionsTests(GroundworkApp app)
 
         Assert.NotNull(doc["components"]!["securitySchemes"]!["bearer"]);
         Assert.NotNull(doc["components"]!["securitySchemes"]!["apiKey"]);
+
+        // Enums are listed by the names the API reads and writes (WireEnums), one of which a value must be.
+        var schemas = doc["components"]!["schemas"]!;
+        Assert.Equal(["user", "moderator", "admin"], schemas["Role"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.Equal(["pending", "paid", "cancelled", "refunded"], schemas["OrderStatus"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
     }
 
     [Fact]

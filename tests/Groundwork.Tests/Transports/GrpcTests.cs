@@ -200,11 +200,11 @@ public abstract class GrpcTests(GroundworkApp app)
         Assert.Equal(0, await app.BalanceAsync(to));
 
         // Frames whose 5-byte prefix Grpc.AspNetCore's reader fails on: a compression flag other than 0/1, a length
-        // past 2^31 - 1; then a gzip-flagged message whose bytes are not gzip data (a gzip header, then a deflate
-        // block of a type that does not exist), and the same request's empty message really gzipped. Sent over raw
+        // past 2^31 - 1; then gzip-flagged messages: bytes that are not gzip data (a gzip header, then a deflate
+        // block of a type that does not exist), the request's empty message really gzipped, and a gzip bomb. Sent over raw
         // HTTP/2, since a gRPC client frames and compresses every message correctly.
         byte[] notGzip = [0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0x03, 0xff, 0xff, 0xff, 0xff];
-        static byte[] Compressed(byte[] message) => [0x01, 0, 0, 0, (byte)message.Length, .. message];
+        static byte[] Compressed(byte[] message) => [0x01, (byte)(message.Length >> 24), (byte)(message.Length >> 16), (byte)(message.Length >> 8), (byte)message.Length, .. message];
         static byte[] Gzip(byte[] data)
         {
             using var output = new MemoryStream();
@@ -221,6 +221,8 @@ public abstract class GrpcTests(GroundworkApp app)
                  {
                      ([0x02, 0, 0, 0, 0], "3"), ([0x00, 0xff, 0xff, 0xff, 0xff], "8"),
                      (Compressed(notGzip), "3"), (Compressed(Gzip(new HealthCheckRequest().ToByteArray())), "0"),
+                     // 2 KB on the wire, 2 MiB decompressed: the 1 MiB message limit applies to the decompressed size too.
+                     (Compressed(Gzip(new byte[2 * 1024 * 1024])), "8"),
                  })
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{app.GrpcPort}/grpc.health.v1.Health/Check")
@@ -231,7 +233,10 @@ public abstract class GrpcTests(GroundworkApp app)
             };
             request.Content.Headers.ContentType = new("application/grpc");
             request.Headers.TE.ParseAdd("trailers");
-            request.Headers.Add("grpc-encoding", "gzip");
+            if (frame[0] == 0x01)
+            {
+                request.Headers.Add("grpc-encoding", "gzip");
+            }
             using var response = await http2.SendAsync(request, TestContext.Current.CancellationToken);
             await response.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken);
             var grpcStatus = response.Headers.TryGetValues("grpc-status", out var values) ? values.Single() : response.TrailingHeaders.GetValues("grpc-status").Single();

@@ -55,7 +55,8 @@ public sealed class CreateOrder(GroundworkDbContext db, CacheWrites cache, TimeP
 
     public async Task<Result<OrderDto>> HandleAsync(CreateOrderRequest request, Caller caller, CancellationToken cancellationToken)
     {
-        var userId = request.UserId ?? caller.UserId ?? Guid.Empty;
+        // WithDefaults made it the caller when none was named; a caller without a user (none can pass the policy) orders for no one.
+        var userId = request.UserId ?? Guid.Empty;
         if (!caller.Is(userId) && !caller.IsAdmin)
         {
             return caller.IsStaff ? Error.Forbidden("Only admins may order for other users") : Error.NotFound("User");

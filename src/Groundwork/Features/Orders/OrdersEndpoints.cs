@@ -14,7 +14,7 @@ public static class OrdersEndpoints
         userOrders.MapGet("/", (HttpContext http, [FromServices] ListOrders op, Guid userId) =>
             {
                 var query = new QueryReader(http, "status");
-                var request = new ListOrdersRequest(userId, query.Page(), query.Parse<OrderStatus>("status", WireEnums.TryParse, "pending, paid, cancelled, refunded"));
+                var request = new ListOrdersRequest(userId, query.Page(), query.Parse<OrderStatus>("status", WireEnums.TryParse, string.Join(", ", WireEnums.NamesOf(typeof(OrderStatus)))));
                 return Rest.RunAsync(http, query, op, request, page => Rest.Page(http, page));
             })
             .WithName("ListOrders").WithSummary("List a user's orders").Produces<PageEnvelope<OrderDto>>().ProducesErrors(400, 401, 403, 404);

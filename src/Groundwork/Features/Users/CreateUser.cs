@@ -34,7 +34,7 @@ public sealed class CreateUser(UserRegistration registration) : IOperation<Creat
     public async Task<Result<UserDto>> HandleAsync(CreateUserRequest request, Caller caller, CancellationToken cancellationToken)
     {
         var created = await registration.CreateAsync(request.Email!, request.Name!,
-            _passwordHash ?? throw new InvalidOperationException("The pipeline runs PrepareAsync first"), request.Role ?? Role.User, cancellationToken);
+            _passwordHash ?? throw new InvalidOperationException("The pipeline runs PrepareAsync first"), request.Role!.Value, cancellationToken);
         return created.IsSuccess ? UserDto.From(created.Value) : created.Error;
     }
 }

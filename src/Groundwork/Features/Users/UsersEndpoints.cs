@@ -17,7 +17,7 @@ public static class UsersEndpoints
                 var query = new QueryReader(http, "role", "q", "createdAfter", "createdBefore");
                 var request = new ListUsersRequest(
                     query.Page(),
-                    query.Parse<Role>("role", WireEnums.TryParse, "user, moderator, admin"),
+                    query.Parse<Role>("role", WireEnums.TryParse, string.Join(", ", WireEnums.NamesOf(typeof(Role)))),
                     query.String("q"),
                     query.Date("createdAfter"),
                     query.Date("createdBefore"));

@@ -112,7 +112,7 @@ public static class WebhookTargets
         }
 
         // "localhost." and "127.0.0.1." are the same hosts as without the final dot, the root of the DNS.
-        var host = uri.IdnHost.EndsWith('.') ? uri.IdnHost[..^1] : uri.IdnHost;
+        var host = uri.IdnHost.TrimEnd('.');
         IPAddress[] addresses;
         if (IPAddress.TryParse(host, out var literal))
         {

@@ -14,7 +14,7 @@ internal sealed class OpenApiEnumNames : IOpenApiSchemaTransformer
 {
     public Task TransformAsync(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
     {
-        var type = context.JsonTypeInfo.Type;
+        var type = Nullable.GetUnderlyingType(context.JsonTypeInfo.Type) ?? context.JsonTypeInfo.Type;
         if (type.IsEnum)
         {
             schema.Enum = [.. WireEnums.NamesOf(type).Select(name => (JsonNode)JsonValue.Create(name))];

@@ -72,7 +72,7 @@ public static class WireEnums
             }
 
             public override TEnum ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-                Read(ref reader, typeToConvert, options);
+                TryParse<TEnum>(reader.GetString(), out var value) ? value : throw new JsonException();
 
             public override void WriteAsPropertyName(Utf8JsonWriter writer, TEnum value, JsonSerializerOptions options)
             {

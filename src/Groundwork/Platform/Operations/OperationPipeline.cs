@@ -14,7 +14,8 @@ namespace Groundwork.Platform.Operations;
 /// The one path every transport takes into the application. The operation declares; this decides, in one order
 /// for REST, GraphQL and gRPC alike (docs/adr/0001-operation-pipeline.md):
 /// <code>
-/// rate limits → policy → validation (text safety, then the validator) → the operation's preparation (bcrypt)
+/// rate limits → policy → defaults (what the caller left out) → validation (text safety, then the validator)
+///   → the operation's preparation (bcrypt)
 ///   → [transaction: idempotency claim → handler → save (outbox rows, and the idempotency response unless it rides
 ///      in the next step, and the cache repair record) → before-commit writes (money movements, carrying the
 ///      response and the record when they ride) → commit]
