@@ -31,7 +31,23 @@ try
 
     app.UseGroundwork();
     await app.PrepareAsync(CancellationToken.None);
-    await app.RunAsync();
+    await using (app)
+    {
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            // Stopped before it is disposed, so the background services that had started end as stopped: disposed
+            // alone, the host reports each one cancelled that way as "BackgroundService failed".
+            await app.StopAsync();
+            throw;
+        }
+
+        await app.WaitForShutdownAsync();
+    }
+
     return 0;
 }
 catch (ConfigurationException e)

@@ -30,7 +30,8 @@ public sealed class GracefulShutdown(GroundworkSettings settings, IHostApplicati
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         _stopping = true;
-        if (settings.ShutdownDrain <= TimeSpan.Zero)
+        // A node that never finished starting (a port in use) was never in a load balancer's rotation: nothing to drain.
+        if (settings.ShutdownDrain <= TimeSpan.Zero || !lifetime.ApplicationStarted.IsCancellationRequested)
         {
             return;
         }
