@@ -73,6 +73,31 @@ public abstract class GraphQLTests(GroundworkApp app)
         Assert.False(await app.Db(db => db.Users.AnyAsync(u => u.Id == Guid.Parse(id))));
     }
 
+    /// <summary>
+    /// A deleted user's posts stay, and so does their author: Post.author is non-null, so an author left out of the
+    /// batch nulled every public feed listing one of those posts, for every caller (an account anyone can make).
+    /// </summary>
+    [Fact]
+    public async Task The_posts_of_a_deleted_user_still_name_their_author_in_public_feeds()
+    {
+        var author = await app.ActorAsync();
+        var title = $"Left behind {Guid.NewGuid():N}";
+        var post = (await (await author.Client().PostAsJsonAsync("/api/v1/posts", new { title, content = "C", published = true })).AssertStatus(201))["data"]!["id"]!.GetValue<string>();
+        var name = (await (await author.Client().GetAsync("/api/v1/auth/me")).AssertStatus(200))["data"]!["name"]!.GetValue<string>();
+        Assert.Equal(204, (int)(await author.Client().DeleteAsync($"/api/v1/users/{author.Id}")).StatusCode);
+
+        var anonymous = app.CreateClient();
+        var feed = (await anonymous.GraphQLAsync("{ posts { id title author { id name } } }")).AssertData();
+        var listed = feed["posts"]!.AsArray().Single(p => p!["id"]!.GetValue<string>() == post)!;
+        Assert.Equal((author.Id.ToString(), name), (listed["author"]!["id"]!.GetValue<string>(), listed["author"]!["name"]!.GetValue<string>()));
+        var single = (await anonymous.GraphQLAsync($$"""{ post(id: "{{post}}") { title author { name } } }""")).AssertData();
+        Assert.Equal(name, single["post"]!["author"]!["name"]!.GetValue<string>());
+        var page = (await anonymous.GraphQLAsync("{ postsConnection(first: 100) { nodes { id author { name } } } }")).AssertData();
+        Assert.Contains(page["postsConnection"]!["nodes"]!.AsArray(), n => n!["id"]!.GetValue<string>() == post && n["author"]!["name"]!.GetValue<string>() == name);
+        // The account itself is still gone.
+        await (await (await app.ActorAsync(Role.Admin)).Client().GetAsync($"/api/v1/users/{author.Id}")).AssertError(404, "NOT_FOUND");
+    }
+
     [Fact]
     public async Task Me_orders_accounts_transactions_transfer_and_payOrder_work_over_GraphQL()
     {

@@ -18,7 +18,9 @@ public sealed class GetAuthors(GroundworkDbContext db) : IOperation<GetAuthorsRe
 
     public async Task<Result<IReadOnlyDictionary<Guid, UserDto>>> HandleAsync(GetAuthorsRequest request, Caller caller, CancellationToken cancellationToken)
     {
-        var authors = await db.Users.AsNoTracking().Where(u => request.Ids.Contains(u.Id))
+        // Deleted authors too: their posts stay (a soft delete keeps the owner of what a user made), and Post.author
+        // is non-null, so a missing author nulled every public feed that listed one of those posts.
+        var authors = await db.Users.AsNoTracking().IgnoreQueryFilters().Where(u => request.Ids.Contains(u.Id))
             .Select(u => new UserDto(u.Id, u.Email, u.Name, u.Role, u.CreatedAt, u.UpdatedAt) { Version = u.Version })
             .ToDictionaryAsync(u => u.Id, cancellationToken);
         return Result<IReadOnlyDictionary<Guid, UserDto>>.Success(authors);
