@@ -103,6 +103,31 @@ public abstract class AuthFlowTests(GroundworkApp app)
         Assert.Equal(actor.Email, me["data"]!["email"]!.GetValue<string>());
     }
 
+    /// <summary>
+    /// bcrypt reads 72 bytes of a password. A 72-byte password followed by anything was accepted at login and as the
+    /// current password of a change: it is refused like any wrong password, and the password stays unchanged.
+    /// </summary>
+    [Fact]
+    public async Task A_password_with_anything_after_its_72nd_byte_is_wrong()
+    {
+        var client = app.CreateClient();
+        var email = GroundworkApp.UniqueEmail("long");
+        var password = new string('p', 72);
+        await (await client.PostAsJsonAsync("/api/v1/auth/register", new { email, name = "Long", password })).AssertStatus(201);
+        foreach (var longer in new[] { password + "x", password + " totally-different-suffix", password + new string('q', 900) })
+        {
+            var refused = await (await client.PostAsJsonAsync("/api/v1/auth/login", new { email, password = longer })).AssertError(401, "AUTHENTICATION_ERROR");
+            Assert.Equal("Invalid credentials", refused["message"]!.GetValue<string>());
+        }
+
+        var tokens = await (await client.PostAsJsonAsync("/api/v1/auth/login", new { email, password })).AssertStatus(200);
+        var signedIn = app.CreateClient();
+        signedIn.DefaultRequestHeaders.Authorization = new("Bearer", tokens["accessToken"]!.GetValue<string>());
+        var wrongCurrent = await (await signedIn.PostAsJsonAsync("/api/v1/auth/password", new { currentPassword = password + "x", newPassword = "a-new-password-1" })).AssertError(400, "VALIDATION_ERROR");
+        Assert.Equal(["currentPassword"], wrongCurrent.Fields());
+        await (await client.PostAsJsonAsync("/api/v1/auth/login", new { email, password })).AssertStatus(200);
+    }
+
     [Fact]
     public async Task Unknown_email_and_wrong_password_get_the_same_answer()
     {

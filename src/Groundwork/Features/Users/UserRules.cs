@@ -1,3 +1,4 @@
+using Groundwork.Platform.Auth;
 using System.Text;
 using System.Globalization;
 using FluentValidation;
@@ -25,8 +26,8 @@ public static class UserRules
     /// <summary>8–72 UTF-8 bytes: bcrypt ignores everything past byte 72, so longer would be a false promise.</summary>
     public static IRuleBuilderOptions<T, string?> ValidPassword<T>(this IRuleBuilder<T, string?> rule) =>
         rule.NotEmpty().WithMessage("Password is required")
-            .Must(p => p is null || Encoding.UTF8.GetByteCount(p) is >= 8 and <= 72)
-            .WithMessage("Password must be 8 to 72 bytes long");
+            .Must(p => p is null || Encoding.UTF8.GetByteCount(p) is >= 8 and <= PasswordHasher.MaxPasswordBytes)
+            .WithMessage($"Password must be 8 to {PasswordHasher.MaxPasswordBytes} bytes long");
 
     /// <summary><c>local@domain.tld</c>: one <c>@</c>, a dot inside the domain, no spaces or control characters.</summary>
     public static bool HasEmailShape(string email)

@@ -18,9 +18,21 @@ public sealed class PasswordHasher(GroundworkSettings settings, PasswordWork wor
     public Task<string> HashAsync(string password, CancellationToken cancellationToken) =>
         work.RunAsync(() => BCrypt.Net.BCrypt.HashPassword(password, settings.BcryptWorkFactor), cancellationToken);
 
-    /// <summary>Checks <paramref name="password"/> against <paramref name="hash"/> (null: no such account, checked against the decoy).</summary>
-    public async Task<PasswordCheck> CheckAsync(string password, string? hash, CancellationToken cancellationToken) =>
-        new(hash, await work.RunAsync(() => BCrypt.Net.BCrypt.Verify(password, hash ?? _decoyHash.Value) && hash is not null, cancellationToken));
+    /// <summary>The most UTF-8 bytes of a password bcrypt reads; registration and password changes refuse longer ones.</summary>
+    public const int MaxPasswordBytes = 72;
+
+    /// <summary>
+    /// Checks <paramref name="password"/> against <paramref name="hash"/> (null: no such account, checked against the
+    /// decoy). A password longer than <see cref="MaxPasswordBytes"/> never matches: bcrypt would compare its first
+    /// 72 bytes only, so a stored password followed by anything at all would sign in. It is checked against the decoy,
+    /// at the cost of any wrong password.
+    /// </summary>
+    public async Task<PasswordCheck> CheckAsync(string password, string? hash, CancellationToken cancellationToken)
+    {
+        var tooLong = System.Text.Encoding.UTF8.GetByteCount(password) > MaxPasswordBytes;
+        var against = tooLong ? null : hash;
+        return new(hash, await work.RunAsync(() => BCrypt.Net.BCrypt.Verify(password, against ?? _decoyHash.Value) && against is not null, cancellationToken));
+    }
 
     /// <summary>
     /// Whether <paramref name="password"/> matches <paramref name="hash"/> as stored now: the answer of the check made
