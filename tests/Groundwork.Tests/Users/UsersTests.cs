@@ -176,6 +176,30 @@ public abstract class UsersTests(GroundworkApp app)
         Assert.Equal("\"v2\"", changed.Headers.ETag!.Tag);
     }
 
+    /// <summary>
+    /// Names are shown to others: characters that reorder or split what is displayed are refused (a user named
+    /// "\u202Eredro" shows as "order"), for users and API keys alike; the joiners and marks scripts need are kept.
+    /// </summary>
+    [Fact]
+    public async Task A_name_that_would_display_as_something_else_is_refused()
+    {
+        var user = await app.ActorAsync();
+        foreach (var name in new[] { "\u202Eredro", "a\u2066b", "line\u2028break", "tab\tname" })
+        {
+            var refused = await (await user.Client().PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { name })).AssertError(400, "VALIDATION_ERROR");
+            Assert.Equal(["name"], refused.Fields());
+            var key = await (await user.Client().PostAsJsonAsync("/api/v1/api-keys", new { name, scopes = new[] { "posts:read" } })).AssertError(400, "VALIDATION_ERROR");
+            Assert.Equal(["name"], key.Fields());
+        }
+
+        Assert.Equal(0, await Db(db => db.ApiKeys.CountAsync(k => k.UserId == user.Id)));
+        // Persian needs the zero-width non-joiner, and emoji sequences the joiner.
+        const string persian = "\u0645\u06CC\u200C\u062E\u0648\u0627\u0647\u0645";
+        var renamed = await (await user.Client().PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { name = persian })).AssertStatus(200);
+        Assert.Equal(persian, renamed["data"]!["name"]!.GetValue<string>());
+        Assert.Equal(persian, await Db(db => db.Users.Where(u => u.Id == user.Id).Select(u => u.Name).SingleAsync()));
+    }
+
     [Fact]
     public async Task Patch_changes_own_name_and_email_and_if_match_guards_lost_updates()
     {
