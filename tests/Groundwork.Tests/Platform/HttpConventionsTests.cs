@@ -179,6 +179,42 @@ public abstract class HttpConventionsTests(GroundworkApp app)
         Assert.Equal(["pending", "paid", "cancelled", "refunded"], schemas["OrderStatus"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
     }
 
+    /// <summary>
+    /// Every call the README and docs/ name (a method, then a path; tables of the REST API leave out /api/v1) is a
+    /// route the service maps.
+    /// </summary>
+    [Fact]
+    public void Every_route_the_documentation_names_exists()
+    {
+        static string Shape(string path) =>
+            System.Text.RegularExpressions.Regex.Replace(path.Split('?')[0].TrimEnd('/', '.', ',', ')'), @"\{[^}]*\}", "{}");
+        var mapped = Routes().Select(r => (Method: r.Route.Split(' ')[0], Path: Shape(r.Route.Split(' ')[1]))).ToHashSet();
+        var documents = Directory.GetFiles(RepoFiles.PathOf("docs"), "*.md", SearchOption.AllDirectories).Append(RepoFiles.PathOf("README.md"));
+        var named = 0;
+        var missing = new List<string>();
+        foreach (var document in documents)
+        {
+            foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(document), @"\b(GET|POST|PUT|PATCH|DELETE) (/[A-Za-z0-9_{}/.:-]*)"))
+            {
+                if (m.Groups[2].Value.StartsWith("/your/", StringComparison.Ordinal))
+                {
+                    continue; // a receiver's side, in the webhook examples
+                }
+
+                named++;
+                var call = (Method: m.Groups[1].Value, Path: Shape(m.Groups[2].Value));
+                var underApi = (call.Method, Path: Shape("/api/v1" + call.Path));
+                if (!mapped.Contains(call) && !mapped.Contains(("*", call.Path)) && !mapped.Contains(underApi))
+                {
+                    missing.Add($"{Path.GetFileName(document)}: {m.Value}");
+                }
+            }
+        }
+
+        Assert.True(named > 30, $"only {named} documented calls found");
+        Assert.True(missing.Count == 0, "Documented but not mapped:\n" + string.Join("\n", missing.Distinct()));
+    }
+
     [Fact]
     public async Task Docs_page_is_served()
     {
