@@ -73,6 +73,29 @@ public abstract class PostsTests(GroundworkApp app)
         Assert.False(await app.Db(db => db.Posts.AnyAsync(p => p.Id == postId)));
     }
 
+    /// <summary>
+    /// A search folds the term the way the database folds stored text: SQLite's lower() folds only A–Z, and a term
+    /// folded by .NET alone ("ÉCOLE" to "école") never met "ÉCOLE" folded by SQLite ("École"), not even exactly.
+    /// </summary>
+    [Fact]
+    public async Task A_search_finds_capital_accented_words_as_written_and_in_any_ascii_case()
+    {
+        var author = await app.ActorAsync();
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        await CreateAsync(author, $"ÉCOLE-{tag} title", published: true);
+        foreach (var term in new[] { $"ÉCOLE-{tag}", $"École-{tag}", $"ÉcOlE-{tag}" })
+        {
+            var found = await (await app.CreateClient().GetAsync($"/api/v1/posts?q={Uri.EscapeDataString(term)}")).AssertStatus(200);
+            Assert.Equal($"ÉCOLE-{tag} title", Assert.Single(found["data"]!.AsArray())!["title"]!.GetValue<string>());
+            Assert.Equal(1, found["meta"]!["total"]!.GetValue<int>());
+        }
+
+        var admin = await app.ActorAsync(Role.Admin);
+        await author.RenameAsync($"ÉLODIE {tag}");
+        var users = await (await admin.Client().GetAsync($"/api/v1/users?q={Uri.EscapeDataString($"ÉLODIE {tag}")}")).AssertStatus(200);
+        Assert.Equal(author.Id.ToString(), Assert.Single(users["data"]!.AsArray())!["id"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task Lists_filter_sort_and_hide_what_the_caller_may_not_see()
     {

@@ -31,8 +31,10 @@ public sealed class ListPosts(GroundworkDbContext db, EntityCache cache) : IOper
 
         if (!string.IsNullOrWhiteSpace(request.Q))
         {
-            var q = request.Q.Trim().ToLowerInvariant();
-            query = query.Where(p => p.Title.ToLower().Contains(q) || p.Content.ToLower().Contains(q));
+            var (q, ascii) = SearchText.Forms(request.Q);
+            query = q == ascii
+                ? query.Where(p => p.Title.ToLower().Contains(q) || p.Content.ToLower().Contains(q))
+                : query.Where(p => p.Title.ToLower().Contains(q) || p.Content.ToLower().Contains(q) || p.Title.ToLower().Contains(ascii) || p.Content.ToLower().Contains(ascii));
         }
 
         var page = request.Page;

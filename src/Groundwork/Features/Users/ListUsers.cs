@@ -39,8 +39,11 @@ public sealed class ListUsers(GroundworkDbContext db, EntityCache cache) : IOper
 
         if (!string.IsNullOrWhiteSpace(request.Q))
         {
-            var q = request.Q.Trim().ToLowerInvariant();
-            query = query.Where(u => u.NormalizedEmail.Contains(q) || u.Name.ToLower().Contains(q));
+            // The address is folded by .NET when stored (NormalizedEmail), the name by the database (SearchText).
+            var (q, ascii) = SearchText.Forms(request.Q);
+            query = q == ascii
+                ? query.Where(u => u.NormalizedEmail.Contains(q) || u.Name.ToLower().Contains(q))
+                : query.Where(u => u.NormalizedEmail.Contains(q) || u.Name.ToLower().Contains(q) || u.Name.ToLower().Contains(ascii));
         }
 
         if (request.CreatedAfter is { } after)
