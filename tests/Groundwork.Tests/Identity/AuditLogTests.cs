@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Groundwork.Features.Audit;
+using Groundwork.Features.Auth;
 using Groundwork.Platform.Auth;
 using Groundwork.Platform.Messaging;
 using Groundwork.Tests.Infrastructure;
@@ -54,6 +55,26 @@ public abstract class AuditLogTests(GroundworkApp app)
         // Recorded once per event, whatever the consumer went through.
         var counts = await app.Db(db => db.Set<AuditEntry>().GroupBy(a => a.EventId).Select(g => g.Count()).ToListAsync());
         Assert.All(counts, c => Assert.Equal(1, c));
+    }
+
+    /// <summary>A refresh token presented again after its rotation revokes the session, and the audit log says so.</summary>
+    [Fact]
+    public async Task A_reused_refresh_token_is_recorded_with_the_session_it_revoked()
+    {
+        var admin = await app.ActorAsync(Role.Admin);
+        var user = await app.ActorAsync();
+        var client = app.CreateClient();
+        await (await client.PostAsJsonAsync("/api/v1/auth/refresh", new { refreshToken = user.RefreshToken })).AssertStatus(200);
+        await (await client.PostAsJsonAsync("/api/v1/auth/refresh", new { refreshToken = user.RefreshToken })).AssertError(401, "AUTHENTICATION_ERROR");
+
+        var sessionId = await app.Db(db => db.Sessions.Where(s => s.UserId == user.Id).Select(s => new { s.Id, s.RevokedAt }).SingleAsync());
+        Assert.NotNull(sessionId.RevokedAt);
+        var reused = await WaitForEntryAsync(admin, "auth.refresh_token_reused", d => d["userId"]!.GetValue<string>() == user.Id.ToString());
+        Assert.Equal(sessionId.Id.ToString(), reused["data"]!["sessionId"]!.GetValue<string>());
+        Assert.Equal(user.Id.ToString(), reused["subject"]!.GetValue<string>());
+        Assert.DoesNotContain(user.RefreshToken, reused.ToJsonString(), StringComparison.Ordinal);
+        var filtered = await (await admin.Client().GetAsync("/api/v1/admin/audit?type=auth.refresh_token_reused")).AssertStatus(200);
+        Assert.Contains(filtered["data"]!.AsArray(), e => e!["subject"]!.GetValue<string>() == user.Id.ToString());
     }
 
     [Fact]

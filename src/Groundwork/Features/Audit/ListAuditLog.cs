@@ -18,7 +18,7 @@ public sealed class ListAuditLogValidator : AbstractValidator<ListAuditLogReques
         RuleFor(r => r.Limit).InclusiveBetween(1, PageRequest.MaxLimit).WithMessage($"Must be between 1 and {PageRequest.MaxLimit}");
         RuleFor(r => r.Cursor).Must(c => c is null || KeysetCursor.TryDecode(c, out _)).WithMessage("Invalid cursor");
         RuleFor(r => r.Type).Must(t => t is null || (t.StartsWith("auth.", StringComparison.Ordinal) && Events.EventCatalogue.ScopeByType.ContainsKey(t)))
-            .WithMessage("Must be one of auth.login_succeeded, auth.login_failed, auth.access_denied");
+            .WithMessage("Must be one of " + string.Join(", ", Events.EventCatalogue.ScopeByType.Keys.Where(k => k.StartsWith("auth.", StringComparison.Ordinal))));
     }
 }
 

@@ -52,6 +52,7 @@ public sealed class Refresh(
         {
             // Someone else holds a copy: revoke the session, and keep that revocation although the call fails.
             await revocation.RevokeAsync(session.Id, "refresh-token-reuse", cancellationToken);
+            AuthEvents.RefreshTokenReused(db, clock, session.UserId, session.Id, caller);
             logger.LogWarning("Refresh token reuse detected; session {SessionId} of user {UserId} revoked", session.Id, session.UserId);
             return Invalid with { KeepsChanges = true };
         }

@@ -27,6 +27,7 @@ public static class EventCatalogue
         ["auth.login_succeeded"] = Scopes.UsersRead,
         ["auth.login_failed"] = Scopes.UsersRead,
         ["auth.access_denied"] = Scopes.UsersRead,
+        ["auth.refresh_token_reused"] = Scopes.UsersRead,
     };
 
     /// <summary>The most types one subscription may list (there are fewer; more is a malformed request).</summary>
