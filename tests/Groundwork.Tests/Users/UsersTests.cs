@@ -200,6 +200,27 @@ public abstract class UsersTests(GroundworkApp app)
         Assert.Equal(persian, await Db(db => db.Users.Where(u => u.Id == user.Id).Select(u => u.Name).SingleAsync()));
     }
 
+    /// <summary>Demoting or deleting the only admin would leave nobody to manage the service: refused, nothing changed.</summary>
+    [Fact]
+    public async Task The_only_admin_can_be_neither_demoted_nor_deleted()
+    {
+        var admin = await app.ActorAsync(Role.Admin);
+        // Every other admin of this test database steps down, directly (the rule under test would stop the last one).
+        await Db(db => db.Users.Where(u => u.Role == Role.Admin && u.Id != admin.Id).ExecuteUpdateAsync(s => s.SetProperty(u => u.Role, Role.User)));
+
+        var demoted = await (await admin.Client().PatchAsJsonAsync($"/api/v1/users/{admin.Id}", new { role = "user" })).AssertError(409, "CONFLICT");
+        Assert.Contains("only admin", demoted["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        await (await admin.Client().DeleteAsync($"/api/v1/users/{admin.Id}")).AssertError(409, "CONFLICT");
+        Assert.Equal(Role.Admin, await Db(db => db.Users.Where(u => u.Id == admin.Id).Select(u => u.Role).SingleAsync()));
+
+        // With a second admin, the first may step down; the second is then the only one.
+        var second = await app.ActorAsync(Role.Admin);
+        var stepped = await (await admin.Client().PatchAsJsonAsync($"/api/v1/users/{admin.Id}", new { role = "user" })).AssertStatus(200);
+        Assert.Equal("user", stepped["data"]!["role"]!.GetValue<string>());
+        await (await second.Client().DeleteAsync($"/api/v1/users/{second.Id}")).AssertError(409, "CONFLICT");
+        Assert.Equal(1, await Db(db => db.Users.CountAsync(u => u.Role == Role.Admin)));
+    }
+
     [Fact]
     public async Task Patch_changes_own_name_and_email_and_if_match_guards_lost_updates()
     {

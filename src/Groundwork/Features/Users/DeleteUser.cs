@@ -43,6 +43,11 @@ public sealed class DeleteUser(GroundworkDbContext db, SessionRevocation session
             return Error.PreconditionFailed();
         }
 
+        if (await LastAdmin.RefuseLosingAsync(db, user, cancellationToken) is { } last)
+        {
+            return last;
+        }
+
         var now = clock.GetUtcNow().UtcDateTime;
         var deleted = await db.Users.Where(u => u.Id == request.Id && u.Version == user.Version)
             .ExecuteUpdateAsync(s => s.SetProperty(u => u.DeletedAt, now).SetProperty(u => u.UpdatedAt, now)

@@ -72,6 +72,11 @@ public sealed class UpdateUser(GroundworkDbContext db, SessionStatus status, Com
 
         if (request.Role is { } role && role != user.Role)
         {
+            if (await LastAdmin.RefuseLosingAsync(db, user, cancellationToken) is { } last)
+            {
+                return last;
+            }
+
             user.Role = role;
             // Tokens carry the role as it was; requests read it from the session status, so drop this node's cached
             // answers once the change commits and the new role applies to the user's live sessions at once.
