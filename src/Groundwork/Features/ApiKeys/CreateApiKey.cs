@@ -13,7 +13,7 @@ public sealed class CreateApiKeyValidator : AbstractValidator<CreateApiKeyReques
     {
         RuleFor(r => r.Name).Must(n => !string.IsNullOrWhiteSpace(n)).WithMessage("Name is required")
             .MaximumLength(100).WithMessage("Name must be at most 100 characters")
-            .Must(Users.UserRules.IsPlainLabel).WithMessage("Name must not contain control characters, direction overrides or line separators");
+            .Must(TextSafety.IsPlainLabel).WithMessage(TextSafety.PlainLabelMessage);
         RuleFor(r => r.Scopes).NotEmpty().WithMessage("At least one scope is required");
         RuleForEach(r => r.Scopes).Must(s => s is not null && Scopes.All.Contains(s))
             .WithMessage($"Unknown scope; valid scopes: {string.Join(' ', Scopes.All)}");

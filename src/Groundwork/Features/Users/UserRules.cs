@@ -1,4 +1,5 @@
 using Groundwork.Platform.Auth;
+using Groundwork.Platform.Operations;
 using System.Text;
 using System.Globalization;
 using FluentValidation;
@@ -21,15 +22,7 @@ public static class UserRules
     public static IRuleBuilderOptions<T, string?> ValidName<T>(this IRuleBuilder<T, string?> rule) =>
         rule.Must(n => !string.IsNullOrWhiteSpace(n)).WithMessage("Name is required")
             .MaximumLength(100).WithMessage("Name must be at most 100 characters")
-            .Must(IsPlainLabel).WithMessage("Name must not contain control characters, direction overrides or line separators");
-
-    /// <summary>
-    /// A name shown to other people (a user's, an API key's): no control characters, and none of the characters that
-    /// make text display as something else (U+202A–U+202E and U+2066–U+2069 reorder what follows, "\u202Egnp.exe" shows as
-    /// "exe.png") or break it into lines (U+2028, U+2029). Joiners and the plain direction marks stay: scripts need them.
-    /// </summary>
-    public static bool IsPlainLabel(string? name) =>
-        name is null || !name.Any(c => char.IsControl(c) || c is (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069') or '\u2028' or '\u2029');
+            .Must(TextSafety.IsPlainLabel).WithMessage(TextSafety.PlainLabelMessage);
 
     /// <summary>8–72 UTF-8 bytes: bcrypt ignores everything past byte 72, so longer would be a false promise.</summary>
     public static IRuleBuilderOptions<T, string?> ValidPassword<T>(this IRuleBuilder<T, string?> rule) =>

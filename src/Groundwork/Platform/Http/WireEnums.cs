@@ -33,14 +33,17 @@ public static class WireEnums
     {
         ArgumentNullException.ThrowIfNull(enumType);
         return Enum.GetValuesAsUnderlyingType(enumType).Cast<object>().Distinct()
-            .Select(v => JsonNamingPolicy.CamelCase.ConvertName(Enum.GetName(enumType, v)!));
+            .Select(v => WireName(Enum.GetName(enumType, v)!));
     }
+
+    /// <summary>The one naming rule: a member's name in camelCase.</summary>
+    private static string WireName(string memberName) => JsonNamingPolicy.CamelCase.ConvertName(memberName);
 
     private static class Names<TEnum>
         where TEnum : struct, Enum
     {
         public static readonly FrozenDictionary<TEnum, string> ByValue =
-            Enum.GetValues<TEnum>().Distinct().ToFrozenDictionary(v => v, v => JsonNamingPolicy.CamelCase.ConvertName(v.ToString()));
+            Enum.GetValues<TEnum>().Distinct().ToFrozenDictionary(v => v, v => WireName(v.ToString()));
 
         public static readonly FrozenDictionary<string, TEnum> ByName =
             ByValue.ToFrozenDictionary(p => p.Value, p => p.Key, StringComparer.OrdinalIgnoreCase);

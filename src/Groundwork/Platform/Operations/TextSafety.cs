@@ -17,6 +17,17 @@ public static class TextSafety
     /// <summary>The first field holding unsafe text, or null when every string is safe.</summary>
     public static FieldError? Check(object? request) => Check(request, "", 0);
 
+    /// <summary>What a name that is not a plain label is told.</summary>
+    public const string PlainLabelMessage = "Name must not contain control characters, direction overrides or line separators";
+
+    /// <summary>
+    /// A name shown to other people (a user's, an API key's): no control characters, and none of the characters that
+    /// make text display as something else (U+202A–U+202E and U+2066–U+2069 reorder what follows, "\u202Egnp.exe" shows as
+    /// "exe.png") or break it into lines (U+2028, U+2029). Joiners and the plain direction marks stay: scripts need them.
+    /// </summary>
+    public static bool IsPlainLabel(string? name) =>
+        name is null || !name.Any(c => char.IsControl(c) || c is (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069') or '\u2028' or '\u2029');
+
     public static bool IsSafe(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
